@@ -1,0 +1,40 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "swift-protoo",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Protoo", targets: ["Protoo"]),
+        .executable(name: "protoo", targets: ["ProtooCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The protocol engine: JSON, messages, Peer, Room, scheduler seam. No I/O.
+        .target(
+            name: "Protoo",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
+        // Built-in apps: conformance and conference, written on the public engine API.
+        .target(name: "ProtooApps", dependencies: ["Protoo"]),
+        .executableTarget(
+            name: "ProtooCLI",
+            dependencies: [
+                "Protoo",
+                "ProtooApps",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,59 @@
+/// An in-memory transport pair on one scheduler: what one end sends, the other receives on a later
+/// turn of the scheduler, in order. For tests and for embedding the engine without sockets.
+public final class MemoryTransport: Transport {
+    public weak var delegate: (any TransportDelegate)?
+    public private(set) var isClosed = false
+    private weak var remote: MemoryTransport?
+    private let scheduler: any Scheduler
+    /// Every text this end sent, in order (handy in tests).
+    public private(set) var sent: [String] = []
+    /// The close event this end observed, once closed.
+    public private(set) var closeEvent: TransportCloseEvent?
+
+    init(scheduler: any Scheduler) { self.scheduler = scheduler }
+
+    /// Two connected ends.
+    public static func pair(scheduler: any Scheduler) -> (MemoryTransport, MemoryTransport) {
+        let a = MemoryTransport(scheduler: scheduler), b = MemoryTransport(scheduler: scheduler)
+        a.remote = b
+        b.remote = a
+        return (a, b)
+    }
+
+    public func send(_ text: String) {
+        guard !isClosed else { return }
+        sent.append(text)
+        guard let remote else { return }
+        scheduler.enqueue { [weak remote] in
+            guard let remote, !remote.isClosed else { return }
+            remote.delegate?.transport(remote, didReceive: text)
+        }
+    }
+
+    public func close(code: UInt16, reason: String) {
+        finish(local: TransportCloseEvent(code: code, reason: reason, initiator: .local),
+               remote: TransportCloseEvent(code: code, reason: reason, initiator: .remote))
+    }
+
+    public func abort() {
+        finish(local: TransportCloseEvent(code: nil, reason: "aborted", initiator: .local),
+               remote: TransportCloseEvent(code: nil, reason: "connection lost", initiator: .network))
+    }
+
+    private func finish(local: TransportCloseEvent, remote remoteEvent: TransportCloseEvent) {
+        guard !isClosed else { return }
+        isClosed = true
+        closeEvent = local
+        scheduler.enqueue { [weak self] in
+            guard let self else { return }
+            self.delegate?.transport(self, didClose: local)
+        }
+        guard let remote else { return }
+        scheduler.enqueue { [weak remote] in
+            guard let remote, !remote.isClosed else { return }
+            remote.isClosed = true
+            remote.closeEvent = remoteEvent
+            remote.delegate?.transport(remote, didClose: remoteEvent)
+        }
+    }
+}

@@ -1,0 +1,248 @@
+import Logging
+
+/// One protoo endpoint over one ``Transport``: sends and receives requests, responses and
+/// notifications, and times out its own requests.
+///
+/// The server's peers are created by ``Room/createPeer(id:transport:)``; a client-side endpoint
+/// (the Swift client, the simulator's clients) is a `Peer` with ``Configuration/client``.
+/// Not `Sendable`: use it only on its context's scheduler.
+public final class Peer {
+    /// Timing rules.
+    public struct Configuration: Sendable {
+        /// Timeout = `timeoutUnit` × (15 + 0.1 × requests already pending).
+        public var timeoutUnit: Duration
+        /// What to answer when no request handler is set. `nil` reproduces protoo (never answer).
+        public var unhandledRequestReply: (code: Int, reason: String)?
+
+        public init(timeoutUnit: Duration, unhandledRequestReply: (code: Int, reason: String)? = (501, "no request handler")) {
+            self.timeoutUnit = timeoutUnit
+            self.unhandledRequestReply = unhandledRequestReply
+        }
+
+        /// protoo-server: 2000 ms unit (30 s + 200 ms per pending request).
+        public static let server = Configuration(timeoutUnit: .milliseconds(2000))
+        /// protoo-client: 1500 ms unit (22.5 s + 150 ms per pending request).
+        public static let client = Configuration(timeoutUnit: .milliseconds(1500))
+
+        /// The timeout of a request sent while `pending` others are pending.
+        public func timeout(pending: Int) -> Duration {
+            let unit = timeoutUnit.nanoseconds
+            return .nanoseconds(unit * 15 + unit * Int64(pending) / 10)
+        }
+    }
+
+    /// How ``Peer/close(_:)`` ends the connection.
+    public enum CloseMode: Sendable, Hashable {
+        /// Close frame 4000: a protoo-client does not reconnect.
+        case protoo
+        /// Close frame with another code: a protoo-client reconnects.
+        case code(UInt16, reason: String)
+        /// Drop the connection without a close frame.
+        case drop
+    }
+
+    /// Why the peer closed, as its close handlers see it.
+    public enum CloseCause: Sendable, Hashable {
+        /// ``Peer/close(_:)`` was called (directly, by the room, or by the app).
+        case local(CloseMode)
+        /// The transport closed: the remote side or the network ended the connection.
+        case transport(TransportCloseEvent)
+    }
+
+    public typealias RequestHandler = (IncomingRequest) throws -> Reply
+    public typealias NotificationHandler = (_ method: String, _ data: JSONValue) -> Void
+    public typealias CloseHandler = (CloseCause) -> Void
+
+    struct Pending {
+        var method: String
+        var timer: TimerHandle
+        var completion: (Result<JSONValue, ProtooError>) -> Void
+    }
+
+    public let id: String
+    public let context: EngineContext
+    public let configuration: Configuration
+    public let transport: any Transport
+    /// The app's own per-peer state (protoo's `peer.data`).
+    public var data: [String: Any] = [:]
+    public private(set) var isClosed = false
+
+    private var pending: [RequestID: Pending] = [:]
+    private var requestHandler: RequestHandler?
+    private var notificationHandler: NotificationHandler?
+    private var closeHandlers: [CloseHandler] = []
+    private var logger: Logger { context.logger }
+
+    /// Creates a peer on `transport`. If the transport is already closed the peer closes right away
+    /// (its close handlers run on the next turn of the scheduler).
+    public init(id: String, transport: any Transport, context: EngineContext, configuration: Configuration = .server) {
+        self.id = id
+        self.transport = transport
+        self.context = context
+        self.configuration = configuration
+        if transport.isClosed {
+            isClosed = true
+            context.scheduler.enqueue { [weak self] in
+                self?.notifyClosed(.transport(TransportCloseEvent(code: nil, reason: "transport already closed", initiator: .network)))
+            }
+        } else {
+            transport.delegate = self
+        }
+    }
+
+    /// The number of requests sent and still awaiting a response.
+    public var pendingRequestCount: Int { pending.count }
+
+    // MARK: Handlers
+
+    /// Handles requests from the remote side. Return a ``Reply``; throw a ``ProtooError`` to answer
+    /// with its code and reason; any other thrown error answers 500 with its text.
+    public func onRequest(_ handler: @escaping RequestHandler) { requestHandler = handler }
+
+    /// Handles notifications from the remote side.
+    public func onNotification(_ handler: @escaping NotificationHandler) { notificationHandler = handler }
+
+    /// Observes the close, which happens exactly once. Handlers run in registration order.
+    public func onClose(_ handler: @escaping CloseHandler) { closeHandlers.append(handler) }
+
+    // MARK: Sending
+
+    /// Sends a request; `completion` runs exactly once, with the response data or a ``ProtooError``.
+    /// Never runs synchronously inside this call.
+    public func request(_ method: String, _ data: JSONValue = .emptyObject,
+                        completion: @escaping (Result<JSONValue, ProtooError>) -> Void) {
+        guard !isClosed else {
+            context.scheduler.enqueue { completion(.failure(.peerClosed)) }
+            return
+        }
+        var requestID = context.random.nextRequestID()
+        while pending[requestID] != nil { requestID = context.random.nextRequestID() }
+        let timeout = configuration.timeout(pending: pending.count)
+        let timer = context.scheduler.schedule(after: timeout) { [weak self] in
+            self?.timeoutFired(requestID)
+        }
+        pending[requestID] = Pending(method: method, timer: timer, completion: completion)
+        logger.debug("request()", metadata: ["peer": "\(id)", "method": "\(method)", "id": "\(requestID)"])
+        send(.request(id: requestID, method: method, data: data))
+    }
+
+    /// Sends a notification.
+    public func notify(_ method: String, _ data: JSONValue = .emptyObject) {
+        guard !isClosed else {
+            logger.debug("notify() on closed peer ignored", metadata: ["peer": "\(id)", "method": "\(method)"])
+            return
+        }
+        send(.notification(method: method, data: data))
+    }
+
+    func send(_ message: Message) {
+        guard !isClosed else { return }
+        transport.send(message.encode())
+    }
+
+    // MARK: Closing
+
+    /// Closes the peer: idempotent. Pending requests fail with ``ProtooError/peerClosed``, close
+    /// handlers run once (the room forgets the peer first), then the transport is closed.
+    public func close(_ mode: CloseMode = .protoo) {
+        guard !isClosed else { return }
+        isClosed = true
+        logger.debug("close()", metadata: ["peer": "\(id)"])
+        notifyClosed(.local(mode))
+        switch mode {
+        case .protoo: transport.close(code: CloseCode.protoo, reason: "closed by protoo-server")
+        case .code(let code, let reason): transport.close(code: code, reason: reason)
+        case .drop: transport.abort()
+        }
+    }
+
+    private func notifyClosed(_ cause: CloseCause) {
+        let failed = pending
+        pending.removeAll()
+        // Fail in id order so the outcome does not depend on dictionary layout.
+        for (_, p) in failed.sorted(by: { $0.key < $1.key }) {
+            p.timer.cancel()
+            p.completion(.failure(.peerClosed))
+        }
+        let handlers = closeHandlers
+        closeHandlers.removeAll()
+        for handler in handlers { handler(cause) }
+        requestHandler = nil
+        notificationHandler = nil
+    }
+
+    private func timeoutFired(_ requestID: RequestID) {
+        guard let p = pending.removeValue(forKey: requestID) else { return }
+        logger.debug("request timeout", metadata: ["peer": "\(id)", "method": "\(p.method)", "id": "\(requestID)"])
+        p.completion(.failure(.requestTimeout))
+    }
+
+    // MARK: Receiving
+
+    func handle(_ message: Message) {
+        switch message {
+        case .request(let requestID, let method, let data):
+            handleRequest(IncomingRequest(id: requestID, method: method, data: data, peer: self))
+        case .successResponse(let requestID, let data):
+            guard let p = takePending(requestID) else { return }
+            p.completion(.success(data))
+        case .errorResponse(let requestID, let code, let reason):
+            guard let p = takePending(requestID) else { return }
+            p.completion(.failure(.rejected(code: code, reason: reason)))
+        case .notification(let method, let data):
+            notificationHandler?(method, data)
+        }
+    }
+
+    private func takePending(_ requestID: RequestID) -> Pending? {
+        guard let p = pending.removeValue(forKey: requestID) else {
+            logger.warning("response does not match any pending request (late or unknown)",
+                           metadata: ["peer": "\(id)", "id": "\(requestID)"])
+            return nil
+        }
+        p.timer.cancel()
+        return p
+    }
+
+    private func handleRequest(_ request: IncomingRequest) {
+        guard let handler = requestHandler else {
+            if let reply = configuration.unhandledRequestReply {
+                request.reject(code: reply.code, reason: "\(reply.reason) [method:\(request.method)]")
+            } else {
+                logger.warning("request with no handler left unanswered", metadata: ["peer": "\(id)", "method": "\(request.method)"])
+            }
+            return
+        }
+        do {
+            switch try handler(request) {
+            case .accept(let data): request.accept(data)
+            case .reject(let code, let reason): request.reject(code: code, reason: reason)
+            case .deferred: break
+            }
+        } catch {
+            request.reject(error)
+        }
+    }
+}
+
+extension Peer: TransportDelegate {
+    public func transport(_ transport: any Transport, didReceive text: String) {
+        guard !isClosed else { return }
+        let message: Message
+        do {
+            message = try Message.decode(text)
+        } catch {
+            logger.warning("dropped invalid message", metadata: ["peer": "\(id)", "reason": "\(error)", "bytes": "\(text.utf8.count)"])
+            return
+        }
+        logger.debug("received", metadata: ["peer": "\(id)", "kind": "\(message.kind.rawValue)"])
+        handle(message)
+    }
+
+    public func transport(_ transport: any Transport, didClose event: TransportCloseEvent) {
+        guard !isClosed else { return }
+        isClosed = true
+        logger.debug("transport closed", metadata: ["peer": "\(id)", "code": "\(event.code.map(String.init) ?? "-")", "by": "\(event.initiator.rawValue)"])
+        notifyClosed(.transport(event))
+    }
+}

@@ -1,0 +1,58 @@
+/// How a connection ended, as the engine sees it.
+public struct TransportCloseEvent: Sendable, Hashable {
+    /// Who ended the connection.
+    public enum Initiator: String, Sendable, Hashable {
+        /// This side called `close` or `abort`.
+        case local
+        /// The other side sent a close frame.
+        case remote
+        /// The connection was lost without a close frame (TCP reset, keep-alive timeout, …).
+        case network
+    }
+
+    /// The WebSocket close code, when a close frame was exchanged.
+    public var code: UInt16?
+    public var reason: String
+    public var initiator: Initiator
+
+    public init(code: UInt16?, reason: String, initiator: Initiator) {
+        self.code = code
+        self.reason = reason
+        self.initiator = initiator
+    }
+}
+
+/// The seam between the engine and the world: one bidirectional text-message connection.
+///
+/// Implementations: the WebSocket server connection, the in-memory ``MemoryTransport`` and the
+/// simulator's network links. Contract:
+/// - every method is called on the engine's scheduler, and every delegate callback is delivered there;
+/// - delegate callbacks are never made synchronously from inside `send`, `close` or `abort`;
+/// - `didClose` is delivered at most once; nothing is delivered after it.
+public protocol Transport: AnyObject {
+    /// Receives inbound messages and the close event. The ``Peer`` sets itself here.
+    var delegate: (any TransportDelegate)? { get set }
+    /// `true` once closed by either side.
+    var isClosed: Bool { get }
+    /// Sends one text message. Ignored when closed.
+    func send(_ text: String)
+    /// Closes with a close frame carrying `code` and `reason`.
+    func close(code: UInt16, reason: String)
+    /// Drops the connection without a close frame.
+    func abort()
+}
+
+/// Receives what a ``Transport`` delivers.
+public protocol TransportDelegate: AnyObject {
+    func transport(_ transport: any Transport, didReceive text: String)
+    func transport(_ transport: any Transport, didClose event: TransportCloseEvent)
+}
+
+/// WebSocket close codes the protocol uses.
+public enum CloseCode {
+    /// protoo's "closed by the server": a protoo-client does not reconnect after it.
+    public static let protoo: UInt16 = 4000
+    public static let normal: UInt16 = 1000
+    public static let goingAway: UInt16 = 1001
+    public static let messageTooBig: UInt16 = 1009
+}

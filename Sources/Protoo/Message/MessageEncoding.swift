@@ -1,0 +1,40 @@
+extension Message {
+    /// The wire text, with protoo's key order (`{"request":true,"id":…,"method":…,"data":…}`).
+    public func encode() -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(96)
+        encode(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the wire bytes to `out`.
+    public func encode(into out: inout [UInt8]) {
+        switch self {
+        case .request(let id, let method, let data):
+            JSONWriter.appendASCII("{\"request\":true,\"id\":", &out)
+            JSONWriter.writeInt(Int64(id), into: &out)
+            JSONWriter.appendASCII(",\"method\":", &out)
+            JSONWriter.writeString(method, into: &out)
+            JSONWriter.appendASCII(",\"data\":", &out)
+            JSONWriter.write(data, into: &out)
+        case .successResponse(let id, let data):
+            JSONWriter.appendASCII("{\"response\":true,\"id\":", &out)
+            JSONWriter.writeInt(Int64(id), into: &out)
+            JSONWriter.appendASCII(",\"ok\":true,\"data\":", &out)
+            JSONWriter.write(data, into: &out)
+        case .errorResponse(let id, let code, let reason):
+            JSONWriter.appendASCII("{\"response\":true,\"id\":", &out)
+            JSONWriter.writeInt(Int64(id), into: &out)
+            JSONWriter.appendASCII(",\"errorCode\":", &out)
+            JSONWriter.writeInt(Int64(code), into: &out)
+            JSONWriter.appendASCII(",\"errorReason\":", &out)
+            JSONWriter.writeString(reason, into: &out)
+        case .notification(let method, let data):
+            JSONWriter.appendASCII("{\"notification\":true,\"method\":", &out)
+            JSONWriter.writeString(method, into: &out)
+            JSONWriter.appendASCII(",\"data\":", &out)
+            JSONWriter.write(data, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+}

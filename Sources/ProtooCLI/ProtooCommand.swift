@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct ProtooCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "protoo",
+        abstract: "The protoo signaling server, simulator and trace tools.",
+        subcommands: []
+    )
+}
