@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Protoo", targets: ["Protoo"]),
         .executable(name: "protoo", targets: ["ProtooCLI"]),
+        .executable(name: "protoo-bench", targets: ["ProtooBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -33,6 +34,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // swift run -c release protoo-bench
+        .executableTarget(
+            name: "ProtooBench",
+            dependencies: ["Protoo", "ProtooApps"],
+            path: "Benchmarks/ProtooBench"
         ),
         .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
     ],
