@@ -46,7 +46,7 @@ enum EngineBenchmarks {
             clients.append(c)
         }
         for i in 0..<rounds {
-            for p in room.peers { p.notify("activeSpeaker", ["peerId": "p\(i % count)", "volume": -40]) }
+            for p in room.peers { p.notify("activeSpeaker", ["peerId": .string("p\(i % count)"), "volume": -40]) }
             scheduler.runUntilIdle()
         }
         precondition(received == count * rounds)
