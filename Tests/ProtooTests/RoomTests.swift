@@ -1,0 +1,142 @@
+import Testing
+@testable import Protoo
+
+@Suite struct RoomTests {
+    @Test func createPeerAndLookups() throws {
+        let h = EngineHarness()
+        let a = try h.connect("A"), b = try h.connect("B")
+        #expect(h.room.peers.map(\.id) == ["A", "B"])
+        #expect(h.room.hasPeer("A"))
+        #expect(h.room.peer("B") === b.server)
+        #expect(h.room.peer("C") == nil)
+        #expect(!a.server.isClosed)
+    }
+
+    @Test func duplicatePeerIdClosesNewTransportAndKeepsFirst() throws {
+        let h = EngineHarness()
+        let first = try h.connect("A")
+        let (serverEnd, clientEnd) = MemoryTransport.pair(scheduler: h.scheduler)
+        #expect(throws: RoomError.duplicatePeerID("A")) { try h.room.createPeer(id: "A", transport: serverEnd) }
+        h.settle()
+        #expect(serverEnd.isClosed)
+        #expect(clientEnd.closeEvent?.code == CloseCode.protoo)
+        #expect(h.room.peer("A") === first.server)
+        #expect(!first.server.isClosed)
+    }
+
+    @Test func emptyPeerIdIsRefused() {
+        let h = EngineHarness()
+        let (serverEnd, _) = MemoryTransport.pair(scheduler: h.scheduler)
+        #expect(throws: RoomError.invalidPeerID) { try h.room.createPeer(id: "", transport: serverEnd) }
+        #expect(serverEnd.isClosed)
+    }
+
+    @Test func closedPeerLeavesAndIdCanBeReused() throws {
+        let h = EngineHarness()
+        let a = try h.connect("A")
+        var closes = 0
+        a.server.onClose { _ in closes += 1 }
+        a.server.close()
+        // Removed synchronously, before the transport's close is even delivered.
+        #expect(!h.room.hasPeer("A"))
+        let again = try h.connect("A")
+        h.settle()
+        #expect(h.room.peer("A") === again.server)
+        #expect(closes == 1)
+        #expect(a.clientTransport.closeEvent == TransportCloseEvent(code: 4000, reason: "closed by protoo-server", initiator: .remote))
+    }
+
+    @Test func roomCloseClosesEveryPeerWith4000() throws {
+        let h = EngineHarness()
+        let peers = try (0..<3).map { try h.connect("P\($0)") }
+        var roomClosed = 0
+        var clientCloses = 0
+        h.room.onClose { roomClosed += 1 }
+        for p in peers { p.client.onClose { _ in clientCloses += 1 } }
+        h.room.close()
+        h.room.close()
+        h.settle()
+        #expect(roomClosed == 1)
+        #expect(h.room.peers.isEmpty)
+        #expect(clientCloses == 3)
+        for p in peers {
+            #expect(p.server.isClosed)
+            #expect(p.client.isClosed)
+            #expect(p.clientTransport.closeEvent?.code == 4000)
+        }
+        let (serverEnd, _) = MemoryTransport.pair(scheduler: h.scheduler)
+        #expect(throws: RoomError.roomClosed) { try h.room.createPeer(id: "late", transport: serverEnd) }
+    }
+
+    @Test func peerOnAlreadyClosedTransportClosesOnNextTurn() throws {
+        let h = EngineHarness()
+        let (serverEnd, _) = MemoryTransport.pair(scheduler: h.scheduler)
+        serverEnd.abort()
+        let peer = try h.room.createPeer(id: "X", transport: serverEnd)
+        var closed = 0
+        peer.onClose { _ in closed += 1 }
+        #expect(peer.isClosed)
+        h.settle()
+        #expect(closed == 1)
+        #expect(!h.room.hasPeer("X"))
+    }
+
+    @Test func closeModes() throws {
+        let h = EngineHarness()
+        let a = try h.connect("A"), b = try h.connect("B")
+        a.server.close(.code(1000, reason: "bye"))
+        b.server.close(.drop)
+        h.settle()
+        #expect(a.clientTransport.closeEvent == TransportCloseEvent(code: 1000, reason: "bye", initiator: .remote))
+        #expect(b.clientTransport.closeEvent?.initiator == .network)
+        #expect(b.clientTransport.closeEvent?.code == nil)
+    }
+}
+
+@Suite struct SchedulerTests {
+    @Test func runsInDeadlineThenInsertionOrder() {
+        let s = VirtualScheduler()
+        var order: [String] = []
+        s.schedule(at: Instant(nanoseconds: 20)) { order.append("b20") }
+        s.schedule(at: Instant(nanoseconds: 10)) { order.append("a10") }
+        s.schedule(at: Instant(nanoseconds: 20)) { order.append("c20") }
+        s.enqueue { order.append("now") }
+        s.runUntilIdle()
+        #expect(order == ["now", "a10", "b20", "c20"])
+        #expect(s.now == Instant(nanoseconds: 20))
+    }
+
+    @Test func cancelledTimersDoNotRunAndStaleHandlesAreHarmless() {
+        let s = VirtualScheduler()
+        var ran: [Int] = []
+        let h1 = s.schedule(after: .seconds(1)) { ran.append(1) }
+        s.schedule(after: .seconds(2)) { ran.append(2) }
+        h1.cancel()
+        s.runUntilIdle()
+        // h1's slot is now reused by a new timer; cancelling the stale handle must not touch it.
+        s.schedule(after: .seconds(1)) { ran.append(3) }
+        h1.cancel()
+        s.runUntilIdle()
+        #expect(ran == [2, 3])
+    }
+
+    @Test func shuffledSameInstantOrderIsSeeded() {
+        func order(_ seed: UInt64?) -> [Int] {
+            let s = VirtualScheduler(shuffleSeed: seed)
+            var out: [Int] = []
+            for i in 0..<20 { s.schedule(at: Instant(nanoseconds: 5)) { out.append(i) } }
+            s.runUntilIdle()
+            return out
+        }
+        #expect(order(nil) == Array(0..<20))
+        #expect(order(9) == order(9))
+        #expect(order(9) != Array(0..<20))
+        #expect(order(9) != order(10))
+    }
+
+    @Test func advanceMovesTimeEvenWhenIdle() {
+        let s = VirtualScheduler()
+        s.advance(by: .milliseconds(1500))
+        #expect(s.now == Instant(nanoseconds: 1_500_000_000))
+    }
+}
