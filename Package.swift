@@ -26,11 +26,17 @@ let package = Package(
         ),
         // Built-in apps: conformance and conference, written on the public engine API.
         .target(name: "ProtooApps", dependencies: ["Protoo"]),
+        // The deterministic simulator: virtual network, simulated protoo clients, scenarios, invariants.
+        .target(
+            name: "ProtooSimulator",
+            dependencies: ["Protoo", "ProtooApps", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "ProtooCLI",
             dependencies: [
                 "Protoo",
                 "ProtooApps",
+                "ProtooSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -38,10 +44,11 @@ let package = Package(
         // swift run -c release protoo-bench
         .executableTarget(
             name: "ProtooBench",
-            dependencies: ["Protoo", "ProtooApps"],
+            dependencies: ["Protoo", "ProtooApps", "ProtooSimulator"],
             path: "Benchmarks/ProtooBench"
         ),
         .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
+        .testTarget(name: "ProtooSimulatorTests", dependencies: ["Protoo", "ProtooApps", "ProtooSimulator"]),
     ],
     swiftLanguageModes: [.v6]
 )

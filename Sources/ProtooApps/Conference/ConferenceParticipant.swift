@@ -1,0 +1,47 @@
+import Protoo
+
+/// What the conference app knows about one connected peer.
+final class ConferenceParticipant {
+    struct Producer {
+        var id: String
+        var kind: String  // "audio" | "video"
+        var paused: Bool
+    }
+    struct DataProducer {
+        var id: String
+        var label: String
+    }
+    struct Consumer {
+        var id: String
+        var producerId: String
+        var producerPeerId: String
+        var kind: String
+    }
+    struct DataConsumer {
+        var id: String
+        var dataProducerId: String
+        var producerPeerId: String
+    }
+
+    let peer: Peer
+    var joined = false
+    var displayName = ""
+    var device: JSONValue = .emptyObject
+    var hasRtpCapabilities = false
+    var transports: [String] = []
+    var producers: [Producer] = []
+    var dataProducers: [DataProducer] = []
+    /// Consumers that this participant receives (keyed by consumer id, in creation order).
+    var consumers: [Consumer] = []
+    var dataConsumers: [DataConsumer] = []
+
+    init(peer: Peer) { self.peer = peer }
+
+    var id: String { peer.id }
+    var consumesVideo: Bool { consumers.contains { $0.kind == "video" } }
+    var speakingProducer: Producer? { producers.first { $0.kind == "audio" && !$0.paused } }
+
+    var summary: JSONValue {
+        ["id": .string(id), "displayName": .string(displayName), "device": device]
+    }
+}

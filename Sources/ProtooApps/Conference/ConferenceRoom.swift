@@ -1,0 +1,294 @@
+import Logging
+import Protoo
+
+/// One conference room: its protoo `Room`, its participants, and its periodic notifications.
+final class ConferenceRoom {
+    let id: String
+    unowned let app: ConferenceApp
+    let protooRoom: Room
+    private(set) var participants: [String: ConferenceParticipant] = [:]
+    private var bweTimer: TimerHandle?
+    private var speakerTimer: TimerHandle?
+    private var speaking = false
+    private var lastSpeaker: String?
+
+    var context: EngineContext { app.context }
+    var logger: Logger { app.context.logger }
+
+    init(id: String, app: ConferenceApp) {
+        self.id = id
+        self.app = app
+        self.protooRoom = Room(context: app.context)
+        startTimers()
+    }
+
+    /// Joined participants in arrival order (the protoo room keeps that order).
+    var joined: [ConferenceParticipant] {
+        protooRoom.peers.compactMap { participants[$0.id] }.filter(\.joined)
+    }
+
+    func attach(_ peer: Peer) {
+        let participant = ConferenceParticipant(peer: peer)
+        participants[peer.id] = participant
+        peer.onRequest { [unowned self] request in try self.handle(request, from: participant) }
+        peer.onNotification { _, _ in }
+        peer.onClose { [unowned self] _ in self.leave(participant) }
+        peer.notify("mediasoup-version", ["version": .string(app.configuration.version)])
+    }
+
+    func close() {
+        bweTimer?.cancel()
+        speakerTimer?.cancel()
+        protooRoom.close()
+    }
+
+    // MARK: Requests
+
+    private func handle(_ request: IncomingRequest, from p: ConferenceParticipant) throws -> Reply {
+        switch request.method {
+        case "getRouterRtpCapabilities":
+            return .accept(ConferencePayloads.rtpCapabilities)
+        case "createWebRtcTransport":
+            let transportId = ConferencePayloads.uuid(&context.random)
+            p.transports.append(transportId)
+            return .accept(ConferencePayloads.webRtcTransport(id: transportId, &context.random))
+        case "connectWebRtcTransport":
+            try requireTransport(request, p)
+            return .accept()
+        case "restartIce":
+            try requireTransport(request, p)
+            return .accept(["iceParameters": ["usernameFragment": .string(ConferencePayloads.uuid(&context.random)),
+                                              "password": .string(ConferencePayloads.uuid(&context.random)), "iceLite": true]])
+        case "join":
+            return try join(request, p)
+        default:
+            guard p.joined else { throw ProtooError.reject(500, "Peer not yet joined") }
+            return try handleJoined(request, p)
+        }
+    }
+
+    private func handleJoined(_ request: IncomingRequest, _ p: ConferenceParticipant) throws -> Reply {
+        let data = request.data
+        switch request.method {
+        case "produce":
+            try requireTransport(request, p)
+            let kind = data["kind"]?.stringValue ?? "audio"
+            guard kind == "audio" || kind == "video" else { throw ProtooError.reject(500, "invalid kind \"\(kind)\"") }
+            let producer = ConferenceParticipant.Producer(id: ConferencePayloads.uuid(&context.random), kind: kind, paused: false)
+            p.producers.append(producer)
+            request.accept(["id": .string(producer.id)])
+            for other in joined where other !== p { createConsumer(for: other, of: producer, from: p) }
+            p.peer.notify("producerScore", ["producerId": .string(producer.id), "score": [["encodingIdx": 0, "ssrc": 1111, "score": 10]]])
+            return .deferred
+        case "produceData":
+            let dp = ConferenceParticipant.DataProducer(id: ConferencePayloads.uuid(&context.random),
+                                                        label: data["label"]?.stringValue ?? "chat")
+            p.dataProducers.append(dp)
+            request.accept(["id": .string(dp.id)])
+            for other in joined where other !== p { createDataConsumer(for: other, of: dp, from: p) }
+            return .deferred
+        case "closeProducer":
+            let producerId = try requireString(data, "producerId")
+            guard let i = p.producers.firstIndex(where: { $0.id == producerId }) else {
+                throw ProtooError.reject(500, "producer with id \"\(producerId)\" not found")
+            }
+            p.producers.remove(at: i)
+            for other in joined where other !== p {
+                let closed = other.consumers.filter { $0.producerId == producerId }
+                other.consumers.removeAll { $0.producerId == producerId }
+                for c in closed { other.peer.notify("consumerClosed", ["consumerId": .string(c.id)]) }
+            }
+            return .accept()
+        case "pauseProducer", "resumeProducer":
+            let producerId = try requireString(data, "producerId")
+            guard let i = p.producers.firstIndex(where: { $0.id == producerId }) else {
+                throw ProtooError.reject(500, "producer with id \"\(producerId)\" not found")
+            }
+            let pause = request.method == "pauseProducer"
+            p.producers[i].paused = pause
+            for other in joined where other !== p {
+                for c in other.consumers where c.producerId == producerId {
+                    other.peer.notify(pause ? "consumerPaused" : "consumerResumed", ["consumerId": .string(c.id)])
+                }
+            }
+            return .accept()
+        case "pauseConsumer", "resumeConsumer", "setConsumerPreferredLayers", "setConsumerPriority", "requestConsumerKeyFrame":
+            let consumerId = try requireString(data, "consumerId")
+            guard p.consumers.contains(where: { $0.id == consumerId }) else {
+                throw ProtooError.reject(500, "consumer with id \"\(consumerId)\" not found")
+            }
+            return .accept()
+        case "changeDisplayName":
+            let name = try requireString(data, "displayName")
+            let old = p.displayName
+            p.displayName = name
+            for other in joined where other !== p {
+                other.peer.notify("peerDisplayNameChanged",
+                                  ["peerId": .string(p.id), "displayName": .string(name), "oldDisplayName": .string(old)])
+            }
+            return .accept()
+        case "getTransportStats", "getProducerStats", "getConsumerStats", "getDataProducerStats", "getDataConsumerStats":
+            return .accept(ConferencePayloads.transportStats(id: ConferencePayloads.uuid(&context.random), at: context.now, &context.random))
+        default:
+            throw ProtooError.reject(500, "unknown request.method \"\(request.method)\"")
+        }
+    }
+
+    private func join(_ request: IncomingRequest, _ p: ConferenceParticipant) throws -> Reply {
+        guard !p.joined else { throw ProtooError.reject(500, "Peer already joined") }
+        p.displayName = request.data["displayName"]?.stringValue ?? ""
+        p.device = request.data["device"] ?? .emptyObject
+        p.hasRtpCapabilities = request.data["rtpCapabilities"] != nil
+        let others = joined
+        request.accept(["peers": .array(others.map(\.summary))])
+        p.joined = true
+        // Everything the others produce is consumed by the joiner; the others learn about the joiner.
+        for other in others {
+            for producer in other.producers { createConsumer(for: p, of: producer, from: other) }
+            for dp in other.dataProducers { createDataConsumer(for: p, of: dp, from: other) }
+        }
+        for other in others { other.peer.notify("newPeer", p.summary) }
+        return .deferred
+    }
+
+    // MARK: Fan-out
+
+    /// Sends `newConsumer` to `consumer`; awaited on its own. A rejection or timeout is only logged
+    /// (the consumer leaks, paused), as in the reference app.
+    private func createConsumer(for consumer: ConferenceParticipant, of producer: ConferenceParticipant.Producer,
+                                from producerPeer: ConferenceParticipant) {
+        guard consumer.hasRtpCapabilities else { return }
+        let c = ConferenceParticipant.Consumer(id: ConferencePayloads.uuid(&context.random), producerId: producer.id,
+                                               producerPeerId: producerPeer.id, kind: producer.kind)
+        consumer.consumers.append(c)
+        let data: JSONValue = [
+            "peerId": .string(producerPeer.id), "producerId": .string(producer.id), "id": .string(c.id),
+            "kind": .string(producer.kind),
+            "rtpParameters": ConferencePayloads.rtpParameters(kind: producer.kind, mid: String(consumer.consumers.count), &context.random),
+            "type": .string(producer.kind == "video" ? "simulcast" : "simple"),
+            "appData": ["peerId": .string(producerPeer.id)], "producerPaused": .bool(producer.paused),
+        ]
+        consumer.peer.request("newConsumer", data) { [weak consumer, logger] result in
+            guard let consumer else { return }
+            switch result {
+            case .success:
+                consumer.peer.notify("consumerScore", ["consumerId": .string(c.id),
+                                                       "score": ["score": 10, "producerScore": 10, "producerScores": [10]]])
+            case .failure(let error):
+                logger.warning("newConsumer failed", metadata: ["peer": "\(consumer.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func createDataConsumer(for consumer: ConferenceParticipant, of dp: ConferenceParticipant.DataProducer,
+                                    from producerPeer: ConferenceParticipant) {
+        let dc = ConferenceParticipant.DataConsumer(id: ConferencePayloads.uuid(&context.random), dataProducerId: dp.id,
+                                                    producerPeerId: producerPeer.id)
+        consumer.dataConsumers.append(dc)
+        let data: JSONValue = [
+            "peerId": .string(producerPeer.id), "dataProducerId": .string(dp.id), "id": .string(dc.id),
+            "sctpStreamParameters": ConferencePayloads.sctpStream(id: consumer.dataConsumers.count),
+            "label": .string(dp.label), "protocol": "", "appData": ["peerId": .string(producerPeer.id)],
+        ]
+        consumer.peer.request("newDataConsumer", data) { [logger] result in
+            if case .failure(let error) = result {
+                logger.warning("newDataConsumer failed", metadata: ["peer": "\(consumer.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: Leave
+
+    private func leave(_ p: ConferenceParticipant) {
+        guard participants[p.id] === p else { return }
+        participants[p.id] = nil
+        if lastSpeaker == p.id { lastSpeaker = nil }
+        if p.joined {
+            let survivors = joined
+            for other in survivors { other.peer.notify("peerClosed", ["peerId": .string(p.id)]) }
+            context.scheduler.schedule(after: app.configuration.leaveCleanupDelay) { [weak self] in
+                guard self != nil else { return }
+                for other in survivors where !other.peer.isClosed {
+                    let closed = other.consumers.filter { $0.producerPeerId == p.id }
+                    other.consumers.removeAll { $0.producerPeerId == p.id }
+                    for c in closed { other.peer.notify("consumerClosed", ["consumerId": .string(c.id)]) }
+                    let closedData = other.dataConsumers.filter { $0.producerPeerId == p.id }
+                    other.dataConsumers.removeAll { $0.producerPeerId == p.id }
+                    for d in closedData { other.peer.notify("dataConsumerClosed", ["dataConsumerId": .string(d.id)]) }
+                }
+            }
+        }
+        if participants.isEmpty {
+            bweTimer?.cancel()
+            speakerTimer?.cancel()
+            protooRoom.close()
+            app.roomDidEmpty(self)
+        }
+    }
+
+    // MARK: Periodic notifications
+
+    private func startTimers() {
+        scheduleBwe()
+        scheduleSpeaker()
+    }
+
+    private func scheduleBwe() {
+        bweTimer = context.scheduler.schedule(after: app.configuration.downlinkBwePeriod) { [weak self] in
+            guard let self else { return }
+            for p in self.joined where p.consumesVideo {
+                let desired = Int64(1_500_000 + self.context.random.next(upperBound: UInt64(500_000)))
+                p.peer.notify("downlinkBwe", ["desiredBitrate": .int(desired), "effectiveDesiredBitrate": .int(desired),
+                                              "availableBitrate": .int(Int64(1_000_000 + self.context.random.next(upperBound: UInt64(2_000_000))))])
+            }
+            self.scheduleBwe()
+        }
+    }
+
+    private func scheduleSpeaker() {
+        speakerTimer = context.scheduler.schedule(after: app.configuration.activeSpeakerPeriod) { [weak self] in
+            guard let self else { return }
+            self.speakerTick()
+            self.scheduleSpeaker()
+        }
+    }
+
+    /// A two-state talk/silence process: each tick keeps the state with probability 0.9 and
+    /// otherwise redraws it with the configured speaking share.
+    private func speakerTick() {
+        let members = joined
+        let candidates = members.filter { $0.speakingProducer != nil }
+        if context.random.nextUnit() >= 0.9 { speaking = context.random.nextUnit() < app.configuration.speakingShare }
+        guard speaking, !candidates.isEmpty else {
+            if lastSpeaker != nil {
+                lastSpeaker = nil
+                for m in members { m.peer.notify("activeSpeaker", ["peerId": nil]) }
+            }
+            return
+        }
+        // The current speaker keeps the floor most of the time.
+        let speaker: ConferenceParticipant
+        if let last = lastSpeaker, let current = candidates.first(where: { $0.id == last }), context.random.nextUnit() < 0.8 {
+            speaker = current
+        } else {
+            speaker = candidates[Int(context.random.next(upperBound: UInt64(candidates.count)))]
+        }
+        lastSpeaker = speaker.id
+        let volume = -Int64(20 + context.random.next(upperBound: UInt64(40)))
+        for m in members { m.peer.notify("activeSpeaker", ["peerId": .string(speaker.id), "volume": .int(volume)]) }
+    }
+
+    // MARK: Validation
+
+    private func requireTransport(_ request: IncomingRequest, _ p: ConferenceParticipant) throws {
+        let transportId = try requireString(request.data, "transportId")
+        guard p.transports.contains(transportId) else {
+            throw ProtooError.reject(500, "transport with id \"\(transportId)\" not found")
+        }
+    }
+
+    private func requireString(_ data: JSONValue, _ key: String) throws -> String {
+        guard let s = data[key]?.stringValue else { throw ProtooError.reject(400, "missing \(key)") }
+        return s
+    }
+}

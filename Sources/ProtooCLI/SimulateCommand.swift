@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import Protoo
+import ProtooSimulator
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the real engine and app against simulated clients on virtual time.",
+        discussion: """
+        Same seed ⇒ same events, byte for byte: the printed digest identifies the run.
+        --seeds A..B runs every seed in the range with a fault profile drawn from each seed and
+        prints the command that reproduces each failing one.
+        """
+    )
+
+    @Option(help: "conference | echo") var scenario: String = "conference"
+    @Option(help: "Number of rooms.") var rooms: Int = 10
+    @Option(name: .customLong("peers-per-room"), help: "Peers in each room.") var peersPerRoom: Int = 6
+    @Option(help: "Virtual time until everyone leaves (e.g. 90s, 10m).") var duration: DurationArgument = DurationArgument(argument: "10m")!
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Run every seed in an inclusive range, e.g. 1..200 (faults drawn per seed).") var seeds: SeedRange?
+    @Option(help: "Fault profile: none | light | heavy | random (drawn from the seed).") var faults: String = "none"
+    @Flag(help: "Run same-instant events in a seeded random order (explores races).") var shuffle = false
+    @Flag(help: "Print one JSON object instead of the summary.") var json = false
+
+    func validate() throws {
+        guard SimulationConfiguration.Scenario(rawValue: scenario) != nil else {
+            throw ValidationError("unknown scenario '\(scenario)'; use one of: \(SimulationConfiguration.Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard faults == "random" || FaultProfile.named(faults) != nil else {
+            throw ValidationError("unknown fault profile '\(faults)'; use none, light, heavy or random")
+        }
+        guard rooms > 0, peersPerRoom > 0 else { throw ValidationError("--rooms and --peers-per-room must be positive") }
+    }
+
+    func configuration(seed: UInt64, faults profileName: String) -> SimulationConfiguration {
+        var c = SimulationConfiguration()
+        c.scenario = SimulationConfiguration.Scenario(rawValue: scenario)!
+        c.rooms = rooms
+        c.peersPerRoom = peersPerRoom
+        c.duration = duration.duration
+        c.seed = seed
+        c.shuffleSameInstant = shuffle
+        if profileName == "random" {
+            var r = SeededRandom(seed: seed ^ 0x5357_524D)
+            c.faults = .randomized(&r)
+        } else {
+            c.faults = FaultProfile.named(profileName)!
+        }
+        return c
+    }
+
+    func reproduce(seed: UInt64, faults: String) -> String {
+        "swift run protoo simulate --scenario \(scenario) --rooms \(rooms) --peers-per-room \(peersPerRoom) --duration \(duration) --seed \(seed) --faults \(faults)\(shuffle ? " --shuffle" : "")"
+    }
+
+    func run() throws {
+        if let seeds { return try swarm(seeds.range) }
+        let simulation = Simulation(configuration(seed: seed, faults: faults))
+        simulation.reproduceCommand = reproduce(seed: seed, faults: faults)
+        let bar = ProgressBar(label: "simulate")
+        do {
+            let report = try simulation.run(progress: bar.update)
+            bar.finish()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(report.text)
+            }
+        } catch let failure as SimulationFailure {
+            bar.finish()
+            FileHandle.standardError.write(Data("\(failure)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    private func swarm(_ range: ClosedRange<UInt64>) throws {
+        let profile = faults == "none" ? "random" : faults
+        var failures: [(UInt64, SimulationFailure)] = []
+        var results: [[String: String]] = []
+        let bar = ProgressBar(label: "swarm")
+        for (i, s) in range.enumerated() {
+            let simulation = Simulation(configuration(seed: s, faults: profile))
+            simulation.reproduceCommand = reproduce(seed: s, faults: profile)
+            do {
+                let report = try simulation.run()
+                results.append(["seed": String(s), "digest": report.digest, "status": "ok"])
+            } catch let failure as SimulationFailure {
+                failures.append((s, failure))
+                results.append(["seed": String(s), "status": "failed", "invariant": failure.invariant, "reproduce": failure.reproduce])
+            }
+            bar.update(Double(i + 1) / Double(range.count))
+        }
+        bar.finish()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(["seeds": results]), as: UTF8.self))
+        } else {
+            print("swarm: \(range.count) seeds, \(failures.count) failed")
+            for (s, f) in failures {
+                print("seed \(s): \(f.invariant) at \(f.time)\n  reproduce: \(f.reproduce)")
+            }
+        }
+        if !failures.isEmpty { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,26 @@
+import Protoo
+
+/// What a simulated client does once connected: the script of a scenario.
+public protocol ClientBehaviour: AnyObject {
+    /// A connection opened (first time or after a reconnect): join, start timers, set handlers.
+    func clientDidOpen(_ client: SimulatedClient, peer: Peer)
+    /// The connection's peer closed (before any reconnect).
+    func clientDidClose(_ client: SimulatedClient, cause: Peer.CloseCause)
+    /// The client is about to leave for good.
+    func clientWillLeave(_ client: SimulatedClient)
+}
+
+extension ClientBehaviour {
+    public func clientDidClose(_ client: SimulatedClient, cause: Peer.CloseCause) {}
+    public func clientWillLeave(_ client: SimulatedClient) {}
+}
+
+/// How a client answers the server's requests (a fault knob).
+public enum AnswerStyle: Sendable, Hashable {
+    /// Answers after a short think time.
+    case prompt
+    /// Never answers (a throwing async handler in the browser): the server waits out its timeout.
+    case silent
+    /// Answers `offset` around the server's 30 s timeout (negative: just before).
+    case late(offset: Duration)
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Protoo
+import ProtooApps
+
+/// A browser in a mediasoup-style conference (`../shared/traffic-model.md`): the 10-request join
+/// sequence, answers to `newConsumer`/`newDataConsumer`, mute and camera toggles, display-name
+/// changes and stats polling, all drawn from the simulation's seeded random source.
+final class ConferenceBehaviour: ClientBehaviour {
+    struct Rates {
+        /// Actions per virtual minute.
+        var muteToggle = 0.5
+        var cameraToggle = 0.2
+        var displayName = 0.05
+        var statsPanel = 0.1
+    }
+
+    let answers: AnswerStyle
+    let rates: Rates
+    private var sendTransport: String?
+    private var recvTransport: String?
+    private var audioProducer: String?
+    private var videoProducer: String?
+    private var muted = false
+    private var nameCount = 0
+
+    init(answers: AnswerStyle, rates: Rates = Rates()) {
+        self.answers = answers
+        self.rates = rates
+    }
+
+    func clientDidOpen(_ client: SimulatedClient, peer: Peer) {
+        sendTransport = nil; recvTransport = nil; audioProducer = nil; videoProducer = nil; muted = false
+        peer.onRequest { [weak self, weak client] request in
+            guard let self, let client else { return .deferred }
+            return self.answer(request, client)
+        }
+        peer.onNotification { _, _ in }
+        join(client, peer)
+    }
+
+
+    private func answer(_ request: IncomingRequest, _ client: SimulatedClient) -> Reply {
+        switch answers {
+        case .prompt:
+            let think = Duration.milliseconds(Int64(2 + client.context.random.next(upperBound: UInt64(30))))
+            client.scheduler.schedule(after: think) { request.accept() }
+        case .silent:
+            break
+        case .late(let offset):
+            client.scheduler.schedule(after: .seconds(30) + offset) { request.accept() }
+        }
+        return .deferred
+    }
+
+    /// Steps 1–4 one after another, then 5–10 within 0.1–1.5 s.
+    private func join(_ client: SimulatedClient, _ peer: Peer) {
+        func alive() -> Bool { client.peer === peer && !client.leaving }
+        client.request("getRouterRtpCapabilities") { [weak self] r in
+            guard let self, alive(), case .success = r else { return }
+            let forceTcp: JSONValue = false
+            client.request("createWebRtcTransport", ["forceTcp": forceTcp, "producing": true, "consuming": false,
+                                                     "sctpCapabilities": ConferencePayloads.sctpCapabilities]) { r in
+                guard alive(), case .success(let send) = r else { return }
+                self.sendTransport = send["id"]?.stringValue
+                client.request("createWebRtcTransport", ["forceTcp": forceTcp, "producing": false, "consuming": true,
+                                                         "sctpCapabilities": ConferencePayloads.sctpCapabilities]) { r in
+                    guard alive(), case .success(let recv) = r else { return }
+                    self.recvTransport = recv["id"]?.stringValue
+                    self.nameCount += 1
+                    client.request("join", [
+                        "displayName": .string("Sim \(client.peerId)"),
+                        "device": ["flag": "chrome", "name": "Chrome", "version": "131.0.0.0"],
+                        "rtpCapabilities": ConferencePayloads.rtpCapabilities,
+                        "sctpCapabilities": ConferencePayloads.sctpCapabilities,
+                    ]) { r in
+                        guard alive(), case .success = r else { return }
+                        self.afterJoin(client, peer)
+                    }
+                }
+            }
+        }
+    }
+
+    private func afterJoin(_ client: SimulatedClient, _ peer: Peer) {
+        guard let send = sendTransport, let recv = recvTransport else { return }
+        var random = client.context.random
+        let steps: [(String, JSONValue)] = [
+            ("connectWebRtcTransport", ["transportId": .string(recv), "dtlsParameters": ConferencePayloads.clientDtls(&random)]),
+            ("connectWebRtcTransport", ["transportId": .string(send), "dtlsParameters": ConferencePayloads.clientDtls(&random)]),
+            ("produce", ["transportId": .string(send), "kind": "audio",
+                         "rtpParameters": ConferencePayloads.rtpParameters(kind: "audio", mid: "0", &random), "appData": ["source": "mic"]]),
+            ("produce", ["transportId": .string(send), "kind": "video",
+                         "rtpParameters": ConferencePayloads.rtpParameters(kind: "video", mid: "1", &random), "appData": ["source": "webcam"]]),
+            ("produceData", ["transportId": .string(send), "sctpStreamParameters": ConferencePayloads.sctpStream(id: 0),
+                             "label": "chat", "protocol": "", "appData": ["info": "my-chat-DataProducer"]]),
+            ("produceData", ["transportId": .string(send), "sctpStreamParameters": ConferencePayloads.sctpStream(id: 1),
+                             "label": "bot", "protocol": "", "appData": ["info": "my-bot-DataProducer"]]),
+        ]
+        client.context.random = random
+        var at = Duration.zero
+        for (i, step) in steps.enumerated() {
+            at += .milliseconds(Int64(20 + client.context.random.next(upperBound: UInt64(230))))
+            client.scheduler.schedule(after: at) { [weak self, weak client, weak peer] in
+                guard let self, let client, let peer, client.peer === peer, !client.leaving else { return }
+                client.request(step.0, step.1) { r in
+                    guard case .success(let data) = r else { return }
+                    if i == 2 { self.audioProducer = data["id"]?.stringValue }
+                    if i == 3 { self.videoProducer = data["id"]?.stringValue }
+                }
+            }
+        }
+        scheduleActions(client, peer)
+    }
+
+    // MARK: User actions (Poisson)
+
+    private func scheduleActions(_ client: SimulatedClient, _ peer: Peer) {
+        schedulePoisson(client, peer, perMinute: rates.muteToggle) { [weak self] in self?.toggleMute(client) }
+        schedulePoisson(client, peer, perMinute: rates.cameraToggle) { [weak self] in self?.toggleCamera(client) }
+        schedulePoisson(client, peer, perMinute: rates.displayName) { [weak self] in
+            guard let self else { return }
+            self.nameCount += 1
+            client.request("changeDisplayName", ["displayName": .string("Sim \(client.peerId) #\(self.nameCount)")])
+        }
+        schedulePoisson(client, peer, perMinute: rates.statsPanel) { [weak self] in self?.pollStats(client, peer, remaining: 4 + Int(client.context.random.next(upperBound: UInt64(8)))) }
+    }
+
+    private func schedulePoisson(_ client: SimulatedClient, _ peer: Peer, perMinute rate: Double, _ action: @escaping () -> Void) {
+        guard rate > 0 else { return }
+        let u = client.context.random.nextUnit()
+        let wait = -60.0 / rate * log(1 - u)
+        client.scheduler.schedule(after: .milliseconds(Int64(wait * 1000))) { [weak self, weak client, weak peer] in
+            guard let self, let client, let peer, client.peer === peer, !client.leaving else { return }
+            action()
+            self.schedulePoisson(client, peer, perMinute: rate, action)
+        }
+    }
+
+    private func toggleMute(_ client: SimulatedClient) {
+        guard let audio = audioProducer else { return }
+        muted.toggle()
+        client.request(muted ? "pauseProducer" : "resumeProducer", ["producerId": .string(audio)])
+    }
+
+    private func toggleCamera(_ client: SimulatedClient) {
+        if let video = videoProducer {
+            videoProducer = nil
+            client.request("closeProducer", ["producerId": .string(video)])
+        } else if let send = sendTransport {
+            var random = client.context.random
+            let params = ConferencePayloads.rtpParameters(kind: "video", mid: "v\(nameCount)", &random)
+            client.context.random = random
+            client.request("produce", ["transportId": .string(send), "kind": "video", "rtpParameters": params,
+                                       "appData": ["source": "webcam"]]) { [weak self] r in
+                if case .success(let data) = r { self?.videoProducer = data["id"]?.stringValue }
+            }
+        }
+    }
+
+    private func pollStats(_ client: SimulatedClient, _ peer: Peer, remaining: Int) {
+        guard remaining > 0, client.peer === peer, !client.leaving, let send = sendTransport else { return }
+        client.request("getTransportStats", ["transportId": .string(send)])
+        client.scheduler.schedule(after: .milliseconds(2500)) { [weak self, weak client, weak peer] in
+            guard let self, let client, let peer else { return }
+            self.pollStats(client, peer, remaining: remaining - 1)
+        }
+    }
+}

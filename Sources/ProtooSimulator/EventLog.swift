@@ -1,0 +1,124 @@
+import Protoo
+
+/// The simulation's record of everything that crossed the server's edge: a running digest,
+/// counters, and the last few events (for failure reports). It is a ``TrafficTap``, fed exactly
+/// like a production trace recorder, and forwards to another tap (e.g. a recorder) if given one.
+public final class EventLog: TrafficTap {
+    public struct Event: CustomStringConvertible {
+        public var time: Instant
+        public var connection: ConnectionID
+        var tag: UInt8
+        var text: String
+        public var description: String {
+            let what: String
+            switch tag {
+            case 1: what = "connect \(text)"
+            case 2: what = "accepted"
+            case 3: what = "rejected \(text)"
+            case 4: what = "in  \(text.prefix(200))"
+            case 5: what = "out \(text.prefix(200))"
+            default: what = "closed \(text)"
+            }
+            return "[\(time)] #\(connection) \(what)"
+        }
+    }
+
+    public struct Counters: Sendable, Codable, Hashable {
+        public var connectionsRequested = 0
+        public var connectionsAccepted = 0
+        public var connectionsRejected = 0
+        public var connectionsClosed = 0
+        public var requestsIn = 0, responsesIn = 0, notificationsIn = 0
+        public var requestsOut = 0, responsesOut = 0, notificationsOut = 0
+        public var bytesIn = 0, bytesOut = 0
+        public var messages: Int { requestsIn + responsesIn + notificationsIn + requestsOut + responsesOut + notificationsOut }
+    }
+
+    public private(set) var digest = EventDigest()
+    public private(set) var counters = Counters()
+    public private(set) var eventCount = 0
+    private var recent: [Event?]
+    private var recentIndex = 0
+    let forward: (any TrafficTap)?
+    var onClosed: ((ConnectionID) -> Void)?
+
+    public init(history: Int = 24, forward: (any TrafficTap)? = nil) {
+        recent = Array(repeating: nil, count: max(1, history))
+        self.forward = forward
+    }
+
+    /// The last events, oldest first.
+    public var lastEvents: [Event] {
+        (0..<recent.count).compactMap { recent[(recentIndex + $0) % recent.count] }
+    }
+
+    private func note(_ time: Instant, _ connection: ConnectionID, _ tag: UInt8, _ text: String) {
+        eventCount += 1
+        digest.add(UInt64(bitPattern: time.nanoseconds))
+        digest.add(connection)
+        digest.byte(tag)
+        digest.add(text)
+        recent[recentIndex] = Event(time: time, connection: connection, tag: tag, text: text)
+        recentIndex = (recentIndex + 1) % recent.count
+    }
+
+    enum Kind { case request, response, notification, other }
+    @inline(__always) static func kind(of text: String) -> Kind {
+        // Messages written by the engine start with their kind's flag.
+        if text.hasPrefix("{\"n") { return .notification }
+        if text.hasPrefix("{\"res") { return .response }
+        if text.hasPrefix("{\"req") { return .request }
+        return .other
+    }
+
+    public func connectionRequested(_ connection: ConnectionID, at time: Instant, target: String,
+                                    headers: [(name: String, value: String)], remoteAddress: String) {
+        counters.connectionsRequested += 1
+        note(time, connection, 1, target)
+        forward?.connectionRequested(connection, at: time, target: target, headers: headers, remoteAddress: remoteAddress)
+    }
+
+    public func connectionAccepted(_ connection: ConnectionID, at time: Instant) {
+        counters.connectionsAccepted += 1
+        note(time, connection, 2, "")
+        forward?.connectionAccepted(connection, at: time)
+    }
+
+    public func connectionRejected(_ connection: ConnectionID, at time: Instant, status: Int, reason: String) {
+        counters.connectionsRejected += 1
+        note(time, connection, 3, "\(status) \(reason)")
+        forward?.connectionRejected(connection, at: time, status: status, reason: reason)
+    }
+
+    public func messageReceived(_ connection: ConnectionID, at time: Instant, text: String) {
+        switch Self.kind(of: text) {
+        case .request: counters.requestsIn += 1
+        case .response: counters.responsesIn += 1
+        case .notification: counters.notificationsIn += 1
+        case .other: break
+        }
+        counters.bytesIn += text.utf8.count
+        note(time, connection, 4, text)
+        forward?.messageReceived(connection, at: time, text: text)
+    }
+
+    public func messageSent(_ connection: ConnectionID, at time: Instant, text: String) {
+        switch Self.kind(of: text) {
+        case .request: counters.requestsOut += 1
+        case .response: counters.responsesOut += 1
+        case .notification: counters.notificationsOut += 1
+        case .other: break
+        }
+        counters.bytesOut += text.utf8.count
+        note(time, connection, 5, text)
+        forward?.messageSent(connection, at: time, text: text)
+    }
+
+    public func connectionClosed(_ connection: ConnectionID, at time: Instant, event: TransportCloseEvent) {
+        counters.connectionsClosed += 1
+        let text = "\(event.code.map(String.init) ?? "-") \(event.initiator.rawValue) \(event.reason)"
+        note(time, connection, 6, text)
+        forward?.connectionClosed(connection, at: time, event: event)
+        onClosed?(connection)
+    }
+}

@@ -1,0 +1,144 @@
+import Protoo
+
+/// One simulated WebSocket connection: two ends, each direction a FIFO pipe with latency,
+/// optional bandwidth, and faults (clog, drop). Reordering never happens: WebSocket rides TCP.
+public final class NetworkLink {
+    public enum Side: Int { case client = 0, server = 1 }
+
+    enum Payload {
+        case open
+        case rejected(status: Int, reason: String)
+        case message(String)
+        case close(code: UInt16, reason: String)
+        case drop
+    }
+
+    public let id: ConnectionID
+    unowned let network: SimulatedNetwork
+    public let clientEnd: LinkEnd
+    public let serverEnd: LinkEnd
+    var latency: LatencyModel
+    /// Per direction: the latest scheduled delivery (FIFO) and when the sender's pipe is free (bandwidth).
+    private var lastDelivery: [Int64] = [0, 0]
+    private var busyUntil: [Int64] = [0, 0]
+    /// Traffic is held until this instant (a clog or partition).
+    var heldUntil: Int64 = 0
+    /// Called on the client side when the server accepted (`.open`).
+    var onOpen: (() -> Void)?
+    /// Called on the client side when the server refused the upgrade.
+    var onRejected: ((Int, String) -> Void)?
+
+    init(id: ConnectionID, network: SimulatedNetwork, latency: LatencyModel) {
+        self.id = id
+        self.network = network
+        self.latency = latency
+        clientEnd = LinkEnd(side: .client)
+        serverEnd = LinkEnd(side: .server)
+        clientEnd.link = self
+        serverEnd.link = self
+    }
+
+    func end(_ side: Side) -> LinkEnd { side == .client ? clientEnd : serverEnd }
+
+    /// Sends `payload` from `side` to the other side.
+    func transmit(from side: Side, _ payload: Payload, bytes: Int = 0) {
+        let scheduler = network.scheduler
+        let now = scheduler.now.nanoseconds
+        let dir = side.rawValue
+        var departure = now
+        if let bps = latency.bytesPerSecond, bps > 0, bytes > 0 {
+            departure = max(now, busyUntil[dir]) + Int64(bytes) * 1_000_000_000 / Int64(bps)
+            busyUntil[dir] = departure
+        }
+        var at = departure + latency.sample(&network.random)
+        at = max(at, lastDelivery[dir], heldUntil)
+        lastDelivery[dir] = at
+        let target = end(side == .client ? .server : .client)
+        scheduler.schedule(at: Instant(nanoseconds: at)) { [weak self, target] in
+            self?.deliver(payload, to: target)
+        }
+    }
+
+    private func deliver(_ payload: Payload, to end: LinkEnd) {
+        switch payload {
+        case .open:
+            onRejected = nil
+            onOpen?()
+            onOpen = nil
+        case .rejected(let status, let reason):
+            onOpen = nil
+            end.isClosed = true
+            onRejected?(status, reason)
+            onRejected = nil
+        case .message(let text):
+            guard !end.isClosed else { return }
+            end.delegate?.transport(end, didReceive: text)
+        case .close(let code, let reason):
+            end.closeFromRemote(TransportCloseEvent(code: code, reason: reason, initiator: .remote))
+        case .drop:
+            end.closeFromRemote(TransportCloseEvent(code: nil, reason: "connection lost", initiator: .network))
+        }
+    }
+
+    /// Holds all traffic of this link until `instant`.
+    public func clog(until instant: Instant) {
+        heldUntil = max(heldUntil, instant.nanoseconds)
+    }
+
+    /// Drops the connection without a close frame: each side learns it after one trip.
+    public func drop() {
+        guard !clientEnd.isClosed || !serverEnd.isClosed else { return }
+        let scheduler = network.scheduler
+        for end in [clientEnd, serverEnd] where !end.isClosed {
+            end.isClosed = true
+            let delay = latency.sample(&network.random)
+            scheduler.schedule(after: .nanoseconds(delay)) { [end] in
+                end.deliverClose(TransportCloseEvent(code: nil, reason: "connection lost", initiator: .network))
+            }
+        }
+    }
+}
+
+/// One end of a ``NetworkLink``: the engine transport the server app or a simulated client uses.
+public final class LinkEnd: Transport {
+    public weak var delegate: (any TransportDelegate)?
+    public internal(set) var isClosed = false
+    let side: NetworkLink.Side
+    weak var link: NetworkLink?
+    private var closeDelivered = false
+
+    init(side: NetworkLink.Side) { self.side = side }
+
+    public func send(_ text: String) {
+        guard !isClosed, let link else { return }
+        link.transmit(from: side, .message(text), bytes: text.utf8.count)
+    }
+
+    public func close(code: UInt16, reason: String) {
+        guard !isClosed, let link else { return }
+        isClosed = true
+        link.transmit(from: side, .close(code: code, reason: reason))
+        let event = TransportCloseEvent(code: code, reason: reason, initiator: .local)
+        link.network.scheduler.enqueue { [weak self] in self?.deliverClose(event) }
+    }
+
+    public func abort() {
+        guard !isClosed, let link else { return }
+        isClosed = true
+        link.transmit(from: side, .drop)
+        let event = TransportCloseEvent(code: nil, reason: "aborted", initiator: .local)
+        link.network.scheduler.enqueue { [weak self] in self?.deliverClose(event) }
+    }
+
+    func closeFromRemote(_ event: TransportCloseEvent) {
+        guard !isClosed else { return }
+        isClosed = true
+        deliverClose(event)
+    }
+
+    func deliverClose(_ event: TransportCloseEvent) {
+        guard !closeDelivered else { return }
+        closeDelivered = true
+        delegate?.transport(self, didClose: event)
+    }
+}

@@ -1,0 +1,164 @@
+import Protoo
+
+/// A simulated browser running protoo-client 4.x: connects through the ``SimulatedNetwork``,
+/// reconnects like protoo-client (retry: 10 retries, factor 2, 1 s…8 s, no jitter), never after
+/// close code 4000, and starts a fresh ``Peer`` (client timeouts: 22.5 s + 0.15 s per pending) on
+/// every connection. What it says is up to its ``ClientBehaviour``.
+public final class SimulatedClient {
+    public enum State: Equatable { case idle, connecting, open, closed }
+
+    /// Reconnection rules, as in protoo-client's `retry` options.
+    public struct RetryPolicy: Sendable {
+        public var retries = 10
+        public var factor = 2.0
+        public var minTimeout: Duration = .seconds(1)
+        public var maxTimeout: Duration = .seconds(8)
+        public init() {}
+
+        /// The wait before retry number `n` (1-based).
+        public func delay(retry n: Int) -> Duration {
+            let ms = Double(minTimeout.nanoseconds) / 1e6 * pow2(factor, n - 1)
+            return .milliseconds(Int64(min(ms, Double(maxTimeout.nanoseconds) / 1e6)))
+        }
+
+        private func pow2(_ f: Double, _ n: Int) -> Double { (0..<max(0, n)).reduce(1.0) { r, _ in r * f } }
+    }
+
+    public let peerId: String
+    public let target: String
+    unowned let simulation: Simulation
+    let behaviour: any ClientBehaviour
+    public private(set) var state: State = .idle
+    public private(set) var peer: Peer?
+    public private(set) var link: NetworkLink?
+    /// Connections opened so far.
+    public private(set) var opens = 0
+    public private(set) var reconnects = 0
+    public private(set) var failures = 0
+    /// Set when the client decided to leave (no reconnect after that).
+    public private(set) var leaving = false
+    private var retry = 0
+    private var retryTimer: TimerHandle?
+    private var waitingForRetry = false
+    /// Per-client scratch state for the behaviour.
+    public var memory: [String: Any] = [:]
+
+    init(peerId: String, target: String, simulation: Simulation, behaviour: any ClientBehaviour) {
+        self.peerId = peerId
+        self.target = target
+        self.simulation = simulation
+        self.behaviour = behaviour
+    }
+
+    var context: EngineContext { simulation.clientContext }
+    var scheduler: VirtualScheduler { simulation.scheduler }
+
+    /// Starts the first connection attempt now.
+    public func start() {
+        guard state == .idle else { return }
+        retry = 0
+        attempt()
+    }
+
+    private func attempt() {
+        waitingForRetry = false
+        guard !leaving else { return }
+        state = .connecting
+        let link = simulation.network.connect(target: target, remoteAddress: "10.\(simulation.clients.count % 250).0.1:\(40000 + opens)")
+        self.link = link
+        link.onOpen = { [weak self, weak link] in
+            guard let self, let link else { return }
+            self.opened(link)
+        }
+        link.onRejected = { [weak self] status, _ in
+            self?.connectionFailed(status: status)
+        }
+    }
+
+    private func opened(_ link: NetworkLink) {
+        guard !leaving else {
+            link.clientEnd.close(code: CloseCode.normal, reason: "client left")
+            return
+        }
+        state = .open
+        opens += 1
+        retry = 0
+        let peer = Peer(id: peerId, transport: link.clientEnd, context: context, configuration: .client)
+        self.peer = peer
+        peer.onClose { [weak self, weak peer] cause in
+            guard let self, let peer else { return }
+            self.peerClosed(peer, cause)
+        }
+        simulation.clientOpened(self)
+        behaviour.clientDidOpen(self, peer: peer)
+    }
+
+    private func connectionFailed(status: Int) {
+        failures += 1
+        simulation.recordEvent("client \(peerId) failed(\(retry + 1)) status \(status)")
+        scheduleRetryOrClose()
+    }
+
+    private func scheduleRetryOrClose() {
+        guard !leaving else { return finish() }
+        retry += 1
+        guard retry <= simulation.configuration.retry.retries else {
+            // protoo-client gives up: `close`.
+            return finish()
+        }
+        state = .connecting
+        waitingForRetry = true
+        retryTimer = scheduler.schedule(after: simulation.configuration.retry.delay(retry: retry)) { [weak self] in
+            self?.attempt()
+        }
+    }
+
+    private func peerClosed(_ peer: Peer, _ cause: Peer.CloseCause) {
+        guard self.peer === peer else { return }
+        self.peer = nil
+        if let link { simulation.network.retire(link) }
+        behaviour.clientDidClose(self, cause: cause)
+        if leaving { return finish() }
+        if case .transport(let event) = cause, event.code == CloseCode.protoo {
+            return finish()
+        }
+        // `disconnected`: start over with a fresh retry sequence, first attempt right away.
+        reconnects += 1
+        simulation.recordReconnect()
+        retry = 0
+        attempt()
+    }
+
+    private func finish() {
+        state = .closed
+        retryTimer?.cancel()
+        simulation.clientFinished(self)
+    }
+
+    /// Leaves: closes the connection (close frame 1000) and stops reconnecting.
+    public func leave() {
+        guard !leaving else { return }
+        leaving = true
+        retryTimer?.cancel()
+        behaviour.clientWillLeave(self)
+        if let peer, !peer.isClosed {
+            peer.close(.code(CloseCode.normal, reason: "client left"))
+        } else if state == .idle || waitingForRetry {
+            finish()
+        }
+        // Otherwise an attempt is in flight: `opened` closes it, or the failure path finishes.
+    }
+
+    /// Sends a request and records its virtual latency and outcome with the simulation.
+    public func request(_ method: String, _ data: JSONValue = .emptyObject,
+                        then: @escaping (Result<JSONValue, ProtooError>) -> Void = { _ in }) {
+        guard let peer, !peer.isClosed else { return }
+        let started = scheduler.now
+        let token = simulation.requestStarted()
+        peer.request(method, data) { [weak self] result in
+            guard let self else { return }
+            self.simulation.requestFinished(token, latency: self.scheduler.now - started, result: result)
+            then(result)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Protoo
+
+/// The in-memory network between simulated clients and one server app, on one virtual scheduler.
+///
+/// A client asks for a connection; the request reaches the app after one trip, the app's answer
+/// (101 or an HTTP status) comes back after another. Every server-side transport is tapped, so the
+/// event log sees exactly what a real server's trace would.
+public final class SimulatedNetwork {
+    public let scheduler: VirtualScheduler
+    /// The network's own random stream (latency samples, fault timing).
+    var random: SeededRandom
+    public var latency: LatencyModel
+    let app: any ProtooApp
+    let tap: any TrafficTap
+    private var nextConnectionID: ConnectionID = 1
+    /// Links whose connection is open or being opened, by id.
+    public private(set) var links: [ConnectionID: NetworkLink] = [:]
+    /// Server-side transports of open connections (their delegates are the server peers).
+    private(set) var serverTransports: [ConnectionID: TappedTransport] = [:]
+
+    init(scheduler: VirtualScheduler, seed: UInt64, latency: LatencyModel, app: any ProtooApp, tap: any TrafficTap) {
+        self.scheduler = scheduler
+        self.random = SeededRandom(seed: seed)
+        self.latency = latency
+        self.app = app
+        self.tap = tap
+    }
+
+    /// Opens a connection to `target` (e.g. `/?roomId=r1&peerId=abc`). The returned link's
+    /// `onOpen`/`onRejected` fire on the client side.
+    func connect(target: String, remoteAddress: String) -> NetworkLink {
+        let id = nextConnectionID
+        nextConnectionID += 1
+        let link = NetworkLink(id: id, network: self, latency: latency)
+        links[id] = link
+        let delay = latency.sample(&random)
+        scheduler.schedule(after: .nanoseconds(delay)) { [weak self, weak link] in
+            guard let self, let link else { return }
+            self.arrive(link, target: target, remoteAddress: remoteAddress)
+        }
+        return link
+    }
+
+    private func arrive(_ link: NetworkLink, target: String, remoteAddress: String) {
+        guard !link.clientEnd.isClosed else {
+            links[link.id] = nil
+            return
+        }
+        let (path, query) = ConnectionRequest.parseTarget(target)
+        let headers: [(name: String, value: String)] = [("host", "sim.invalid"), ("sec-websocket-protocol", "protoo")]
+        tap.connectionRequested(link.id, at: scheduler.now, target: target, headers: headers, remoteAddress: remoteAddress)
+        let request = ConnectionRequest(
+            path: path, query: query, headers: headers, remoteAddress: remoteAddress,
+            accept: { [unowned self] in
+                self.tap.connectionAccepted(link.id, at: self.scheduler.now)
+                let tapped = TappedTransport(link.serverEnd, connection: link.id, tap: self.tap, scheduler: self.scheduler)
+                self.serverTransports[link.id] = tapped
+                link.transmit(from: .server, .open)
+                return tapped
+            },
+            reject: { [unowned self] status, reason in
+                self.tap.connectionRejected(link.id, at: self.scheduler.now, status: status, reason: reason)
+                link.serverEnd.isClosed = true
+                link.transmit(from: .server, .rejected(status: status, reason: reason))
+                self.links[link.id] = nil
+            })
+        app.handleConnection(request)
+        if request.decision == nil { request.reject(status: 500, reason: "connection request not handled") }
+    }
+
+    /// Forgets a link once both ends are closed.
+    func retire(_ link: NetworkLink) {
+        links[link.id] = nil
+    }
+
+    /// Removes a closed connection's server transport and returns its peer, if the app made one.
+    func takeServerPeer(_ id: ConnectionID) -> Peer? {
+        serverTransports.removeValue(forKey: id)?.delegate as? Peer
+    }
+
+    /// Drops every link whose client matches, without close frames.
+    public func drop(_ link: NetworkLink) { link.drop() }
+
+    /// Closes the server side of a link with code 4000, as a server-initiated close would.
+    public func serverClose(_ link: NetworkLink) {
+        serverTransports[link.id]?.close(code: CloseCode.protoo, reason: "closed by protoo-server")
+    }
+}

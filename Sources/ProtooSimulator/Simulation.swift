@@ -1,0 +1,291 @@
+import Foundation
+import Logging
+import Protoo
+import ProtooApps
+
+/// One deterministic run: the real engine and a real app, simulated clients, an in-memory network,
+/// all on one ``VirtualScheduler``. Wall time is read only to report speed, never to decide anything.
+public final class Simulation {
+    public let configuration: SimulationConfiguration
+    public let scheduler: VirtualScheduler
+    /// The server's context: the app's time and randomness.
+    public let serverContext: EngineContext
+    /// The clients' context (a separate random stream, same scheduler).
+    public let clientContext: EngineContext
+    public let app: any ProtooApp
+    public let log: EventLog
+    public private(set) var network: SimulatedNetwork!
+    public private(set) var clients: [SimulatedClient] = []
+    /// Extra command-line words that reproduce this run (set by the CLI).
+    public var reproduceCommand: String?
+
+    private var faultRandom: SeededRandom
+    private var failure: SimulationFailure?
+    private var nextToken = 0
+    private var outstanding = Set<Int>()
+    private var latencies: [Int64] = []
+    private var clientRequests = 0, clientTimeouts = 0, clientErrors = 0
+    private var reconnects = 0
+    private var finishedClients = 0
+    private let silenceLogs: Bool
+
+    /// Builds a run. `tap` (e.g. a trace recorder) sees the same traffic as the event log.
+    public init(_ configuration: SimulationConfiguration, tap: (any TrafficTap)? = nil, logger: Logger? = nil) {
+        self.configuration = configuration
+        let seed = configuration.seed
+        scheduler = VirtualScheduler(shuffleSeed: configuration.shuffleSameInstant ? seed ^ 0x5348_5546 : nil)
+        var quiet = Logger(label: "protoo.sim")
+        quiet.logLevel = .critical
+        silenceLogs = logger == nil
+        serverContext = EngineContext(scheduler: scheduler, random: SeededRandom(seed: seed ^ 0x5345_5256), logger: logger ?? quiet)
+        clientContext = EngineContext(scheduler: scheduler, random: SeededRandom(seed: seed ^ 0x434C_4E54), logger: logger ?? quiet)
+        faultRandom = SeededRandom(seed: seed ^ 0x4641_554C)
+        switch configuration.scenario {
+        case .conference: app = ConferenceApp(context: serverContext)
+        case .echo: app = EchoApp(context: serverContext)
+        }
+        log = EventLog(history: configuration.history, forward: tap)
+        network = SimulatedNetwork(scheduler: scheduler, seed: seed ^ 0x4E45_5457, latency: configuration.latency, app: app, tap: log)
+        log.onClosed = { [unowned self] id in self.serverConnectionClosed(id) }
+    }
+
+    // MARK: Running
+
+    /// Runs the whole scenario. Throws ``SimulationFailure`` when an invariant breaks.
+    /// `progress` is called about every 100k events with the fraction done.
+    public func run(progress: ((Double) -> Void)? = nil) throws -> SimulationReport {
+        let wallStart = ContinuousClock.now
+        populate()
+        let leaveAt = Instant.zero + configuration.duration
+        let end = leaveAt + configuration.drainTime
+        scheduleInvariantChecks(until: end)
+        var steps = 0
+        while let next = scheduler.nextDeadline, next <= end {
+            scheduler.step()
+            steps += 1
+            if let failure { throw failure }
+            if steps & 0x1FFFF == 0, let progress {
+                progress(Double(scheduler.now.nanoseconds) / Double(end.nanoseconds))
+            }
+        }
+        scheduler.run(until: end)
+        try checkInvariants(final: true)
+        if let failure { throw failure }
+        let wall = ContinuousClock.now - wallStart
+        return report(wall: Double(wall.nanoseconds) / 1e9)
+    }
+
+    /// Creates the clients and schedules arrivals, faults and departures.
+    private func populate() {
+        let c = configuration
+        var ids = SeededRandom(seed: c.seed ^ 0x4944_5320)
+        for room in 0..<c.rooms {
+            let roomId = "room-\(room)"
+            for _ in 0..<c.peersPerRoom {
+                let peerId = ConferencePayloads.peerId(&ids)
+                let behaviour: any ClientBehaviour
+                switch c.scenario {
+                case .conference: behaviour = ConferenceBehaviour(answers: answerStyle())
+                case .echo: behaviour = EchoBehaviour()
+                }
+                let client = SimulatedClient(peerId: peerId, target: "/?roomId=\(roomId)&peerId=\(peerId)",
+                                             simulation: self, behaviour: behaviour)
+                clients.append(client)
+                let arrival = c.arrivalWindow.nanoseconds > 0
+                    ? Int64(faultRandom.next(upperBound: UInt64(c.arrivalWindow.nanoseconds))) : 0
+                scheduler.schedule(at: Instant(nanoseconds: arrival)) { [unowned client] in client.start() }
+                scheduler.schedule(at: Instant.zero + c.duration) { [unowned client] in client.leave() }
+                scheduleFaults(for: client, from: Instant(nanoseconds: arrival))
+            }
+        }
+        scheduleRoomPartitions()
+    }
+
+    private func answerStyle() -> AnswerStyle {
+        let f = configuration.faults
+        let u = faultRandom.nextUnit()
+        if u < f.silentShare { return .silent }
+        if u < f.silentShare + f.lateShare {
+            return faultRandom.next() & 1 == 0 ? .late(offset: .milliseconds(-1)) : .late(offset: .milliseconds(1))
+        }
+        return .prompt
+    }
+
+    // MARK: Faults
+
+    private func exponentialWait(perMinute rate: Double) -> Duration {
+        let u = faultRandom.nextUnit()
+        return .milliseconds(Int64(-60_000.0 / rate * Foundation.log(1 - u)))
+    }
+
+    private func scheduleFaults(for client: SimulatedClient, from start: Instant) {
+        let f = configuration.faults
+        let end = Instant.zero + configuration.duration
+        func every(_ rate: Double, _ action: @escaping (NetworkLink) -> Void) {
+            guard rate > 0 else { return }
+            func next(after t: Instant) {
+                let at = t + exponentialWait(perMinute: rate)
+                guard at < end else { return }
+                scheduler.schedule(at: at) { [weak client] in
+                    guard let client else { return }
+                    if client.state == .open, let link = client.link { action(link) }
+                    next(after: at)
+                }
+            }
+            next(after: start)
+        }
+        every(f.dropRate) { [unowned self] link in
+            self.recordEvent("fault: drop #\(link.id)")
+            link.drop()
+        }
+        every(f.serverCloseRate) { [unowned self] link in
+            self.recordEvent("fault: server close #\(link.id)")
+            self.network.serverClose(link)
+        }
+        every(f.clogRate) { [unowned self] link in
+            link.clog(until: self.scheduler.now + f.clogDuration)
+        }
+    }
+
+    private func scheduleRoomPartitions() {
+        let f = configuration.faults
+        guard f.partitionRate > 0 else { return }
+        let end = Instant.zero + configuration.duration
+        for room in 0..<configuration.rooms {
+            let members = Array(clients[(room * configuration.peersPerRoom)..<((room + 1) * configuration.peersPerRoom)])
+            func next(after t: Instant) {
+                let at = t + exponentialWait(perMinute: f.partitionRate)
+                guard at < end else { return }
+                scheduler.schedule(at: at) { [unowned self] in
+                    // Half the room, chosen by the seed, loses connectivity for a while.
+                    for m in members where self.faultRandom.next() & 1 == 0 {
+                        m.link?.clog(until: self.scheduler.now + f.partitionDuration)
+                    }
+                    next(after: at)
+                }
+            }
+            next(after: .zero)
+        }
+    }
+
+    // MARK: Bookkeeping called by clients
+
+    func requestStarted() -> Int {
+        nextToken += 1
+        outstanding.insert(nextToken)
+        clientRequests += 1
+        return nextToken
+    }
+
+    func requestFinished(_ token: Int, latency: Duration, result: Result<JSONValue, ProtooError>) {
+        guard outstanding.remove(token) != nil else {
+            fail("client request \(token) completed twice")
+            return
+        }
+        switch result {
+        case .success: latencies.append(latency.nanoseconds)
+        case .failure(.requestTimeout): clientTimeouts += 1
+        case .failure: clientErrors += 1
+        }
+    }
+
+    func recordReconnect() { reconnects += 1 }
+    func clientOpened(_ client: SimulatedClient) {}
+    func clientFinished(_ client: SimulatedClient) { finishedClients += 1 }
+
+    /// Adds a simulator-side note (faults, client failures) to the digest-free recent history.
+    func recordEvent(_ text: String) {}
+
+    // MARK: Invariants
+
+    private func fail(_ invariant: String) {
+        guard failure == nil else { return }
+        let c = configuration
+        let command = reproduceCommand ?? "swift run protoo simulate --scenario \(c.scenario.rawValue) --rooms \(c.rooms) --peers-per-room \(c.peersPerRoom) --duration \(Int(c.duration.nanoseconds / 1_000_000_000))s --seed \(c.seed)"
+        failure = SimulationFailure(invariant: invariant, seed: c.seed, time: scheduler.now,
+                                    lastEvents: log.lastEvents.map(\.description), reproduce: command)
+    }
+
+    private func serverConnectionClosed(_ id: ConnectionID) {
+        // Once the peer has processed the close (same turn, after the tap), nothing may stay pending.
+        scheduler.enqueue { [weak self] in
+            guard let self else { return }
+            if let peer = self.network.takeServerPeer(id), peer.pendingRequestCount != 0 {
+                self.fail("server peer \(peer.id) closed with \(peer.pendingRequestCount) pending requests")
+            }
+        }
+    }
+
+    private func scheduleInvariantChecks(until end: Instant) {
+        func next(_ at: Instant) {
+            guard at < end else { return }
+            scheduler.schedule(at: at) { [weak self] in
+                guard let self else { return }
+                try? self.checkInvariants(final: false)
+                next(at + self.configuration.invariantInterval)
+            }
+        }
+        next(Instant.zero + configuration.invariantInterval)
+    }
+
+    /// Checks the run's invariants now; `final` adds the end-of-run ones.
+    public func checkInvariants(final: Bool) throws {
+        for room in openRooms {
+            if room.isClosed { fail("a closed room is still listed as open") }
+            for peer in room.peers where peer.isClosed { fail("closed peer \(peer.id) still in a room") }
+        }
+        if final {
+            if !outstanding.isEmpty { fail("\(outstanding.count) client requests never completed (neither answered nor timed out)") }
+            let left = openRooms.reduce(0) { $0 + $1.peerCount }
+            if left != 0 { fail("\(left) peers still in rooms after everyone left") }
+            if configuration.scenario == .conference, !openRooms.isEmpty {
+                fail("\(openRooms.count) rooms still open after everyone left")
+            }
+            if finishedClients != clients.count { fail("\(clients.count - finishedClients) clients never finished") }
+        }
+        if let failure { throw failure }
+    }
+
+    private var openRooms: [Room] {
+        switch app {
+        case let conference as ConferenceApp: return conference.protooRooms
+        case let echo as EchoApp: return echo.room.isClosed ? [] : [echo.room]
+        default: return []
+        }
+    }
+
+    // MARK: Report
+
+    private func report(wall: Double) -> SimulationReport {
+        let counters = log.counters
+        let sorted = latencies.sorted()
+        func pct(_ p: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6
+        }
+        let virtual = Double(scheduler.now.nanoseconds) / 1e9
+        return SimulationReport(
+            scenario: configuration.scenario.rawValue, seed: configuration.seed, faults: configuration.faults.summary,
+            rooms: configuration.rooms, peers: configuration.totalPeers,
+            virtualSeconds: virtual, wallSeconds: wall, speedUp: wall > 0 ? virtual / wall : 0,
+            schedulerEvents: scheduler.executedCount,
+            connections: counters.connectionsRequested, connectionsRejected: counters.connectionsRejected,
+            messages: counters.messages,
+            messagesByKind: ["request in": counters.requestsIn, "response in": counters.responsesIn,
+                             "notification in": counters.notificationsIn, "request out": counters.requestsOut,
+                             "response out": counters.responsesOut, "notification out": counters.notificationsOut],
+            bytesIn: counters.bytesIn, bytesOut: counters.bytesOut,
+            clientRequests: clientRequests, clientRequestTimeouts: clientTimeouts, clientRequestErrors: clientErrors,
+            serverRequests: counters.requestsOut, serverRequestsUnanswered: max(0, counters.requestsOut - counters.responsesIn),
+            reconnects: reconnects,
+            latencyP50Ms: pct(0.5), latencyP99Ms: pct(0.99), latencyMaxMs: sorted.last.map { Double($0) / 1e6 } ?? 0,
+            peakMemoryMB: Self.peakMemoryMB(), digest: log.digest.hex)
+    }
+
+    /// The process's peak resident set size.
+    public static func peakMemoryMB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+}

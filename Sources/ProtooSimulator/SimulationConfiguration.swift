@@ -1,0 +1,35 @@
+import Protoo
+
+/// Everything that defines a run. Same configuration (seed included) ⇒ same events, byte for byte.
+public struct SimulationConfiguration: Sendable {
+    public enum Scenario: String, Sendable, CaseIterable {
+        /// Video-conference rooms (`../shared/traffic-model.md`) against ``ConferenceApp``.
+        case conference
+        /// Clients sending `echo` requests against ``EchoApp``.
+        case echo
+    }
+
+    public var scenario: Scenario = .conference
+    public var rooms = 10
+    public var peersPerRoom = 6
+    /// Virtual time from the first arrival until everyone leaves.
+    public var duration: Duration = .seconds(600)
+    public var seed: UInt64 = 1
+    public var faults: FaultProfile = .none
+    public var latency: LatencyModel = .broadband
+    /// Peers arrive uniformly at random within this window from the start.
+    public var arrivalWindow: Duration = .seconds(30)
+    /// After everyone left: how long to keep running so closes and timeouts settle.
+    public var drainTime: Duration = .seconds(90)
+    /// Run same-instant events in a seeded random order instead of insertion order.
+    public var shuffleSameInstant = false
+    public var retry = SimulatedClient.RetryPolicy()
+    /// How often invariants are checked during the run.
+    public var invariantInterval: Duration = .seconds(1)
+    /// How many of the last events a failure report shows.
+    public var history = 24
+
+    public init() {}
+
+    public var totalPeers: Int { rooms * peersPerRoom }
+}
