@@ -30,7 +30,9 @@ public final class Simulation {
     private let silenceLogs: Bool
 
     /// Builds a run. `tap` (e.g. a trace recorder) sees the same traffic as the event log.
-    public init(_ configuration: SimulationConfiguration, tap: (any TrafficTap)? = nil, logger: Logger? = nil) {
+    /// `app` replaces the scenario's default app (``ConferenceApp`` or ``EchoApp``).
+    public init(_ configuration: SimulationConfiguration, tap: (any TrafficTap)? = nil, logger: Logger? = nil,
+                app makeApp: ((EngineContext) -> any ProtooApp)? = nil) {
         self.configuration = configuration
         let seed = configuration.seed
         scheduler = VirtualScheduler(shuffleSeed: configuration.shuffleSameInstant ? seed ^ 0x5348_5546 : nil)
@@ -40,9 +42,13 @@ public final class Simulation {
         serverContext = EngineContext(scheduler: scheduler, random: SeededRandom(seed: seed ^ 0x5345_5256), logger: logger ?? quiet)
         clientContext = EngineContext(scheduler: scheduler, random: SeededRandom(seed: seed ^ 0x434C_4E54), logger: logger ?? quiet)
         faultRandom = SeededRandom(seed: seed ^ 0x4641_554C)
-        switch configuration.scenario {
-        case .conference: app = ConferenceApp(context: serverContext)
-        case .echo: app = EchoApp(context: serverContext)
+        if let makeApp {
+            app = makeApp(serverContext)
+        } else {
+            switch configuration.scenario {
+            case .conference: app = ConferenceApp(context: serverContext)
+            case .echo: app = EchoApp(context: serverContext)
+            }
         }
         log = EventLog(history: configuration.history, forward: tap)
         network = SimulatedNetwork(scheduler: scheduler, seed: seed ^ 0x4E45_5457, latency: configuration.latency, app: app, tap: log)
@@ -99,6 +105,20 @@ public final class Simulation {
             }
         }
         scheduleRoomPartitions()
+        for fault in c.script { schedule(fault) }
+    }
+
+    private func schedule(_ fault: ScriptedFault) {
+        scheduler.schedule(at: Instant.zero + fault.at) { [unowned self] in
+            let client = self.clients[fault.client]
+            switch fault.action {
+            case .drop: client.link?.drop()
+            case .serverClose: if let link = client.link { self.network.serverClose(link) }
+            case .clog(let d): client.link?.clog(until: self.scheduler.now + d)
+            case .leave: client.leave()
+            case .shutdownApp: self.app.shutdown()
+            }
+        }
     }
 
     private func answerStyle() -> AnswerStyle {

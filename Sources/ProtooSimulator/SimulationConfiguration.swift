@@ -29,7 +29,36 @@ public struct SimulationConfiguration: Sendable {
     /// How many of the last events a failure report shows.
     public var history = 24
 
+    /// Faults at exact virtual instants (for named race cases), on top of the random profile.
+    public var script: [ScriptedFault] = []
+
     public init() {}
 
     public var totalPeers: Int { rooms * peersPerRoom }
+}
+
+/// A fault at an exact virtual instant, applied to client number `client` (arrival order of creation).
+public struct ScriptedFault: Sendable, Hashable {
+    public enum Action: Sendable, Hashable {
+        /// Drop the client's connection without a close frame.
+        case drop
+        /// The server closes the client's connection with 4000.
+        case serverClose
+        /// Hold the client's link traffic for a while.
+        case clog(Duration)
+        /// The client leaves.
+        case leave
+        /// The server app shuts down: every room closes (code 4000 to every peer).
+        case shutdownApp
+    }
+
+    public var at: Duration
+    public var client: Int
+    public var action: Action
+
+    public init(at: Duration, client: Int = 0, _ action: Action) {
+        self.at = at
+        self.client = client
+        self.action = action
+    }
 }

@@ -1,0 +1,198 @@
+import Testing
+import Protoo
+import ProtooApps
+@testable import ProtooSimulator
+
+/// The catalogue of timeout races (README: "Timeout races"). Each case is deterministic.
+@Suite struct TimeoutRaceTests {
+    /// Server app: every connection becomes a peer that is sent one `ping` request.
+    final class PingApp: ProtooApp {
+        let room: Room
+        var outcomes: [Result<JSONValue, ProtooError>] = []
+        init(context: EngineContext) { room = Room(context: context) }
+        func handleConnection(_ request: ConnectionRequest) {
+            guard let peer = try? room.createPeer(id: request.queryValue("peerId") ?? "", transport: request.accept()) else { return }
+            peer.request("ping") { self.outcomes.append($0) }
+        }
+    }
+
+    /// One server and one client on a zero-latency network.
+    final class Race {
+        let scheduler: VirtualScheduler
+        let app: PingApp
+        let network: SimulatedNetwork
+        let clientContext: EngineContext
+        var client: Peer?
+
+        init(shuffleSeed: UInt64? = nil, onRequest: @escaping (IncomingRequest, Peer, VirtualScheduler) -> Reply) {
+            scheduler = VirtualScheduler(shuffleSeed: shuffleSeed)
+            let serverContext = EngineContext(scheduler: scheduler, random: SeededRandom(seed: 1))
+            clientContext = EngineContext(scheduler: scheduler, random: SeededRandom(seed: 2))
+            app = PingApp(context: serverContext)
+            network = SimulatedNetwork(scheduler: scheduler, seed: 3, latency: .zero, app: app, tap: EventLog())
+            let link = network.connect(target: "/?peerId=A", remoteAddress: "10.0.0.1:1")
+            link.onOpen = { [unowned self] in
+                let peer = Peer(id: "A", transport: link.clientEnd, context: self.clientContext, configuration: .client)
+                peer.onRequest { [unowned self, unowned peer] in onRequest($0, peer, self.scheduler) }
+                self.client = peer
+            }
+        }
+
+        func run() { scheduler.run(until: Instant.zero + .seconds(120)) }
+    }
+
+    static func answeredAt(_ offset: Duration, shuffleSeed: UInt64? = nil) -> [Result<JSONValue, ProtooError>] {
+        let race = Race(shuffleSeed: shuffleSeed) { request, _, scheduler in
+            // The request reached the client at t0 (zero latency): answer at t0 + 30 s + offset.
+            scheduler.schedule(after: .seconds(30) + offset) { request.accept(["pong": true]) }
+            return .deferred
+        }
+        race.run()
+        return race.app.outcomes
+    }
+
+    @Test func responseOneNanosecondBeforeDeadlineWins() throws {
+        let outcomes = Self.answeredAt(.nanoseconds(-1))
+        #expect(outcomes.count == 1)
+        #expect(try outcomes[0].get() == ["pong": true])
+    }
+
+    /// Timer and response fall due at the same instant: the timer was scheduled first, so it runs
+    /// first and the response is ignored as late.
+    @Test func responseExactlyAtDeadlineLoses() {
+        let outcomes = Self.answeredAt(.zero)
+        #expect(outcomes.count == 1)
+        #expect(throws: ProtooError.requestTimeout) { try outcomes[0].get() }
+    }
+
+    @Test func responseOneNanosecondAfterDeadlineLoses() {
+        let outcomes = Self.answeredAt(.nanoseconds(1))
+        #expect(outcomes.count == 1)
+        #expect(throws: ProtooError.requestTimeout) { try outcomes[0].get() }
+    }
+
+    /// With same-instant shuffling, the exact-deadline tie goes either way depending on the seed,
+    /// and always exactly one outcome is delivered.
+    @Test func exactDeadlineTieUnderShuffleGoesBothWays() {
+        var wins = 0, losses = 0
+        for seed in UInt64(1)...40 {
+            let outcomes = Self.answeredAt(.zero, shuffleSeed: seed)
+            #expect(outcomes.count == 1)
+            if case .success = outcomes.first { wins += 1 } else { losses += 1 }
+        }
+        #expect(wins > 0)
+        #expect(losses > 0)
+    }
+
+    /// The client answers and closes in the same instant. Answer first: the response travels ahead
+    /// of the close frame (FIFO) and resolves. Close first: nothing more is sent; "peer closed".
+    @Test(arguments: [true, false])
+    func peerCloseRacingPendingRequest(answerFirst: Bool) throws {
+        let race = Race { request, peer, scheduler in
+            scheduler.schedule(after: .seconds(1)) {
+                if answerFirst { request.accept(["pong": true]) }
+                peer.close(.code(CloseCode.normal, reason: "bye"))
+                if !answerFirst { request.accept(["pong": true]) }
+            }
+            return .deferred
+        }
+        race.run()
+        #expect(race.app.outcomes.count == 1)
+        if answerFirst {
+            #expect(try race.app.outcomes[0].get() == ["pong": true])
+        } else {
+            #expect(throws: ProtooError.peerClosed) { try race.app.outcomes[0].get() }
+        }
+        #expect(race.app.room.peers.isEmpty)
+    }
+}
+
+/// Records every event with its connection, for finding the instant to inject a fault at.
+final class FullLog: TrafficTap {
+    struct Entry { var time: Instant; var connection: ConnectionID; var direction: String; var text: String }
+    var entries: [Entry] = []
+    func connectionRequested(_ c: ConnectionID, at t: Instant, target: String, headers: [(name: String, value: String)], remoteAddress: String) {
+        entries.append(Entry(time: t, connection: c, direction: "connect", text: target))
+    }
+    func connectionAccepted(_ c: ConnectionID, at t: Instant) {}
+    func connectionRejected(_ c: ConnectionID, at t: Instant, status: Int, reason: String) {}
+    func messageReceived(_ c: ConnectionID, at t: Instant, text: String) { entries.append(Entry(time: t, connection: c, direction: "in", text: text)) }
+    func messageSent(_ c: ConnectionID, at t: Instant, text: String) { entries.append(Entry(time: t, connection: c, direction: "out", text: text)) }
+    func connectionClosed(_ c: ConnectionID, at t: Instant, event: TransportCloseEvent) {
+        entries.append(Entry(time: t, connection: c, direction: "closed", text: "\(event.code.map(String.init) ?? "-") \(event.initiator)"))
+    }
+
+    func connection(of peerId: String) -> [ConnectionID] {
+        entries.filter { $0.direction == "connect" && $0.text.hasSuffix("peerId=\(peerId)") }.map(\.connection)
+    }
+}
+
+@Suite struct ConferenceRaceTests {
+    static func twoPeerRoom(script: [ScriptedFault] = []) -> SimulationConfiguration {
+        var c = SimulationConfiguration()
+        c.rooms = 1
+        c.peersPerRoom = 2
+        c.duration = .seconds(20)
+        c.arrivalWindow = .seconds(2)
+        c.drainTime = .seconds(60)
+        c.latency = LatencyModel(base: .milliseconds(10))
+        c.seed = 11
+        c.script = script
+        return c
+    }
+
+    /// A client's connection drops while the server has a `newConsumer` pending on it. The request
+    /// fails with "peer closed" as soon as the server sees the drop (no 30 s wait); the client
+    /// reconnects with the same peerId, re-joins, and gets fresh `newConsumer` requests for the
+    /// same producers. All invariants hold.
+    @Test func clientReconnectRacingNewConsumer() throws {
+        let probe = FullLog()
+        let sim = Simulation(Self.twoPeerRoom(), tap: probe)
+        _ = try sim.run()
+        let victim = sim.clients[0]
+        let firstConnection = try #require(probe.connection(of: victim.peerId).first)
+        let firstNewConsumer = try #require(probe.entries.first {
+            $0.connection == firstConnection && $0.direction == "out" && $0.text.contains(#""method":"newConsumer""#)
+        })
+        let producerId = try #require(try Message.decode(firstNewConsumer.text).requestData?["producerId"]?.stringValue)
+
+        let log = FullLog()
+        let dropAt = Duration.nanoseconds(firstNewConsumer.time.nanoseconds)
+        let raced = Simulation(Self.twoPeerRoom(script: [ScriptedFault(at: dropAt, client: 0, .drop)]), tap: log)
+        let report = try raced.run()
+        #expect(report.reconnects == 1)
+        let connections = log.connection(of: victim.peerId)
+        #expect(connections.count == 2)
+        // Nothing answered the request on the dropped connection.
+        #expect(!log.entries.contains { $0.connection == connections[0] && $0.direction == "in" && $0.text.hasPrefix(#"{"response""#) && $0.time > firstNewConsumer.time })
+        // The new connection consumes the same producer again.
+        #expect(log.entries.contains { $0.connection == connections[1] && $0.direction == "out" && $0.text.contains(producerId) && $0.text.contains("newConsumer") })
+    }
+
+    /// The room closes (server shutdown) while a client's `join` is in flight. The join is never
+    /// answered: the client's pending request fails with "peer closed" on the 4000 close, and the
+    /// client does not reconnect. The room is gone; every invariant holds.
+    @Test func roomCloseDuringJoin() throws {
+        let probe = FullLog()
+        let sim = Simulation(Self.twoPeerRoom(), tap: probe)
+        _ = try sim.run()
+        let join = try #require(probe.entries.first { $0.direction == "in" && $0.text.contains(#""method":"join""#) })
+        // Sent 10 ms earlier by the client: close the rooms while it is on the wire.
+        let closeAt = Duration.nanoseconds(join.time.nanoseconds - 5_000_000)
+        let log = FullLog()
+        let raced = Simulation(Self.twoPeerRoom(script: [ScriptedFault(at: closeAt, .shutdownApp)]), tap: log)
+        let report = try raced.run()
+        #expect(!log.entries.contains { $0.direction == "out" && $0.connection == join.connection && $0.text.contains(#""peers""#) })
+        #expect(log.entries.contains { $0.direction == "closed" && $0.connection == join.connection && $0.text.hasPrefix("4000") })
+        #expect(report.reconnects == 0)
+        #expect(report.clientRequestErrors >= 1)
+        #expect((raced.app as! ConferenceApp).roomIDs.isEmpty)
+    }
+}
+
+extension Message {
+    var requestData: JSONValue? {
+        if case .request(_, _, let data) = self { return data }
+        return nil
+    }
+}
