@@ -15,12 +15,14 @@ enum EngineBenchmarks {
     static func roundTrips(peers count: Int, perPeer: Int) -> Int {
         let (context, scheduler) = EngineContext.virtual(seed: 1)
         var servers: [Peer] = []
+        var clients: [Peer] = []  // transports hold delegates weakly: keep both ends alive
         for i in 0..<count {
             let (a, b) = MemoryTransport.pair(scheduler: scheduler)
             let server = Peer(id: "s\(i)", transport: a, context: context)
             let client = Peer(id: "c\(i)", transport: b, context: context, configuration: .client)
             client.onRequest { .accept($0.data) }
             servers.append(server)
+            clients.append(client)
         }
         var done = 0
         for server in servers {
@@ -29,7 +31,8 @@ enum EngineBenchmarks {
             }
         }
         scheduler.runUntilIdle()
-        precondition(done == count * perPeer)
+        precondition(done == count * perPeer, "round trips lost")
+        withExtendedLifetime(clients) {}
         return done
     }
 

@@ -61,10 +61,30 @@ public final class Simulation {
     /// `progress` is called about every 100k events with the fraction done.
     public func run(progress: ((Double) -> Void)? = nil) throws -> SimulationReport {
         let wallStart = ContinuousClock.now
+        prepare()
+        let end = endInstant
+        try advance(to: end, progress: progress)
+        try checkInvariants(final: true)
+        if let failure { throw failure }
+        let wall = ContinuousClock.now - wallStart
+        return report(wall: Double(wall.nanoseconds) / 1e9)
+    }
+
+    private var prepared = false
+    /// When the run ends: everyone leaves at `duration`, then `drainTime` lets closes settle.
+    public var endInstant: Instant { Instant.zero + configuration.duration + configuration.drainTime }
+
+    /// Creates the clients and schedules everything; ``run(progress:)`` does this itself.
+    public func prepare() {
+        guard !prepared else { return }
+        prepared = true
         populate()
-        let leaveAt = Instant.zero + configuration.duration
-        let end = leaveAt + configuration.drainTime
-        scheduleInvariantChecks(until: end)
+        scheduleInvariantChecks(until: endInstant)
+    }
+
+    /// Runs events up to `end` (for stepping a run by hand, e.g. to measure memory mid-run).
+    public func advance(to end: Instant, progress: ((Double) -> Void)? = nil) throws {
+        prepare()
         var steps = 0
         while let next = scheduler.nextDeadline, next <= end {
             scheduler.step()
@@ -75,10 +95,7 @@ public final class Simulation {
             }
         }
         scheduler.run(until: end)
-        try checkInvariants(final: true)
         if let failure { throw failure }
-        let wall = ContinuousClock.now - wallStart
-        return report(wall: Double(wall.nanoseconds) / 1e9)
     }
 
     /// Creates the clients and schedules arrivals, faults and departures.
@@ -300,6 +317,14 @@ public final class Simulation {
             reconnects: reconnects,
             latencyP50Ms: pct(0.5), latencyP99Ms: pct(0.99), latencyMaxMs: sorted.last.map { Double($0) / 1e6 } ?? 0,
             peakMemoryMB: Self.peakMemoryMB(), digest: log.digest.hex)
+    }
+
+    /// The process's current resident set size (Linux `/proc/self/statm`), or 0 if unknown.
+    public static func residentMemoryMB() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Double(fields[1]) else { return 0 }
+        return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
     }
 
     /// The process's peak resident set size.

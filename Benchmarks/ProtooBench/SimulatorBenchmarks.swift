@@ -1,0 +1,47 @@
+import Protoo
+import ProtooApps
+import ProtooSimulator
+
+/// The simulator on the conference scenario: speed-up over real time and memory per peer.
+enum SimulatorBenchmarks {
+    static func run(_ r: BenchmarkRunner) throws {
+        // 1,000 peers (100 rooms × 10).
+        var c = SimulationConfiguration()
+        c.rooms = 100
+        c.peersPerRoom = 10
+        c.duration = r.quick ? .seconds(60) : .seconds(300)
+        c.seed = 1
+        let report = try Simulation(c).run()
+        r.record("simulator", "conference 1,000 peers: virtual/real time", report.speedUp, "×",
+                 note: "\(Int(report.virtualSeconds)) s virtual in \(BenchmarkRunner.format(report.wallSeconds)) s")
+        r.record("simulator", "conference 1,000 peers: engine events", Double(report.schedulerEvents) / report.wallSeconds, "events/s")
+        r.record("simulator", "conference 1,000 peers: protoo messages", Double(report.messages) / report.wallSeconds, "msg/s")
+
+        // Per-event cost against peer count: 10× the peers should cost ≈ the same per event.
+        let small = try eventsPerSecond(rooms: 10, peersPerRoom: 10, seconds: r.quick ? 30 : 60)
+        let large = try eventsPerSecond(rooms: r.quick ? 200 : 1000, peersPerRoom: 10, seconds: r.quick ? 30 : 60)
+        r.record("simulator", "events/s at 100 peers", small.rate, "events/s")
+        r.record("simulator", "events/s at \(large.peers) peers", large.rate, "events/s", ratio: large.rate / small.rate,
+                 note: "ratio ≈ 1 means per-event cost is independent of peer count")
+        r.record("simulator", "memory per simulated peer at \(large.peers) peers", large.bytesPerPeer / 1024, "KB",
+                 note: "peak RSS growth / peers, all connected and joined")
+    }
+
+    static func eventsPerSecond(rooms: Int, peersPerRoom: Int, seconds: Int) throws -> (rate: Double, peers: Int, bytesPerPeer: Double) {
+        var c = SimulationConfiguration()
+        c.rooms = rooms
+        c.peersPerRoom = peersPerRoom
+        c.duration = .seconds(Int64(seconds))
+        c.arrivalWindow = .seconds(10)
+        c.seed = 2
+        let before = Simulation.residentMemoryMB()
+        let start = ContinuousClock.now
+        let simulation = Simulation(c)
+        // Mid-run everyone is connected and joined: measure resident memory there.
+        try simulation.advance(to: Instant.zero + .seconds(Int64(seconds / 2)))
+        let grown = max(0, Simulation.residentMemoryMB() - before) * 1024 * 1024
+        try simulation.advance(to: simulation.endInstant)
+        let wall = Double((ContinuousClock.now - start).nanoseconds) / 1e9
+        return (Double(simulation.scheduler.executedCount) / wall, rooms * peersPerRoom, grown / Double(rooms * peersPerRoom))
+    }
+}
