@@ -74,6 +74,12 @@ final class ByteStore {
         }
     }
 
+    /// Appends the UTF-8 bytes, no length.
+    func appendUTF8(_ string: String) {
+        var s = string
+        s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
     func appendLE32(_ value: UInt32) {
         reserve(4)
         withUnsafeBytes(of: value.littleEndian) { (base + count).update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 4) }
