@@ -9,6 +9,7 @@ let selected = Set(arguments.filter { !$0.hasPrefix("--") })
 let suites: [(name: String, run: (BenchmarkRunner) throws -> Void)] = [
     ("codec", CodecBenchmarks.run),
     ("engine", EngineBenchmarks.run),
+    ("traces", TraceBenchmarks.run),
 ]
 
 #if DEBUG
