@@ -24,6 +24,7 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
     private var finished = false
     private var failure: TraceError?
     private var filePaths: [String] = []
+    private let wakeThreshold: Int
     // Writer thread only.
     private var writer: TraceWriter
     private var writerFileIndex = 0
@@ -36,6 +37,7 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         self.configuration = configuration
         self.logger = logger
         origin = configuration.header.monotonicOrigin.nanoseconds
+        wakeThreshold = max(1, min(configuration.capacity / 4, 4096))
         writer = try Self.openWriter(configuration, index: 0)
         filePaths = [configuration.path]
         pending.reserveCapacity(min(configuration.capacity, 1 << 16))
@@ -138,7 +140,9 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
             return
         }
         pending.append(record)
-        if pending.count == 1 { condition.broadcast() }
+        // Wake the writer only when a batch is worth it; its timer picks up the rest within the
+        // flush interval. Keeps the event loop free of futex calls on most records.
+        if pending.count == wakeThreshold { condition.broadcast() }
     }
 
     // MARK: writer thread
@@ -150,7 +154,7 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         var nextFlush = DispatchTime.now().uptimeNanoseconds + interval
         while true {
             condition.lock()
-            while pending.isEmpty && !closing && flushRequested == flushCompleted {
+            while pending.count < wakeThreshold && !closing && flushRequested == flushCompleted {
                 let now = DispatchTime.now().uptimeNanoseconds
                 if now >= nextFlush { break }
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(nextFlush - now) / 1e9))
