@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Protoo", targets: ["Protoo"]),
+        .library(name: "ProtooTrace", targets: ["ProtooTrace"]),
         .executable(name: "protoo", targets: ["ProtooCLI"]),
         .executable(name: "protoo-bench", targets: ["ProtooBench"]),
     ],
@@ -24,6 +25,13 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        // libzstd (apt: libzstd-dev), for compressed traces.
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Traffic traces: format, writer, reader, recorder (a TrafficTap).
+        .target(
+            name: "ProtooTrace",
+            dependencies: ["Protoo", "CZstd", .product(name: "Logging", package: "swift-log")]
+        ),
         // Built-in apps: conformance and conference, written on the public engine API.
         .target(name: "ProtooApps", dependencies: ["Protoo"]),
         // The deterministic simulator: virtual network, simulated protoo clients, scenarios, invariants.
@@ -37,6 +45,7 @@ let package = Package(
                 "Protoo",
                 "ProtooApps",
                 "ProtooSimulator",
+                "ProtooTrace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -44,11 +53,12 @@ let package = Package(
         // swift run -c release protoo-bench
         .executableTarget(
             name: "ProtooBench",
-            dependencies: ["Protoo", "ProtooApps", "ProtooSimulator"],
+            dependencies: ["Protoo", "ProtooApps", "ProtooSimulator", "ProtooTrace"],
             path: "Benchmarks/ProtooBench"
         ),
         .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
         .testTarget(name: "ProtooSimulatorTests", dependencies: ["Protoo", "ProtooApps", "ProtooSimulator"]),
+        .testTarget(name: "ProtooTraceTests", dependencies: ["ProtooTrace", "Protoo"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,6 +10,7 @@ let suites: [(name: String, run: (BenchmarkRunner) throws -> Void)] = [
     ("codec", CodecBenchmarks.run),
     ("engine", EngineBenchmarks.run),
     ("simulator", SimulatorBenchmarks.run),
+    ("traces", TraceBenchmarks.run),
 ]
 
 #if DEBUG

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Protoo
 import ProtooSimulator
+import ProtooTrace
 
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +23,7 @@ struct Simulate: ParsableCommand {
     @Option(help: "Fault profile: none | light | heavy | random (drawn from the seed).") var faults: String = "none"
     @Flag(help: "Run same-instant events in a seeded random order (explores races).") var shuffle = false
     @Flag(help: "Print one JSON object instead of the summary.") var json = false
+    @Option(help: "Record the server's traffic to a trace file (.ptrace.zst or .jsonl).") var record: String?
 
     func validate() throws {
         guard SimulationConfiguration.Scenario(rawValue: scenario) != nil else {
@@ -56,7 +58,22 @@ struct Simulate: ParsableCommand {
 
     func run() throws {
         if let seeds { return try swarm(seeds.range) }
-        let simulation = Simulation(configuration(seed: seed, faults: faults))
+        let config = configuration(seed: seed, faults: faults)
+        let recorder = try record.map { path in
+            var header = TraceHeader(createdAtUnixNanoseconds: Int64(Date().timeIntervalSince1970 * 1e9),
+                                     producerName: "protoo simulate", producerVersion: "0.1.0",
+                                     host: ProcessInfo.processInfo.hostName, scenario: config.scenario.rawValue, seed: seed)
+            header.monotonicOrigin = .zero
+            var rc = TraceRecorderConfiguration(path: path, header: header)
+            rc.overflowPolicy = .block  // a simulation must lose nothing: wait for the writer instead
+            return try TraceRecorder(configuration: rc)
+        }
+        defer {
+            do { try recorder?.close() } catch {
+                FileHandle.standardError.write(Data("error: closing the trace failed: \(error)\n".utf8))
+            }
+        }
+        let simulation = Simulation(config, tap: recorder)
         simulation.reproduceCommand = reproduce(seed: seed, faults: faults)
         let bar = ProgressBar(label: "simulate")
         do {

@@ -1,0 +1,161 @@
+import ArgumentParser
+import Foundation
+import Protoo
+import ProtooTrace
+
+/// `protoo trace …`: inspect, print, cut and convert traffic traces.
+struct Trace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect, print, cut and convert traffic traces (.ptrace / .ptrace.zst binary, .jsonl text).",
+        subcommands: [Info.self, Cat.self, Cut.self, Convert.self]
+    )
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Header, duration, connections, peers, rooms, messages by direction and method, sizes.")
+        @Argument(help: "The trace file.") var path: String
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            let source = try TraceFiles.openSource(path)
+            var stats = TraceStatistics()
+            while let r = try source.next() { stats.add(r) }
+            let reader = source as? TraceReader
+            let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            var o = JSONObject()
+            let h = source.header
+            o["formatVersion"] = .int(Int64(h.formatVersion))
+            o["createdAt"] = .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(h.createdAtUnixNanoseconds) / 1e9)))
+            o["producer"] = .string("\(h.producerName) \(h.producerVersion)")
+            o["host"] = .string(h.host)
+            if let s = h.scenario { o["scenario"] = .string(s) }
+            if let s = h.seed { o["seed"] = .string(String(s)) }
+            o["durationSeconds"] = .double(stats.durationSeconds)
+            o["records"] = .int(Int64(stats.records))
+            o["connections"] = .int(Int64(stats.connections.count))
+            o["peers"] = .int(Int64(stats.peers.count))
+            o["rooms"] = .array(stats.rooms.sorted().map { .string($0) })
+            var messages = JSONObject()
+            for (direction, byLabel) in stats.messages.sorted(by: { $0.key < $1.key }) {
+                var d = JSONObject()
+                for (label, n) in byLabel.sorted(by: { $0.value > $1.value }) { d[label] = .int(Int64(n)) }
+                messages[direction] = .object(d)
+            }
+            o["messages"] = .object(messages)
+            o["messageBytesIn"] = .int(Int64(stats.messageBytes["in"] ?? 0))
+            o["messageBytesOut"] = .int(Int64(stats.messageBytes["out"] ?? 0))
+            if let t = reader?.trailer {
+                o["encodedBytes"] = .int(Int64(t.rawBytes))
+                o["droppedRecords"] = .int(Int64(t.droppedRecords))
+                o["frames"] = .int(Int64(t.index.count))
+            }
+            o["fileBytes"] = .int(Int64(fileSize))
+            if fileSize > 0 {
+                let raw = (stats.messageBytes["in"] ?? 0) + (stats.messageBytes["out"] ?? 0)
+                o["messageBytesPerFileByte"] = .double((Double(raw) / Double(fileSize) * 100).rounded() / 100)
+            }
+            if let t = reader?.truncation { o["truncated"] = .string(t.description) }
+            if json {
+                print(JSONWriter.string(.object(o)))
+            } else {
+                for m in o {
+                    if case .object(let inner) = m.value {
+                        print("\(m.key):")
+                        for i in inner { print("  \(i.key): \(i.value)") }
+                    } else {
+                        print("\(m.key): \(m.value.stringValue ?? m.value.description)")
+                    }
+                }
+            }
+        }
+    }
+
+    struct Cat: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print every record as one JSON line (for jq).")
+        @Argument(help: "The trace file.") var path: String
+        @Flag(help: "Also print the header and trailer lines.") var all = false
+
+        func run() throws {
+            let source = try TraceFiles.openSource(path)
+            var out = FileHandleOutput()
+            if all { out.line(TraceJSONLines.encode(source.header)) }
+            while let r = try source.next() { out.line(TraceJSONLines.encode(r)) }
+            if all, let t = (source as? TraceReader)?.trailer { out.line(TraceJSONLines.encode(t)) }
+            out.flush()
+            if let t = (source as? TraceReader)?.truncation {
+                FileHandle.standardError.write(Data("warning: \(t)\n".utf8))
+            }
+        }
+    }
+
+    struct Cut: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Copy the records in a time window and/or of one room or peer to a new trace.")
+        @Argument(help: "The trace file.") var path: String
+        @Option(help: "Start, seconds since the trace origin.") var from: Double?
+        @Option(help: "End (inclusive), seconds since the trace origin.") var to: Double?
+        @Option(help: "Only connections whose URL has this roomId.") var room: String?
+        @Option(help: "Only connections whose URL has this peerId.") var peer: String?
+        @Option(name: .shortAndLong, help: "Output file (.ptrace, .ptrace.zst or .jsonl).") var output: String
+
+        func run() throws {
+            let source = try TraceFiles.openSource(path)
+            let fromNs = from.map { Int64($0 * 1e9) }
+            let toNs = to.map { Int64($0 * 1e9) }
+            let filterConnections = room != nil || peer != nil
+            if let fromNs, !filterConnections, let reader = source as? TraceReader { try reader.seek(toTime: fromNs) }
+            let sink = try TraceFiles.createSink(output, header: source.header)
+            var selected: [ConnectionID: Bool] = [:]
+            var written = 0
+            while let r = try source.next() {
+                if case .connectionRequested(let target, _, _) = r.event {
+                    let query = ConnectionRequest.parseTarget(target).query
+                    let matches = (room.map { q in query.contains { $0.name == "roomId" && $0.value == q } } ?? true)
+                        && (peer.map { q in query.contains { $0.name == "peerId" && $0.value == q } } ?? true)
+                    selected[r.connection] = matches
+                }
+                if let fromNs, r.time < fromNs { continue }
+                if let toNs, r.time > toNs { continue }
+                if filterConnections && r.connection != 0 && selected[r.connection] != true { continue }
+                try sink.write(r)
+                written += 1
+            }
+            try sink.close(endTime: nil)
+            FileHandle.standardError.write(Data("wrote \(written) records to \(output)\n".utf8))
+        }
+    }
+
+    struct Convert: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Convert between JSON lines (.jsonl) and compressed traces (.ptrace, .ptrace.zst), by extension.")
+        @Argument(help: "Input file.") var input: String
+        @Argument(help: "Output file.") var output: String
+
+        func run() throws {
+            let source = try TraceFiles.openSource(input)
+            let sink = try TraceFiles.createSink(output, header: source.header)
+            var n = 0
+            while let r = try source.next() {
+                try sink.write(r)
+                n += 1
+            }
+            if let reader = source as? TraceReader, let t = reader.trailer { sink.recordDropped(t.droppedRecords) }
+            if let reader = source as? JSONLinesTraceReader { sink.recordDropped(reader.droppedRecords) }
+            try sink.close(endTime: nil)
+            FileHandle.standardError.write(Data("converted \(n) records to \(output)\n".utf8))
+        }
+    }
+}
+
+/// Buffered standard output for large `cat` runs.
+struct FileHandleOutput {
+    private var buffer: [UInt8] = []
+
+    mutating func line(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        FileHandle.standardOutput.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

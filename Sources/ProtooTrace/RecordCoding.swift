@@ -1,0 +1,98 @@
+/// The compact binary encoding of one record inside a block:
+/// kind (1 byte), time delta from the previous record of the block (zigzag varint),
+/// connection (varint), then the kind's fields (strings are varint length + UTF-8).
+enum RecordCoding {
+    static func encode(_ record: TraceRecord, previousTime: Int64, into out: ByteStore) {
+        out.append(record.event.kind.rawValue)
+        out.appendSignedVarint(record.time &- previousTime)
+        out.appendVarint(record.connection)
+        switch record.event {
+        case .connectionRequested(let target, let headers, let remoteAddress):
+            out.appendString(target)
+            out.appendVarint(UInt64(headers.count))
+            for h in headers {
+                out.appendString(h.name)
+                out.appendString(h.value)
+            }
+            out.appendString(remoteAddress)
+        case .accepted:
+            break
+        case .rejected(let status, let reason):
+            out.appendSignedVarint(Int64(status))
+            out.appendString(reason)
+        case .messageIn(let text), .messageOut(let text):
+            out.appendString(text)
+        case .closed(let code, let reason, let initiator):
+            out.appendVarint(code.map { UInt64($0) + 1 } ?? 0)
+            out.appendString(reason)
+            out.append(initiatorByte(initiator))
+        case .marker(let name, let text):
+            out.appendString(name)
+            out.appendString(text)
+        }
+    }
+
+    static func decode(_ cursor: inout ByteCursor, previousTime: Int64) throws(CursorError) -> TraceRecord {
+        let tagPosition = cursor.position
+        let tag = try cursor.byte()
+        guard let kind = TraceRecordKind(rawValue: tag) else {
+            throw CursorError(position: tagPosition, reason: "unknown record kind \(tag)")
+        }
+        let time = previousTime &+ (try cursor.signedVarint())
+        let connection = try cursor.varint()
+        let event: TraceEvent
+        switch kind {
+        case .connectionRequested:
+            let target = try cursor.string()
+            let n = try cursor.varint()
+            guard n <= UInt64(cursor.remaining) else { throw CursorError(position: cursor.position, reason: "header count \(n) exceeds the data") }
+            var headers: [TraceHeaderField] = []
+            headers.reserveCapacity(Int(n))
+            for _ in 0..<n {
+                let name = try cursor.string()
+                headers.append(TraceHeaderField(name: name, value: try cursor.string()))
+            }
+            event = .connectionRequested(target: target, headers: headers, remoteAddress: try cursor.string())
+        case .accepted:
+            event = .accepted
+        case .rejected:
+            let status = try cursor.signedVarint()
+            guard let s = Int(exactly: status) else { throw CursorError(position: cursor.position, reason: "status out of range") }
+            event = .rejected(status: s, reason: try cursor.string())
+        case .messageIn:
+            event = .messageIn(try cursor.string())
+        case .messageOut:
+            event = .messageOut(try cursor.string())
+        case .closed:
+            let rawCode = try cursor.varint()
+            guard rawCode <= UInt64(UInt16.max) + 1 else { throw CursorError(position: cursor.position, reason: "close code out of range") }
+            let reason = try cursor.string()
+            let initiatorPosition = cursor.position
+            guard let initiator = initiator(try cursor.byte()) else {
+                throw CursorError(position: initiatorPosition, reason: "unknown close initiator")
+            }
+            event = .closed(code: rawCode == 0 ? nil : UInt16(rawCode - 1), reason: reason, initiator: initiator)
+        case .marker:
+            let name = try cursor.string()
+            event = .marker(name: name, text: try cursor.string())
+        }
+        return TraceRecord(time: time, connection: connection, event: event)
+    }
+
+    static func initiatorByte(_ i: TraceCloseInitiator) -> UInt8 {
+        switch i {
+        case .server: return 0
+        case .client: return 1
+        case .network: return 2
+        }
+    }
+
+    static func initiator(_ b: UInt8) -> TraceCloseInitiator? {
+        switch b {
+        case 0: return .server
+        case 1: return .client
+        case 2: return .network
+        default: return nil
+        }
+    }
+}

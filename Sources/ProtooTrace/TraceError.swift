@@ -1,0 +1,52 @@
+/// Why a trace could not be written or read. Each case says what to do next.
+public enum TraceError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A system call failed on `path`.
+    case io(path: String, operation: String, errno: Int32)
+    /// The file does not start with a protoo trace header.
+    case notATrace(path: String)
+    /// The file was written by a newer format version.
+    case unsupportedVersion(UInt16)
+    /// The bytes at `offset` are damaged (checksum mismatch, impossible value, decompression failure).
+    case corrupt(offset: Int64, reason: String)
+    /// zstd refused to compress (out of memory or a bad parameter).
+    case compression(String)
+    /// The writer was already closed.
+    case writerClosed
+    /// A JSON-lines trace has an invalid line.
+    case invalidJSONLine(line: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case .io(let path, let op, let errno):
+            return "\(op) failed on \(path) (errno \(errno)); check that the path exists and is writable/readable"
+        case .notATrace(let path):
+            return "\(path) is not a protoo trace (bad magic); use `protoo trace convert` for JSON lines"
+        case .unsupportedVersion(let v):
+            return "trace format version \(v) is newer than this reader supports (\(TraceHeader.currentFormatVersion)); upgrade protoo"
+        case .corrupt(let offset, let reason):
+            return "trace is corrupt at byte offset \(offset): \(reason); records before it are usable (`protoo trace cut --to`)"
+        case .compression(let reason):
+            return "zstd compression failed: \(reason); check memory and the compression level"
+        case .writerClosed:
+            return "the trace writer is closed; open a new one"
+        case .invalidJSONLine(let line, let reason):
+            return "invalid JSON-lines trace at line \(line): \(reason); see docs/trace-format.md for the schema"
+        }
+    }
+}
+
+/// How much of a trace was lost because the file ends early (the writer crashed or was killed).
+public struct TraceTruncation: Sendable, Hashable, CustomStringConvertible {
+    /// File offset of the first byte that could not be used.
+    public var incompleteFrom: Int64
+    /// Bytes from there to the end of the file.
+    public var lostFileBytes: Int64
+    /// Decompressed bytes of a partial record block that had to be dropped.
+    public var lostDecodedBytes: Int64
+    /// What was incomplete.
+    public var reason: String
+
+    public var description: String {
+        "trace ends early: \(reason) (from byte \(incompleteFrom): \(lostFileBytes) file bytes, \(lostDecodedBytes) decoded bytes unusable)"
+    }
+}

@@ -1,0 +1,243 @@
+import Foundation
+import Logging
+import Protoo
+
+/// Records a live server's traffic: a ``TrafficTap`` that any event loop may call.
+///
+/// Each callback builds a record and appends it to a bounded, lock-protected buffer (the only work
+/// on the event loop). A dedicated writer thread takes the buffer in batches, redacts, encodes,
+/// compresses and writes; it flushes every ``TraceRecorderConfiguration/flushInterval`` and rotates
+/// files by size or trace time. Records of one connection keep their order (one FIFO buffer).
+/// Call ``close()`` before exiting; it writes the trailer.
+public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable state guarded by `condition`; `writer*` only on the writer thread
+    /// The configuration it runs with.
+    public let configuration: TraceRecorderConfiguration
+    private let origin: Int64
+    private let logger: Logger
+    private let condition = NSCondition()
+    private var pending: [TraceRecord] = []
+    private var droppedPending: UInt64 = 0
+    private var droppedTotal: UInt64 = 0
+    private var flushRequested: UInt64 = 0
+    private var flushCompleted: UInt64 = 0
+    private var closing = false
+    private var finished = false
+    private var failure: TraceError?
+    private var filePaths: [String] = []
+    private let wakeThreshold: Int
+    // Writer thread only.
+    private var writer: TraceWriter
+    private var writerFileIndex = 0
+    private var writerFileStart: Int64?
+    private var writerFailed = false
+
+    /// Opens the first file (errors surface here) and starts the writer thread.
+    /// Record times are engine instants minus `configuration.header.monotonicOrigin`.
+    public init(configuration: TraceRecorderConfiguration, logger: Logger = Logger(label: "protoo.trace")) throws(TraceError) {
+        self.configuration = configuration
+        self.logger = logger
+        origin = configuration.header.monotonicOrigin.nanoseconds
+        wakeThreshold = max(1, min(configuration.capacity / 4, 4096))
+        writer = try Self.openWriter(configuration, index: 0)
+        filePaths = [configuration.path]
+        pending.reserveCapacity(min(configuration.capacity, 1 << 16))
+        let thread = Thread { [self] in self.runWriter() }
+        thread.name = "protoo-trace-writer"
+        thread.start()
+    }
+
+    /// Records dropped so far because the buffer was full (``TraceOverflowPolicy/dropNewest``).
+    public var droppedRecords: UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return droppedTotal
+    }
+
+    /// Every file written so far, in order.
+    public var files: [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        return filePaths
+    }
+
+    // MARK: TrafficTap
+
+    public func connectionRequested(_ connection: ConnectionID, at time: Instant, target: String,
+                                    headers: [(name: String, value: String)], remoteAddress: String) {
+        let kept = headers.compactMap { h in
+            configuration.recordedHeaders.contains(h.name.lowercased()) ? TraceHeaderField(name: h.name, value: h.value) : nil
+        }
+        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection,
+                           event: .connectionRequested(target: target, headers: kept, remoteAddress: remoteAddress)))
+    }
+
+    public func connectionAccepted(_ connection: ConnectionID, at time: Instant) {
+        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection, event: .accepted))
+    }
+
+    public func connectionRejected(_ connection: ConnectionID, at time: Instant, status: Int, reason: String) {
+        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection, event: .rejected(status: status, reason: reason)))
+    }
+
+    public func messageReceived(_ connection: ConnectionID, at time: Instant, text: String) {
+        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection, event: .messageIn(text)))
+    }
+
+    public func messageSent(_ connection: ConnectionID, at time: Instant, text: String) {
+        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection, event: .messageOut(text)))
+    }
+
+    public func connectionClosed(_ connection: ConnectionID, at time: Instant, event: TransportCloseEvent) {
+        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection,
+                           event: .closed(code: event.code, reason: event.reason, initiator: TraceCloseInitiator(event.initiator))))
+    }
+
+    /// Adds a named annotation at `time`.
+    public func marker(_ name: String, text: String = "", at time: Instant, connection: ConnectionID = 0) {
+        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection, event: .marker(name: name, text: text)))
+    }
+
+    // MARK: control
+
+    /// Waits until everything recorded before the call is compressed and written to the file.
+    public func flush() throws(TraceError) {
+        condition.lock()
+        defer { condition.unlock() }
+        flushRequested += 1
+        let target = flushRequested
+        condition.broadcast()
+        while flushCompleted < target && !finished { condition.wait() }
+        if let failure { throw failure }
+    }
+
+    /// Writes everything, the trailer and footer, and stops the writer thread. Later records are dropped.
+    public func close() throws(TraceError) {
+        condition.lock()
+        defer { condition.unlock() }
+        closing = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        if let failure { throw failure }
+    }
+
+    // MARK: buffer
+
+    private func append(_ record: TraceRecord) {
+        condition.lock()
+        defer { condition.unlock() }
+        while pending.count >= configuration.capacity && !closing {
+            switch configuration.overflowPolicy {
+            case .dropNewest:
+                droppedPending += 1
+                droppedTotal += 1
+                return
+            case .block:
+                condition.wait()
+            }
+        }
+        if closing {
+            droppedTotal += 1
+            return
+        }
+        pending.append(record)
+        // Wake the writer only when a batch is worth it; its timer picks up the rest within the
+        // flush interval. Keeps the event loop free of futex calls on most records.
+        if pending.count == wakeThreshold { condition.broadcast() }
+    }
+
+    // MARK: writer thread
+
+    private func runWriter() {
+        var batch: [TraceRecord] = []
+        batch.reserveCapacity(pending.capacity)
+        let interval = UInt64(max(1, configuration.flushInterval.nanoseconds))
+        var nextFlush = DispatchTime.now().uptimeNanoseconds + interval
+        while true {
+            condition.lock()
+            while pending.count < wakeThreshold && !closing && flushRequested == flushCompleted {
+                let now = DispatchTime.now().uptimeNanoseconds
+                if now >= nextFlush { break }
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(nextFlush - now) / 1e9))
+            }
+            swap(&pending, &batch)
+            let dropped = droppedPending
+            droppedPending = 0
+            let flushTarget = flushRequested
+            let closeNow = closing
+            if configuration.overflowPolicy == .block { condition.broadcast() }
+            condition.unlock()
+
+            writeBatch(batch, dropped: dropped)
+            batch.removeAll(keepingCapacity: true)
+            let now = DispatchTime.now().uptimeNanoseconds
+            var error: TraceError?
+            if now >= nextFlush || flushTarget > flushCompleted || closeNow {
+                error = perform { () throws(TraceError) in try writer.flush() }
+                nextFlush = now + interval
+            }
+            if closeNow, error == nil {
+                error = perform { () throws(TraceError) in try writer.close() }
+            }
+
+            condition.lock()
+            if let error, failure == nil { failure = error }
+            flushCompleted = flushTarget
+            if closeNow { finished = true }
+            condition.broadcast()
+            condition.unlock()
+            if closeNow { return }
+        }
+    }
+
+    private func writeBatch(_ batch: [TraceRecord], dropped: UInt64) {
+        guard !writerFailed else { return }
+        writer.recordDropped(dropped)
+        let error = perform { () throws(TraceError) in
+            for record in batch {
+                try rotateIfNeeded(before: record)
+                try writer.write(record)
+            }
+        }
+        if let error {
+            condition.lock()
+            if failure == nil { failure = error }
+            condition.unlock()
+        }
+    }
+
+    private func rotateIfNeeded(before record: TraceRecord) throws(TraceError) {
+        defer { if writerFileStart == nil { writerFileStart = record.time } }
+        var rotate = false
+        if let limit = configuration.rotateBytes, writer.bytesWritten >= limit, writer.recordCount > 0 { rotate = true }
+        if let interval = configuration.rotateInterval, let start = writerFileStart,
+           record.time &- start >= interval.nanoseconds { rotate = true }
+        guard rotate else { return }
+        try writer.close()
+        writerFileIndex += 1
+        writer = try Self.openWriter(configuration, index: writerFileIndex)
+        writerFileStart = record.time
+        let path = writer.path
+        condition.lock()
+        filePaths.append(path)
+        condition.unlock()
+    }
+
+    /// Runs `body`, logging and returning its error; after an error the writer stops writing.
+    private func perform(_ body: () throws(TraceError) -> Void) -> TraceError? {
+        guard !writerFailed else { return nil }
+        do {
+            try body()
+            return nil
+        } catch {
+            writerFailed = true
+            logger.error("trace recording stopped", metadata: ["path": "\(writer.path)", "error": "\(error)"])
+            return error
+        }
+    }
+
+    private static func openWriter(_ c: TraceRecorderConfiguration, index: Int) throws(TraceError) -> TraceWriter {
+        var header = c.header
+        header.createdAtUnixNanoseconds = Int64(Date().timeIntervalSince1970 * 1e9)
+        return try TraceWriter(path: TraceFileNaming.path(base: c.path, index: index), header: header, options: c.writerOptions)
+    }
+}

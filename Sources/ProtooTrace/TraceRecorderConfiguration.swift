@@ -1,0 +1,58 @@
+/// What a ``TraceRecorder`` does when its buffer is full.
+public enum TraceOverflowPolicy: Sendable, Hashable {
+    /// Drop the new record and count it (the count goes into the trailer). Never blocks the event loop.
+    case dropNewest
+    /// Wait until the writer thread makes room (back-pressure on the event loop; no loss).
+    case block
+}
+
+/// Settings of a ``TraceRecorder``.
+public struct TraceRecorderConfiguration: Sendable {
+    /// Path of the first file; rotated files insert `.0001`, `.0002`, … before the extension.
+    public var path: String
+    /// Header template; each file gets the wall-clock time it was created.
+    public var header: TraceHeader
+    /// Compression, block size (also the size flush threshold), frame size, redaction.
+    public var writerOptions: TraceWriterOptions
+    /// Records the buffer holds before the overflow policy applies.
+    public var capacity: Int
+    /// Drop-with-counter or block.
+    public var overflowPolicy: TraceOverflowPolicy
+    /// The writer thread flushes at least this often (wall time), so a crash loses at most this window.
+    public var flushInterval: Duration
+    /// Start a new file once the current one holds this many bytes.
+    public var rotateBytes: Int64?
+    /// Start a new file once the current one spans this much trace time.
+    public var rotateInterval: Duration?
+    /// Request headers kept in `connectionRequested` records (lower-case names); others are not recorded.
+    public var recordedHeaders: Set<String>
+
+    public init(path: String, header: TraceHeader, writerOptions: TraceWriterOptions = TraceWriterOptions(),
+                capacity: Int = 65_536, overflowPolicy: TraceOverflowPolicy = .dropNewest,
+                flushInterval: Duration = .seconds(1), rotateBytes: Int64? = nil, rotateInterval: Duration? = nil,
+                recordedHeaders: Set<String> = ["origin", "user-agent", "x-forwarded-for", "sec-websocket-protocol"]) {
+        self.path = path
+        self.header = header
+        self.writerOptions = writerOptions
+        self.capacity = max(1, capacity)
+        self.overflowPolicy = overflowPolicy
+        self.flushInterval = flushInterval
+        self.rotateBytes = rotateBytes
+        self.rotateInterval = rotateInterval
+        self.recordedHeaders = Set(recordedHeaders.map { $0.lowercased() })
+    }
+}
+
+/// Names of rotated trace files.
+public enum TraceFileNaming {
+    /// `base` for index 0; otherwise `.NNNN` inserted before `.ptrace.zst`, `.ptrace` or `.jsonl`.
+    public static func path(base: String, index: Int) -> String {
+        guard index > 0 else { return base }
+        var number = String(index)
+        if number.count < 4 { number = String(repeating: "0", count: 4 - number.count) + number }
+        for ext in [".ptrace.zst", ".ptrace", ".zst"] where base.hasSuffix(ext) {
+            return String(base.dropLast(ext.count)) + "." + number + ext
+        }
+        return base + "." + number
+    }
+}

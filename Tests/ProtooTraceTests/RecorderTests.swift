@@ -1,0 +1,133 @@
+import Foundation
+import Protoo
+import Testing
+@testable import ProtooTrace
+
+@Suite struct RecorderTests {
+    private func configuration(_ path: String, capacity: Int = 1024, policy: TraceOverflowPolicy = .block,
+                               rotateBytes: Int64? = nil, rotateInterval: Duration? = nil,
+                               redactor: TraceRedactor? = nil) -> TraceRecorderConfiguration {
+        TraceRecorderConfiguration(path: path, header: testHeader,
+                                   writerOptions: TraceWriterOptions(flushBytes: 2048, frameBytes: 16 * 1024, redactor: redactor),
+                                   capacity: capacity, overflowPolicy: policy, flushInterval: .milliseconds(50),
+                                   rotateBytes: rotateBytes, rotateInterval: rotateInterval)
+    }
+
+    private func readAll(_ paths: [String]) throws -> [TraceRecord] {
+        var all: [TraceRecord] = []
+        for p in paths { all += try TraceReader(path: p).readAll() }
+        return all
+    }
+
+    @Test(.timeLimit(.minutes(1))) func concurrentProducersLoseNothingAndKeepOrderPerConnection() throws {
+        let path = temporaryPath("rec.ptrace")
+        let recorder = try TraceRecorder(configuration: configuration(path, capacity: 64))
+        let threads = 4, perThread = 5000
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            for i in 0..<perThread {
+                let conn = ConnectionID(t * 10 + i % 3 + 1)
+                recorder.messageSent(conn, at: Instant(nanoseconds: 42 + Int64(i)), text: "\(t) \(i)")
+            }
+        }
+        try recorder.close()
+        let reader = try TraceReader(path: path)
+        let records = try reader.readAll()
+        #expect(records.count == threads * perThread)
+        #expect(reader.trailer?.droppedRecords == 0)
+        var last: [ConnectionID: Int] = [:]
+        for r in records {
+            guard case .messageOut(let text) = r.event else { Issue.record("unexpected \(r)"); continue }
+            let i = Int(text.split(separator: " ")[1])!
+            #expect(i > last[r.connection, default: -1], "connection \(r.connection) out of order")
+            #expect(r.time == Int64(i), "times are relative to the header origin")
+            last[r.connection] = i
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func dropPolicyCountsEveryDroppedRecord() throws {
+        let path = temporaryPath("drop.ptrace")
+        let recorder = try TraceRecorder(configuration: configuration(path, capacity: 1, policy: .dropNewest))
+        let total = 20_000
+        for i in 0..<total { recorder.messageReceived(1, at: Instant(nanoseconds: Int64(i)), text: "m\(i)") }
+        try recorder.close()
+        let dropped = recorder.droppedRecords
+        let reader = try TraceReader(path: path)
+        let records = try reader.readAll()
+        #expect(dropped > 0)
+        #expect(UInt64(records.count) + dropped == UInt64(total))
+        #expect(reader.trailer?.droppedRecords == dropped)
+        let order = records.map(\.time)
+        #expect(order == order.sorted())
+    }
+
+    @Test(.timeLimit(.minutes(1))) func flushMakesRecordsReadableBeforeClose() throws {
+        let path = temporaryPath("flush.ptrace")
+        let recorder = try TraceRecorder(configuration: configuration(path))
+        recorder.connectionRequested(7, at: Instant(nanoseconds: 50), target: "/?roomId=r&peerId=p",
+                                     headers: [("Origin", "https://x"), ("Cookie", "secret")], remoteAddress: "1.2.3.4:5")
+        recorder.connectionAccepted(7, at: Instant(nanoseconds: 60))
+        recorder.connectionClosed(7, at: Instant(nanoseconds: 70), event: TransportCloseEvent(code: nil, reason: "lost", initiator: .network))
+        try recorder.flush()
+        let reader = try TraceReader(path: path)
+        #expect(try reader.readAll() == [
+            TraceRecord(time: 8, connection: 7, event: .connectionRequested(target: "/?roomId=r&peerId=p",
+                                                                             headers: [TraceHeaderField(name: "Origin", value: "https://x")],
+                                                                             remoteAddress: "1.2.3.4:5")),
+            TraceRecord(time: 18, connection: 7, event: .accepted),
+            TraceRecord(time: 28, connection: 7, event: .closed(code: nil, reason: "lost", initiator: .network)),
+        ])
+        #expect(reader.truncation?.reason.contains("incomplete") == true, "the open frame is reported")
+        try recorder.close()
+        #expect(try TraceReader(path: path).trailer?.totalRecords == 3)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func rotatesBySizeIntoNumberedFiles() throws {
+        let path = temporaryPath("rot.ptrace.zst")
+        let recorder = try TraceRecorder(configuration: configuration(path, rotateBytes: 3000))
+        let records = numberedRecords(4000)
+        for r in records {
+            recorder.messageSent(r.connection, at: Instant(nanoseconds: 42 + r.time), text: { if case .messageOut(let t) = r.event { return t } else { return "" } }())
+        }
+        try recorder.close()
+        let files = recorder.files
+        #expect(files.count > 2)
+        #expect(files[1].hasSuffix(".0001.ptrace.zst"))
+        #expect(try readAll(files) == records)
+        for f in files { #expect(try TraceReader(path: f).isComplete) }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func rotatesByTraceTime() throws {
+        let path = temporaryPath("time.ptrace")
+        let recorder = try TraceRecorder(configuration: configuration(path, rotateInterval: .seconds(1)))
+        for i in 0..<35 { recorder.marker("tick", text: "\(i)", at: Instant(nanoseconds: 42 + Int64(i) * 100_000_000)) }
+        try recorder.close()
+        let files = recorder.files
+        #expect(files.count == 4)
+        let perFile = try files.map { try TraceReader(path: $0).readAll().count }
+        #expect(perFile == [10, 10, 10, 5])
+    }
+
+    @Test func redactionRemovesQueryParametersAndJSONFields() throws {
+        let path = temporaryPath("red.ptrace")
+        let redactor = TraceRedactor.chain([.stripQueryParameters(["token"]), .replaceJSONFields(["sdp", "password"])])
+        let writer = try TraceWriter(path: path, header: testHeader, options: TraceWriterOptions(redactor: redactor))
+        for r in everyKind { try writer.write(r) }
+        try writer.write(TraceRecord(time: 9, connection: 1, event: .messageOut(#"{"a":[{"password":{"x":1}}],"b":"password"}"#)))
+        try writer.write(TraceRecord(time: 9, connection: 1, event: .messageOut(#"not json "sdp" v=0 secret"#)))
+        try writer.close()
+        let records = try TraceReader(path: path).readAll()
+        #expect(records[0].event == .connectionRequested(target: "/?roomId=r1&peerId=p1",
+                                                         headers: [TraceHeaderField(name: "Origin", value: "https://a.example")],
+                                                         remoteAddress: "127.0.0.1:5000"))
+        #expect(records[3].event == .messageIn(#"{"request":true,"id":1,"method":"join","data":{"sdp":"[redacted]"}}"#))
+        #expect(records[4] == everyKind[4])
+        #expect(records[9].event == .messageOut(#"{"a":[{"password":"[redacted]"}],"b":"password"}"#))
+        #expect(records[10].event == .messageOut("[redacted]"))
+        let cat = records.map(TraceJSONLines.encode).joined()
+        #expect(!cat.contains("secret"))
+        // Only the token parameter goes; a target without it is untouched.
+        #expect(URLRedaction.strip("/?token=a&roomId=r", names: ["token"]) == "/?roomId=r")
+        #expect(URLRedaction.strip("/?t%6Fken=a", names: ["token"]) == "/")
+        #expect(URLRedaction.strip("/?roomId=r", names: ["token"]) == "/?roomId=r")
+    }
+}
