@@ -70,11 +70,19 @@ extension JSONParser {
         }
 
         mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONObject {
+            var object = JSONObject()
+            object.reserveCapacity(6)
+            try parseObjectMembers(depth: depth) { key, value in object.setParsed(key, value) }
+            return object
+        }
+
+        /// Parses `{…}` at the cursor, handing each member to `body` in order.
+        @inline(__always)
+        mutating func parseObjectMembers(depth: Int, _ body: (String, JSONValue) -> Void) throws(JSONParseError) {
             if depth > JSONParser.maximumDepth { throw error("nesting too deep") }
             index += 1  // {
-            var object = JSONObject()
             skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return object }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return }
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
@@ -86,12 +94,12 @@ extension JSONParser {
                 index += 1
                 skipWhitespace()
                 let value = try parseValue(depth: depth)
-                object.setParsed(key, value)
+                body(key, value)
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unexpected end of input") }
                 switch bytes[index] {
                 case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "}"): index += 1; return object
+                case UInt8(ascii: "}"): index += 1; return
                 default: throw error("expected ',' or '}'")
                 }
             }

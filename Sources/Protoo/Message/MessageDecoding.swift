@@ -27,62 +27,98 @@ public enum MessageDecodingError: Error, Sendable, Hashable, CustomStringConvert
 extension Message {
     /// Decodes one frame's text with protoo's rules: flags are tested for JavaScript truthiness,
     /// a falsy or missing `data` reads as `{}`, anything malformed is an error (the caller drops it).
+    ///
+    /// One pass: the top-level object's members go straight into the message's fields.
     public static func decode(_ text: String) throws(MessageDecodingError) -> Message {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(text)
-        } catch {
-            throw .invalidJSON(error)
+        var text = text
+        let result = text.withUTF8 { bytes in
+            Result { () throws(MessageDecodingError) -> Message in try decode(bytes: bytes) }
         }
-        return try decode(value)
+        return try result.get()
+    }
+
+    /// Decodes one frame's UTF-8 bytes (see ``decode(_:)-swift.type.method``).
+    public static func decode(bytes: UnsafeBufferPointer<UInt8>) throws(MessageDecodingError) -> Message {
+        var cursor = JSONParser.Cursor(bytes: bytes)
+        var fields = Fields()
+        do {
+            cursor.skipWhitespace()
+            guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "{") else {
+                // Not an object: still tell invalid JSON apart from other values.
+                _ = try JSONParser.parse(bytes: bytes)
+                throw MessageDecodingError.notAnObject
+            }
+            try cursor.parseObjectMembers(depth: 1) { key, value in fields.set(key, value) }
+            cursor.skipWhitespace()
+            if cursor.index != bytes.count { throw cursor.error("unexpected data after the value") }
+        } catch let error as JSONParseError {
+            throw .invalidJSON(error)
+        } catch let error as MessageDecodingError {
+            throw error
+        } catch {
+            fatalError("unreachable: \(error)")
+        }
+        return try fields.message()
     }
 
     /// Decodes an already-parsed JSON value.
     public static func decode(_ value: JSONValue) throws(MessageDecodingError) -> Message {
         guard case .object(let object) = value else { throw .notAnObject }
-        // Read the fields in one pass over the members.
+        var fields = Fields()
+        for member in object { fields.set(member.key, member.value) }
+        return try fields.message()
+    }
+
+    /// The top-level members protoo looks at (last duplicate wins, as in `JSON.parse`).
+    struct Fields {
         var request: JSONValue?, response: JSONValue?, notification: JSONValue?
         var id: JSONValue?, method: JSONValue?, data: JSONValue?, ok: JSONValue?
         var errorCode: JSONValue?, errorReason: JSONValue?
-        for member in object {
-            switch member.key {
-            case "request": request = member.value
-            case "response": response = member.value
-            case "notification": notification = member.value
-            case "id": id = member.value
-            case "method": method = member.value
-            case "data": data = member.value
-            case "ok": ok = member.value
-            case "errorCode": errorCode = member.value
-            case "errorReason": errorReason = member.value
+
+        @inline(__always) mutating func set(_ key: String, _ value: JSONValue) {
+            switch key {
+            case "request": request = value
+            case "response": response = value
+            case "notification": notification = value
+            case "id": id = value
+            case "method": method = value
+            case "data": data = value
+            case "ok": ok = value
+            case "errorCode": errorCode = value
+            case "errorReason": errorReason = value
             default: break
             }
         }
+
         func normalizedData() -> JSONValue {
             if let data, data.isTruthy { return data }
             return .emptyObject
         }
+
         func requireID() throws(MessageDecodingError) -> RequestID {
             guard let id, id.isNumber else { throw .invalidID }
             guard let integer = id.intValue else { throw .nonIntegerID }
             return integer
         }
-        if request?.isTruthy == true {
-            guard case .string(let m)? = method else { throw .invalidMethod }
-            let i = try requireID()
-            return .request(id: i, method: m, data: normalizedData())
+
+        func message() throws(MessageDecodingError) -> Message {
+            if request?.isTruthy == true {
+                guard case .string(let m)? = method else { throw .invalidMethod }
+                let i = try requireID()
+                return .request(id: i, method: m, data: normalizedData())
+            }
+            if response?.isTruthy == true {
+                let i = try requireID()
+                if ok?.isTruthy == true { return .successResponse(id: i, data: normalizedData()) }
+                return .errorResponse(id: i, code: errorCode.flatMap(Message.errorCode) ?? 0,
+                                      reason: errorReason.map(Message.errorReason) ?? "")
+            }
+            if notification?.isTruthy == true {
+                guard case .string(let m)? = method else { throw .invalidMethod }
+                return .notification(method: m, data: normalizedData())
+            }
+            throw .unknownKind
         }
-        if response?.isTruthy == true {
-            let i = try requireID()
-            if ok?.isTruthy == true { return .successResponse(id: i, data: normalizedData()) }
-            return .errorResponse(id: i, code: errorCode.flatMap(Self.errorCode) ?? 0,
-                                  reason: errorReason.map(Self.errorReason) ?? "")
-        }
-        if notification?.isTruthy == true {
-            guard case .string(let m)? = method else { throw .invalidMethod }
-            return .notification(method: m, data: normalizedData())
-        }
-        throw .unknownKind
     }
 
     static func errorCode(_ value: JSONValue) -> Int? {
