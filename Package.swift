@@ -6,6 +6,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Protoo", targets: ["Protoo"]),
+        .library(name: "ProtooWebSocket", targets: ["ProtooWebSocket"]),
+        .library(name: "ProtooClient", targets: ["ProtooClient"]),
+        .library(name: "ProtooApps", targets: ["ProtooApps"]),
         .executable(name: "protoo", targets: ["ProtooCLI"]),
         .executable(name: "protoo-bench", targets: ["ProtooBench"]),
     ],
@@ -13,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The protocol engine: JSON, messages, Peer, Room, scheduler seam. No I/O.
@@ -26,11 +31,38 @@ let package = Package(
         ),
         // Built-in apps: conformance and conference, written on the public engine API.
         .target(name: "ProtooApps", dependencies: ["Protoo"]),
+        // The WebSocket server: NIO (ws:// and wss://) on one event loop, driving the engine.
+        .target(
+            name: "ProtooWebSocket",
+            dependencies: [
+                "Protoo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A Swift protoo client (reconnecting, like protoo-client) on NIO.
+        .target(
+            name: "ProtooClient",
+            dependencies: [
+                "Protoo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "ProtooCLI",
             dependencies: [
                 "Protoo",
                 "ProtooApps",
+                "ProtooWebSocket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -42,6 +74,15 @@ let package = Package(
             path: "Benchmarks/ProtooBench"
         ),
         .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
+        .testTarget(
+            name: "ProtooWebSocketTests",
+            dependencies: [
+                "Protoo", "ProtooApps", "ProtooWebSocket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.copy("raw_client.py")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
