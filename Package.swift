@@ -49,6 +49,7 @@ let package = Package(
             name: "ProtooClient",
             dependencies: [
                 "Protoo",
+                "ProtooWebSocket",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -77,11 +78,11 @@ let package = Package(
         .testTarget(
             name: "ProtooWebSocketTests",
             dependencies: [
-                "Protoo", "ProtooApps", "ProtooWebSocket",
+                "Protoo", "ProtooApps", "ProtooWebSocket", "ProtooClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            resources: [.copy("raw_client.py")]
+            exclude: ["raw_client.py"]
         ),
     ],
     swiftLanguageModes: [.v6]
