@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -22,6 +23,7 @@ public final class ProtooServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let serverChannel: any Channel
     private let core: NIOLoopBound<ServerCore>
+    private let isShutDown = NIOLockedValueBox(false)
 
     /// The TCP port listened on.
     public var port: Int { localAddress.port ?? 0 }
@@ -79,6 +81,7 @@ public final class ProtooServer: Sendable {
 
     /// Stops accepting new protoo connections (they get HTTP 503); connected peers keep working.
     public func stop() async {
+        guard !isShutDown.withLockedValue({ $0 }) else { return }
         let core = self.core
         try? await eventLoop.submit { core.value.stopAccepting() }.get()
     }
@@ -87,6 +90,11 @@ public final class ProtooServer: Sendable {
     /// wait for their close handshakes (bounded by ``Configuration/shutdownGracePeriod``), stop
     /// listening and end the event loop. Idempotent.
     public func shutdown() async {
+        let first = isShutDown.withLockedValue { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
         let core = self.core
         try? await eventLoop.flatSubmit { core.value.shutdown() }.get()
         try? await serverChannel.close()
@@ -94,7 +102,9 @@ public final class ProtooServer: Sendable {
     }
 
     /// Runs `body` on the server's event loop with its app (inspection, tests, admin hooks).
+    /// - Throws: ``ProtooServerError/shutDown`` after ``shutdown()``, or what `body` throws.
     public func withApp<T: Sendable>(_ body: @escaping @Sendable (any ProtooApp) throws -> T) async throws -> T {
+        guard !isShutDown.withLockedValue({ $0 }) else { throw ProtooServerError.shutDown }
         let core = self.core
         return try await eventLoop.submit { try body(core.value.app) }.get()
     }

@@ -4,6 +4,8 @@ public enum ProtooServerError: Error, Sendable, CustomStringConvertible {
     case invalidTLSFiles(certificatePath: String, privateKeyPath: String, underlying: String)
     /// Binding failed (port in use, bad host): pick another port or host, or use port 0.
     case bindFailed(host: String, port: Int, underlying: String)
+    /// The server was shut down: start a new one.
+    case shutDown
 
     public var description: String {
         switch self {
@@ -11,6 +13,8 @@ public enum ProtooServerError: Error, Sendable, CustomStringConvertible {
             return "cannot load TLS certificate \(cert) / key \(key): \(underlying); pass PEM files"
         case .bindFailed(let host, let port, let underlying):
             return "cannot listen on \(host):\(port): \(underlying); choose another host/port (0 = any free port)"
+        case .shutDown:
+            return "the server is shut down; start a new ProtooServer"
         }
     }
 }

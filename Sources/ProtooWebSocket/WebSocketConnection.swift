@@ -142,6 +142,8 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        // Once our close frame is out, only the remote's close frame matters.
+        if case .closing = state, frame.opcode != .connectionClose { return }
         receivedSinceCheck = true
         awaitingPong = false
         switch frame.opcode {
