@@ -81,6 +81,8 @@ let package = Package(
             dependencies: [
                 "Protoo", "ProtooApps", "ProtooWebSocket", "ProtooClient",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["raw_client.py"]

@@ -75,15 +75,17 @@ public final class ProtooClient: Sendable {
     public func onRequest(_ handler: @escaping @Sendable (_ method: String, _ data: JSONValue) async throws -> JSONValue) async {
         let core = self.core
         let loop = eventLoop
-        try? await eventLoop.submit {
-            core.value.peer?.onRequest { request in
+        try? await eventLoop.submit { [weak self] in
+            core.value.peer?.onRequest { [weak self] request in
+                guard let self else { return .reject(code: 500, reason: "client gone") }
                 let pending = NIOLoopBound(request, eventLoop: loop)
                 let method = request.method, data = request.data
                 // The handler runs off the loop; only the answer comes back to the engine, on the loop.
-                Task {
+                // The task keeps the client (and so its loop) alive until the answer is handed over.
+                Task { [self] in
                     let result: Result<JSONValue, any Error>
                     do { result = .success(try await handler(method, data)) } catch { result = .failure(error) }
-                    loop.execute {
+                    self.eventLoop.execute {
                         switch result {
                         case .success(let data): pending.value.accept(data)
                         case .failure(let error): pending.value.reject(error)
