@@ -13,15 +13,18 @@ public final class ConformanceApp: ProtooApp {
         public var description: String { "BOOM!!!" }
     }
 
+    /// The engine context the app runs on (its scheduler, random source and logger).
     public let context: EngineContext
     /// The current room (replaced by a new empty one after `closeRoom`).
     public private(set) var room: Room
 
+    /// An app with one empty room.
     public init(context: EngineContext) {
         self.context = context
         self.room = Room(context: context)
     }
 
+    /// Applies the connection rules above, then adds the peer to the room.
     public func handleConnection(_ request: ConnectionRequest) {
         guard let peerID = request.queryValue("peerId"), !peerID.isEmpty else {
             return request.reject(status: 400, reason: "missing peerId in the URL query")
@@ -41,6 +44,7 @@ public final class ConformanceApp: ProtooApp {
         }
     }
 
+    /// Closes the room: every peer gets close code 4000.
     public func shutdown() {
         room.close()
     }

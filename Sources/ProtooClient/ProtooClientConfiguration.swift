@@ -8,12 +8,14 @@ extension ProtooClient {
     public struct ReconnectPolicy: Sendable, Hashable {
         /// Further attempts after the first failed one (attempts are numbered 1…retries+1).
         public var retries: Int
+        /// Growth of the delay from one attempt to the next.
         public var factor: Double
         /// Delay before the 2nd attempt.
         public var minDelay: Duration
         /// Upper bound of any delay.
         public var maxDelay: Duration
 
+        /// A policy; the defaults are protoo-client's.
         public init(retries: Int = 10, factor: Double = 2, minDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(8)) {
             self.retries = retries
             self.factor = factor
@@ -54,8 +56,10 @@ extension ProtooClient {
         public var peer: Peer.Configuration
         /// Seed of the request-id generator; `nil` draws one from the system.
         public var randomSeed: UInt64?
+        /// Where the client logs (connection attempts at info, refusals at warning).
         public var logger: Logger
 
+        /// A configuration; the defaults behave like protoo-client.
         public init(reconnect: ReconnectPolicy? = .protooClient, limits: WebSocketLimits = ProtooClient.defaultLimits,
                     tls: TLSConfiguration? = nil, headers: [(name: String, value: String)] = [],
                     connectTimeout: Duration = .seconds(10), peer: Peer.Configuration = .client,

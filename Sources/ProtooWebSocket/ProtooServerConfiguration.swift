@@ -6,7 +6,9 @@ extension ProtooServer {
     public struct Configuration: Sendable {
         /// A PEM certificate chain and private key: the server speaks `wss://`.
         public struct TLS: Sendable, Hashable {
+            /// PEM certificate chain, leaf first.
             public var certificatePath: String
+            /// PEM private key of the leaf certificate.
             public var privateKeyPath: String
             public init(certificatePath: String, privateKeyPath: String) {
                 self.certificatePath = certificatePath
@@ -29,8 +31,10 @@ extension ProtooServer {
         public var randomSeed: UInt64?
         /// How long ``ProtooServer/shutdown()`` waits for connections to finish their close handshake.
         public var shutdownGracePeriod: Duration
+        /// Where the server and the engine log (one line per refused, dropped or misbehaving connection).
         public var logger: Logger
 
+        /// A configuration; defaults: loopback, port 4443, `ws://`, reference limits, no tap.
         public init(host: String = "127.0.0.1", port: Int = 4443, tls: TLS? = nil, limits: WebSocketLimits = WebSocketLimits(),
                     trafficTap: (any TrafficTap & Sendable)? = nil, randomSeed: UInt64? = nil,
                     shutdownGracePeriod: Duration = .seconds(3), logger: Logger = Logger(label: "protoo.server")) {
