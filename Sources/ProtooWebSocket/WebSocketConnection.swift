@@ -96,8 +96,12 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         isClosed = true
         report(TransportCloseEvent(code: nil, reason: "aborted", initiator: .local))
         // Let what was already sent (e.g. the response before a drop) reach the socket first.
-        if case .open = state, pendingOutboundBytes > 0, let lastWrite {
+        // Bounded by the close handshake timeout, in case the remote side is not reading.
+        if case .open(let context) = state, pendingOutboundBytes > 0, let lastWrite {
             lastWrite.assumeIsolated().whenComplete { [weak self] _ in self?.terminate() }
+            closeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.closeHandshakeTimeout.nanoseconds)) { [weak self] in
+                self?.terminate()
+            }
         } else {
             terminate()
         }
