@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .library(name: "Protoo", targets: ["Protoo"]),
         .library(name: "ProtooTrace", targets: ["ProtooTrace"]),
+        .library(name: "ProtooWebSocket", targets: ["ProtooWebSocket"]),
+        .library(name: "ProtooClient", targets: ["ProtooClient"]),
+        .library(name: "ProtooApps", targets: ["ProtooApps"]),
         .executable(name: "protoo", targets: ["ProtooCLI"]),
         .executable(name: "protoo-bench", targets: ["ProtooBench"]),
     ],
@@ -14,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The protocol engine: JSON, messages, Peer, Room, scheduler seam. No I/O.
@@ -39,6 +44,34 @@ let package = Package(
             name: "ProtooSimulator",
             dependencies: ["Protoo", "ProtooApps", .product(name: "Logging", package: "swift-log")]
         ),
+        // The WebSocket server: NIO (ws:// and wss://) on one event loop, driving the engine.
+        .target(
+            name: "ProtooWebSocket",
+            dependencies: [
+                "Protoo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A Swift protoo client (reconnecting, like protoo-client) on NIO.
+        .target(
+            name: "ProtooClient",
+            dependencies: [
+                "Protoo",
+                "ProtooWebSocket",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "ProtooCLI",
             dependencies: [
@@ -46,6 +79,7 @@ let package = Package(
                 "ProtooApps",
                 "ProtooSimulator",
                 "ProtooTrace",
+                "ProtooWebSocket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -59,6 +93,17 @@ let package = Package(
         .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
         .testTarget(name: "ProtooSimulatorTests", dependencies: ["Protoo", "ProtooApps", "ProtooSimulator"]),
         .testTarget(name: "ProtooTraceTests", dependencies: ["ProtooTrace", "Protoo"]),
+        .testTarget(
+            name: "ProtooWebSocketTests",
+            dependencies: [
+                "Protoo", "ProtooApps", "ProtooWebSocket", "ProtooClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            exclude: ["raw_client.py"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

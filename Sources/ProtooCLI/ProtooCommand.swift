@@ -1,10 +1,10 @@
 import ArgumentParser
 
 @main
-struct ProtooCommand: ParsableCommand {
+struct ProtooCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "protoo",
         abstract: "The protoo signaling server, simulator and trace tools.",
-        subcommands: [Simulate.self, Trace.self]
+        subcommands: [ServeCommand.self, Simulate.self, Trace.self]
     )
 }

@@ -1,0 +1,122 @@
+import Protoo
+
+/// The conformance app (`protoo serve --app conformance`): one room whose behaviour is driven by
+/// the client's requests, to exercise every protocol path. Specified in `conformance-app.md`.
+///
+/// Connections: `?peerId=` is required (missing/empty → 400), `peerId=reject` → 403 "Sorry!",
+/// a peerId already in the room → 409. Requests: `echo`, `reject`, `throw`, `notifyMe`,
+/// `requestMe`, `receivedNotifications`, `roomPeers`, `dropMe`, `closeMe`, `closeRoom`; anything
+/// else → 404 "unknown method".
+public final class ConformanceApp: ProtooApp {
+    /// The error the `throw` method throws; its text is the error response's reason.
+    public struct Boom: Error, CustomStringConvertible {
+        public var description: String { "BOOM!!!" }
+    }
+
+    /// The engine context the app runs on (its scheduler, random source and logger).
+    public let context: EngineContext
+    /// The current room (replaced by a new empty one after `closeRoom`).
+    public private(set) var room: Room
+
+    /// An app with one empty room.
+    public init(context: EngineContext) {
+        self.context = context
+        self.room = Room(context: context)
+    }
+
+    /// Applies the connection rules above, then adds the peer to the room.
+    public func handleConnection(_ request: ConnectionRequest) {
+        guard let peerID = request.queryValue("peerId"), !peerID.isEmpty else {
+            return request.reject(status: 400, reason: "missing peerId in the URL query")
+        }
+        if peerID == "reject" {
+            return request.reject(status: 403, reason: "Sorry!")
+        }
+        if room.hasPeer(peerID) {
+            return request.reject(status: 409, reason: "peerId already in the room")
+        }
+        let transport = request.accept()
+        do {
+            let peer = try room.createPeer(id: peerID, transport: transport)
+            setUp(peer, in: room)
+        } catch {
+            context.logger.warning("conformance: peer refused", metadata: ["peer": "\(peerID)", "reason": "\(error)"])
+        }
+    }
+
+    /// Closes the room: every peer gets close code 4000.
+    public func shutdown() {
+        room.close()
+    }
+
+    private func setUp(_ peer: Peer, in room: Room) {
+        let received = NotificationLog()
+        peer.onNotification { method, data in
+            received.entries.append(["method": .string(method), "data": data])
+        }
+        peer.onRequest { [weak self, unowned peer] request in
+            guard let self else { return .reject(code: 500, reason: "server shutting down") }
+            return try self.handle(request, peer: peer, room: room, received: received)
+        }
+    }
+
+    private func handle(_ request: IncomingRequest, peer: Peer, room: Room, received: NotificationLog) throws -> Reply {
+        let data = request.data
+        switch request.method {
+        case "echo":
+            return .accept(data)
+        case "reject":
+            return .reject(code: 503, reason: "WHO KNOWS!")
+        case "throw":
+            throw Boom()
+        case "notifyMe":
+            guard let method = data["method"]?.stringValue else {
+                return .reject(code: 400, reason: "notifyMe needs data.method (a string)")
+            }
+            peer.notify(method, data["data"] ?? .emptyObject)
+            return .accept()
+        case "requestMe":
+            guard let method = data["method"]?.stringValue else {
+                return .reject(code: 400, reason: "requestMe needs data.method (a string)")
+            }
+            peer.request(method, data["data"] ?? .emptyObject) { result in
+                switch result {
+                case .success(let response): request.accept(response)
+                case .failure(let error): request.reject(code: error.code, reason: error.reason)
+                }
+            }
+            return .deferred
+        case "receivedNotifications":
+            return .accept(["notifications": .array(received.entries)])
+        case "roomPeers":
+            return .accept(["peers": .array(room.peers.map { .string($0.id) })])
+        case "dropMe":
+            // Answer first: once the peer is closed nothing more can be sent.
+            request.accept()
+            if data["how"]?.stringValue == "tcp" {
+                peer.close(.drop)
+            } else {
+                peer.close(.code(CloseCode.normal, reason: "dropped on request"))
+            }
+            return .deferred
+        case "closeMe":
+            request.accept()
+            peer.close(.protoo)
+            return .deferred
+        case "closeRoom":
+            request.accept()
+            if room === self.room {
+                self.room = Room(context: context)
+            }
+            room.close()
+            return .deferred
+        default:
+            return .reject(code: 404, reason: "unknown method")
+        }
+    }
+}
+
+/// The notifications one connection sent, in arrival order.
+private final class NotificationLog {
+    var entries: [JSONValue] = []
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Protoo
+import ProtooApps
+import ProtooTrace
+import ProtooWebSocket
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `protoo serve`: runs a built-in app behind the WebSocket server until SIGINT/SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run a built-in protoo app on a WebSocket server (ws://, or wss:// with --tls-cert/--tls-key)."
+    )
+
+    @Option(help: "The app to run: \(BuiltInApps.names.joined(separator: ", ")).")
+    var app: String
+
+    @Option(help: "Interface to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port (0: any free port).")
+    var port = 4443
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain (enables wss://).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key (with --tls-cert).")
+    var tlsKey: String?
+
+    @Option(help: "Record all traffic to a trace file (.ptrace.zst, or .jsonl).")
+    var record: String?
+
+    @Option(name: .customLong("record-redact"), help: "Query parameters to strip from recorded URLs (comma-separated, e.g. token).")
+    var recordRedact: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard BuiltInApps.factory(named: app) != nil else {
+            throw ValidationError("unknown app '\(app)'; choose one of: \(BuiltInApps.names.joined(separator: ", "))")
+        }
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("unknown --log-level '\(logLevel)'")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "protoo.serve")
+        guard let factory = BuiltInApps.factory(named: app) else { throw ExitCode.validationFailure }
+        let tls = tlsCert.flatMap { cert in tlsKey.map { ProtooServer.Configuration.TLS(certificatePath: cert, privateKeyPath: $0) } }
+        var configuration = ProtooServer.Configuration(host: host, port: port, tls: tls, logger: Logger(label: "protoo.server"))
+        let recorder = try record.map { path in
+            let header = TraceHeader(createdAtUnixNanoseconds: Int64(Date().timeIntervalSince1970 * 1e9),
+                                     producerName: "protoo serve --app \(app)", producerVersion: "0.1.0",
+                                     host: ProcessInfo.processInfo.hostName)
+            var options = TraceWriterOptions()
+            if let names = recordRedact?.split(separator: ",").map(String.init), !names.isEmpty {
+                options.redactor = .stripQueryParameters(Set(names))
+            }
+            return try TraceRecorder(configuration: TraceRecorderConfiguration(path: path, header: header, writerOptions: options),
+                                     logger: Logger(label: "protoo.trace"))
+        }
+        configuration.trafficTap = recorder
+
+        let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
+        let server = try await ProtooServer.start(configuration, app: factory)
+        writeToStandardError("protoo serve: app \(app) listening on \(tls == nil ? "ws" : "wss")://\(host):\(server.port)/\n")
+        let received = await signals.next()
+        logger.notice("signal \(received): shutting down gracefully")
+        await server.shutdown()
+        if let recorder {
+            try recorder.close()
+            logger.notice("trace written", metadata: ["files": "\(recorder.files)", "dropped": "\(recorder.droppedRecords)"])
+        }
+        logger.notice("stopped")
+    }
+
+    private func writeToStandardError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}
+
+/// Turns SIGINT/SIGTERM into an awaitable value (the default handlers are disabled).
+private final class SignalWaiter {
+    private let sources: [any DispatchSourceSignal]
+    private let stream: AsyncStream<Int32>
+
+    init(signals: [Int32]) {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        self.stream = stream
+        let queue = DispatchQueue(label: "protoo.signals")
+        sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            return source
+        }
+    }
+
+    /// The first signal received.
+    func next() async -> Int32 {
+        for await number in stream { return number }
+        return SIGTERM
+    }
+}

@@ -1,0 +1,55 @@
+/// A parsed `ws://` / `wss://` URL.
+struct WebSocketURL: Sendable, Hashable {
+    var secure: Bool
+    var host: String
+    var port: Int
+    /// Path and query, e.g. `/?peerId=a`.
+    var target: String
+
+    init(_ text: String) throws(ProtooClientError) {
+        let rest: Substring
+        if text.hasPrefix("ws://") {
+            secure = false
+            rest = text.dropFirst(5)
+        } else if text.hasPrefix("wss://") {
+            secure = true
+            rest = text.dropFirst(6)
+        } else {
+            throw .invalidURL(text)
+        }
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        let pathAndQuery = rest[authorityEnd...]
+        target = pathAndQuery.isEmpty ? "/" : (pathAndQuery.hasPrefix("?") ? "/" + pathAndQuery : String(pathAndQuery))
+        var hostPart = authority
+        var portPart: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw .invalidURL(text) }
+            hostPart = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if after.hasPrefix(":") { portPart = after.dropFirst() }
+        } else if let colon = authority.lastIndex(of: ":") {
+            hostPart = authority[..<colon]
+            portPart = authority[authority.index(after: colon)...]
+        }
+        guard !hostPart.isEmpty else { throw .invalidURL(text) }
+        host = String(hostPart)
+        if let portPart {
+            guard let value = Int(portPart), (1...65535).contains(value) else { throw .invalidURL(text) }
+            port = value
+        } else {
+            port = secure ? 443 : 80
+        }
+    }
+
+    /// The `Host` header value.
+    var hostHeader: String {
+        let name = host.contains(":") ? "[\(host)]" : host
+        return (port == (secure ? 443 : 80)) ? name : "\(name):\(port)"
+    }
+
+    /// `true` when the host is an IP literal (no SNI then).
+    var hostIsIPAddress: Bool {
+        host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
+    }
+}

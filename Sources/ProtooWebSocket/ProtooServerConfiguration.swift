@@ -1,0 +1,51 @@
+import Logging
+import Protoo
+
+extension ProtooServer {
+    /// Where and how a ``ProtooServer`` listens.
+    public struct Configuration: Sendable {
+        /// A PEM certificate chain and private key: the server speaks `wss://`.
+        public struct TLS: Sendable, Hashable {
+            /// PEM certificate chain, leaf first.
+            public var certificatePath: String
+            /// PEM private key of the leaf certificate.
+            public var privateKeyPath: String
+            public init(certificatePath: String, privateKeyPath: String) {
+                self.certificatePath = certificatePath
+                self.privateKeyPath = privateKeyPath
+            }
+        }
+
+        /// Interface to bind, e.g. `127.0.0.1` or `0.0.0.0`.
+        public var host: String
+        /// TCP port; `0` picks a free one (read it back from ``ProtooServer/port``).
+        public var port: Int
+        /// `nil`: plain `ws://`.
+        public var tls: TLS?
+        /// Frame/message size limits, outbound buffer cap and keep-alive of every connection.
+        public var limits: WebSocketLimits
+        /// Observes connection attempts, messages and closes (the trace recorder). Called on the
+        /// server's event loop; accepted transports are wrapped in ``TappedTransport``.
+        public var trafficTap: (any TrafficTap & Sendable)?
+        /// Seed of the engine's random source (request ids); `nil` draws one from the system.
+        public var randomSeed: UInt64?
+        /// How long ``ProtooServer/shutdown()`` waits for connections to finish their close handshake.
+        public var shutdownGracePeriod: Duration
+        /// Where the server and the engine log (one line per refused, dropped or misbehaving connection).
+        public var logger: Logger
+
+        /// A configuration; defaults: loopback, port 4443, `ws://`, reference limits, no tap.
+        public init(host: String = "127.0.0.1", port: Int = 4443, tls: TLS? = nil, limits: WebSocketLimits = WebSocketLimits(),
+                    trafficTap: (any TrafficTap & Sendable)? = nil, randomSeed: UInt64? = nil,
+                    shutdownGracePeriod: Duration = .seconds(3), logger: Logger = Logger(label: "protoo.server")) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+            self.limits = limits
+            self.trafficTap = trafficTap
+            self.randomSeed = randomSeed
+            self.shutdownGracePeriod = shutdownGracePeriod
+            self.logger = logger
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import NIOWebSocket
+import Protoo
+
+/// The server's state on its single event loop: the engine context, the app, the open channels.
+/// Not `Sendable`: reached through `NIOLoopBound` from NIO's callbacks.
+final class ServerCore {
+    let context: EngineContext
+    let app: any ProtooApp
+    let configuration: ProtooServer.Configuration
+    let eventLoop: any EventLoop
+    private var logger: Logger { configuration.logger }
+    private var accepting = true
+    private var appShutDown = false
+    private var nextConnectionID: ConnectionID = 1
+    private var channels: [ObjectIdentifier: (channel: any Channel, outcome: UpgradeOutcome)] = [:]
+
+    init(configuration: ProtooServer.Configuration, factory: ProtooAppFactory, eventLoop: any EventLoop) {
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+        let random = configuration.randomSeed.map { SeededRandom(seed: $0) } ?? .fromSystemEntropy()
+        context = EngineContext(scheduler: NIOEventLoopScheduler(eventLoop: eventLoop), random: random, logger: configuration.logger)
+        app = factory(context)
+    }
+
+    /// Builds a new TCP connection's pipeline: TLS, HTTP with the WebSocket upgrader, the refusal handler.
+    func initialize(_ channel: any Channel, ssl: NIOSSLContext?) throws {
+        let sync = channel.pipeline.syncOperations
+        if let ssl { try sync.addHandler(NIOSSLServerHandler(context: ssl)) }
+        let outcome = UpgradeOutcome()
+        let boundOutcome = NIOLoopBound(outcome, eventLoop: eventLoop)
+        let boundSelf = NIOLoopBound(self, eventLoop: eventLoop)
+        let refusalHandler = HTTPRefusalHandler(outcome: outcome)
+        let boundRefusalHandler = NIOLoopBound(refusalHandler, eventLoop: eventLoop)
+        let upgrader = NIOWebSocketServerUpgrader(
+            maxFrameSize: configuration.limits.maxFrameSize,
+            automaticErrorHandling: false,
+            shouldUpgrade: { channel, head in
+                channel.eventLoop.makeCompletedFuture {
+                    boundSelf.value.negotiate(head, channel: channel, outcome: boundOutcome.value)
+                }
+            },
+            upgradePipelineHandler: { channel, _ in
+                channel.eventLoop.makeCompletedFuture {
+                    // The refusal handler sits before the WebSocket codec the upgrader appended.
+                    let sync = channel.pipeline.syncOperations
+                    sync.removeHandler(boundRefusalHandler.value, promise: nil)
+                    guard let connection = boundOutcome.value.connection else { return }
+                    try sync.addHandler(connection)
+                }
+            }
+        )
+        try sync.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+        try sync.addHandler(refusalHandler)
+        let key = ObjectIdentifier(channel)
+        channels[key] = (channel, outcome)
+        channel.closeFuture.whenComplete { _ in
+            boundSelf.value.channels[key] = nil
+            boundOutcome.value.connection?.channelClosedBeforeAttaching()
+        }
+    }
+
+    /// Decides an upgrade request: headers for the 101, or `nil` with `outcome` saying what to answer.
+    private func negotiate(_ head: HTTPRequestHead, channel: any Channel, outcome: UpgradeOutcome) -> HTTPHeaders? {
+        let offered = head.headers[canonicalForm: "sec-websocket-protocol"].map { $0.lowercased() }
+        guard offered.contains("protoo") else {
+            logger.info("upgrade refused: subprotocol protoo not offered", metadata: ["target": "\(head.uri)"])
+            outcome.status = 403
+            outcome.reason = "invalid/missing Sec-WebSocket-Protocol"
+            return nil
+        }
+        guard accepting else {
+            outcome.status = 503
+            outcome.reason = "server is not accepting protoo connections"
+            return nil
+        }
+        let id = nextConnectionID
+        nextConnectionID += 1
+        let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+        let headers = head.headers.map { (name: $0.name, value: $0.value) }
+        let tap = configuration.trafficTap
+        tap?.connectionRequested(id, at: context.now, target: head.uri, headers: headers, remoteAddress: remote)
+
+        let (path, query) = ConnectionRequest.parseTarget(head.uri)
+        var connectionLogger = logger
+        connectionLogger[metadataKey: "connection"] = "\(id)"
+        let limits = configuration.limits
+        let loop = eventLoop
+        let context = self.context
+        let request = ConnectionRequest(
+            path: path, query: query, headers: headers, remoteAddress: remote,
+            accept: {
+                let connection = WebSocketConnection(role: .server, limits: limits, eventLoop: loop, logger: connectionLogger)
+                guard outcome.deciding else {
+                    connectionLogger.warning("accept() after the connection request was answered: ignored")
+                    connection.abort()
+                    return connection
+                }
+                outcome.connection = connection
+                tap?.connectionAccepted(id, at: context.now)
+                guard let tap else { return connection }
+                return TappedTransport(connection, connection: id, tap: tap, scheduler: context.scheduler)
+            },
+            reject: { status, reason in
+                guard outcome.deciding else { return }
+                outcome.status = status
+                outcome.reason = reason
+                tap?.connectionRejected(id, at: context.now, status: status, reason: reason)
+            }
+        )
+        outcome.deciding = true
+        app.handleConnection(request)
+        outcome.deciding = false
+        switch request.decision {
+        case .accepted:
+            var response = HTTPHeaders()
+            response.add(name: "Sec-WebSocket-Protocol", value: "protoo")
+            return response
+        case .rejected(let status, let reason):
+            logger.info("connection rejected by the app", metadata: ["connection": "\(id)", "status": "\(status)", "reason": "\(reason)"])
+            return nil
+        case nil:
+            logger.warning("the app left the connection request undecided: answering 500 (call accept() or reject() inside handleConnection)",
+                           metadata: ["connection": "\(id)"])
+            outcome.status = 500
+            outcome.reason = "connection request not handled"
+            tap?.connectionRejected(id, at: context.now, status: 500, reason: outcome.reason)
+            return nil
+        }
+    }
+
+    /// Refuses new protoo connections from now on (503); open connections are untouched.
+    func stopAccepting() {
+        accepting = false
+    }
+
+    /// Stops accepting, shuts the app down, closes remaining connections with 4000; the future
+    /// completes once every connection is closed (forced after the grace period).
+    func shutdown() -> EventLoopFuture<Void> {
+        accepting = false
+        if !appShutDown {
+            appShutDown = true
+            app.shutdown()
+        }
+        for (channel, outcome) in channels.values {
+            if let connection = outcome.connection {
+                connection.close(code: CloseCode.protoo, reason: "closed by protoo-server")
+            } else {
+                channel.close(promise: nil)
+            }
+        }
+        let open = channels.values.map(\.channel)
+        guard !open.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
+        let promise = eventLoop.makePromise(of: Void.self)
+        let deadline = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(configuration.shutdownGracePeriod.nanoseconds)) {
+            for channel in open { channel.close(promise: nil) }
+        }
+        EventLoopFuture.andAllComplete(open.map(\.closeFuture), on: eventLoop).assumeIsolated().whenComplete { _ in
+            deadline.cancel()
+            promise.succeed()
+        }
+        return promise.futureResult
+    }
+}
