@@ -30,9 +30,9 @@ final class ConferenceBehaviour: ClientBehaviour {
 
     func clientDidOpen(_ client: SimulatedClient, peer: Peer) {
         sendTransport = nil; recvTransport = nil; audioProducer = nil; videoProducer = nil; muted = false
-        peer.onRequest { [weak self, weak client] request in
-            guard let self, let client else { return .deferred }
-            return self.answer(request, client)
+        // The handler belongs to the peer; the client and its behaviour live as long as the run.
+        peer.onRequest { [unowned self, unowned client] request in
+            self.answer(request, client)
         }
         peer.onNotification { _, _ in }
         join(client, peer)
@@ -100,8 +100,8 @@ final class ConferenceBehaviour: ClientBehaviour {
         var at = Duration.zero
         for (i, step) in steps.enumerated() {
             at += .milliseconds(Int64(20 + client.context.random.next(upperBound: UInt64(230))))
-            client.scheduler.schedule(after: at) { [weak self, weak client, weak peer] in
-                guard let self, let client, let peer, client.peer === peer, !client.leaving else { return }
+            client.scheduler.schedule(after: at) { [self, client, peer] in
+                guard client.peer === peer, !client.leaving else { return }
                 client.request(step.0, step.1) { r in
                     guard case .success(let data) = r else { return }
                     if i == 2 { self.audioProducer = data["id"]?.stringValue }
@@ -129,8 +129,8 @@ final class ConferenceBehaviour: ClientBehaviour {
         guard rate > 0 else { return }
         let u = client.context.random.nextUnit()
         let wait = -60.0 / rate * log(1 - u)
-        client.scheduler.schedule(after: .milliseconds(Int64(wait * 1000))) { [weak self, weak client, weak peer] in
-            guard let self, let client, let peer, client.peer === peer, !client.leaving else { return }
+        client.scheduler.schedule(after: .milliseconds(Int64(wait * 1000))) { [self, client, peer] in
+            guard client.peer === peer, !client.leaving else { return }
             action()
             self.schedulePoisson(client, peer, perMinute: rate, action)
         }
@@ -160,8 +160,7 @@ final class ConferenceBehaviour: ClientBehaviour {
     private func pollStats(_ client: SimulatedClient, _ peer: Peer, remaining: Int) {
         guard remaining > 0, client.peer === peer, !client.leaving, let send = sendTransport else { return }
         client.request("getTransportStats", ["transportId": .string(send)])
-        client.scheduler.schedule(after: .milliseconds(2500)) { [weak self, weak client, weak peer] in
-            guard let self, let client, let peer else { return }
+        client.scheduler.schedule(after: .milliseconds(2500)) { [self, client, peer] in
             self.pollStats(client, peer, remaining: remaining - 1)
         }
     }

@@ -17,8 +17,7 @@ final class EchoBehaviour: ClientBehaviour {
         sequence += 1
         client.request("echo", ["seq": .int(Int64(sequence)), "text": .string("hello from \(client.peerId)")])
         let jitter = Int64(client.context.random.next(upperBound: UInt64(interval.nanoseconds / 5 + 1)))
-        client.scheduler.schedule(after: interval + .nanoseconds(jitter)) { [weak self, weak client, weak peer] in
-            guard let self, let client, let peer else { return }
+        client.scheduler.schedule(after: interval + .nanoseconds(jitter)) { [self, client, peer] in
             self.tick(client, peer)
         }
     }

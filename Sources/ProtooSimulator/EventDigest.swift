@@ -11,15 +11,34 @@ public struct EventDigest: Sendable, Hashable {
         b = (b ^ UInt64(x)) &* 0x0000_0100_0000_01B3 ^ (b >> 29)
     }
 
-    public mutating func add(_ x: UInt64) {
-        var v = x
-        for _ in 0..<8 { byte(UInt8(truncatingIfNeeded: v)); v >>= 8 }
+    public mutating func add(_ x: UInt64) { word(x) }
+
+    /// Mixes one 64-bit word (a multiply-xorshift step per lane).
+    @inline(__always) mutating func word(_ w: UInt64) {
+        a = (a ^ w) &* 0x0000_0100_0000_01B3
+        a ^= a >> 32
+        b = (b ^ w) &* 0x9E37_79B9_7F4A_7C15
+        b ^= b >> 29
     }
 
     public mutating func add(_ s: String) {
         var s = s
-        s.withUTF8 { for x in $0 { byte(x) } }
-        byte(0xFF)
+        s.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            var i = 0
+            while i + 8 <= raw.count {
+                word(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                i += 8
+            }
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < raw.count {
+                tail |= UInt64(raw[i]) << shift
+                shift += 8
+                i += 1
+            }
+            word(tail ^ (UInt64(bytes.count) << 56))
+        }
     }
 
     /// 32 lowercase hex digits.

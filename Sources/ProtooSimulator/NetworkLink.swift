@@ -54,8 +54,8 @@ public final class NetworkLink {
         at = max(at, lastDelivery[dir], heldUntil)
         lastDelivery[dir] = at
         let target = end(side == .client ? .server : .client)
-        scheduler.schedule(at: Instant(nanoseconds: at)) { [weak self, target] in
-            self?.deliver(payload, to: target)
+        scheduler.schedule(at: Instant(nanoseconds: at)) { [self, target] in
+            self.deliver(payload, to: target)
         }
     }
 
@@ -101,10 +101,12 @@ public final class NetworkLink {
 
 /// One end of a ``NetworkLink``: the engine transport the server app or a simulated client uses.
 public final class LinkEnd: Transport {
-    public weak var delegate: (any TransportDelegate)?
+    /// Held until the close is delivered (see ``Transport``).
+    public var delegate: (any TransportDelegate)?
     public internal(set) var isClosed = false
     let side: NetworkLink.Side
-    weak var link: NetworkLink?
+    /// Strong (no weak side table on the hot path); released once this end's close is delivered.
+    var link: NetworkLink?
     private var closeDelivered = false
 
     init(side: NetworkLink.Side) { self.side = side }
@@ -119,7 +121,7 @@ public final class LinkEnd: Transport {
         isClosed = true
         link.transmit(from: side, .close(code: code, reason: reason))
         let event = TransportCloseEvent(code: code, reason: reason, initiator: .local)
-        link.network.scheduler.enqueue { [weak self] in self?.deliverClose(event) }
+        link.network.scheduler.enqueue { [self] in self.deliverClose(event) }
     }
 
     public func abort() {
@@ -127,7 +129,7 @@ public final class LinkEnd: Transport {
         isClosed = true
         link.transmit(from: side, .drop)
         let event = TransportCloseEvent(code: nil, reason: "aborted", initiator: .local)
-        link.network.scheduler.enqueue { [weak self] in self?.deliverClose(event) }
+        link.network.scheduler.enqueue { [self] in self.deliverClose(event) }
     }
 
     func closeFromRemote(_ event: TransportCloseEvent) {
@@ -139,6 +141,9 @@ public final class LinkEnd: Transport {
     func deliverClose(_ event: TransportCloseEvent) {
         guard !closeDelivered else { return }
         closeDelivered = true
+        let delegate = self.delegate
+        self.delegate = nil
+        link = nil
         delegate?.transport(self, didClose: event)
     }
 }

@@ -85,8 +85,8 @@ public final class SimulatedClient {
         retry = 0
         let peer = Peer(id: peerId, transport: link.clientEnd, context: context, configuration: .client)
         self.peer = peer
-        peer.onClose { [weak self, weak peer] cause in
-            guard let self, let peer else { return }
+        // Clients live as long as the simulation; the handler belongs to the peer.
+        peer.onClose { [unowned self, unowned peer] cause in
             self.peerClosed(peer, cause)
         }
         simulation.clientOpened(self)
@@ -155,8 +155,7 @@ public final class SimulatedClient {
         guard let peer, !peer.isClosed else { return }
         let started = scheduler.now
         let token = simulation.requestStarted()
-        peer.request(method, data) { [weak self] result in
-            guard let self else { return }
+        peer.request(method, data) { [unowned self] result in
             self.simulation.requestFinished(token, latency: self.scheduler.now - started, result: result)
             then(result)
         }

@@ -34,8 +34,7 @@ public final class SimulatedNetwork {
         let link = NetworkLink(id: id, network: self, latency: latency)
         links[id] = link
         let delay = latency.sample(&random)
-        scheduler.schedule(after: .nanoseconds(delay)) { [weak self, weak link] in
-            guard let self, let link else { return }
+        scheduler.schedule(after: .nanoseconds(delay)) { [self, link] in
             self.arrive(link, target: target, remoteAddress: remoteAddress)
         }
         return link

@@ -1,7 +1,8 @@
 /// An in-memory transport pair on one scheduler: what one end sends, the other receives on a later
 /// turn of the scheduler, in order. For tests and for embedding the engine without sockets.
 public final class MemoryTransport: Transport {
-    public weak var delegate: (any TransportDelegate)?
+    /// Held until the close is delivered (see ``Transport``).
+    public var delegate: (any TransportDelegate)?
     public private(set) var isClosed = false
     private weak var remote: MemoryTransport?
     private let scheduler: any Scheduler
@@ -44,16 +45,19 @@ public final class MemoryTransport: Transport {
         guard !isClosed else { return }
         isClosed = true
         closeEvent = local
-        scheduler.enqueue { [weak self] in
-            guard let self else { return }
-            self.delegate?.transport(self, didClose: local)
+        scheduler.enqueue { [self] in
+            let delegate = self.delegate
+            self.delegate = nil
+            delegate?.transport(self, didClose: local)
         }
         guard let remote else { return }
         scheduler.enqueue { [weak remote] in
             guard let remote, !remote.isClosed else { return }
             remote.isClosed = true
             remote.closeEvent = remoteEvent
-            remote.delegate?.transport(remote, didClose: remoteEvent)
+            let delegate = remote.delegate
+            remote.delegate = nil
+            delegate?.transport(remote, didClose: remoteEvent)
         }
     }
 }

@@ -90,6 +90,10 @@ public final class Peer {
         }
     }
 
+    deinit {
+        for p in pending.values { p.timer.cancel() }
+    }
+
     /// The number of requests sent and still awaiting a response.
     public var pendingRequestCount: Int { pending.count }
 
@@ -118,8 +122,9 @@ public final class Peer {
         var requestID = context.random.nextRequestID()
         while pending[requestID] != nil { requestID = context.random.nextRequestID() }
         let timeout = configuration.timeout(pending: pending.count)
-        let timer = context.scheduler.schedule(after: timeout) { [weak self] in
-            self?.timeoutFired(requestID)
+        // `unowned`: pending timers are cancelled on close and in deinit, so the peer outlives them.
+        let timer = context.scheduler.schedule(after: timeout) { [unowned self] in
+            self.timeoutFired(requestID)
         }
         pending[requestID] = Pending(method: method, timer: timer, completion: completion)
         logger.debug("request()", metadata: ["peer": "\(id)", "method": "\(method)", "id": "\(requestID)"])

@@ -22,7 +22,8 @@ public final class TappedTransport: Transport, TransportDelegate {
     public let connection: ConnectionID
     private let tap: any TrafficTap
     private let scheduler: any Scheduler
-    public weak var delegate: (any TransportDelegate)?
+    /// Held until the close is delivered (see ``Transport``).
+    public var delegate: (any TransportDelegate)?
 
     public init(_ inner: any Transport, connection: ConnectionID, tap: any TrafficTap, scheduler: any Scheduler) {
         self.inner = inner
@@ -50,6 +51,8 @@ public final class TappedTransport: Transport, TransportDelegate {
 
     public func transport(_ transport: any Transport, didClose event: TransportCloseEvent) {
         tap.connectionClosed(connection, at: scheduler.now, event: event)
+        let delegate = self.delegate
+        self.delegate = nil
         delegate?.transport(self, didClose: event)
     }
 }

@@ -28,7 +28,9 @@ public struct TransportCloseEvent: Sendable, Hashable {
 /// simulator's network links. Contract:
 /// - every method is called on the engine's scheduler, and every delegate callback is delivered there;
 /// - delegate callbacks are never made synchronously from inside `send`, `close` or `abort`;
-/// - `didClose` is delivered at most once; nothing is delivered after it.
+/// - `didClose` is delivered at most once; nothing is delivered after it;
+/// - the transport keeps its delegate alive until it has delivered `didClose`, then lets it go
+///   (an open connection keeps its peer alive; the peer ↔ transport cycle ends with the close).
 public protocol Transport: AnyObject {
     /// Receives inbound messages and the close event. The ``Peer`` sets itself here.
     var delegate: (any TransportDelegate)? { get set }

@@ -61,7 +61,8 @@ public final class VirtualScheduler: Scheduler {
         let tie = shuffle?.next() ?? 0
         heap.insert(Entry(deadline: max(deadline.nanoseconds, currentNanos), tieBreak: tie, sequence: sequence, slot: slot))
         let generation = generations[Int(slot)]
-        return TimerHandle { [weak self] in self?.cancel(slot: slot, generation: generation) }
+        // `unowned`: a weak reference would give the scheduler a side table and slow every retain.
+        return TimerHandle { [unowned self] in self.cancel(slot: slot, generation: generation) }
     }
 
     public func enqueue(_ action: @escaping () -> Void) {

@@ -168,8 +168,7 @@ final class ConferenceRoom {
             "type": .string(producer.kind == "video" ? "simulcast" : "simple"),
             "appData": ["peerId": .string(producerPeer.id)], "producerPaused": .bool(producer.paused),
         ]
-        consumer.peer.request("newConsumer", data) { [weak consumer, logger] result in
-            guard let consumer else { return }
+        consumer.peer.request("newConsumer", data) { [consumer, logger] result in
             switch result {
             case .success:
                 consumer.peer.notify("consumerScore", ["consumerId": .string(c.id),
