@@ -31,7 +31,7 @@ let package = Package(
             ]
         ),
         // libzstd (apt: libzstd-dev), for compressed traces.
-        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         // Traffic traces: format, writer, reader, recorder (a TrafficTap).
         .target(
             name: "ProtooTrace",
