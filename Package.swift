@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Protoo", targets: ["Protoo"]),
         .library(name: "ProtooTrace", targets: ["ProtooTrace"]),
+        .library(name: "ProtooReplay", targets: ["ProtooReplay"]),
         .executable(name: "protoo", targets: ["ProtooCLI"]),
         .executable(name: "protoo-bench", targets: ["ProtooBench"]),
     ],
@@ -39,11 +40,17 @@ let package = Package(
             name: "ProtooSimulator",
             dependencies: ["Protoo", "ProtooApps", .product(name: "Logging", package: "swift-log")]
         ),
+        // Replay: any trace becomes a deterministic regression test of an app.
+        .target(
+            name: "ProtooReplay",
+            dependencies: ["Protoo", "ProtooApps", "ProtooTrace", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "ProtooCLI",
             dependencies: [
                 "Protoo",
                 "ProtooApps",
+                "ProtooReplay",
                 "ProtooSimulator",
                 "ProtooTrace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -53,12 +60,16 @@ let package = Package(
         // swift run -c release protoo-bench
         .executableTarget(
             name: "ProtooBench",
-            dependencies: ["Protoo", "ProtooApps", "ProtooSimulator", "ProtooTrace"],
+            dependencies: ["Protoo", "ProtooApps", "ProtooReplay", "ProtooSimulator", "ProtooTrace"],
             path: "Benchmarks/ProtooBench"
         ),
         .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
         .testTarget(name: "ProtooSimulatorTests", dependencies: ["Protoo", "ProtooApps", "ProtooSimulator"]),
         .testTarget(name: "ProtooTraceTests", dependencies: ["ProtooTrace", "Protoo"]),
+        .testTarget(
+            name: "ProtooReplayTests",
+            dependencies: ["ProtooReplay", "Protoo", "ProtooApps", "ProtooSimulator", "ProtooTrace"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,6 +5,6 @@ struct ProtooCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "protoo",
         abstract: "The protoo signaling server, simulator and trace tools.",
-        subcommands: [Simulate.self, Trace.self]
+        subcommands: [Simulate.self, Trace.self, Replay.self]
     )
 }
