@@ -1,6 +1,5 @@
 import Foundation
 import Protoo
-import ProtooApps
 import ProtooReplay
 import ProtooSimulator
 import ProtooTrace
@@ -14,19 +13,24 @@ enum ReplayBenchmarks {
             let path = root.appendingPathComponent("traces/\(name)").path
             try measure(r, name, path)
         }
-        let big = try generate(rooms: 10, peersPerRoom: 6, seconds: r.quick ? 120 : 600)
+        let big = try generate(.conference, rooms: 10, peersPerRoom: 6, seconds: r.quick ? 120 : 600)
         try measure(r, "generated 10x6 conference", big)
+        // The echo app does almost nothing: this is close to the replayer's own cost.
+        let echo = try generate(.echo, rooms: 10, peersPerRoom: 6, seconds: r.quick ? 120 : 600)
+        try measure(r, "generated 10x6 echo", echo, app: "echo")
         var options = ReplayOptions()
         options.seed = .fixed(5)
         options.rules = try ReplayRules(contentsOfFile: root.appendingPathComponent("rules/conference.json").path)
         try measure(r, "generated, other seed + rules", big, options: options)
     }
 
-    private static func measure(_ r: BenchmarkRunner, _ name: String, _ path: String, options: ReplayOptions = ReplayOptions()) throws {
+    private static func measure(_ r: BenchmarkRunner, _ name: String, _ path: String,
+                                options: ReplayOptions = ReplayOptions(), app: String = "conference") throws {
+        let factory = ReplayApps.factory(named: app)!
         var failure: String?
         let rate = r.throughput {
             do {
-                let report = try Replayer(path: path, options: options, app: { ConferenceApp(context: $0) }).run()
+                let report = try Replayer(path: path, options: options, app: factory).run()
                 if !report.passed { failure = report.description }
                 return report.events
             } catch {
@@ -39,17 +43,18 @@ enum ReplayBenchmarks {
     }
 
     /// Records a simulated conference run to a temporary trace.
-    private static func generate(rooms: Int, peersPerRoom: Int, seconds: Int64) throws -> String {
+    private static func generate(_ scenario: SimulationConfiguration.Scenario, rooms: Int, peersPerRoom: Int, seconds: Int64) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-bench-replay-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("generated.ptrace.zst").path
+        let path = dir.appendingPathComponent("generated-\(scenario.rawValue).ptrace.zst").path
         var config = SimulationConfiguration()
+        config.scenario = scenario
         config.rooms = rooms
         config.peersPerRoom = peersPerRoom
         config.duration = .seconds(seconds)
         config.seed = 3
         let header = TraceHeader(createdAtUnixNanoseconds: 0, producerName: ReplaySeed.simulatorProducerName,
-                                 producerVersion: "bench", host: "bench", scenario: "conference", seed: config.seed)
+                                 producerVersion: "bench", host: "bench", scenario: scenario.rawValue, seed: config.seed)
         var rc = TraceRecorderConfiguration(path: path, header: header)
         rc.overflowPolicy = .block
         let recorder = try TraceRecorder(configuration: rc)

@@ -3,16 +3,17 @@ import Protoo
 /// Structural comparison of a recorded and a live message under the rules: reports differing
 /// paths, skips volatile values and learns substitutions at `capture` paths.
 struct MessageDiff {
-    let rules: ReplayRules
-    let method: String
+    /// The rules' paths that apply to this message's method (filtered once per message).
+    private let capturePaths: [JSONPathPattern]
+    private let ignorePaths: [JSONPathPattern]
     var substitutions: Substitutions
     var differences: [ReplayDifference] = []
     /// Reports stop after this many differences.
     static let limit = 20
 
     init(rules: ReplayRules, method: String, substitutions: Substitutions) {
-        self.rules = rules
-        self.method = method
+        capturePaths = rules.capture.filter { MethodPattern(text: $0.method).matches(method) }.map(\.path)
+        ignorePaths = rules.ignore.filter { MethodPattern(text: $0.method).matches(method) }.map(\.path)
         self.substitutions = substitutions
     }
 
@@ -20,13 +21,11 @@ struct MessageDiff {
     mutating func compare(_ expected: JSONValue, _ actual: JSONValue, at path: JSONPath) {
         guard differences.count < Self.limit else { return }
         if !path.components.isEmpty {
-            switch rules.volatility(method: method, path: path) {
-            case .compared: break
-            case .ignore: return
-            case .capture:
+            if capturePaths.contains(where: { $0.matches(path) }) {
                 if case .string(let e) = expected, case .string(let a) = actual { substitutions.learn(recorded: e, live: a) }
                 return
             }
+            if ignorePaths.contains(where: { $0.matches(path) }) { return }
         }
         switch (expected, actual) {
         case (.object(let e), .object(let a)):

@@ -34,10 +34,6 @@ public struct ReplayRules: Sendable, Hashable {
             self.method = method
             self.path = path
         }
-
-        func matches(_ method: String, _ path: JSONPath) -> Bool {
-            MethodPattern(text: self.method).matches(method) && self.path.matches(path)
-        }
     }
 
     public var capture: [Rule]
@@ -60,18 +56,9 @@ public struct ReplayRules: Sendable, Hashable {
         ReplayRules(capture: capture + other.capture, ignore: ignore + other.ignore, skip: skip + other.skip)
     }
 
-    /// What the rules say about the value at `path` of a message of `method`.
-    func volatility(method: String, path: JSONPath) -> Volatility {
-        if capture.contains(where: { $0.matches(method, path) }) { return .capture }
-        if ignore.contains(where: { $0.matches(method, path) }) { return .ignore }
-        return .compared
-    }
-
     func skips(_ method: String) -> Bool {
         !skip.isEmpty && skip.contains { MethodPattern(text: $0).matches(method) }
     }
-
-    enum Volatility { case compared, ignore, capture }
 
     // MARK: Files
 

@@ -9,7 +9,7 @@ extension Replayer {
             let pair = conn.liveRequest(id: summary.id, method: summary.method, at: scheduler.now.nanoseconds)
             scheduleResponse(pair, on: conn)
         }
-        if summary.kind != .response, options.rules.skips(summary.method) { return }
+        if summary.kind != .response, skips(summary.method) { return }
         liveOutput(conn, .message(text, summary))
     }
 
@@ -68,6 +68,15 @@ extension Replayer {
         diff.compare(expected, actual, at: JSONPath())
         substitutions = diff.substitutions
         return diff.differences
+    }
+
+    /// Whether `skip` rules leave messages of `method` out (cached per method).
+    func skips(_ method: String) -> Bool {
+        guard !options.rules.skip.isEmpty else { return false }
+        if let known = skipCache[method] { return known }
+        let result = options.rules.skips(method)
+        skipCache[method] = result
+        return result
     }
 
     /// The method a rule sees for this event: a response's is its request's.

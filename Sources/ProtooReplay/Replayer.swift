@@ -29,6 +29,7 @@ public final class Replayer {
     var substitutions = Substitutions()
     var history: ReplayHistory
     var divergences: [ReplayDivergence] = []
+    var skipCache: [String: Bool] = [:]
 
     // Inputs not yet fed, sorted by time (stable), from `inputHead` on.
     var inputs: [PendingInput] = []
@@ -159,7 +160,7 @@ public final class Replayer {
                 let pair = conn.recordedRequest(id: summary.id, method: summary.method, at: t)
                 scheduleResponse(pair, on: conn)
             }
-            if summary.kind != .response, options.rules.skips(summary.method) { return }
+            if summary.kind != .response, skips(summary.method) { return }
             conn.expect(.message(text, summary), at: t)
         case .closed(let code, let reason, let initiator):
             conn.expect(.closed(code: code, reason: reason, initiator: initiator), at: t)
