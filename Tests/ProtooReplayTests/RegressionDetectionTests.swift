@@ -119,3 +119,22 @@ import Testing
         }
     }
 }
+
+/// `--speed 1x` paces virtual time against the wall clock; the outcome does not change.
+@Suite struct PacingTests {
+    @Test func pacedReplayTakesRecordedTimeAndStillPasses() throws {
+        let path = temporaryPath("paced.jsonl")
+        let lines = [
+            #"{"t":0,"conn":1,"kind":"connectionRequested","target":"/?peerId=p1"}"#,
+            #"{"t":0,"conn":1,"kind":"accepted"}"#,
+            #"{"t":60000000,"conn":1,"kind":"messageIn","text":"{\"request\":true,\"id\":7,\"method\":\"echo\",\"data\":{\"x\":1}}"}"#,
+            #"{"t":60000000,"conn":1,"kind":"messageOut","text":"{\"response\":true,\"id\":7,\"ok\":true,\"data\":{\"x\":1}}"}"#,
+        ]
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        var options = ReplayOptions()
+        options.speed = .paced(factor: 1)
+        let report = try assertReplays(path, app: { EchoApp(context: $0) }, options: options)
+        #expect(report.wallSeconds >= 0.05)
+        #expect(report.virtualDuration == .milliseconds(60))
+    }
+}
