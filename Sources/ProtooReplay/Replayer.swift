@@ -84,7 +84,8 @@ public final class Replayer {
             guard let next = scheduler.nextDeadline else {
                 if eof { break } else { continue }
             }
-            if eof, next.nanoseconds > endTime { break }
+            // +1 ns: a recorded server close at the last instant is replayed 1 ns after it.
+            if eof, next.nanoseconds > endTime &+ 1 { break }
             if case .paced(let factor) = options.speed {
                 let origin = firstVirtual ?? next.nanoseconds
                 firstVirtual = origin
