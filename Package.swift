@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ProtooWebSocket", targets: ["ProtooWebSocket"]),
         .library(name: "ProtooClient", targets: ["ProtooClient"]),
         .library(name: "ProtooApps", targets: ["ProtooApps"]),
+        .library(name: "ProtooReplay", targets: ["ProtooReplay"]),
         .executable(name: "protoo", targets: ["ProtooCLI"]),
         .executable(name: "protoo-bench", targets: ["ProtooBench"]),
     ],
@@ -72,11 +73,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Replay: any trace becomes a deterministic regression test of an app.
+        .target(
+            name: "ProtooReplay",
+            dependencies: ["Protoo", "ProtooApps", "ProtooTrace", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "ProtooCLI",
             dependencies: [
                 "Protoo",
                 "ProtooApps",
+                "ProtooReplay",
                 "ProtooSimulator",
                 "ProtooTrace",
                 "ProtooWebSocket",
@@ -87,7 +94,7 @@ let package = Package(
         // swift run -c release protoo-bench
         .executableTarget(
             name: "ProtooBench",
-            dependencies: ["Protoo", "ProtooApps", "ProtooSimulator", "ProtooTrace"],
+            dependencies: ["Protoo", "ProtooApps", "ProtooReplay", "ProtooSimulator", "ProtooTrace"],
             path: "Benchmarks/ProtooBench"
         ),
         .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
@@ -103,6 +110,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["raw_client.py"]
+        ),
+        .testTarget(
+            name: "ProtooReplayTests",
+            dependencies: ["ProtooReplay", "Protoo", "ProtooApps", "ProtooSimulator", "ProtooTrace"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -19,7 +19,10 @@ struct ClientBehaviourTests {
         let server = try await Harness.startServer()
         let port = server.port
         await server.shutdown() // nothing listens on `port` now
-        let configuration = ProtooClient.Configuration(reconnect: Harness.fastRetries(2), logger: Harness.quietLogger)
+        // Retries slow enough that the client is still between attempts when it is asked to send,
+        // even on a loaded machine.
+        let retries = ProtooClient.ReconnectPolicy(retries: 2, factor: 1, minDelay: .milliseconds(400), maxDelay: .milliseconds(400))
+        let configuration = ProtooClient.Configuration(reconnect: retries, logger: Harness.quietLogger)
         let client = try await ProtooClient.start(url: "ws://127.0.0.1:\(port)/?peerId=a", configuration: configuration)
         await #expect(throws: ProtooClientError.notConnected) { try await client.request("echo") }
         await #expect(throws: ProtooClientError.notConnected) { try await client.notify("hello") }

@@ -15,7 +15,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$port" ] || { cat "$log"; echo "server did not start" >&2; exit 1; }
-python3 "$(dirname "$0")/conference_clients.py" "ws://127.0.0.1:$port" demo 4 12
+python3 "$(dirname "$0")/conference_clients.py" "ws://127.0.0.1:$port" demo 5 20
 kill -TERM $server
 wait $server || true
 trap - EXIT

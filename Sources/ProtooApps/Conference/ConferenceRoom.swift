@@ -128,7 +128,11 @@ final class ConferenceRoom {
             }
             return .accept()
         case "getTransportStats", "getProducerStats", "getConsumerStats", "getDataProducerStats", "getDataConsumerStats":
-            return .accept(ConferencePayloads.transportStats(id: ConferencePayloads.uuid(&context.random), at: context.now, &context.random))
+            // Stats describe the object the request names (transportId, producerId, …).
+            let key = ["getTransportStats": "transportId", "getProducerStats": "producerId", "getConsumerStats": "consumerId",
+                       "getDataProducerStats": "dataProducerId", "getDataConsumerStats": "dataConsumerId"][request.method]!
+            let objectId = try requireString(data, key)
+            return .accept(ConferencePayloads.transportStats(id: objectId, at: context.now, &context.random))
         default:
             throw ProtooError.reject(500, "unknown request.method \"\(request.method)\"")
         }

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Protoo
+import ProtooApps
+import ProtooReplay
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay a trace against an app on virtual time and compare the server's output.",
+        discussion: """
+        The recorded clients are played back (connections, messages, closes at their recorded times;
+        answers to server requests after their recorded delay) and every server event is compared,
+        connection by connection, with the recording. Exit code 0 only when nothing diverged.
+        Rules (--rules FILE, JSON) say which values are volatile; see docs/replay.md.
+        """
+    )
+
+    @Argument(help: "The trace (.ptrace.zst or .jsonl).") var path: String
+    @Option(help: "The app to run: \(BuiltInApps.names.joined(separator: " | ")).") var app: String = "conference"
+    @Option(help: "max (virtual time only) or a pace such as 1x, 10x.") var speed: String = "max"
+    @Option(help: "A rules file (JSON) added to the default rules.") var rules: String?
+    @Option(help: "Engine seed: auto (the trace's, for simulated traces) or a number.") var seed: String = "auto"
+    @Flag(help: "Require the app to make every recorded server-side close itself.") var strictCloses = false
+    @Flag(help: "Print one JSON object instead of the summary.") var json = false
+
+    func validate() throws {
+        guard BuiltInApps.factory(named: app) != nil else {
+            throw ValidationError("unknown app '\(app)'; use one of: \(BuiltInApps.names.joined(separator: ", "))")
+        }
+        guard ReplaySpeed(argument: speed) != nil else { throw ValidationError("--speed must be max or a pace like 1x, 10x") }
+        guard seed == "auto" || UInt64(seed) != nil else { throw ValidationError("--seed must be auto or an unsigned integer") }
+    }
+
+    func run() throws {
+        var options = ReplayOptions()
+        options.speed = ReplaySpeed(argument: speed)!
+        options.seed = UInt64(seed).map(ReplaySeed.fixed) ?? .automatic
+        options.serverCloses = strictCloses ? .expect : .replayMissing
+        if let rules { options.rules = try ReplayRules(contentsOfFile: rules) }
+        let factory = BuiltInApps.factory(named: app)!
+        let bar = ProgressBar(label: "replay")
+        let report: ReplayReport
+        do {
+            report = try Replayer(path: path, options: options, app: factory).run(progress: bar.update)
+        } catch {
+            bar.finish()
+            throw error
+        }
+        bar.finish()
+        print(json ? report.json.description : report.description)
+        if !report.passed { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,104 @@
+/// One step into a JSON value: an object key or an array index.
+public enum JSONPathComponent: Sendable, Hashable {
+    case key(String)
+    case index(Int)
+}
+
+/// A location inside a JSON value, rendered like `data.peers[0].id`.
+public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
+    public var components: [JSONPathComponent]
+
+    public init(_ components: [JSONPathComponent] = []) { self.components = components }
+
+    /// The path one step further.
+    public func appending(_ component: JSONPathComponent) -> JSONPath {
+        var copy = self
+        copy.components.append(component)
+        return copy
+    }
+
+    public var description: String {
+        var out = ""
+        for c in components {
+            switch c {
+            case .key(let k): out += out.isEmpty ? k : ".\(k)"
+            case .index(let i): out += "[\(i)]"
+            }
+        }
+        return out.isEmpty ? "(root)" : out
+    }
+}
+
+/// A pattern over ``JSONPath``s, as written in rules: segments separated by dots, `*` for any one
+/// key or index, `**` for any number of segments; `[0]` and `[*]` are accepted for indexes.
+/// Examples: `data.id`, `data.iceCandidates.*.port`, `data.rtpParameters.encodings[*].ssrc`, `data.**`.
+public struct JSONPathPattern: Sendable, Hashable, CustomStringConvertible {
+    enum Segment: Sendable, Hashable {
+        case name(String)
+        case any
+        case anyDepth
+    }
+
+    let segments: [Segment]
+    public let description: String
+
+    /// Parses a pattern; `nil` when it is empty or has an empty segment.
+    public init?(_ text: String) {
+        let normalized = String(text.compactMap { c -> Character? in c == "[" ? "." : c == "]" ? nil : c })
+        let parts = normalized.split(separator: ".", omittingEmptySubsequences: false)
+        guard !text.isEmpty, !parts.contains(where: \.isEmpty) else { return nil }
+        segments = parts.map { p in p == "*" ? .any : p == "**" ? .anyDepth : .name(String(p)) }
+        description = text
+    }
+
+    /// `true` when `path` matches the whole pattern.
+    public func matches(_ path: JSONPath) -> Bool {
+        Self.match(segments[...], path.components[...])
+    }
+
+    private static func match(_ pattern: ArraySlice<Segment>, _ path: ArraySlice<JSONPathComponent>) -> Bool {
+        guard let first = pattern.first else { return path.isEmpty }
+        switch first {
+        case .anyDepth:
+            var rest = path
+            while true {
+                if match(pattern.dropFirst(), rest) { return true }
+                guard !rest.isEmpty else { return false }
+                rest = rest.dropFirst()
+            }
+        case .any:
+            return !path.isEmpty && match(pattern.dropFirst(), path.dropFirst())
+        case .name(let name):
+            guard let c = path.first else { return false }
+            switch c {
+            case .key(let k): guard k == name else { return false }
+            case .index(let i): guard String(i) == name else { return false }
+            }
+            return match(pattern.dropFirst(), path.dropFirst())
+        }
+    }
+}
+
+/// A method pattern: an exact name, or a glob where `*` stands for any run of characters
+/// (`*`, `get*Stats`).
+struct MethodPattern: Sendable, Hashable {
+    let text: String
+
+    func matches(_ method: String) -> Bool {
+        guard text.contains("*") else { return text == method }
+        let parts = text.split(separator: "*", omittingEmptySubsequences: false)
+        var rest = Substring(method)
+        for (i, part) in parts.enumerated() {
+            if i == 0 {
+                guard rest.hasPrefix(part) else { return false }
+                rest = rest.dropFirst(part.count)
+            } else if i == parts.count - 1 {
+                return part.isEmpty || rest.hasSuffix(part)
+            } else if !part.isEmpty {
+                guard let r = rest.range(of: part) else { return false }
+                rest = rest[r.upperBound...]
+            }
+        }
+        return rest.isEmpty
+    }
+}

@@ -1,0 +1,155 @@
+import Protoo
+import ProtooTrace
+
+/// A server event, recorded or live.
+enum ReplayOutput {
+    case accepted
+    case rejected(status: Int, reason: String)
+    case message(String, WireSummary)
+    case closed(code: UInt16?, reason: String, initiator: TraceCloseInitiator)
+
+    var text: String {
+        switch self {
+        case .accepted: return "accepted"
+        case .rejected(let s, let r): return "rejected \(s) \(r)"
+        case .message(let t, _): return t
+        case .closed(let c, let r, let i): return "closed code=\(c.map(String.init) ?? "none") reason=\"\(r)\" by \(i.rawValue)"
+        }
+    }
+}
+
+/// A server request of one method at one position on a connection: its recorded and live ids,
+/// and the recorded client's answer, delivered once both sides are known.
+final class ServerRequestPair {
+    var recorded: (id: RequestID, time: Int64)?
+    var live: (id: RequestID, time: Int64)?
+    var response: (text: String, time: Int64, sequence: Int)?
+    var scheduled = false
+}
+
+/// One replayed connection: the server-side ``Transport`` the app gets, and the bookkeeping that
+/// matches its live output with the recording.
+final class ReplayConnection: Transport {
+    enum State { case requested, open, closed, rejected }
+
+    weak var delegate: (any TransportDelegate)?
+    let id: ConnectionID
+    let peer: String?
+    let room: String?
+    unowned let replayer: Replayer
+    var state = State.requested
+
+    /// Recorded server events not yet matched, from `expectedHead` on.
+    private(set) var expected: [(time: Int64, output: ReplayOutput)] = []
+    private var expectedHead = 0
+    var diverged = false
+
+    /// Server requests by method, in order; ordinals count per method on each side.
+    private var pairs: [String: [ServerRequestPair]] = [:]
+    private var recordedOrdinal: [String: Int] = [:]
+    private var liveOrdinal: [String: Int] = [:]
+    var pairByRecordedID: [RequestID: ServerRequestPair] = [:]
+    var recordedIDForLive: [RequestID: RequestID] = [:]
+    /// Recorded client request id → method (the method of the server's response).
+    var clientMethods: [RequestID: String] = [:]
+
+    init(id: ConnectionID, target: String, replayer: Replayer) {
+        self.id = id
+        self.replayer = replayer
+        let query = ConnectionRequest.parseTarget(target).query
+        peer = query.first { $0.name == "peerId" }?.value
+        room = query.first { $0.name == "roomId" }?.value
+    }
+
+    // MARK: Expected events
+
+    func expect(_ output: ReplayOutput, at time: Int64) { expected.append((time, output)) }
+
+    /// The next recorded event to match, consumed.
+    func nextExpected() -> (time: Int64, output: ReplayOutput)? {
+        guard expectedHead < expected.count else { return nil }
+        let e = expected[expectedHead]
+        expectedHead += 1
+        if expectedHead > 256, expectedHead * 2 > expected.count {
+            expected.removeFirst(expectedHead)
+            expectedHead = 0
+        }
+        return e
+    }
+
+    var firstUnmatched: (time: Int64, output: ReplayOutput)? {
+        expectedHead < expected.count ? expected[expectedHead] : nil
+    }
+
+    // MARK: Server requests
+
+    private func pair(_ method: String, _ ordinal: Int) -> ServerRequestPair {
+        var list = pairs[method, default: []]
+        while list.count <= ordinal { list.append(ServerRequestPair()) }
+        pairs[method] = list
+        return list[ordinal]
+    }
+
+    /// A recorded server request; returns its pair.
+    func recordedRequest(id: RequestID, method: String, at time: Int64) -> ServerRequestPair {
+        let ordinal = recordedOrdinal[method, default: 0]
+        recordedOrdinal[method] = ordinal + 1
+        let p = pair(method, ordinal)
+        p.recorded = (id, time)
+        pairByRecordedID[id] = p
+        if let live = p.live { recordedIDForLive[live.id] = id }
+        return p
+    }
+
+    /// A live server request; returns its pair.
+    func liveRequest(id: RequestID, method: String, at time: Int64) -> ServerRequestPair {
+        let ordinal = liveOrdinal[method, default: 0]
+        liveOrdinal[method] = ordinal + 1
+        let p = pair(method, ordinal)
+        p.live = (id, time)
+        if let recorded = p.recorded { recordedIDForLive[id] = recorded.id }
+        return p
+    }
+
+    // MARK: Transport (server side)
+
+    var isClosed: Bool { state != .open }
+
+    func send(_ text: String) {
+        guard state == .open else { return }
+        replayer.liveSent(self, text)
+    }
+
+    func close(code: UInt16, reason: String) {
+        finishLocally(code: code, reason: reason)
+    }
+
+    func abort() {
+        finishLocally(code: nil, reason: "aborted")
+    }
+
+    private func finishLocally(code: UInt16?, reason: String) {
+        guard state == .open else { return }
+        state = .closed
+        replayer.liveOutput(self, .closed(code: code, reason: reason, initiator: .server))
+        let event = TransportCloseEvent(code: code, reason: reason, initiator: .local)
+        replayer.scheduler.enqueue { [weak self] in
+            guard let self else { return }
+            self.delegate?.transport(self, didClose: event)
+        }
+    }
+
+    // MARK: Client side (driven by the replayer)
+
+    func receive(_ text: String) {
+        guard state == .open else { return }
+        delegate?.transport(self, didReceive: text)
+    }
+
+    func closeFromClient(_ event: TransportCloseEvent) {
+        guard state == .open else { return }
+        state = .closed
+        replayer.liveOutput(self, .closed(code: event.code, reason: event.reason, initiator: TraceCloseInitiator(event.initiator)))
+        delegate?.transport(self, didClose: event)
+    }
+}

@@ -1,0 +1,117 @@
+import Protoo
+import ProtooTrace
+
+extension Replayer {
+    /// The app sent `text` on `conn`.
+    func liveSent(_ conn: ReplayConnection, _ text: String) {
+        let summary = WireSummary.scan(text)
+        if summary.kind == .request {
+            let pair = conn.liveRequest(id: summary.id, method: summary.method, at: scheduler.now.nanoseconds)
+            scheduleResponse(pair, on: conn)
+        }
+        if summary.kind != .response, skips(summary.method) { return }
+        liveOutput(conn, .message(text, summary))
+    }
+
+    /// The server produced `output` on `conn`: compare it with the next recorded one.
+    func liveOutput(_ conn: ReplayConnection, _ output: ReplayOutput) {
+        let now = scheduler.now.nanoseconds
+        history.add(now, conn.id, "out", output.text)
+        guard !conn.diverged else { return }
+        outputsCompared += 1
+        guard let expected = conn.nextExpected() else {
+            diverge(conn, .unexpected, expected: nil, actual: output, differences: [])
+            return
+        }
+        let differences = compare(expected.output, output, on: conn)
+        if !differences.isEmpty {
+            diverge(conn, .mismatch, expected: expected, actual: output, differences: differences)
+        }
+    }
+
+    /// The differences between a recorded and a live event (empty when they match).
+    private func compare(_ expected: ReplayOutput, _ actual: ReplayOutput, on conn: ReplayConnection) -> [ReplayDifference] {
+        func diff(_ path: String, _ e: JSONValue, _ a: JSONValue) -> ReplayDifference? {
+            e == a ? nil : ReplayDifference(path: JSONPath([.key(path)]), expected: e, actual: a)
+        }
+        switch (expected, actual) {
+        case (.accepted, .accepted):
+            return []
+        case (.rejected(let es, let er), .rejected(let s, let r)):
+            return [diff("status", JSONValue(es), JSONValue(s)), diff("reason", .string(er), .string(r))].compactMap { $0 }
+        case (.closed(let ec, let er, let ei), .closed(let c, let r, let i)):
+            func code(_ c: UInt16?) -> JSONValue { c.map { JSONValue(Int($0)) } ?? .null }
+            return [diff("initiator", .string(ei.rawValue), .string(i.rawValue)), diff("code", code(ec), code(c)),
+                    diff("reason", .string(er), .string(r))].compactMap { $0 }
+        case (.message(let et, let es), .message(let t, let s)):
+            if et == t { return [] }
+            return compareMessages(et, es, t, s, on: conn)
+        default:
+            return [ReplayDifference(path: JSONPath([.key("event")]), expected: .string(Self.eventName(expected)),
+                                     actual: .string(Self.eventName(actual)))]
+        }
+    }
+
+    private func compareMessages(_ expectedText: String, _ expectedSummary: WireSummary,
+                                 _ actualText: String, _ actualSummary: WireSummary,
+                                 on conn: ReplayConnection) -> [ReplayDifference] {
+        guard let expected = try? JSONParser.parse(expectedText), var actual = try? JSONParser.parse(actualText) else {
+            return [ReplayDifference(path: JSONPath(), expected: .string(expectedText), actual: .string(actualText))]
+        }
+        // Requests the server chose ids for are compared in the recording's id space.
+        if actualSummary.kind == .request, let recordedID = conn.recordedIDForLive[actualSummary.id] {
+            actual["id"] = .int(Int64(recordedID))
+        }
+        var diff = MessageDiff(rules: options.rules, method: method(of: .message(expectedText, expectedSummary), on: conn) ?? "",
+                               substitutions: substitutions)
+        substitutions = Substitutions()
+        diff.compare(expected, actual, at: JSONPath())
+        substitutions = diff.substitutions
+        return diff.differences
+    }
+
+    /// Whether `skip` rules leave messages of `method` out (cached per method).
+    func skips(_ method: String) -> Bool {
+        guard !options.rules.skip.isEmpty else { return false }
+        if let known = skipCache[method] { return known }
+        let result = options.rules.skips(method)
+        skipCache[method] = result
+        return result
+    }
+
+    /// The method a rule sees for this event: a response's is its request's.
+    func method(of output: ReplayOutput, on conn: ReplayConnection) -> String? {
+        guard case .message(_, let s) = output else { return nil }
+        switch s.kind {
+        case .request, .notification: return s.method
+        case .response: return conn.clientMethods[s.id]
+        case .invalid: return nil
+        }
+    }
+
+    private static func eventName(_ o: ReplayOutput) -> String {
+        switch o {
+        case .accepted: return "accepted"
+        case .rejected: return "rejected"
+        case .closed: return "closed"
+        case .message(_, let s):
+            switch s.kind {
+            case .request: return "request"
+            case .response: return "response"
+            case .notification: return "notification"
+            case .invalid: return "invalid message"
+            }
+        }
+    }
+
+    private func diverge(_ conn: ReplayConnection, _ kind: ReplayDivergence.Kind,
+                         expected: (time: Int64, output: ReplayOutput)?, actual: ReplayOutput,
+                         differences: [ReplayDifference]) {
+        conn.diverged = true
+        divergences.append(ReplayDivergence(
+            kind: kind, time: scheduler.now, recordedTime: expected.map { Instant(nanoseconds: $0.time) },
+            connection: conn.id, peer: conn.peer, room: conn.room,
+            method: expected.flatMap { method(of: $0.output, on: conn) } ?? method(of: actual, on: conn),
+            expected: expected?.output.text, actual: actual.text, differences: differences, lastEvents: history.lines))
+    }
+}

@@ -1,0 +1,127 @@
+import Protoo
+import ProtooTrace
+
+/// A recorded client-side event waiting for its instant.
+struct PendingInput {
+    enum Kind {
+        case connect(target: String, headers: [TraceHeaderField], remoteAddress: String)
+        case message(String)
+        case clientClose(TransportCloseEvent)
+        /// A recorded server close, performed by the replayer if the app has not closed by then.
+        case serverClose(code: UInt16?, reason: String)
+        /// The recorded answer to a server request, with the live id.
+        case response(String, liveID: RequestID)
+    }
+
+    var time: Int64
+    /// The record's position in the trace: orders inputs of the same instant as recorded.
+    var sequence: Int
+    var connection: ReplayConnection
+    var kind: Kind
+}
+
+extension Replayer {
+    /// Queues an input in time order (records are nearly sorted: insertion walks back a little).
+    func enqueueInput(_ input: PendingInput) {
+        inputs.append(input)
+        var i = inputs.count - 1
+        while i > inputHead, (inputs[i - 1].time, inputs[i - 1].sequence) > (input.time, input.sequence) {
+            inputs.swapAt(i - 1, i)
+            i -= 1
+        }
+        schedulePump()
+    }
+
+    /// One scheduled action feeds one input, then schedules the next: whatever an input makes the
+    /// app enqueue runs before the next input of the same instant.
+    func schedulePump() {
+        guard inputHead < inputs.count else { return }
+        let t = inputs[inputHead].time
+        if let at = pumpAt, at <= t { return }
+        pumpAt = t
+        scheduler.schedule(at: Instant(nanoseconds: t)) { [unowned self] in self.pump() }
+    }
+
+    private func pump() {
+        pumpAt = nil
+        if inputHead < inputs.count, inputs[inputHead].time <= scheduler.now.nanoseconds {
+            let input = inputs[inputHead]
+            inputHead += 1
+            if inputHead > 4096, inputHead * 2 > inputs.count {
+                inputs.removeFirst(inputHead)
+                inputHead = 0
+            }
+            feed(input)
+        }
+        schedulePump()
+    }
+
+    private func feed(_ input: PendingInput) {
+        let conn = input.connection
+        let now = scheduler.now.nanoseconds
+        switch input.kind {
+        case .connect(let target, let headers, let remoteAddress):
+            inputCount += 1
+            history.add(now, conn.id, "connect", target)
+            let (path, query) = ConnectionRequest.parseTarget(target)
+            let request = ConnectionRequest(
+                path: path, query: query, headers: headers.map { ($0.name, $0.value) }, remoteAddress: remoteAddress,
+                accept: { [unowned self, unowned conn] in
+                    conn.state = .open
+                    self.liveOutput(conn, .accepted)
+                    return conn
+                },
+                reject: { [unowned self, unowned conn] status, reason in
+                    conn.state = .rejected
+                    self.liveOutput(conn, .rejected(status: status, reason: reason))
+                })
+            app.handleConnection(request)
+            if request.decision == nil { request.reject(status: 500, reason: "connection request not handled") }
+        case .message(let text):
+            guard conn.state == .open else { return }
+            inputCount += 1
+            let live = clientText(text, id: nil)
+            history.add(now, conn.id, "in ", live)
+            conn.receive(live)
+        case .clientClose(let event):
+            guard conn.state == .open else { return }
+            inputCount += 1
+            history.add(now, conn.id, "in ", "close code=\(event.code.map(String.init) ?? "none") by \(event.initiator == .network ? "network" : "client")")
+            conn.closeFromClient(event)
+        case .response(let text, let liveID):
+            guard conn.state == .open else { return }
+            inputCount += 1
+            let live = clientText(text, id: liveID)
+            history.add(now, conn.id, "in ", live)
+            conn.receive(live)
+        case .serverClose(let code, let reason):
+            guard conn.state == .open else { return }
+            replayerCloses += 1
+            history.add(now, conn.id, "replayer", "server close code=\(code.map(String.init) ?? "none") (the app had not closed)")
+            if let code { conn.close(code: code, reason: reason) } else { conn.abort() }
+        }
+    }
+
+    /// Schedules the recorded answer to a server request once both the live and the recorded
+    /// request are known: after the recorded delay, with the live id.
+    func scheduleResponse(_ pair: ServerRequestPair, on conn: ReplayConnection) {
+        guard !pair.scheduled, let recorded = pair.recorded, let live = pair.live, let response = pair.response else { return }
+        pair.scheduled = true
+        let at = max(scheduler.now.nanoseconds, live.time &+ (response.time &- recorded.time))
+        enqueueInput(PendingInput(time: at, sequence: response.sequence, connection: conn, kind: .response(response.text, liveID: live.id)))
+    }
+
+    /// A recorded client message as the live server must see it: learned substitutions applied and,
+    /// for a response, the live request id.
+    func clientText(_ text: String, id: RequestID?) -> String {
+        guard !substitutions.isEmpty || id != nil else { return text }
+        guard var value = try? JSONParser.parse(text) else { return text }
+        var changed = false
+        value = substitutions.apply(value, changed: &changed)
+        if let id, value["id"] != .int(Int64(id)) {
+            value["id"] = .int(Int64(id))
+            changed = true
+        }
+        return changed ? JSONWriter.string(value) : text
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Logging
+import Protoo
+import ProtooTrace
+
+/// Replays a trace against a fresh app: the recorded clients' events are fed at their recorded
+/// times on a ``VirtualScheduler`` and the server's output, connection by connection and in order,
+/// is compared with the recording.
+///
+/// - Connection requests (target, recorded headers, remote address), client messages, client closes
+///   and network drops are fed at their recorded instants.
+/// - A server request is answered by its recorded counterpart (same connection, same method, same
+///   position among that method's server requests), after the recorded delay, with the live id; if
+///   the recorded client never answered, nothing is sent.
+/// - Server-chosen request ids are mapped recorded ↔ live; other volatile values follow
+///   ``ReplayRules`` (values learned at `capture` paths are substituted in later client messages).
+///
+/// Deterministic: the same trace, app and options give the same report (except wall time).
+/// Not `Sendable`: run it on one thread.
+public final class Replayer {
+    public let options: ReplayOptions
+    let source: any TraceRecordSource
+    let scheduler: VirtualScheduler
+    let context: EngineContext
+    let app: any ProtooApp
+    let engineSeed: UInt64
+
+    var connections: [ConnectionID: ReplayConnection] = [:]
+    var substitutions = Substitutions()
+    var history: ReplayHistory
+    var divergences: [ReplayDivergence] = []
+    var skipCache: [String: Bool] = [:]
+
+    // Inputs not yet fed, sorted by time (stable), from `inputHead` on.
+    var inputs: [PendingInput] = []
+    var inputHead = 0
+    var pumpAt: Int64?
+
+    // Reading.
+    var readerTime = Int64.min
+    var endTime = Int64.min
+    var eof = false
+
+    // Counters.
+    var events = 0, inputCount = 0, outputsCompared = 0, replayerCloses = 0, skippedRecords = 0
+
+    /// Prepares a replay of `source` against the app `makeApp` builds on the replay's context.
+    public init(source: any TraceRecordSource, options: ReplayOptions = ReplayOptions(),
+                app makeApp: (EngineContext) -> any ProtooApp) {
+        self.options = options
+        self.source = source
+        scheduler = VirtualScheduler()
+        var quiet = Logger(label: "protoo.replay")
+        quiet.logLevel = .critical
+        engineSeed = options.seed.engineSeed(for: source.header)
+        context = EngineContext(scheduler: scheduler, random: SeededRandom(seed: engineSeed), logger: options.logger ?? quiet)
+        app = makeApp(context)
+        history = ReplayHistory(capacity: options.history)
+    }
+
+    /// Opens the trace at `path` (`.jsonl` or binary) and prepares its replay.
+    public convenience init(path: String, options: ReplayOptions = ReplayOptions(),
+                            app makeApp: (EngineContext) -> any ProtooApp) throws(ReplayError) {
+        let source: any TraceRecordSource
+        do { source = try TraceFiles.openSource(path) } catch { throw .trace(error) }
+        self.init(source: source, options: options, app: makeApp)
+    }
+
+    /// Runs the whole replay. `progress` gets the fraction of virtual time done, now and then
+    /// (only for binary traces with a trailer). Throws only when the trace cannot be read.
+    public func run(progress: ((Double) -> Void)? = nil) throws(ReplayError) -> ReplayReport {
+        let wallStart = ContinuousClock.now
+        let plannedEnd = (source as? TraceReader)?.trailer?.endTime
+        let lookahead = options.lookahead.nanoseconds
+        var firstVirtual: Int64?
+        var steps = 0
+        var stopped = false
+        while true {
+            do {
+                while !eof, readerTime <= (scheduler.nextDeadline?.nanoseconds ?? readerTime) &+ lookahead { try readOne() }
+            } catch {
+                throw .trace(error)
+            }
+            guard let next = scheduler.nextDeadline else {
+                if eof { break } else { continue }
+            }
+            // +1 ns: a recorded server close at the last instant is replayed 1 ns after it.
+            if eof, next.nanoseconds > endTime &+ 1 { break }
+            if case .paced(let factor) = options.speed {
+                let origin = firstVirtual ?? next.nanoseconds
+                firstVirtual = origin
+                let due = wallStart + .nanoseconds(Int64(Double(next.nanoseconds - origin) / factor))
+                let wait = due - ContinuousClock.now
+                if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.nanoseconds) / 1e9) }
+            }
+            scheduler.step()
+            steps += 1
+            if divergences.count >= options.stopAfterDivergences { stopped = true; break }
+            if steps & 0xFFF == 0, let progress, let plannedEnd, plannedEnd > 0 {
+                progress(Double(scheduler.now.nanoseconds) / Double(plannedEnd))
+            }
+        }
+        if !stopped { reportMissing() }
+        divergences.sort { ($0.time, $0.connection) < ($1.time, $1.connection) }
+        let wall = ContinuousClock.now - wallStart
+        return ReplayReport(
+            events: events, inputs: inputCount, outputsCompared: outputsCompared, divergences: divergences,
+            virtualDuration: .nanoseconds(max(0, endTime)), wallSeconds: Double(wall.nanoseconds) / 1e9,
+            engineSeed: engineSeed, substitutionsLearned: substitutions.count, replayerServerCloses: replayerCloses,
+            skippedRecords: skippedRecords, stoppedEarly: stopped)
+    }
+
+    // MARK: Reading
+
+    /// Reads one record: inputs go to the queue, server events to their connection's expectations.
+    private func readOne() throws(TraceError) {
+        guard let record = try source.next() else {
+            eof = true
+            return
+        }
+        events += 1
+        let t = record.time
+        readerTime = max(readerTime, t)
+        endTime = max(endTime, t)
+        if case .connectionRequested(let target, let headers, let remote) = record.event {
+            let conn = ReplayConnection(id: record.connection, target: target, replayer: self)
+            connections[record.connection] = conn
+            enqueueInput(PendingInput(time: t, sequence: events, connection: conn, kind: .connect(target: target, headers: headers, remoteAddress: remote)))
+            return
+        }
+        if case .marker = record.event { return }
+        guard let conn = connections[record.connection] else {
+            skippedRecords += 1
+            return
+        }
+        switch record.event {
+        case .connectionRequested, .marker:
+            break
+        case .accepted:
+            conn.expect(.accepted, at: t)
+        case .rejected(let status, let reason):
+            conn.expect(.rejected(status: status, reason: reason), at: t)
+        case .messageIn(let text):
+            let summary = WireSummary.scan(text)
+            switch summary.kind {
+            case .response:
+                if let pair = conn.pairByRecordedID[summary.id], pair.response == nil {
+                    pair.response = (text, t, events)
+                    scheduleResponse(pair, on: conn)
+                    return
+                }
+            case .request:
+                conn.clientMethods[summary.id] = summary.method
+            case .notification, .invalid:
+                break
+            }
+            enqueueInput(PendingInput(time: t, sequence: events, connection: conn, kind: .message(text)))
+        case .messageOut(let text):
+            let summary = WireSummary.scan(text)
+            if summary.kind == .request {
+                let pair = conn.recordedRequest(id: summary.id, method: summary.method, at: t)
+                scheduleResponse(pair, on: conn)
+            }
+            if summary.kind != .response, skips(summary.method) { return }
+            conn.expect(.message(text, summary), at: t)
+        case .closed(let code, let reason, let initiator):
+            conn.expect(.closed(code: code, reason: reason, initiator: initiator), at: t)
+            switch initiator {
+            case .client:
+                enqueueInput(PendingInput(time: t, sequence: events, connection: conn,
+                                          kind: .clientClose(TransportCloseEvent(code: code, reason: reason, initiator: .remote))))
+            case .network:
+                enqueueInput(PendingInput(time: t, sequence: events, connection: conn,
+                                          kind: .clientClose(TransportCloseEvent(code: code, reason: reason, initiator: .network))))
+            case .server:
+                if options.serverCloses == .replayMissing {
+                    enqueueInput(PendingInput(time: t &+ 1, sequence: events, connection: conn, kind: .serverClose(code: code, reason: reason)))
+                }
+            }
+        }
+    }
+
+    /// At the end: every connection that has recorded events left never produced them.
+    private func reportMissing() {
+        for id in connections.keys.sorted() {
+            guard let conn = connections[id], !conn.diverged, let first = conn.firstUnmatched else { continue }
+            conn.diverged = true
+            let at = Instant(nanoseconds: first.time)
+            divergences.append(ReplayDivergence(
+                kind: .missing, time: at, recordedTime: at, connection: id, peer: conn.peer, room: conn.room,
+                method: method(of: first.output, on: conn), expected: first.output.text, actual: nil,
+                differences: [], lastEvents: history.lines))
+        }
+    }
+}

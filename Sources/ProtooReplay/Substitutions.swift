@@ -1,0 +1,43 @@
+import Protoo
+
+/// Values the server generated differently live than in the recording: recorded string → live
+/// string, learned at `capture` paths. Applied to whole string values only, never to substrings
+/// or object keys.
+struct Substitutions {
+    private(set) var map: [String: String] = [:]
+
+    var isEmpty: Bool { map.isEmpty }
+    var count: Int { map.count }
+
+    mutating func learn(recorded: String, live: String) {
+        guard recorded != live else { return }
+        map[recorded] = live
+    }
+
+    /// The live counterpart of a recorded string.
+    func live(for recorded: String) -> String { map[recorded] ?? recorded }
+
+    /// `value` with every learned recorded string replaced; `changed` tells whether any was.
+    func apply(_ value: JSONValue, changed: inout Bool) -> JSONValue {
+        switch value {
+        case .string(let s):
+            guard let live = map[s] else { return value }
+            changed = true
+            return .string(live)
+        case .array(let items):
+            var out = items
+            for i in out.indices { out[i] = apply(out[i], changed: &changed) }
+            return .array(out)
+        case .object(let object):
+            var out = object
+            for m in object {
+                if case .string = m.value { out[m.key] = apply(m.value, changed: &changed) }
+                else if case .array = m.value { out[m.key] = apply(m.value, changed: &changed) }
+                else if case .object = m.value { out[m.key] = apply(m.value, changed: &changed) }
+            }
+            return .object(out)
+        default:
+            return value
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Protoo
+import ProtooApps
+import ProtooReplay
+import ProtooTrace
+import Testing
+
+/// Every recorded trace replays against today's apps.
+@Suite struct SampleTraceTests {
+    @Test func everySampleTraceReplays() throws {
+        let traces = sampleTraces()
+        #expect(traces.count >= 2)
+        for path in traces {
+            // A simulated trace carries its seed, so the app regenerates the same values; a production
+            // trace has none and is replayed with the conference rules (volatile values, captured ids).
+            var options = ReplayOptions()
+            if try TraceReader(path: path).header.seed == nil {
+                options.rules = try ReplayRules(contentsOfFile: conferenceRules)
+            }
+            let report = try assertReplays(path, app: { ConferenceApp(context: $0) }, options: options)
+            #expect(report.events > 500, "\(path)")
+            #expect(report.outputsCompared > report.events / 3, "\(path)")
+            #expect(report.divergences.isEmpty)
+        }
+    }
+
+    @Test func replayIsDeterministic() throws {
+        var a = try Replayer(path: faults, app: { ConferenceApp(context: $0) }).run()
+        var b = try Replayer(path: faults, app: { ConferenceApp(context: $0) }).run()
+        a.wallSeconds = 0
+        b.wallSeconds = 0
+        #expect(a == b)
+    }
+
+    /// Without the recording's seed every generated value differs: the default rules are not enough…
+    @Test func anotherSeedDivergesWithoutRules() throws {
+        var options = ReplayOptions()
+        options.seed = .fixed(5)
+        let report = try Replayer(path: threeRooms, options: options, app: { ConferenceApp(context: $0) }).run()
+        #expect(!report.passed)
+        #expect(report.divergences.first?.method == "createWebRtcTransport")
+        #expect(report.divergences.first?.differences.contains { $0.path.description == "data.iceParameters.usernameFragment" } == true)
+    }
+
+    /// …but the conference rules (volatile values ignored, ids captured and substituted into the
+    /// clients' later `transportId`/`producerId`/`consumerId`) replay it, the way a production
+    /// trace without a seed is replayed.
+    @Test(arguments: [5, 99] as [UInt64])
+    func anotherSeedReplaysWithConferenceRules(seed: UInt64) throws {
+        for path in sampleTraces() {
+            var options = ReplayOptions()
+            options.seed = .fixed(seed)
+            options.rules = try ReplayRules(contentsOfFile: conferenceRules)
+            let report = try assertReplays(path, app: { ConferenceApp(context: $0) }, options: options)
+            #expect(report.substitutionsLearned > 100, "\(path)")
+        }
+    }
+
+    /// sim-faults has one server close made by the fault injector, not the app: replayed by default,
+    /// reported when the app must make every close itself.
+    @Test func serverClosesByTheInfrastructure() throws {
+        let lenient = try assertReplays(faults, app: { ConferenceApp(context: $0) })
+        #expect(lenient.replayerServerCloses == 1)
+        var options = ReplayOptions()
+        options.serverCloses = .expect
+        let strict = try Replayer(path: faults, options: options, app: { ConferenceApp(context: $0) }).run()
+        #expect(!strict.passed)
+        #expect(strict.replayerServerCloses == 0)
+    }
+
+    @Test func unknownTraceIsAnError() {
+        #expect(throws: ReplayError.self) {
+            try Replayer(path: "/nonexistent/x.ptrace.zst", app: { EchoApp(context: $0) }).run()
+        }
+    }
+
+    @Test func reportJSONIsOneObject() throws {
+        var options = ReplayOptions()
+        options.seed = .fixed(5)
+        let report = try Replayer(path: threeRooms, options: options, app: { ConferenceApp(context: $0) }).run()
+        let parsed = try JSONParser.parse(report.json.description)
+        #expect(parsed["passed"] == false)
+        #expect(parsed["divergences"]?[0]?["differences"]?[0]?["path"]?.stringValue == "data.iceParameters.usernameFragment")
+        #expect(parsed["divergences"]?[0]?["connection"] == 1)
+    }
+}
