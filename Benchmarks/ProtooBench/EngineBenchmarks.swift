@@ -3,6 +3,18 @@ import Protoo
 /// In-memory round trips through two real engine peers on the virtual scheduler.
 enum EngineBenchmarks {
     static func run(_ r: BenchmarkRunner) throws {
+        // The engine alone: encode on one peer, decode and dispatch on another, no scheduler hop.
+        let corpus = CodecBenchmarks.corpus.map { try! Message.decode($0) }
+        let notifications = corpus.compactMap { m -> (String, JSONValue)? in
+            if case .notification(let method, let data) = m { return (method, data) }
+            return nil
+        }
+        let pipe = r.throughput { pipeline(notifications, rounds: 5_000, readData: false) }
+        r.record("engine", "notify → encode → decode → dispatch (data unread)", pipe, "msg/s",
+                 note: "conference notifications; the handler looks at the method only")
+        let pipeRead = r.throughput { pipeline(notifications, rounds: 5_000, readData: true) }
+        r.record("engine", "notify → encode → decode → dispatch (data read)", pipeRead, "msg/s",
+                 note: "the handler parses every notification's data")
         for peers in [1, 1000] {
             let rate = r.throughput { roundTrips(peers: peers, perPeer: max(1, 20_000 / peers)) }
             r.record("engine", "request/response round trips, \(peers) peer(s)", rate, "rt/s",
@@ -45,7 +57,7 @@ enum EngineBenchmarks {
             let (a, b) = MemoryTransport.pair(scheduler: scheduler)
             try! room.createPeer(id: "p\(i)", transport: a)
             let c = Peer(id: "c\(i)", transport: b, context: context, configuration: .client)
-            c.onNotification { _, _ in received += 1 }
+            c.onNotification { _ in received += 1 }
             clients.append(c)
         }
         for i in 0..<rounds {
@@ -53,6 +65,39 @@ enum EngineBenchmarks {
             scheduler.runUntilIdle()
         }
         precondition(received == count * rounds)
+        return received
+    }
+}
+
+/// A transport that keeps the last text sent, for driving two peers by hand.
+final class SinkTransport: Transport {
+    var delegate: (any TransportDelegate)?
+    var isClosed: Bool { false }
+    var last = ""
+    func send(_ text: String) { last = text }
+    func close(code: UInt16, reason: String) {}
+    func abort() {}
+}
+
+extension EngineBenchmarks {
+    /// `rounds` × the notifications: each encoded by a sending peer and handed to a receiving peer.
+    static func pipeline(_ notifications: [(String, JSONValue)], rounds: Int, readData: Bool) -> Int {
+        let (context, _) = EngineContext.virtual(seed: 1)
+        let outbound = SinkTransport(), inbound = SinkTransport()
+        let sender = Peer(id: "s", transport: outbound, context: context)
+        let receiver = Peer(id: "r", transport: inbound, context: context, configuration: .client)
+        var received = 0
+        receiver.onNotification { n in
+            if readData { blackHole(n.data) }
+            received += 1
+        }
+        for _ in 0..<rounds {
+            for (method, data) in notifications {
+                sender.notify(method, data)
+                receiver.transport(inbound, didReceive: outbound.last)
+            }
+        }
+        precondition(received == rounds * notifications.count)
         return received
     }
 }

@@ -34,7 +34,7 @@ final class ConferenceBehaviour: ClientBehaviour {
         peer.onRequest { [unowned self, unowned client] request in
             self.answer(request, client)
         }
-        peer.onNotification { _, _ in }
+        peer.onNotification { _ in }
         join(client, peer)
     }
 

@@ -24,4 +24,18 @@ public final class EngineContext {
 
     /// The current time on the scheduler's clock.
     public var now: Instant { scheduler.now }
+
+    /// Reused encoding buffer: keeps its capacity, so encoding does not allocate a new array each time.
+    private var scratch: [UInt8] = {
+        var b: [UInt8] = []
+        b.reserveCapacity(4096)
+        return b
+    }()
+
+    /// The wire text of `message`, encoded through the context's reusable buffer.
+    func encode(_ message: Message) -> String {
+        scratch.removeAll(keepingCapacity: true)
+        message.encode(into: &scratch)
+        return String(decoding: scratch, as: UTF8.self)
+    }
 }

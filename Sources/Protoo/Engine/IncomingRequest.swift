@@ -16,15 +16,17 @@ public enum Reply {
 public final class IncomingRequest {
     public let id: RequestID
     public let method: String
-    public let data: JSONValue
+    /// The request's data (`{}` when absent), parsed from the frame on first access.
+    public private(set) lazy var data: JSONValue = rawData?.parse() ?? .emptyObject
     /// The peer that received the request.
     public let peer: Peer
     public private(set) var isAnswered = false
+    private let rawData: RawJSON?
 
-    init(id: RequestID, method: String, data: JSONValue, peer: Peer) {
+    init(id: RequestID, method: String, rawData: RawJSON?, peer: Peer) {
         self.id = id
         self.method = method
-        self.data = data
+        self.rawData = rawData
         self.peer = peer
     }
 
@@ -53,4 +55,21 @@ public final class IncomingRequest {
         isAnswered = true
         peer.send(message)
     }
+}
+
+/// A notification received from the remote side.
+///
+/// Its `data` stays as bytes of the frame until read: a handler that only looks at `method`
+/// never pays for parsing. Each read of ``data`` parses again, so read it once.
+public struct IncomingNotification {
+    public let method: String
+    let rawData: RawJSON?
+
+    init(method: String, rawData: RawJSON?) {
+        self.method = method
+        self.rawData = rawData
+    }
+
+    /// The notification's data (`{}` when absent).
+    public var data: JSONValue { rawData?.parse() ?? .emptyObject }
 }

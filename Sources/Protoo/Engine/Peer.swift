@@ -50,7 +50,7 @@ public final class Peer {
     }
 
     public typealias RequestHandler = (IncomingRequest) throws -> Reply
-    public typealias NotificationHandler = (_ method: String, _ data: JSONValue) -> Void
+    public typealias NotificationHandler = (IncomingNotification) -> Void
     public typealias CloseHandler = (CloseCause) -> Void
 
     struct Pending {
@@ -103,8 +103,14 @@ public final class Peer {
     /// with its code and reason; any other thrown error answers 500 with its text.
     public func onRequest(_ handler: @escaping RequestHandler) { requestHandler = handler }
 
-    /// Handles notifications from the remote side.
+    /// Handles notifications from the remote side. The notification's `data` is parsed only if
+    /// the handler reads it.
     public func onNotification(_ handler: @escaping NotificationHandler) { notificationHandler = handler }
+
+    /// Handles notifications from the remote side, with their data parsed.
+    public func onNotification(_ handler: @escaping (_ method: String, _ data: JSONValue) -> Void) {
+        notificationHandler = { handler($0.method, $0.data) }
+    }
 
     /// Observes the close, which happens exactly once. Handlers run in registration order.
     public func onClose(_ handler: @escaping CloseHandler) { closeHandlers.append(handler) }
@@ -142,7 +148,7 @@ public final class Peer {
 
     func send(_ message: Message) {
         guard !isClosed else { return }
-        transport.send(message.encode())
+        transport.send(context.encode(message))
     }
 
     // MARK: Closing
@@ -184,18 +190,18 @@ public final class Peer {
 
     // MARK: Receiving
 
-    func handle(_ message: Message) {
-        switch message {
-        case .request(let requestID, let method, let data):
-            handleRequest(IncomingRequest(id: requestID, method: method, data: data, peer: self))
-        case .successResponse(let requestID, let data):
+    func handle(_ message: RawMessage) {
+        switch message.kind {
+        case .request(let requestID, let method):
+            handleRequest(IncomingRequest(id: requestID, method: method, rawData: message.data, peer: self))
+        case .successResponse(let requestID):
             guard let p = takePending(requestID) else { return }
-            p.completion(.success(data))
+            p.completion(.success(message.data?.parse() ?? .emptyObject))
         case .errorResponse(let requestID, let code, let reason):
             guard let p = takePending(requestID) else { return }
             p.completion(.failure(.rejected(code: code, reason: reason)))
-        case .notification(let method, let data):
-            notificationHandler?(method, data)
+        case .notification(let method):
+            notificationHandler?(IncomingNotification(method: method, rawData: message.data))
         }
     }
 
@@ -233,14 +239,14 @@ public final class Peer {
 extension Peer: TransportDelegate {
     public func transport(_ transport: any Transport, didReceive text: String) {
         guard !isClosed else { return }
-        let message: Message
+        let message: RawMessage
         do {
-            message = try Message.decode(text)
+            message = try RawMessage.decode(text)
         } catch {
             logger.warning("dropped invalid message", metadata: ["peer": "\(id)", "reason": "\(error)", "bytes": "\(text.utf8.count)"])
             return
         }
-        logger.debug("received", metadata: ["peer": "\(id)", "kind": "\(message.kind.rawValue)"])
+        logger.debug("received", metadata: ["peer": "\(id)", "bytes": "\(text.utf8.count)"])
         handle(message)
     }
 

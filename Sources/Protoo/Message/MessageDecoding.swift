@@ -24,23 +24,36 @@ public enum MessageDecodingError: Error, Sendable, Hashable, CustomStringConvert
     }
 }
 
-extension Message {
-    /// Decodes one frame's text with protoo's rules: flags are tested for JavaScript truthiness,
-    /// a falsy or missing `data` reads as `{}`, anything malformed is an error (the caller drops it).
-    ///
-    /// One pass: the top-level object's members go straight into the message's fields.
-    public static func decode(_ text: String) throws(MessageDecodingError) -> Message {
-        var text = text
-        let result = text.withUTF8 { bytes in
-            Result { () throws(MessageDecodingError) -> Message in try decode(bytes: bytes) }
-        }
-        return try result.get()
+/// A validated frame whose `data` is left as bytes of its text: what the engine dispatches.
+/// `data` is parsed only when someone asks for it (``IncomingRequest/data``,
+/// ``IncomingNotification/data``), so a message nobody reads costs one validating scan.
+struct RawMessage {
+    enum Kind {
+        case request(id: RequestID, method: String)
+        case successResponse(id: RequestID)
+        case errorResponse(id: RequestID, code: Int, reason: String)
+        case notification(method: String)
     }
 
-    /// Decodes one frame's UTF-8 bytes (see ``decode(_:)-swift.type.method``).
-    public static func decode(bytes: UnsafeBufferPointer<UInt8>) throws(MessageDecodingError) -> Message {
+    var kind: Kind
+    /// The text and the byte range of a truthy `data` value; `nil` means `{}`.
+    var data: RawJSON?
+
+    /// Validates one frame with protoo's rules and locates its `data`.
+    static func decode(_ text: String) throws(MessageDecodingError) -> RawMessage {
+        var text = text
+        let result = text.withUTF8 { bytes in
+            Result { () throws(MessageDecodingError) -> (Kind, Range<Int>?) in try decode(bytes: bytes) }
+        }
+        let (kind, range) = try result.get()
+        return RawMessage(kind: kind, data: range.map { RawJSON(text: text, range: $0) })
+    }
+
+    static func decode(bytes: UnsafeBufferPointer<UInt8>) throws(MessageDecodingError) -> (Kind, Range<Int>?) {
         var cursor = JSONParser.Cursor(bytes: bytes)
-        var fields = Fields()
+        var fields = Message.Fields()
+        var dataRange: Range<Int>?
+        var dataTruthy = false
         do {
             cursor.skipWhitespace()
             guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "{") else {
@@ -48,7 +61,41 @@ extension Message {
                 _ = try JSONParser.parse(bytes: bytes)
                 throw MessageDecodingError.notAnObject
             }
-            try cursor.parseObjectMembers(depth: 1) { key, value in fields.set(key, value) }
+            cursor.index += 1
+            cursor.skipWhitespace()
+            if cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "}") {
+                cursor.index += 1
+            } else {
+                members: while true {
+                    cursor.skipWhitespace()
+                    guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "\"") else {
+                        throw cursor.error("expected a string key")
+                    }
+                    let key = try cursor.parseString()
+                    cursor.skipWhitespace()
+                    guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: ":") else { throw cursor.error("expected ':'") }
+                    cursor.index += 1
+                    cursor.skipWhitespace()
+                    switch key {
+                    case "data":
+                        let start = cursor.index
+                        try cursor.skipValue(depth: 1)
+                        dataRange = start..<cursor.index
+                        dataTruthy = try Self.isTruthy(bytes, start..<cursor.index)
+                    case "request", "response", "notification", "id", "method", "ok", "errorCode", "errorReason":
+                        fields.set(key, try cursor.parseValue(depth: 1))
+                    default:
+                        try cursor.skipValue(depth: 1)
+                    }
+                    cursor.skipWhitespace()
+                    guard cursor.index < bytes.count else { throw cursor.error("unexpected end of input") }
+                    switch bytes[cursor.index] {
+                    case UInt8(ascii: ","): cursor.index += 1
+                    case UInt8(ascii: "}"): cursor.index += 1; break members
+                    default: throw cursor.error("expected ',' or '}'")
+                    }
+                }
+            }
             cursor.skipWhitespace()
             if cursor.index != bytes.count { throw cursor.error("unexpected data after the value") }
         } catch let error as JSONParseError {
@@ -58,7 +105,63 @@ extension Message {
         } catch {
             fatalError("unreachable: \(error)")
         }
-        return try fields.message()
+        let range = dataTruthy ? dataRange : nil
+        if fields.request?.isTruthy == true {
+            guard case .string(let m)? = fields.method else { throw .invalidMethod }
+            return (.request(id: try fields.requireID(), method: m), range)
+        }
+        if fields.response?.isTruthy == true {
+            let i = try fields.requireID()
+            if fields.ok?.isTruthy == true { return (.successResponse(id: i), range) }
+            return (.errorResponse(id: i, code: fields.errorCode.flatMap(Message.errorCode) ?? 0,
+                                   reason: fields.errorReason.map(Message.errorReason) ?? ""), nil)
+        }
+        if fields.notification?.isTruthy == true {
+            guard case .string(let m)? = fields.method else { throw .invalidMethod }
+            return (.notification(method: m), range)
+        }
+        throw .unknownKind
+    }
+
+    /// JavaScript truthiness of an already validated value, mostly from its first byte.
+    static func isTruthy(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) throws(JSONParseError) -> Bool {
+        switch bytes[range.lowerBound] {
+        case UInt8(ascii: "n"), UInt8(ascii: "f"): return false
+        case UInt8(ascii: "\""): return range.count > 2
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return try JSONParser.parse(bytes: UnsafeBufferPointer(rebasing: bytes[range])).isTruthy
+        default: return true
+        }
+    }
+}
+
+/// A validated JSON value left as bytes of a frame's text, parsed on demand.
+struct RawJSON {
+    let text: String
+    let range: Range<Int>
+
+    /// Parses the value. It was validated when the frame was decoded, so this cannot fail.
+    func parse() -> JSONValue {
+        var text = text
+        let range = range
+        return text.withUTF8 { bytes in
+            (try? JSONParser.parse(bytes: UnsafeBufferPointer(rebasing: bytes[range]))) ?? .emptyObject
+        }
+    }
+}
+
+extension Message {
+    /// Decodes one frame's text with protoo's rules: flags are tested for JavaScript truthiness,
+    /// a falsy or missing `data` reads as `{}`, anything malformed is an error (the caller drops it).
+    public static func decode(_ text: String) throws(MessageDecodingError) -> Message {
+        let raw = try RawMessage.decode(text)
+        let data = raw.data?.parse() ?? .emptyObject
+        switch raw.kind {
+        case .request(let id, let method): return .request(id: id, method: method, data: data)
+        case .successResponse(let id): return .successResponse(id: id, data: data)
+        case .errorResponse(let id, let code, let reason): return .errorResponse(id: id, code: code, reason: reason)
+        case .notification(let method): return .notification(method: method, data: data)
+        }
     }
 
     /// Decodes an already-parsed JSON value.

@@ -31,7 +31,7 @@ final class ConferenceRoom {
         let participant = ConferenceParticipant(peer: peer)
         participants[peer.id] = participant
         peer.onRequest { [unowned self] request in try self.handle(request, from: participant) }
-        peer.onNotification { _, _ in }
+        peer.onNotification { _ in }
         peer.onClose { [unowned self] _ in self.leave(participant) }
         peer.notify("mediasoup-version", ["version": .string(app.configuration.version)])
     }
