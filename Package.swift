@@ -43,7 +43,11 @@ let package = Package(
         // The deterministic simulator: virtual network, simulated protoo clients, scenarios, invariants.
         .target(
             name: "ProtooSimulator",
-            dependencies: ["Protoo", "ProtooApps", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Protoo", "ProtooApps",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
         ),
         // The WebSocket server: NIO (ws:// and wss://) on one event loop, driving the engine.
         .target(

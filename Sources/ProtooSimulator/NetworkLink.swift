@@ -1,8 +1,9 @@
+import DequeModule
 import Protoo
 
 /// One simulated WebSocket connection: two ends, each direction a FIFO pipe with latency,
 /// optional bandwidth, and faults (clog, drop). Reordering never happens: WebSocket rides TCP.
-public final class NetworkLink {
+public final class NetworkLink: TimerTarget {
     public enum Side: Int { case client = 0, server = 1 }
 
     enum Payload {
@@ -21,6 +22,11 @@ public final class NetworkLink {
     /// Per direction: the latest scheduled delivery (FIFO) and when the sender's pipe is free (bandwidth).
     private var lastDelivery: [Int64] = [0, 0]
     private var busyUntil: [Int64] = [0, 0]
+    /// Per direction: payloads in flight, in delivery order (their times never decrease), and
+    /// whether a wake-up is scheduled for the head. One timer per direction at a time, and the
+    /// same closure each time: no allocation per message.
+    private var inFlight: [Deque<(at: Int64, payload: Payload)>] = [[], []]
+    private var wakeScheduled = [false, false]
     /// Traffic is held until this instant (a clog or partition).
     var heldUntil: Int64 = 0
     /// Called on the client side when the server accepted (`.open`).
@@ -53,9 +59,25 @@ public final class NetworkLink {
         var at = departure + latency.sample(&network.random)
         at = max(at, lastDelivery[dir], heldUntil)
         lastDelivery[dir] = at
-        let target = end(side == .client ? .server : .client)
-        scheduler.schedule(at: Instant(nanoseconds: at)) { [self, target] in
-            self.deliver(payload, to: target)
+        inFlight[dir].append((at, payload))
+        if !wakeScheduled[dir] {
+            wakeScheduled[dir] = true
+            scheduler.schedule(at: Instant(nanoseconds: at), target: self, tag: dir)
+        }
+    }
+
+    /// Delivers everything due on direction `dir` (0: client → server, 1: server → client).
+    public func timerFired(_ dir: Int) {
+        let now = network.scheduler.now.nanoseconds
+        let target = dir == Side.client.rawValue ? serverEnd : clientEnd
+        while let first = inFlight[dir].first, first.at <= now {
+            inFlight[dir].removeFirst()
+            deliver(first.payload, to: target)
+        }
+        if let first = inFlight[dir].first {
+            network.scheduler.schedule(at: Instant(nanoseconds: first.at), target: self, tag: dir)
+        } else {
+            wakeScheduled[dir] = false
         }
     }
 

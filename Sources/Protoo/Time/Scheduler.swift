@@ -25,10 +25,39 @@ extension Scheduler {
 
 /// Cancels a scheduled action. Cancelling twice, or after it ran, does nothing.
 public struct TimerHandle {
-    let cancelAction: (() -> Void)?
+    private let canceller: (any TimerCancelling)?
+    private let slot: Int32
+    private let generation: UInt32
 
-    public init(cancel: @escaping () -> Void) { cancelAction = cancel }
-    init() { cancelAction = nil }
+    /// A handle that runs `cancel` (a scheduler's own cancellation).
+    public init(cancel: @escaping () -> Void) {
+        canceller = ClosureCanceller(cancel)
+        slot = 0
+        generation = 0
+    }
 
-    public func cancel() { cancelAction?() }
+    /// A handle that asks `canceller` to cancel timer `slot` of `generation` (no allocation).
+    init(canceller: any TimerCancelling, slot: Int32, generation: UInt32) {
+        self.canceller = canceller
+        self.slot = slot
+        self.generation = generation
+    }
+
+    public func cancel() { canceller?.cancelTimer(slot: slot, generation: generation) }
+}
+
+/// Something that can cancel the timers it handed out.
+protocol TimerCancelling: AnyObject {
+    func cancelTimer(slot: Int32, generation: UInt32)
+}
+
+private final class ClosureCanceller: TimerCancelling {
+    let action: () -> Void
+    init(_ action: @escaping () -> Void) { self.action = action }
+    func cancelTimer(slot: Int32, generation: UInt32) { action() }
+}
+
+/// An object a ``VirtualScheduler`` calls back with a tag, scheduled without allocating a closure.
+public protocol TimerTarget: AnyObject {
+    func timerFired(_ tag: Int)
 }

@@ -23,11 +23,28 @@ public final class VirtualScheduler: Scheduler {
         static func == (a: Entry, b: Entry) -> Bool { a.sequence == b.sequence }
     }
 
+    enum Action {
+        case closure(() -> Void)
+        case target(any TimerTarget, Int)
+    }
+
+    /// Slots hold the actions; a freed slot is reused and `generation` makes stale handles harmless.
+    /// Handles keep the table (not the scheduler) alive, so cancelling after the scheduler is gone
+    /// is safe, and no weak reference (with its slow side-table counting) is needed.
+    final class Slots: TimerCancelling {
+        var actions: [Action?] = []
+        var generations: [UInt32] = []
+        var free: [Int32] = []
+
+        func cancelTimer(slot: Int32, generation: UInt32) {
+            let i = Int(slot)
+            guard i < actions.count, generations[i] == generation else { return }
+            actions[i] = nil
+        }
+    }
+
     private var heap = Heap<Entry>()
-    // Slots hold the actions; a freed slot is reused. `generation` makes stale handles harmless.
-    private var actions: [(() -> Void)?] = []
-    private var generations: [UInt32] = []
-    private var freeSlots: [Int32] = []
+    private let slots = Slots()
     private var sequence: UInt64 = 0
     private var shuffle: SeededRandom?
     private var currentNanos: Int64
@@ -46,52 +63,63 @@ public final class VirtualScheduler: Scheduler {
     /// until they surface).
     public var pendingCount: Int { heap.count }
 
+    deinit {
+        // Break the cycles pending actions may form (action → peer → handle → slots).
+        for i in slots.actions.indices { slots.actions[i] = nil }
+    }
+
     @discardableResult
     public func schedule(at deadline: Instant, _ action: @escaping () -> Void) -> TimerHandle {
+        insert(.closure(action), at: deadline)
+    }
+
+    /// Schedules `target.timerFired(tag)`: like ``schedule(at:_:)`` without allocating a closure.
+    /// The scheduler holds `target` until it fires or is cancelled.
+    @discardableResult
+    public func schedule(at deadline: Instant, target: any TimerTarget, tag: Int) -> TimerHandle {
+        insert(.target(target, tag), at: deadline)
+    }
+
+    private func insert(_ action: Action, at deadline: Instant) -> TimerHandle {
         let slot: Int32
-        if let free = freeSlots.popLast() {
+        if let free = slots.free.popLast() {
             slot = free
-            actions[Int(slot)] = action
+            slots.actions[Int(slot)] = action
         } else {
-            slot = Int32(actions.count)
-            actions.append(action)
-            generations.append(0)
+            slot = Int32(slots.actions.count)
+            slots.actions.append(action)
+            slots.generations.append(0)
         }
         sequence &+= 1
         let tie = shuffle?.next() ?? 0
         heap.insert(Entry(deadline: max(deadline.nanoseconds, currentNanos), tieBreak: tie, sequence: sequence, slot: slot))
-        let generation = generations[Int(slot)]
-        // `unowned`: a weak reference would give the scheduler a side table and slow every retain.
-        return TimerHandle { [unowned self] in self.cancel(slot: slot, generation: generation) }
+        return TimerHandle(canceller: slots, slot: slot, generation: slots.generations[Int(slot)])
     }
 
     public func enqueue(_ action: @escaping () -> Void) {
         schedule(at: now, action)
     }
 
-    private func cancel(slot: Int32, generation: UInt32) {
-        let i = Int(slot)
-        guard generations[i] == generation, actions[i] != nil else { return }
-        actions[i] = nil
-    }
-
     private func release(slot: Int32) {
         let i = Int(slot)
-        actions[i] = nil
-        generations[i] &+= 1
-        freeSlots.append(slot)
+        slots.actions[i] = nil
+        slots.generations[i] &+= 1
+        slots.free.append(slot)
     }
 
     /// Runs the earliest pending action, moving time to its deadline. Returns `false` when idle.
     @discardableResult
     public func step() -> Bool {
         while let entry = heap.popMin() {
-            let action = actions[Int(entry.slot)]
+            let action = slots.actions[Int(entry.slot)]
             release(slot: entry.slot)
             guard let action else { continue }  // cancelled
             currentNanos = entry.deadline
             executedCount += 1
-            action()
+            switch action {
+            case .closure(let body): body()
+            case .target(let target, let tag): target.timerFired(tag)
+            }
             return true
         }
         return false
@@ -100,7 +128,7 @@ public final class VirtualScheduler: Scheduler {
     /// The deadline of the earliest pending (non-cancelled) action.
     public var nextDeadline: Instant? {
         while let top = heap.min {
-            if actions[Int(top.slot)] != nil { return Instant(nanoseconds: top.deadline) }
+            if slots.actions[Int(top.slot)] != nil { return Instant(nanoseconds: top.deadline) }
             _ = heap.popMin()
             release(slot: top.slot)
         }

@@ -209,8 +209,7 @@ final class ConferenceRoom {
         if p.joined {
             let survivors = joined
             for other in survivors { other.peer.notify("peerClosed", ["peerId": .string(p.id)]) }
-            context.scheduler.schedule(after: app.configuration.leaveCleanupDelay) { [weak self] in
-                guard self != nil else { return }
+            context.scheduler.schedule(after: app.configuration.leaveCleanupDelay) {
                 for other in survivors where !other.peer.isClosed {
                     let closed = other.consumers.filter { $0.producerPeerId == p.id }
                     other.consumers.removeAll { $0.producerPeerId == p.id }
@@ -237,8 +236,9 @@ final class ConferenceRoom {
     }
 
     private func scheduleBwe() {
-        bweTimer = context.scheduler.schedule(after: app.configuration.downlinkBwePeriod) { [weak self] in
-            guard let self else { return }
+        // `unowned`: the room cancels its timers when it closes, before it can go away. (A weak
+        // reference would put every room on the slow reference-counting path.)
+        bweTimer = context.scheduler.schedule(after: app.configuration.downlinkBwePeriod) { [unowned self] in
             for p in self.joined where p.consumesVideo {
                 let desired = Int64(1_500_000 + self.context.random.next(upperBound: UInt64(500_000)))
                 p.peer.notify("downlinkBwe", ["desiredBitrate": .int(desired), "effectiveDesiredBitrate": .int(desired),
@@ -249,8 +249,7 @@ final class ConferenceRoom {
     }
 
     private func scheduleSpeaker() {
-        speakerTimer = context.scheduler.schedule(after: app.configuration.activeSpeakerPeriod) { [weak self] in
-            guard let self else { return }
+        speakerTimer = context.scheduler.schedule(after: app.configuration.activeSpeakerPeriod) { [unowned self] in
             self.speakerTick()
             self.scheduleSpeaker()
         }
