@@ -11,6 +11,7 @@ let suites: [(name: String, run: (BenchmarkRunner) throws -> Void)] = [
     ("engine", EngineBenchmarks.run),
     ("simulator", SimulatorBenchmarks.run),
     ("traces", TraceBenchmarks.run),
+    ("sockets", SocketBenchmarks.run),
 ]
 
 #if DEBUG
