@@ -94,16 +94,21 @@ final class LoopDriver {
     // MARK: Open loop
 
     private func scheduleArrivals() {
-        guard issuing, let arrivalInterval else { return }
-        let now = NIODeadline.now().uptimeNanoseconds
+        guard issuing, arrivalInterval != nil else { return }
+        issueDueArrivals(upTo: NIODeadline.now().uptimeNanoseconds)
+        guard nextArrival < Double(endNanoseconds) else { return }
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        loop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(UInt64(nextArrival))) { bound.value.scheduleArrivals() }
+    }
+
+    /// Issues (or drops) every arrival scheduled at or before `now` and before the end.
+    private func issueDueArrivals(upTo now: UInt64) {
+        guard let arrivalInterval else { return }
         let end = Double(endNanoseconds)
         while nextArrival <= Double(now), nextArrival < end {
             arrive(at: UInt64(nextArrival))
             nextArrival += arrivalInterval
         }
-        guard nextArrival < end else { return }
-        let bound = NIOLoopBound(self, eventLoop: loop)
-        loop.assumeIsolated().scheduleTask(deadline: .uptimeNanoseconds(UInt64(nextArrival))) { bound.value.scheduleArrivals() }
     }
 
     private func arrive(at time: UInt64) {
@@ -126,6 +131,8 @@ final class LoopDriver {
 
     private func stopIssuing() {
         guard issuing else { return }
+        // A busy loop may run this before the last arrivals' timer: they were due, so they still count.
+        issueDueArrivals(upTo: endNanoseconds)
         issuing = false
         if totalInFlight == 0 { return finish() }
         let bound = NIOLoopBound(self, eventLoop: loop)
