@@ -8,8 +8,10 @@ struct Load: AsyncParsableCommand {
         commandName: "load",
         abstract: "Load a protoo server: N peers, K requests in flight each (or an open arrival rate); latency percentiles.",
         discussion: """
-            Each peer connects to URL with peerId=load-<i> appended to the query (unless it has a peerId),
-            keeping the rest of the query (e.g. roomId). Example against `protoo serve --app conformance`:
+            Each peer connects to URL with peerId=load-<i> appended to the query (unless it has a peerId), \
+            keeping the rest of the query (e.g. roomId).
+
+            Example, against `protoo serve --app conformance`:
               protoo load ws://127.0.0.1:4443/ --peers 200 --duration 10s --inflight 4
             """
     )
