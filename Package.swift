@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The protocol engine: JSON, messages, Peer, Room, scheduler seam. No I/O.
@@ -82,12 +83,25 @@ let package = Package(
             name: "ProtooReplay",
             dependencies: ["Protoo", "ProtooApps", "ProtooTrace", .product(name: "Logging", package: "swift-log")]
         ),
+        // Load generation on the Swift client against any protoo server (`protoo load`, the socket benchmarks).
+        .target(
+            name: "ProtooLoad",
+            dependencies: [
+                "Protoo",
+                "ProtooClient",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "ProtooCLI",
             dependencies: [
                 "Protoo",
                 "ProtooApps",
                 "ProtooReplay",
+                "ProtooLoad",
                 "ProtooSimulator",
                 "ProtooTrace",
                 "ProtooWebSocket",
@@ -98,7 +112,7 @@ let package = Package(
         // swift run -c release protoo-bench
         .executableTarget(
             name: "ProtooBench",
-            dependencies: ["Protoo", "ProtooApps", "ProtooReplay", "ProtooSimulator", "ProtooTrace"],
+            dependencies: ["Protoo", "ProtooApps", "ProtooLoad", "ProtooReplay", "ProtooSimulator", "ProtooTrace"],
             path: "Benchmarks/ProtooBench"
         ),
         .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
@@ -118,6 +132,10 @@ let package = Package(
         .testTarget(
             name: "ProtooReplayTests",
             dependencies: ["ProtooReplay", "Protoo", "ProtooApps", "ProtooSimulator", "ProtooTrace"]
+        ),
+        .testTarget(
+            name: "ProtooLoadTests",
+            dependencies: ["Protoo", "ProtooApps", "ProtooLoad", "ProtooWebSocket", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

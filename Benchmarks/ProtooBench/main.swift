@@ -12,6 +12,7 @@ let suites: [(name: String, run: (BenchmarkRunner) throws -> Void)] = [
     ("simulator", SimulatorBenchmarks.run),
     ("traces", TraceBenchmarks.run),
     ("replay", ReplayBenchmarks.run),
+    ("sockets", SocketBenchmarks.run),
 ]
 
 #if DEBUG

@@ -20,18 +20,19 @@ public final class ProtooClient: Sendable {
     public let events: AsyncStream<Event>
     /// The loop that runs the connection and the engine peer.
     public let eventLoop: any EventLoop
-    private let group: MultiThreadedEventLoopGroup
-    private let core: NIOLoopBound<ClientCore>
+    /// The client's own one-thread group; `nil` when it runs on ``Configuration/eventLoopGroup``.
+    private let ownedGroup: MultiThreadedEventLoopGroup?
+    let core: NIOLoopBound<ClientCore>
 
-    private init(events: AsyncStream<Event>, group: MultiThreadedEventLoopGroup, core: NIOLoopBound<ClientCore>) {
+    private init(events: AsyncStream<Event>, ownedGroup: MultiThreadedEventLoopGroup?, core: NIOLoopBound<ClientCore>) {
         self.events = events
-        self.group = group
+        self.ownedGroup = ownedGroup
         self.eventLoop = core.eventLoop
         self.core = core
     }
 
     deinit {
-        group.shutdownGracefully { _ in }
+        ownedGroup?.shutdownGracefully { _ in }
     }
 
     /// Starts connecting to `url` (`ws://` or `wss://`); returns at once, watch ``events``.
@@ -40,15 +41,15 @@ public final class ProtooClient: Sendable {
         let parsed = try WebSocketURL(url)
         let ssl = parsed.secure ? try NIOSSLContext(configuration: configuration.tls ?? .makeClientConfiguration()) : nil
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = group.next()
+        let ownedGroup = configuration.eventLoopGroup == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
+        let loop = configuration.eventLoopGroup?.next() ?? ownedGroup!.next()
         let core = try await loop.submit {
             let core = ClientCore(url: parsed, configuration: configuration, eventLoop: loop, sslContext: ssl,
                                   emit: { continuation.yield($0) }, finishEvents: { continuation.finish() })
             core.start()
             return NIOLoopBound(core, eventLoop: loop)
         }.get()
-        return ProtooClient(events: events, group: group, core: core)
+        return ProtooClient(events: events, ownedGroup: ownedGroup, core: core)
     }
 
     /// Sends a request and returns the response's data.

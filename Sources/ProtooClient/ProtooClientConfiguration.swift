@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import NIOSSL
 import Protoo
 import ProtooWebSocket
@@ -58,6 +59,9 @@ extension ProtooClient {
         public var randomSeed: UInt64?
         /// Where the client logs (connection attempts at info, refusals at warning).
         public var logger: Logger
+        /// Runs the client on a loop of this group (shared by many clients, owned by the caller, who
+        /// shuts it down after closing them); `nil`: the client runs its own one-thread group.
+        public var eventLoopGroup: (any EventLoopGroup)? = nil
 
         /// A configuration; the defaults behave like protoo-client.
         public init(reconnect: ReconnectPolicy? = .protooClient, limits: WebSocketLimits = ProtooClient.defaultLimits,

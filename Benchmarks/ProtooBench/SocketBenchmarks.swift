@@ -1,0 +1,90 @@
+import Foundation
+import ProtooLoad
+
+/// Real sockets: `protoo serve --app conformance` as a child process, loaded in-process by the
+/// ProtooLoad generator over loopback. Server CPU per request and memory per connected peer come
+/// from the child's own accounting in /proc, so the load generator's cost is not in them.
+enum SocketBenchmarks {
+    /// The closed loop's window per peer.
+    static let inflight = 4
+
+    static func run(_ r: BenchmarkRunner) throws {
+        let seconds = r.quick ? 2.0 : 5.0
+        let server: ChildServer
+        do {
+            server = try ChildServer(app: "conformance")
+        } catch {
+            // The other suites' figures still print; this one says what to do.
+            FileHandle.standardError.write(Data("  sockets suite skipped: \(error)\n".utf8))
+            return
+        }
+        defer { server.stop() }
+        let url = "ws://127.0.0.1:\(server.port)/"
+        func configuration(peers: Int, prefix: String, seconds: Double) -> LoadConfiguration {
+            LoadConfiguration(url: url, peers: peers, duration: .milliseconds(Int64(seconds * 1000)), inflight: inflight,
+                              peerIDPrefix: prefix, threads: 1)
+        }
+
+        // Warm up the server (code paths, allocator) with one short run, then measure memory on a quiet server.
+        let warmUp = configuration(peers: 1, prefix: "warm-", seconds: 0.2)
+        _ = try blockingAwait { try await LoadSession.run(warmUp) }
+        Thread.sleep(forTimeInterval: 0.2)
+        let idleBefore = try server.residentBytes()
+        let peers = 200
+        let largeConfiguration = configuration(peers: peers, prefix: "p\(peers)-", seconds: seconds)
+        let session = try blockingAwait { try await LoadSession.connect(largeConfiguration) }
+        Thread.sleep(forTimeInterval: 0.3)
+        let idleAfter = try server.residentBytes()
+        let connected = session.connectedPeers
+        let perPeer = (idleAfter - idleBefore) / Double(max(1, connected))
+
+        let large = try measure(server, r, session: session)
+        let afterLoad = try server.residentBytes()
+        try blockingAwait { await session.close() }
+        r.record("sockets", "server memory per connected idle peer (\(connected) peers)", perPeer / 1024, "KB",
+                 note: "child VmRSS \(mb(idleBefore)) → \(mb(idleAfter)) MB; \(mb(afterLoad)) MB after load; target ≤ 8 KB, JS ≈ 44 KB")
+
+        var small: Measurement?
+        for count in [1, 50] {
+            let smallConfiguration = configuration(peers: count, prefix: "p\(count)-", seconds: seconds)
+            let session = try blockingAwait { try await LoadSession.connect(smallConfiguration) }
+            let measurement = try measure(server, r, session: session)
+            try blockingAwait { await session.close() }
+            if count == 1 { small = measurement }
+        }
+        if let small {
+            r.record("sockets", "server CPU per request, \(connected) vs 1 peer(s)", large.cpuPerRequest / small.cpuPerRequest, "×",
+                     note: "≈ 1 or below: per-request cost does not grow with peers")
+        }
+    }
+
+    struct Measurement {
+        var cpuPerRequest: Double
+    }
+
+    /// One closed-loop run on `session`, recorded as figures.
+    static func measure(_ server: ChildServer, _ r: BenchmarkRunner, session: LoadSession) throws -> Measurement {
+        let peers = session.connectedPeers
+        let cpuBefore = try server.cpuSeconds()
+        let selfBefore = try ChildServer.cpuSeconds(statPath: "/proc/self/stat")
+        let report = try blockingAwait { await session.run() }
+        let cpu = try server.cpuSeconds() - cpuBefore
+        let selfCPU = try ChildServer.cpuSeconds(statPath: "/proc/self/stat") - selfBefore
+        let finished = Double(report.completed + report.errorCount)
+        let label = "\(peers) peer(s) × \(inflight) in flight"
+        var errors = ""
+        if report.errorCount + report.unfinished > 0 { errors = ", \(report.errorCount) errors, \(report.unfinished) unfinished" }
+        r.record("sockets", "echo requests/s, \(label)", report.requestsPerSecond, "req/s",
+                 note: "\(report.completed) in \(BenchmarkRunner.format(report.elapsedSeconds)) s\(errors)")
+        r.record("sockets", "echo latency p50, \(label)", report.latency.p50, "µs")
+        r.record("sockets", "echo latency p99, \(label)", report.latency.p99, "µs")
+        let perRequest = finished > 0 ? cpu / finished : 0
+        r.record("sockets", "server CPU per request, \(label)", perRequest * 1e6, "µs",
+                 note: "child utime+stime \(BenchmarkRunner.format(cpu)) s; target ≤ 4 µs, JS ≈ 22 µs")
+        r.record("sockets", "load generator CPU per request, \(label)", finished > 0 ? selfCPU / finished * 1e6 : 0, "µs",
+                 note: "this process, for context")
+        return Measurement(cpuPerRequest: perRequest)
+    }
+
+    private static func mb(_ bytes: Double) -> String { String(format: "%.1f", bytes / 1_048_576) }
+}

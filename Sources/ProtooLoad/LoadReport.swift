@@ -1,0 +1,50 @@
+/// The outcome of a load run. Counts add up: `completed + errorCount + unfinished == issued`.
+public struct LoadReport: Sendable, Codable, Equatable {
+    /// Latency percentiles of answered requests (success and error responses), in microseconds,
+    /// from an HdrHistogram (3 significant digits). Open loop: measured from the scheduled arrival.
+    public struct Latency: Sendable, Codable, Equatable {
+        /// Answered requests recorded.
+        public var count: Int
+        public var p50: Double
+        public var p90: Double
+        public var p99: Double
+        public var p999: Double
+        public var max: Double
+    }
+
+    /// The server URL as given (before peer ids were added).
+    public var url: String
+    /// `closed` (``LoadConfiguration/inflight`` per peer) or `open` (``LoadConfiguration/rate``).
+    public var mode: String
+    public var method: String
+    public var payloadBytes: Int
+    public var inflight: Int
+    /// Open loop's target rate (requests/s over all peers); `nil` in the closed loop.
+    public var rate: Double?
+    public var peersRequested: Int
+    public var peersConnected: Int
+    /// Time to an open WebSocket (TCP + upgrade), over the connected peers, in milliseconds.
+    public var connectTimeP50Milliseconds: Double
+    public var connectTimeMaxMilliseconds: Double
+    /// The configured issuing time.
+    public var durationSeconds: Double
+    /// From the first request to the last answer (or the drain timeout).
+    public var elapsedSeconds: Double
+    /// Requests sent.
+    public var issued: Int
+    /// Success responses.
+    public var completed: Int
+    /// Failed requests by cause: the error response's code (`"503"`), `timeout`, `closed`
+    /// (peer closed while pending), `notConnected`, `clientClosed`.
+    public var errors: [String: Int]
+    /// Open loop: arrivals that found their peer with ``inflight`` requests in flight (not sent).
+    public var droppedArrivals: Int
+    /// Still in flight when the drain timeout ended the run.
+    public var unfinished: Int
+    /// Finished requests (success or error) per second of ``elapsedSeconds``.
+    public var requestsPerSecond: Double
+    public var latency: Latency
+
+    /// All failed requests.
+    public var errorCount: Int { errors.values.reduce(0, +) }
+}
