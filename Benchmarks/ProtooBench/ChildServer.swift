@@ -29,14 +29,14 @@ final class ChildServer {
     }
 
     /// Starts `protoo serve --app <app> --port 0` and waits (≤ 10 s) for its listening banner.
-    init(app: String) throws {
+    init(app: String, extraArguments: [String] = []) throws {
         let executable = try Self.protooExecutable()
-        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-bench-serve-\(getpid()).log").path
+        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-bench-serve-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log").path
         guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
             throw Failure(description: "cannot create \(logPath) for the server's stderr")
         }
         process.executableURL = executable
-        process.arguments = ["serve", "--app", app, "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"]
+        process.arguments = ["serve", "--app", app, "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"] + extraArguments
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()

@@ -56,6 +56,36 @@ enum SocketBenchmarks {
             r.record("sockets", "server CPU per request, \(connected) vs 1 peer(s)", large.cpuPerRequest / small.cpuPerRequest, "×",
                      note: "≈ 1 or below: per-request cost does not grow with peers")
         }
+        try recordingOverhead(r, plain: server, seconds: seconds)
+    }
+
+    /// The same load on a second server that records every message (`--record`), alternating
+    /// runs with the plain one so machine noise hits both alike.
+    static func recordingOverhead(_ r: BenchmarkRunner, plain: ChildServer, seconds: Double) throws {
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-bench-\(getpid()).ptrace.zst").path
+        defer { try? FileManager.default.removeItem(atPath: trace) }
+        let recording = try ChildServer(app: "conformance", extraArguments: ["--record", trace])
+        defer { recording.stop() }
+        var cpu = [0.0, 0.0], done = [0.0, 0.0], wall = [0.0, 0.0]
+        for round in 0..<2 {
+            for (i, server) in [plain, recording].enumerated() {
+                let configuration = LoadConfiguration(url: "ws://127.0.0.1:\(server.port)/", peers: 50,
+                                                      duration: .milliseconds(Int64(seconds * 500)), inflight: inflight,
+                                                      peerIDPrefix: "rec\(round)-\(i)-", threads: 1)
+                let before = try server.cpuSeconds()
+                let report = try blockingAwait { try await LoadSession.run(configuration) }
+                cpu[i] += try server.cpuSeconds() - before
+                done[i] += Double(report.completed)
+                wall[i] += report.elapsedSeconds
+            }
+        }
+        let perRequest = (0..<2).map { done[$0] > 0 ? cpu[$0] / done[$0] : 0 }
+        r.record("sockets", "server CPU per request with --record", perRequest[1] * 1e6, "µs",
+                 ratio: perRequest[0] > 0 ? perRequest[1] / perRequest[0] : nil,
+                 note: "50 peers; baseline: the same server without recording, runs alternated")
+        let rate = (0..<2).map { wall[$0] > 0 ? done[$0] / wall[$0] : 0 }
+        r.record("sockets", "echo requests/s with --record", rate[1], "req/s",
+                 ratio: rate[0] > 0 ? rate[1] / rate[0] : nil, note: "throughput relative to no recording")
     }
 
     struct Measurement {
