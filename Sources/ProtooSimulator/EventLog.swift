@@ -17,6 +17,7 @@ public final class EventLog: TrafficTap {
             case 3: what = "rejected \(text)"
             case 4: what = "in  \(text.prefix(200))"
             case 5: what = "out \(text.prefix(200))"
+            case 7: what = "sim \(text)"
             default: what = "closed \(text)"
             }
             return "[\(time)] #\(connection) \(what)"
@@ -59,6 +60,12 @@ public final class EventLog: TrafficTap {
         digest.byte(tag)
         digest.add(text)
         recent[recentIndex] = Event(time: time, connection: connection, tag: tag, text: text)
+        recentIndex = (recentIndex + 1) % recent.count
+    }
+
+    /// A simulator note (fault, client failure) for the recent history; not in the digest.
+    func note(at time: Instant, _ text: String) {
+        recent[recentIndex] = Event(time: time, connection: 0, tag: 7, text: text)
         recentIndex = (recentIndex + 1) % recent.count
     }
 

@@ -89,7 +89,6 @@ public final class SimulatedClient {
         peer.onClose { [unowned self, unowned peer] cause in
             self.peerClosed(peer, cause)
         }
-        simulation.clientOpened(self)
         behaviour.clientDidOpen(self, peer: peer)
     }
 

@@ -128,6 +128,7 @@ public final class Simulation {
     private func schedule(_ fault: ScriptedFault) {
         scheduler.schedule(at: Instant.zero + fault.at) { [unowned self] in
             let client = self.clients[fault.client]
+            self.recordEvent("scripted fault: \(fault.action) on client \(fault.client) (\(client.peerId))")
             switch fault.action {
             case .drop: client.link?.drop()
             case .serverClose: if let link = client.link { self.network.serverClose(link) }
@@ -227,11 +228,12 @@ public final class Simulation {
     }
 
     func recordReconnect() { reconnects += 1 }
-    func clientOpened(_ client: SimulatedClient) {}
     func clientFinished(_ client: SimulatedClient) { finishedClients += 1 }
 
-    /// Adds a simulator-side note (faults, client failures) to the digest-free recent history.
-    func recordEvent(_ text: String) {}
+    /// Adds a simulator-side note (an injected fault, a client's failed attempt) to the recent
+    /// history a failure report shows. Notes are not part of the digest, which covers only what
+    /// crossed the server's edge.
+    func recordEvent(_ text: String) { log.note(at: scheduler.now, text) }
 
     // MARK: Invariants
 
@@ -283,13 +285,7 @@ public final class Simulation {
         if let failure { throw failure }
     }
 
-    private var openRooms: [Room] {
-        switch app {
-        case let conference as ConferenceApp: return conference.protooRooms
-        case let echo as EchoApp: return echo.room.isClosed ? [] : [echo.room]
-        default: return []
-        }
-    }
+    private var openRooms: [Room] { (app as? any SimulationInspectable)?.openRooms ?? [] }
 
     // MARK: Report
 

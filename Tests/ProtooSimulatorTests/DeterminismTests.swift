@@ -75,3 +75,44 @@ final class WallClockApp: ProtooApp {
         }
     }
 }
+
+/// A broken invariant stops the run and says how to reproduce it.
+@Suite struct InvariantFailureTests {
+    /// An echo app that, after 5 virtual seconds, claims a closed room is still open.
+    final class LeakyApp: ProtooApp, SimulationInspectable {
+        let inner: EchoApp
+        let closedRoom: Room
+        let context: EngineContext
+        init(context: EngineContext) {
+            self.context = context
+            inner = EchoApp(context: context)
+            closedRoom = Room(context: context)
+            closedRoom.close()
+        }
+        func handleConnection(_ request: ConnectionRequest) { inner.handleConnection(request) }
+        var openRooms: [Room] {
+            context.now > Instant.zero + .seconds(5) ? inner.openRooms + [closedRoom] : inner.openRooms
+        }
+    }
+
+    @Test func brokenInvariantReportsSeedTimeEventsAndCommand() throws {
+        var c = DeterminismTests.small(seed: 77, scenario: .echo)
+        c.faults = .none
+        c.script = [ScriptedFault(at: .milliseconds(5_500), client: 0, .drop)]
+        c.history = 40
+        let simulation = Simulation(c, app: { LeakyApp(context: $0) })
+        do {
+            _ = try simulation.run()
+            Issue.record("the run should have failed")
+        } catch let failure as SimulationFailure {
+            #expect(failure.invariant.contains("closed room"))
+            #expect(failure.seed == 77)
+            #expect(failure.time > Instant.zero + .seconds(5))
+            #expect(failure.time <= Instant.zero + .seconds(6))
+            #expect(failure.lastEvents.count == c.history)  // the ring is full: plenty happened
+            #expect(failure.lastEvents.contains { $0.contains("scripted fault: drop") })
+            #expect(failure.reproduce.contains("--seed 77"))
+            #expect(failure.description.contains("reproduce:"))
+        }
+    }
+}
