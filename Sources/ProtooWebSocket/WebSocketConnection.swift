@@ -30,7 +30,8 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         case closed
     }
 
-    package weak var delegate: (any TransportDelegate)?
+    /// Held until the close is delivered (see ``Transport``): an open connection keeps its peer.
+    package var delegate: (any TransportDelegate)?
     package let role: Role
     package let limits: WebSocketLimits
     package let eventLoop: any EventLoop
@@ -46,6 +47,10 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     // Outbound accounting.
     private var pendingOutboundBytes = 0
     private var lastWrite: EventLoopFuture<Void>?
+    // Flush coalescing: writes made while reading are flushed once at `channelReadComplete`;
+    // others once at the end of the event loop's current turn. Fewer write system calls.
+    private var readingBatch = false
+    private var flushPending = false
     // Keep-alive.
     private var receivedSinceCheck = false
     private var keepAliveTask: Scheduled<Void>?
@@ -98,7 +103,8 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         // Let what was already sent (e.g. the response before a drop) reach the socket first.
         // Bounded by the close handshake timeout, in case the remote side is not reading.
         if case .open(let context) = state, pendingOutboundBytes > 0, let lastWrite {
-            lastWrite.assumeIsolated().whenComplete { [weak self] _ in self?.terminate() }
+            flushIfPending()
+            lastWrite.assumeIsolated().whenComplete { [self] _ in self.terminate() }
             closeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.closeHandshakeTimeout.nanoseconds)) { [weak self] in
                 self?.terminate()
             }
@@ -144,7 +150,14 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         context.fireChannelInactive()
     }
 
+    package func channelReadComplete(context: ChannelHandlerContext) {
+        readingBatch = false
+        flushIfPending()
+        context.fireChannelReadComplete()
+    }
+
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        readingBatch = true
         let frame = unwrapInboundIn(data)
         // Once our close frame is out, only the remote's close frame matters.
         if case .closing = state, frame.opcode != .connectionClose { return }
@@ -286,14 +299,32 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
                 context.write(wrapOutboundOut(frame), promise: nil)
                 continue
             }
-            let written = context.writeAndFlush(wrapOutboundOut(frame))
+            let written = context.write(wrapOutboundOut(frame))
             lastWrite = written
-            written.assumeIsolated().whenComplete { [weak self] _ in
-                self?.pendingOutboundBytes -= total
+            // Strong `self`: a weak reference would put this hot object on the slow counting path.
+            written.assumeIsolated().whenComplete { [self] _ in
+                self.pendingOutboundBytes -= total
             }
             break
         }
+        requestFlush()
         checkOutboundLimit(context: context)
+    }
+
+    private func requestFlush() {
+        guard !flushPending else { return }
+        flushPending = true
+        guard !readingBatch else { return }  // channelReadComplete flushes
+        eventLoop.assumeIsolated().execute { [self] in self.flushIfPending() }
+    }
+
+    private func flushIfPending() {
+        guard flushPending else { return }
+        flushPending = false
+        switch state {
+        case .open(let context), .closing(let context): context.flush()
+        case .pending, .closed: break
+        }
     }
 
     private func checkOutboundLimit(context: ChannelHandlerContext) {
@@ -379,9 +410,10 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     private func report(_ event: TransportCloseEvent) {
         guard !closeReported else { return }
         closeReported = true
-        eventLoop.assumeIsolated().execute { [weak self] in
-            guard let self else { return }
-            self.delegate?.transport(self, didClose: event)
+        eventLoop.assumeIsolated().execute { [self] in
+            let delegate = self.delegate
+            self.delegate = nil
+            delegate?.transport(self, didClose: event)
         }
     }
 }
