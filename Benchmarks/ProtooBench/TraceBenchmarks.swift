@@ -27,7 +27,7 @@ enum TraceBenchmarks {
             trailer = try! writer.close()
             return records.count
         }
-        r.record("traces", "write (encode + zstd 3 + file)", writeRate, "records/s",
+        r.record("traces", "write (encode + zstd level 1 + file)", writeRate, "records/s",
                  note: "\(records.count) conference records, avg \(textBytes / records.count) B text")
         let fileSize = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 1
         r.record("traces", "compression, message text / file", Double(textBytes) / Double(fileSize), "x")
