@@ -140,3 +140,28 @@ import Testing
         #expect(s.now == Instant(nanoseconds: 1_500_000_000))
     }
 }
+
+@Suite struct BroadcastTests {
+    @Test func broadcastSendsTheSameTextToEveryPeerButTheExcluded() throws {
+        let h = EngineHarness()
+        let peers = try (0..<3).map { try h.connect("P\($0)") }
+        var received: [String: [String]] = [:]
+        for p in peers { p.client.onNotification { n in received[p.server.id, default: []].append(JSONWriter.string(n.data)) } }
+        h.room.broadcast("activeSpeaker", ["peerId": "P1", "volume": -40], except: peers[1].server)
+        h.settle()
+        #expect(received["P0"] == [#"{"peerId":"P1","volume":-40}"#])
+        #expect(received["P1"] == nil)
+        #expect(received["P2"] == [#"{"peerId":"P1","volume":-40}"#])
+        let text = try #require((peers[0].server.transport as? MemoryTransport)?.sent.last)
+        #expect(text == Message.notification(method: "activeSpeaker", data: ["peerId": "P1", "volume": -40]).encode())
+    }
+
+    @Test func encodedNotificationOnAClosedPeerIsDropped() throws {
+        let h = EngineHarness()
+        let a = try h.connect("A")
+        a.server.close()
+        a.server.notify(EncodedNotification("x"))
+        h.settle()
+        #expect((a.server.transport as? MemoryTransport)?.sent.isEmpty == true)
+    }
+}

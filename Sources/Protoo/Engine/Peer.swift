@@ -146,6 +146,12 @@ public final class Peer {
         send(.notification(method: method, data: data))
     }
 
+    /// Sends a notification encoded once with ``EncodedNotification`` (fan-out to many peers).
+    public func notify(_ notification: EncodedNotification) {
+        guard !isClosed else { return }
+        transport.send(notification.text)
+    }
+
     func send(_ message: Message) {
         guard !isClosed else { return }
         transport.send(context.encode(message))

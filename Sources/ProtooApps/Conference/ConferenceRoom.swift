@@ -151,7 +151,8 @@ final class ConferenceRoom {
             for producer in other.producers { createConsumer(for: p, of: producer, from: other) }
             for dp in other.dataProducers { createDataConsumer(for: p, of: dp, from: other) }
         }
-        for other in others { other.peer.notify("newPeer", p.summary) }
+        let newPeer = EncodedNotification("newPeer", p.summary)
+        for other in others { other.peer.notify(newPeer) }
         return .deferred
     }
 
@@ -208,7 +209,8 @@ final class ConferenceRoom {
         if lastSpeaker == p.id { lastSpeaker = nil }
         if p.joined {
             let survivors = joined
-            for other in survivors { other.peer.notify("peerClosed", ["peerId": .string(p.id)]) }
+            let peerClosed = EncodedNotification("peerClosed", ["peerId": .string(p.id)])
+            for other in survivors { other.peer.notify(peerClosed) }
             context.scheduler.schedule(after: app.configuration.leaveCleanupDelay) {
                 for other in survivors where !other.peer.isClosed {
                     let closed = other.consumers.filter { $0.producerPeerId == p.id }
@@ -264,7 +266,8 @@ final class ConferenceRoom {
         guard speaking, !candidates.isEmpty else {
             if lastSpeaker != nil {
                 lastSpeaker = nil
-                for m in members { m.peer.notify("activeSpeaker", ["peerId": nil]) }
+                let silence = EncodedNotification("activeSpeaker", ["peerId": nil])
+                for m in members { m.peer.notify(silence) }
             }
             return
         }
@@ -277,7 +280,8 @@ final class ConferenceRoom {
         }
         lastSpeaker = speaker.id
         let volume = -Int64(20 + context.random.next(upperBound: UInt64(40)))
-        for m in members { m.peer.notify("activeSpeaker", ["peerId": .string(speaker.id), "volume": .int(volume)]) }
+        let active = EncodedNotification("activeSpeaker", ["peerId": .string(speaker.id), "volume": .int(volume)])
+        for m in members { m.peer.notify(active) }
     }
 
     // MARK: Validation
