@@ -67,6 +67,9 @@ public final class Peer {
     public var data: [String: Any] = [:]
     public private(set) var isClosed = false
 
+    /// The room this peer belongs to. `unowned(unsafe)`: the room clears it in its `deinit`, and a
+    /// weak reference would slow every retain of the room on the message path.
+    unowned(unsafe) var room: Room?
     private var pending: [RequestID: Pending] = [:]
     private var requestHandler: RequestHandler?
     private var notificationHandler: NotificationHandler?
@@ -180,6 +183,11 @@ public final class Peer {
         for (_, p) in failed.sorted(by: { $0.key < $1.key }) {
             p.timer.cancel()
             p.completion(.failure(.peerClosed))
+        }
+        // The room forgets the peer first, so a reconnect with the same id is accepted right away.
+        if let room {
+            self.room = nil
+            room.peerDidClose(self)
         }
         let handlers = closeHandlers
         closeHandlers.removeAll()

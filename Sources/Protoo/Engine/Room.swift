@@ -30,13 +30,18 @@ public final class Room {
         guard members[id] == nil else { throw refuse(.duplicatePeerID(id)) }
         let peer = Peer(id: id, transport: transport, context: context, configuration: configuration)
         members[id] = peer
-        // The handler belongs to the peer, so `unowned peer` is safe (and avoids a weak side table
-        // on every peer, which would slow each retain on the message path).
-        peer.onClose { [weak self, unowned peer] _ in
-            guard let self, self.members[peer.id] === peer else { return }
-            self.members.removeValue(forKey: peer.id)
-        }
+        peer.room = self
         return peer
+    }
+
+    deinit {
+        for peer in members.values { peer.room = nil }
+    }
+
+    /// Called by a closing peer, before its close handlers run.
+    func peerDidClose(_ peer: Peer) {
+        guard members[peer.id] === peer else { return }
+        members.removeValue(forKey: peer.id)
     }
 
     /// Observes the room's close (once).

@@ -24,6 +24,8 @@ final class ConferenceParticipant {
     }
 
     let peer: Peer
+    /// Connection order within the room (1, 2, …).
+    var arrival = 0
     var joined = false
     var displayName = ""
     var device: JSONValue = .emptyObject

@@ -22,13 +22,15 @@ final class ConferenceRoom {
         startTimers()
     }
 
-    /// Joined participants in arrival order (the protoo room keeps that order).
-    var joined: [ConferenceParticipant] {
-        protooRoom.peers.compactMap { participants[$0.id] }.filter(\.joined)
-    }
+    /// Joined participants in connection order, kept as they join and leave (not recomputed on
+    /// every periodic notification).
+    private(set) var joined: [ConferenceParticipant] = []
+    private var arrivals = 0
 
     func attach(_ peer: Peer) {
         let participant = ConferenceParticipant(peer: peer)
+        arrivals += 1
+        participant.arrival = arrivals
         participants[peer.id] = participant
         peer.onRequest { [unowned self] request in try self.handle(request, from: participant) }
         peer.onNotification { _ in }
@@ -146,6 +148,8 @@ final class ConferenceRoom {
         let others = joined
         request.accept(["peers": .array(others.map(\.summary))])
         p.joined = true
+        let position = joined.firstIndex { $0.arrival > p.arrival } ?? joined.endIndex
+        joined.insert(p, at: position)
         // Everything the others produce is consumed by the joiner; the others learn about the joiner.
         for other in others {
             for producer in other.producers { createConsumer(for: p, of: producer, from: other) }
@@ -208,6 +212,7 @@ final class ConferenceRoom {
         participants[p.id] = nil
         if lastSpeaker == p.id { lastSpeaker = nil }
         if p.joined {
+            joined.removeAll { $0 === p }
             let survivors = joined
             let peerClosed = EncodedNotification("peerClosed", ["peerId": .string(p.id)])
             for other in survivors { other.peer.notify(peerClosed) }
