@@ -45,8 +45,6 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     private var assembling: [UInt8]?
     private var skippingBinary = false
     // Outbound accounting.
-    private var pendingOutboundBytes = 0
-    private var lastWrite: EventLoopFuture<Void>?
     // Flush coalescing: writes made while reading are flushed once at `channelReadComplete`;
     // others once at the end of the event loop's current turn. Fewer write system calls.
     private var readingBatch = false
@@ -64,8 +62,6 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         self.logger = logger
     }
 
-    /// Bytes written to the channel and not yet taken by the socket.
-    package var outboundBytesPending: Int { pendingOutboundBytes }
 
     // MARK: Transport
 
@@ -100,11 +96,14 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         guard !isClosed else { return }
         isClosed = true
         report(TransportCloseEvent(code: nil, reason: "aborted", initiator: .local))
-        // Let what was already sent (e.g. the response before a drop) reach the socket first.
-        // Bounded by the close handshake timeout, in case the remote side is not reading.
-        if case .open(let context) = state, pendingOutboundBytes > 0, let lastWrite {
-            flushIfPending()
-            lastWrite.assumeIsolated().whenComplete { [self] _ in self.terminate() }
+        // Let what was already sent (e.g. the response before a drop) reach the socket first: an
+        // unsolicited pong (RFC 6455 §5.5.3 allows it; it needs no answer) queued behind it tells
+        // when the socket took everything. Bounded by the close handshake timeout, in case the
+        // remote side is not reading.
+        if case .open(let context) = state {
+            let marker = WebSocketFrame(fin: true, opcode: .pong, maskKey: maskKey(), data: ByteBuffer())
+            flushPending = false
+            context.writeAndFlush(wrapOutboundOut(marker)).assumeIsolated().whenComplete { [self] _ in self.terminate() }
             closeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.closeHandshakeTimeout.nanoseconds)) { [weak self] in
                 self?.terminate()
             }
@@ -119,6 +118,11 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         switch state {
         case .pending(let buffered, let close):
             state = .open(context)
+            // The outbound cap: NIO marks the channel unwritable once this many bytes wait in its
+            // buffer (see `channelWritabilityChanged`). No per-message accounting.
+            let limit = max(2, limits.outboundBufferLimit)
+            try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark,
+                                                        value: .init(low: limit / 2, high: limit))
             armKeepAlive(context: context)
             for text in buffered { write(text, context: context) }
             if let close, case .open = state {
@@ -286,29 +290,24 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
 
     private func write(_ text: String, context: ChannelHandlerContext) {
         var utf8 = context.channel.allocator.buffer(string: text)
-        let total = utf8.readableBytes
         let fragment = max(1, limits.outgoingFragmentSize)
         var opcode = WebSocketOpcode.text
-        pendingOutboundBytes += total
         while true {
             let slice = utf8.readSlice(length: min(fragment, utf8.readableBytes))!
             let last = utf8.readableBytes == 0
             let frame = WebSocketFrame(fin: last, opcode: opcode, maskKey: maskKey(), data: slice)
             opcode = .continuation
-            guard last else {
-                context.write(wrapOutboundOut(frame), promise: nil)
-                continue
-            }
-            let written = context.write(wrapOutboundOut(frame))
-            lastWrite = written
-            // Strong `self`: a weak reference would put this hot object on the slow counting path.
-            written.assumeIsolated().whenComplete { [self] _ in
-                self.pendingOutboundBytes -= total
-            }
-            break
+            context.write(wrapOutboundOut(frame), promise: nil)
+            if last { break }
         }
         requestFlush()
-        checkOutboundLimit(context: context)
+    }
+
+    package func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !context.channel.isWritable, case .open = state {
+            outboundLimitExceeded()
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     private func requestFlush() {
@@ -327,10 +326,9 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         }
     }
 
-    private func checkOutboundLimit(context: ChannelHandlerContext) {
-        guard pendingOutboundBytes > limits.outboundBufferLimit else { return }
+    private func outboundLimitExceeded() {
         logger.error("closing connection: the remote side is not reading; outbound buffer over its limit",
-                     metadata: ["pendingBytes": "\(pendingOutboundBytes)", "limit": "\(limits.outboundBufferLimit)"])
+                     metadata: ["limit": "\(limits.outboundBufferLimit)"])
         if !isClosed {
             isClosed = true
             report(TransportCloseEvent(code: nil, reason: "outbound buffer limit exceeded", initiator: .network))

@@ -43,6 +43,8 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection {
 
     /// The parser's insert: like `JSON.parse`, a duplicate key keeps the first position and the last value.
     @usableFromInline mutating func setParsed(_ key: String, _ value: JSONValue) {
+        // One allocation for typical objects, none for `{}`.
+        if members.isEmpty { members.reserveCapacity(6) }
         // JSON.parse keeps the last duplicate but at the first one's position.
         if members.count < 16 {
             for i in members.indices where members[i].key == key {

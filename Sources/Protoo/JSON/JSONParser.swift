@@ -71,7 +71,6 @@ extension JSONParser {
 
         mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONObject {
             var object = JSONObject()
-            object.reserveCapacity(6)
             try parseObjectMembers(depth: depth) { key, value in object.setParsed(key, value) }
             return object
         }
