@@ -288,9 +288,23 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
 
     // MARK: Outbound
 
+    /// Room left in front of a single-frame message, so NIO's encoder writes the frame header in
+    /// place instead of allocating and writing a separate header buffer.
+    private static let headerRoom = 14
+
     private func write(_ text: String, context: ChannelHandlerContext) {
-        var utf8 = context.channel.allocator.buffer(string: text)
         let fragment = max(1, limits.outgoingFragmentSize)
+        if text.utf8.count <= fragment {
+            var buffer = context.channel.allocator.buffer(capacity: Self.headerRoom + text.utf8.count)
+            buffer.moveWriterIndex(forwardBy: Self.headerRoom)
+            buffer.moveReaderIndex(forwardBy: Self.headerRoom)
+            buffer.writeString(text)
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: maskKey(), data: consume buffer)),
+                          promise: nil)
+            requestFlush()
+            return
+        }
+        var utf8 = context.channel.allocator.buffer(string: text)
         var opcode = WebSocketOpcode.text
         while true {
             let slice = utf8.readSlice(length: min(fragment, utf8.readableBytes))!
