@@ -128,7 +128,7 @@ final class ConferenceBehaviour: ClientBehaviour {
     private func schedulePoisson(_ client: SimulatedClient, _ peer: Peer, perMinute rate: Double, _ action: @escaping () -> Void) {
         guard rate > 0 else { return }
         let u = client.context.random.nextUnit()
-        let wait = -60.0 / rate * log(1 - u)
+        let wait = PortableMath.exponential(mean: 60.0 / rate, u: u)
         client.scheduler.schedule(after: .milliseconds(Int64(wait * 1000))) { [self, client, peer] in
             guard client.peer === peer, !client.leaving else { return }
             action()

@@ -1,4 +1,3 @@
-import Foundation
 import Protoo
 
 /// One-way delay of a link: `base` plus a random part drawn from a distribution.
@@ -37,7 +36,7 @@ public struct LatencyModel: Sendable, Hashable {
             return s > 0 ? b + Int64(random.next(upperBound: UInt64(s) + 1)) : b
         case .exponential(let mean):
             let u = random.nextUnit()
-            return b + Int64(-Double(mean.nanoseconds) * log1p(-u))
+            return b + Int64(PortableMath.exponential(mean: Double(mean.nanoseconds), u: u))
         }
     }
 }

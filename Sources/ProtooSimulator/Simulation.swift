@@ -153,7 +153,7 @@ public final class Simulation {
 
     private func exponentialWait(perMinute rate: Double) -> Duration {
         let u = faultRandom.nextUnit()
-        return .milliseconds(Int64(-60_000.0 / rate * Foundation.log(1 - u)))
+        return .milliseconds(Int64(PortableMath.exponential(mean: 60_000.0 / rate, u: u)))
     }
 
     private func scheduleFaults(for client: SimulatedClient, from start: Instant) {
