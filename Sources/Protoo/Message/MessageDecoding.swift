@@ -71,20 +71,20 @@ struct RawMessage {
                     guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "\"") else {
                         throw cursor.error("expected a string key")
                     }
-                    let key = try cursor.parseString()
+                    let field = try Self.field(&cursor)
                     cursor.skipWhitespace()
                     guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: ":") else { throw cursor.error("expected ':'") }
                     cursor.index += 1
                     cursor.skipWhitespace()
-                    switch key {
-                    case "data":
+                    switch field {
+                    case .data:
                         let start = cursor.index
                         try cursor.skipValue(depth: 1)
                         dataRange = start..<cursor.index
                         dataTruthy = try Self.isTruthy(bytes, start..<cursor.index)
-                    case "request", "response", "notification", "id", "method", "ok", "errorCode", "errorReason":
+                    case .known(let key):
                         fields.set(key, try cursor.parseValue(depth: 1))
-                    default:
+                    case .other:
                         try cursor.skipValue(depth: 1)
                     }
                     cursor.skipWhitespace()
@@ -121,6 +121,47 @@ struct RawMessage {
             return (.notification(method: m), range)
         }
         throw .unknownKind
+    }
+
+    enum Field {
+        case data
+        /// One of the members protoo reads (request, response, notification, id, method, ok, errorCode, errorReason).
+        case known(String)
+        case other
+    }
+
+    /// The top-level keys protoo reads, as bytes: recognised without building a String.
+    private static let knownKeys: [(bytes: [UInt8], name: String)] = [
+        "request", "response", "notification", "id", "method", "ok", "errorCode", "errorReason",
+    ].map { (Array($0.utf8), $0) }
+
+    /// Reads a member key at the cursor (a string) and classifies it.
+    static func field(_ cursor: inout JSONParser.Cursor) throws(JSONParseError) -> Field {
+        let bytes = cursor.bytes
+        let start = cursor.index + 1
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else {
+            // Escapes, control characters or no end: the full string parser decides (and reports).
+            let key = try cursor.parseString()
+            if key == "data" { return .data }
+            return knownKeys.contains { $0.name == key } ? .known(key) : .other
+        }
+        cursor.index = end + 1
+        let length = end - start
+        if length == 4, bytes[start] == UInt8(ascii: "d"), bytes[start + 1] == UInt8(ascii: "a"),
+           bytes[start + 2] == UInt8(ascii: "t"), bytes[start + 3] == UInt8(ascii: "a") {
+            return .data
+        }
+        for key in knownKeys where key.bytes.count == length {
+            var same = true
+            for i in 0..<length where bytes[start + i] != key.bytes[i] {
+                same = false
+                break
+            }
+            if same { return .known(key.name) }
+        }
+        return .other
     }
 
     /// JavaScript truthiness of an already validated value, mostly from its first byte.
