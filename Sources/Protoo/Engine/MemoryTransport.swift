@@ -4,7 +4,8 @@ public final class MemoryTransport: Transport {
     /// Held until the close is delivered (see ``Transport``).
     public var delegate: (any TransportDelegate)?
     public private(set) var isClosed = false
-    private weak var remote: MemoryTransport?
+    /// The other end. Strong (no weak side table on the message path); both ends let go once closed.
+    private var remote: MemoryTransport?
     private let scheduler: any Scheduler
     /// Every text this end sent, in order (handy in tests).
     public private(set) var sent: [String] = []
@@ -25,8 +26,8 @@ public final class MemoryTransport: Transport {
         guard !isClosed else { return }
         sent.append(text)
         guard let remote else { return }
-        scheduler.enqueue { [weak remote] in
-            guard let remote, !remote.isClosed else { return }
+        scheduler.enqueue { [remote] in
+            guard !remote.isClosed else { return }
             remote.delegate?.transport(remote, didReceive: text)
         }
     }
@@ -51,8 +52,10 @@ public final class MemoryTransport: Transport {
             delegate?.transport(self, didClose: local)
         }
         guard let remote else { return }
-        scheduler.enqueue { [weak remote] in
-            guard let remote, !remote.isClosed else { return }
+        self.remote = nil
+        scheduler.enqueue { [remote] in
+            remote.remote = nil
+            guard !remote.isClosed else { return }
             remote.isClosed = true
             remote.closeEvent = remoteEvent
             let delegate = remote.delegate
