@@ -1,6 +1,16 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// What the WebSocket server and the Swift client both build on.
+let webSocketStack: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+    .product(name: "NIOWebSocket", package: "swift-nio"),
+    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+    .product(name: "Logging", package: "swift-log"),
+]
+
 let package = Package(
     name: "swift-protoo",
     platforms: [.macOS(.v14)],
@@ -55,14 +65,8 @@ let package = Package(
             name: "ProtooWebSocket",
             dependencies: [
                 "Protoo",
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            ] + webSocketStack
         ),
         // A Swift protoo client (reconnecting, like protoo-client) on NIO.
         .target(
@@ -70,13 +74,7 @@ let package = Package(
             dependencies: [
                 "Protoo",
                 "ProtooWebSocket",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            ] + webSocketStack
         ),
         // Replay: any trace becomes a deterministic regression test of an app.
         .target(

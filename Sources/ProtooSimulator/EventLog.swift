@@ -33,6 +33,27 @@ public final class EventLog: TrafficTap {
         public var requestsOut = 0, responsesOut = 0, notificationsOut = 0
         public var bytesIn = 0, bytesOut = 0
         public var messages: Int { requestsIn + responsesIn + notificationsIn + requestsOut + responsesOut + notificationsOut }
+
+        mutating func count(_ text: String, inbound: Bool) {
+            let kind = EventLog.kind(of: text)
+            if inbound {
+                switch kind {
+                case .request: requestsIn += 1
+                case .response: responsesIn += 1
+                case .notification: notificationsIn += 1
+                case .other: break
+                }
+                bytesIn += text.utf8.count
+            } else {
+                switch kind {
+                case .request: requestsOut += 1
+                case .response: responsesOut += 1
+                case .notification: notificationsOut += 1
+                case .other: break
+                }
+                bytesOut += text.utf8.count
+            }
+        }
     }
 
     public private(set) var digest = EventDigest()
@@ -98,25 +119,13 @@ public final class EventLog: TrafficTap {
     }
 
     public func messageReceived(_ connection: ConnectionID, at time: Instant, text: String) {
-        switch Self.kind(of: text) {
-        case .request: counters.requestsIn += 1
-        case .response: counters.responsesIn += 1
-        case .notification: counters.notificationsIn += 1
-        case .other: break
-        }
-        counters.bytesIn += text.utf8.count
+        counters.count(text, inbound: true)
         note(time, connection, 4, text)
         forward?.messageReceived(connection, at: time, text: text)
     }
 
     public func messageSent(_ connection: ConnectionID, at time: Instant, text: String) {
-        switch Self.kind(of: text) {
-        case .request: counters.requestsOut += 1
-        case .response: counters.responsesOut += 1
-        case .notification: counters.notificationsOut += 1
-        case .other: break
-        }
-        counters.bytesOut += text.utf8.count
+        counters.count(text, inbound: false)
         note(time, connection, 5, text)
         forward?.messageSent(connection, at: time, text: text)
     }
