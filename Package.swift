@@ -120,7 +120,9 @@ let package = Package(
             name: "ProtooWebSocketTests",
             dependencies: [
                 "Protoo", "ProtooApps", "ProtooWebSocket", "ProtooClient",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -145,7 +145,7 @@ final class ClientCore: Transport, TransportDelegate {
                             }
                             let sync = channel.pipeline.syncOperations
                             sync.removeHandler(boundRequestHandler.value, promise: nil)
-                            try sync.addHandler(boundConnection.value)
+                            try boundConnection.value.install(in: sync)
                             bound.value.opened(generation)
                         }
                     }

@@ -49,7 +49,7 @@ final class ServerCore {
                     let sync = channel.pipeline.syncOperations
                     sync.removeHandler(boundRefusalHandler.value, promise: nil)
                     guard let connection = boundOutcome.value.connection else { return }
-                    try sync.addHandler(connection)
+                    try connection.install(in: sync)
                 }
             }
         )

@@ -6,15 +6,17 @@ import Protoo
 /// One WebSocket connection as an engine ``Transport``, and the channel handler that drives it.
 ///
 /// It is created before the upgrade completes (the app accepts first), buffers what the engine sends
-/// until ``handlerAdded(context:)``, then: reassembles fragmented text messages, ignores binary
-/// messages, answers pings, sends keep-alive pings, fragments outgoing messages, enforces
-/// ``WebSocketLimits``, and runs the close handshake. Close events reach the delegate on a later turn
-/// of the event loop, never inside `send`/`close`/`abort`, and at most once.
+/// until ``handlerAdded(context:)``, then: reads frames from raw bytes (``WebSocketFrameCodec``),
+/// reassembles fragmented text messages, ignores binary messages, answers pings, sends keep-alive
+/// pings, fragments outgoing messages, enforces ``WebSocketLimits``, and runs the close handshake.
+/// Outgoing frames are appended to one buffer that is written and flushed once per read batch or
+/// loop turn. Close events reach the delegate on a later turn of the event loop, never inside
+/// `send`/`close`/`abort`, and at most once.
 ///
 /// Not `Sendable`: lives on its channel's event loop, like the engine.
 package final class WebSocketConnection: ChannelInboundHandler, Transport {
-    package typealias InboundIn = WebSocketFrame
-    package typealias OutboundOut = WebSocketFrame
+    package typealias InboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
 
     /// Which side of the connection this is: a client masks its frames.
     package enum Role: Sendable { case server, client }
@@ -41,10 +43,12 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     package private(set) var isClosed = false
     private var closeReported = false
 
-    // Inbound reassembly.
+    // Inbound: bytes of a frame not complete yet, and message reassembly.
+    private var partialFrame: ByteBuffer?
     private var assembling: [UInt8]?
     private var skippingBinary = false
-    // Outbound accounting.
+    // Outbound: frames written since the last flush.
+    private var outbound: ByteBuffer?
     // Flush coalescing: writes made while reading are flushed once at `channelReadComplete`;
     // others once at the end of the event loop's current turn. Fewer write system calls.
     private var readingBatch = false
@@ -101,14 +105,33 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         // when the socket took everything. Bounded by the close handshake timeout, in case the
         // remote side is not reading.
         if case .open(let context) = state {
-            let marker = WebSocketFrame(fin: true, opcode: .pong, maskKey: maskKey(), data: ByteBuffer())
-            flushPending = false
-            context.writeAndFlush(wrapOutboundOut(marker)).assumeIsolated().whenComplete { [self] _ in self.terminate() }
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            writeControl(.pong, payload: [], context: context, promise: promise)
+            promise.futureResult.assumeIsolated().whenComplete { [self] _ in self.terminate() }
             closeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.closeHandshakeTimeout.nanoseconds)) { [weak self] in
                 self?.terminate()
             }
         } else {
             terminate()
+        }
+    }
+
+    // MARK: Pipeline
+
+    /// Adds this connection to a channel that NIO's WebSocket upgrader has just upgraded.
+    ///
+    /// The upgrader always appends its own frame encoder and decoder. This connection frames by
+    /// itself, so the decoder is removed and the connection goes in front of the encoder (which
+    /// cannot be removed): inbound bytes reach the connection, and its writes go straight to the
+    /// socket, so the encoder never sees one.
+    package func install(in pipeline: ChannelPipeline.SynchronousOperations) throws {
+        if let decoder = try? pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self) {
+            pipeline.removeHandler(decoder, promise: nil)
+        }
+        if let encoder = try? pipeline.handler(type: WebSocketFrameEncoder.self) {
+            try pipeline.addHandler(self, position: .before(encoder))
+        } else {
+            try pipeline.addHandler(self)
         }
     }
 
@@ -162,9 +185,51 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         readingBatch = true
-        let frame = unwrapInboundIn(data)
+        var bytes = unwrapInboundIn(data)
+        if var partial = partialFrame {
+            partialFrame = nil
+            partial.writeBuffer(&bytes)
+            bytes = partial
+        }
+        while bytes.readableBytes > 0 {
+            switch state {
+            case .open, .closing: break
+            case .pending, .closed: return
+            }
+            guard readFrame(from: &bytes, context: context) else { break }
+        }
+        switch state {
+        case .open, .closing: if bytes.readableBytes > 0 { partialFrame = bytes }
+        case .pending, .closed: break
+        }
+    }
+
+    /// Reads one whole frame from the front of `bytes` and handles it; `false` if the frame is not
+    /// complete yet (nothing consumed) or the connection stopped reading.
+    private func readFrame(from bytes: inout ByteBuffer, context: ChannelHandlerContext) -> Bool {
+        let header: WebSocketFrameCodec.Header
+        switch WebSocketFrameCodec.parseHeader(bytes, maxFrameSize: limits.maxFrameSize) {
+        case .needMoreBytes:
+            return false
+        case .invalid(let code, let reason):
+            bytes.clear()
+            protocolViolation(reason, code: code, context: context)
+            return false
+        case .header(let h):
+            header = h
+        }
+        guard bytes.readableBytes >= header.headerLength + header.payloadLength else { return false }
+        bytes.moveReaderIndex(forwardBy: header.headerLength)
+        // Still masked: unmasked as it is copied out (in place would copy the shared read buffer).
+        let payload = bytes.readSlice(length: header.payloadLength)!
+        handleFrame(header, payload: payload, context: context)
+        return true
+    }
+
+    private func handleFrame(_ frame: WebSocketFrameCodec.Header, payload: ByteBuffer, context: ChannelHandlerContext) {
+        let key = frame.maskKey
         // Once our close frame is out, only the remote's close frame matters.
-        if case .closing = state, frame.opcode != .connectionClose { return }
+        if case .closing = state, frame.opcode != .close { return }
         receivedSinceCheck = true
         awaitingPong = false
         switch frame.opcode {
@@ -173,16 +238,16 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
                 return protocolViolation("text frame inside a fragmented message", code: 1002, context: context)
             }
             if frame.fin {
-                deliver(bytes: frame.unmaskedData, context: context)
+                deliver(bytes: payload, maskKey: key, context: context)
             } else {
                 assembling = []
-                append(frame.unmaskedData, context: context)
+                append(payload, maskKey: key, context: context)
             }
         case .continuation:
             if skippingBinary {
                 if frame.fin { skippingBinary = false }
             } else if assembling != nil {
-                append(frame.unmaskedData, context: context)
+                append(payload, maskKey: key, context: context)
                 if frame.fin, let bytes = assembling {
                     assembling = nil
                     deliver(text: String(decoding: bytes, as: UTF8.self))
@@ -194,53 +259,58 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
             guard assembling == nil, !skippingBinary else {
                 return protocolViolation("binary frame inside a fragmented message", code: 1002, context: context)
             }
-            logger.info("binary frame ignored (protoo messages are text)", metadata: ["bytes": "\(frame.length)"])
+            logger.info("binary frame ignored (protoo messages are text)", metadata: ["bytes": "\(payload.readableBytes)"])
             skippingBinary = !frame.fin
-        case .connectionClose:
-            receivedClose(frame, context: context)
+        case .close:
+            receivedClose(Self.unmasked(payload, key), context: context)
         case .ping:
             guard case .open = state else { return }
-            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: maskKey(), data: frame.unmaskedData)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            writeControl(.pong, payload: Self.unmasked(payload, key), context: context, promise: nil)
         case .pong:
             break
-        default:
-            protocolViolation("unknown opcode", code: 1002, context: context)
         }
     }
 
     package func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let wsError = error as? NIOWebSocketError {
-            switch wsError {
-            case .invalidFrameLength:
-                protocolViolation("frame larger than \(limits.maxFrameSize) bytes", code: CloseCode.messageTooBig, context: context)
-            default:
-                protocolViolation("WebSocket protocol error: \(wsError)", code: 1002, context: context)
-            }
-            return
-        }
         logger.debug("connection error, closing", metadata: ["error": "\(error)"])
         context.close(promise: nil)
     }
 
     // MARK: Inbound
 
-    private func append(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+    /// A frame's payload as bytes, unmasked.
+    private static func unmasked(_ payload: ByteBuffer, _ key: UInt32?) -> [UInt8] {
+        var bytes = Array(payload.readableBytesView)
+        if let key { bytes.withUnsafeMutableBytes { WebSocketFrameCodec.applyMask(key, to: $0) } }
+        return bytes
+    }
+
+    private func append(_ buffer: ByteBuffer, maskKey: UInt32?, context: ChannelHandlerContext) {
         guard var bytes = assembling else { return }
         if bytes.count + buffer.readableBytes > limits.maxMessageSize {
             assembling = nil
             return protocolViolation("message larger than \(limits.maxMessageSize) bytes", code: CloseCode.messageTooBig, context: context)
         }
         assembling = nil // keep the array uniquely referenced while appending
-        bytes.append(contentsOf: buffer.readableBytesView)
+        bytes.append(contentsOf: Self.unmasked(buffer, maskKey))
         assembling = bytes
     }
 
-    private func deliver(bytes buffer: ByteBuffer, context: ChannelHandlerContext) {
-        guard buffer.readableBytes <= limits.maxMessageSize else {
+    private func deliver(bytes buffer: ByteBuffer, maskKey: UInt32?, context: ChannelHandlerContext) {
+        let count = buffer.readableBytes
+        guard count <= limits.maxMessageSize else {
             return protocolViolation("message larger than \(limits.maxMessageSize) bytes", code: CloseCode.messageTooBig, context: context)
         }
-        deliver(text: String(buffer: buffer))
+        // One copy, unmasking on the way; invalid UTF-8 is repaired, as `String(decoding:)` does.
+        let text = buffer.withUnsafeReadableBytes { source in
+            String(unsafeUninitializedCapacity: count) { target in
+                let raw = UnsafeMutableRawBufferPointer(target)
+                if count > 0 { raw.copyMemory(from: source) }
+                if let maskKey { WebSocketFrameCodec.applyMask(maskKey, to: raw) }
+                return count
+            }
+        }
+        deliver(text: text)
     }
 
     private func deliver(text: String) {
@@ -248,10 +318,9 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         delegate?.transport(self, didReceive: text)
     }
 
-    private func receivedClose(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
-        var data = frame.unmaskedData
-        let code = data.readInteger(as: UInt16.self)
-        let reason = data.readString(length: data.readableBytes) ?? ""
+    private func receivedClose(_ data: [UInt8], context: ChannelHandlerContext) {
+        let code = data.count >= 2 ? UInt16(data[0]) << 8 | UInt16(data[1]) : nil
+        let reason = data.count > 2 ? String(decoding: data[2...], as: UTF8.self) : ""
         switch state {
         case .closing:
             // Our close frame was answered: the handshake is complete.
@@ -262,10 +331,9 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
                 isClosed = true
                 report(TransportCloseEvent(code: code, reason: reason, initiator: .remote))
             }
-            var echo = context.channel.allocator.buffer(capacity: 2)
-            if let code { echo.writeInteger(code) }
-            let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: maskKey(), data: echo)
-            context.writeAndFlush(wrapOutboundOut(frame)).assumeIsolated().whenComplete { [weak self] _ in
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            writeControl(.close, payload: code.map { [UInt8($0 >> 8), UInt8($0 & 0xFF)] } ?? [], context: context, promise: promise)
+            promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in
                 self?.terminate()
             }
         case .pending, .closed:
@@ -288,33 +356,25 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
 
     // MARK: Outbound
 
-    /// Room left in front of a single-frame message, so NIO's encoder writes the frame header in
-    /// place instead of allocating and writing a separate header buffer.
-    private static let headerRoom = 14
-
     private func write(_ text: String, context: ChannelHandlerContext) {
-        let fragment = max(1, limits.outgoingFragmentSize)
-        if text.utf8.count <= fragment {
-            var buffer = context.channel.allocator.buffer(capacity: Self.headerRoom + text.utf8.count)
-            buffer.moveWriterIndex(forwardBy: Self.headerRoom)
-            buffer.moveReaderIndex(forwardBy: Self.headerRoom)
-            buffer.writeString(text)
-            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: maskKey(), data: consume buffer)),
-                          promise: nil)
-            requestFlush()
-            return
-        }
-        var utf8 = context.channel.allocator.buffer(string: text)
-        var opcode = WebSocketOpcode.text
-        while true {
-            let slice = utf8.readSlice(length: min(fragment, utf8.readableBytes))!
-            let last = utf8.readableBytes == 0
-            let frame = WebSocketFrame(fin: last, opcode: opcode, maskKey: maskKey(), data: slice)
-            opcode = .continuation
-            context.write(wrapOutboundOut(frame), promise: nil)
-            if last { break }
-        }
+        var buffer = outbound ?? context.channel.allocator.buffer(capacity: max(1024, text.utf8.count + 14))
+        outbound = nil  // unique while appending
+        WebSocketFrameCodec.writeText(text, fragmentSize: limits.outgoingFragmentSize, maskKey: maskKey, into: &buffer)
+        outbound = buffer
         requestFlush()
+    }
+
+    /// Appends a control frame and writes everything pending now; `promise` completes once the
+    /// socket took it (and so everything sent before it).
+    private func writeControl(_ opcode: WebSocketFrameCodec.Opcode, payload: [UInt8], context: ChannelHandlerContext,
+                              promise: EventLoopPromise<Void>?) {
+        var buffer = outbound ?? context.channel.allocator.buffer(capacity: payload.count + 14)
+        outbound = nil
+        payload.withUnsafeBytes {
+            WebSocketFrameCodec.writeFrame(fin: true, opcode: opcode, payload: $0, maskKey: maskKey(), into: &buffer)
+        }
+        flushPending = false
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: promise)
     }
 
     package func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -335,7 +395,12 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         guard flushPending else { return }
         flushPending = false
         switch state {
-        case .open(let context), .closing(let context): context.flush()
+        case .open(let context), .closing(let context):
+            if let buffer = outbound {
+                outbound = nil
+                context.write(wrapOutboundOut(buffer), promise: nil)
+            }
+            context.flush()
         case .pending, .closed: break
         }
     }
@@ -352,11 +417,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
 
     private func startClosing(code: UInt16, reason: String, context: ChannelHandlerContext) {
         state = .closing(context)
-        var data = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
-        data.writeInteger(code)
-        data.writeString(String(decoding: reason.utf8.prefix(123), as: UTF8.self))
-        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: maskKey(), data: data)
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        writeControl(.close, payload: [UInt8(code >> 8), UInt8(code & 0xFF)] + reason.utf8.prefix(123), context: context, promise: nil)
         closeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.closeHandshakeTimeout.nanoseconds)) { [weak self] in
             self?.terminate()
         }
@@ -376,8 +437,9 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         }
     }
 
-    private func maskKey() -> WebSocketMaskingKey? {
-        role == .client ? .random() : nil
+    /// A fresh random masking key per frame for a client (RFC 6455 §5.3); servers do not mask.
+    private func maskKey() -> UInt32? {
+        role == .client ? UInt32.random(in: .min ... .max) : nil
     }
 
     // MARK: Keep-alive and close reporting
@@ -394,8 +456,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         guard case .open = state else { return }
         if receivedSinceCheck { return armKeepAlive(context: context) }
         awaitingPong = true
-        let ping = WebSocketFrame(fin: true, opcode: .ping, maskKey: maskKey(), data: ByteBuffer())
-        context.writeAndFlush(wrapOutboundOut(ping), promise: nil)
+        writeControl(.ping, payload: [], context: context, promise: nil)
         keepAliveTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.keepAliveTimeout.nanoseconds)) { [weak self] in
             guard let self, case .open = self.state else { return }
             if self.awaitingPong {
