@@ -54,9 +54,10 @@ public final class ConformanceApp: ProtooApp {
         peer.onNotification { method, data in
             received.entries.append(["method": .string(method), "data": data])
         }
-        peer.onRequest { [weak self, unowned peer] request in
-            guard let self else { return .reject(code: 500, reason: "server shutting down") }
-            return try self.handle(request, peer: peer, room: room, received: received)
+        // `unowned`: the server keeps its app for as long as any of its peers can receive (a weak
+        // reference would put the app on the slow reference-counting path for every request).
+        peer.onRequest { [unowned self, unowned peer] request in
+            try self.handle(request, peer: peer, room: room, received: received)
         }
     }
 

@@ -193,9 +193,10 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         guard !writerFailed else { return }
         writer.recordDropped(dropped)
         let error = perform { () throws(TraceError) in
-            for record in batch {
-                try rotateIfNeeded(before: record)
-                try writer.write(record)
+            // By index: the records are borrowed from the batch, not copied.
+            for i in batch.indices {
+                try rotateIfNeeded(before: batch[i])
+                try writer.write(batch[i])
             }
         }
         if let error {

@@ -63,9 +63,14 @@ public final class TraceWriter {
     /// Appends one record (redacted first, if the options say so).
     public func write(_ record: TraceRecord) throws(TraceError) {
         guard !isClosed else { throw TraceError.writerClosed }
-        var record = record
-        if let redactor = options.redactor { redactor.apply(&record) }
-        RecordCoding.encode(record, previousTime: previousTime, into: block)
+        if let redactor = options.redactor {
+            var redacted = record
+            redactor.apply(&redacted)
+            RecordCoding.encode(redacted, previousTime: previousTime, into: block)
+        } else {
+            // No copy of the record (a copy retains and releases each of its strings).
+            RecordCoding.encode(record, previousTime: previousTime, into: block)
+        }
         previousTime = record.time
         blockRecords += 1
         counts[Int(record.event.kind.rawValue)] += 1

@@ -53,7 +53,8 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     // others once at the end of the event loop's current turn. Fewer write system calls.
     private var readingBatch = false
     private var flushPending = false
-    // Keep-alive.
+    // Keep-alive. Timers hold the connection strongly and are cancelled when it ends (a weak
+    // reference would move this object's reference counting to its slow side-table path).
     private var receivedSinceCheck = false
     private var keepAliveTask: Scheduled<Void>?
     private var awaitingPong = false
@@ -108,8 +109,8 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
             let promise = context.eventLoop.makePromise(of: Void.self)
             writeControl(.pong, payload: [], context: context, promise: promise)
             promise.futureResult.assumeIsolated().whenComplete { [self] _ in self.terminate() }
-            closeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.closeHandshakeTimeout.nanoseconds)) { [weak self] in
-                self?.terminate()
+            closeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.closeHandshakeTimeout.nanoseconds)) { [self] in
+                self.terminate()
             }
         } else {
             terminate()
@@ -333,9 +334,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
             }
             let promise = context.eventLoop.makePromise(of: Void.self)
             writeControl(.close, payload: code.map { [UInt8($0 >> 8), UInt8($0 & 0xFF)] } ?? [], context: context, promise: promise)
-            promise.futureResult.assumeIsolated().whenComplete { [weak self] _ in
-                self?.terminate()
-            }
+            promise.futureResult.assumeIsolated().whenComplete { [self] _ in self.terminate() }
         case .pending, .closed:
             break
         }
@@ -418,8 +417,8 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     private func startClosing(code: UInt16, reason: String, context: ChannelHandlerContext) {
         state = .closing(context)
         writeControl(.close, payload: [UInt8(code >> 8), UInt8(code & 0xFF)] + reason.utf8.prefix(123), context: context, promise: nil)
-        closeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.closeHandshakeTimeout.nanoseconds)) { [weak self] in
-            self?.terminate()
+        closeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.closeHandshakeTimeout.nanoseconds)) { [self] in
+            self.terminate()
         }
     }
 
@@ -447,8 +446,8 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     private func armKeepAlive(context: ChannelHandlerContext) {
         guard let interval = limits.keepAliveInterval else { return }
         receivedSinceCheck = false
-        keepAliveTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(interval.nanoseconds)) { [weak self] in
-            self?.keepAliveCheck(context: context)
+        keepAliveTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(interval.nanoseconds)) { [self] in
+            self.keepAliveCheck(context: context)
         }
     }
 
@@ -457,8 +456,8 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         if receivedSinceCheck { return armKeepAlive(context: context) }
         awaitingPong = true
         writeControl(.ping, payload: [], context: context, promise: nil)
-        keepAliveTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.keepAliveTimeout.nanoseconds)) { [weak self] in
-            guard let self, case .open = self.state else { return }
+        keepAliveTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.keepAliveTimeout.nanoseconds)) { [self] in
+            guard case .open = self.state else { return }
             if self.awaitingPong {
                 self.logger.warning("closing connection: no pong within the keep-alive timeout")
                 if !self.isClosed {
