@@ -65,6 +65,18 @@ final class ChildServer {
     /// The child's user + system CPU time so far, in seconds (/proc/<pid>/stat, clock ticks).
     func cpuSeconds() throws -> Double { try Self.cpuSeconds(statPath: "/proc/\(pid)/stat") }
 
+    /// CPU time of the child's NIO event-loop threads only (the threads that serve requests), in seconds.
+    func eventLoopCPUSeconds() throws -> Double {
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+        var total = 0.0
+        for tid in tasks {
+            let comm = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8)) ?? ""
+            guard comm.hasPrefix("NIO-ELT") else { continue }
+            total += try Self.cpuSeconds(statPath: "/proc/\(pid)/task/\(tid)/stat")
+        }
+        return total
+    }
+
     /// The child's resident set size in bytes (/proc/<pid>/status VmRSS).
     func residentBytes() throws -> Double {
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)

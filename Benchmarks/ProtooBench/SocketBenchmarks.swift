@@ -9,7 +9,7 @@ enum SocketBenchmarks {
     static let inflight = 4
 
     static func run(_ r: BenchmarkRunner) throws {
-        let seconds = r.quick ? 2.0 : 5.0
+        let seconds = r.quick ? 2.0 : 3.0
         let server: ChildServer
         do {
             server = try ChildServer(app: "conformance")
@@ -66,15 +66,17 @@ enum SocketBenchmarks {
         defer { try? FileManager.default.removeItem(atPath: trace) }
         let recording = try ChildServer(app: "conformance", extraArguments: ["--record", trace])
         defer { recording.stop() }
-        var cpu = [0.0, 0.0], done = [0.0, 0.0], wall = [0.0, 0.0]
-        for round in 0..<2 {
+        var cpu = [0.0, 0.0], loop = [0.0, 0.0], done = [0.0, 0.0], wall = [0.0, 0.0]
+        for round in 0..<(r.quick ? 2 : 4) {
             for (i, server) in [plain, recording].enumerated() {
                 let configuration = LoadConfiguration(url: "ws://127.0.0.1:\(server.port)/", peers: 50,
-                                                      duration: .milliseconds(Int64(seconds * 500)), inflight: inflight,
+                                                      duration: .milliseconds(Int64(seconds * 1000)), inflight: inflight,
                                                       peerIDPrefix: "rec\(round)-\(i)-", threads: 1)
                 let before = try server.cpuSeconds()
+                let loopBefore = try server.eventLoopCPUSeconds()
                 let report = try blockingAwait { try await LoadSession.run(configuration) }
                 cpu[i] += try server.cpuSeconds() - before
+                loop[i] += try server.eventLoopCPUSeconds() - loopBefore
                 done[i] += Double(report.completed)
                 wall[i] += report.elapsedSeconds
             }
@@ -82,38 +84,55 @@ enum SocketBenchmarks {
         let perRequest = (0..<2).map { done[$0] > 0 ? cpu[$0] / done[$0] : 0 }
         r.record("sockets", "server CPU per request with --record", perRequest[1] * 1e6, "µs",
                  ratio: perRequest[0] > 0 ? perRequest[1] / perRequest[0] : nil,
-                 note: "50 peers; baseline: the same server without recording, runs alternated")
+                 note: "50 peers; whole process, writer thread included; baseline: the same server without recording, runs alternated")
+        let loopPerRequest = (0..<2).map { done[$0] > 0 ? loop[$0] / done[$0] : 0 }
+        r.record("sockets", "event-loop CPU per request with --record", loopPerRequest[1] * 1e6, "µs",
+                 ratio: loopPerRequest[0] > 0 ? loopPerRequest[1] / loopPerRequest[0] : nil,
+                 note: "the NIO thread only: the cost recording adds to the thread that serves requests")
         let rate = (0..<2).map { wall[$0] > 0 ? done[$0] / wall[$0] : 0 }
         r.record("sockets", "echo requests/s with --record", rate[1], "req/s",
-                 ratio: rate[0] > 0 ? rate[1] / rate[0] : nil, note: "throughput relative to no recording")
+                 ratio: rate[0] > 0 ? rate[1] / rate[0] : nil,
+                 note: "throughput relative to no recording (the writer thread competes with the load generator for 2 cores)")
     }
 
     struct Measurement {
         var cpuPerRequest: Double
     }
 
-    /// One closed-loop run on `session`, recorded as figures.
+    /// Closed-loop windows on `session` (three, or one with `--quick`), recorded as figures: the
+    /// best window of each (other tenants of a shared machine only ever make a window worse), with
+    /// the range over all windows in the note.
     static func measure(_ server: ChildServer, _ r: BenchmarkRunner, session: LoadSession) throws -> Measurement {
         let peers = session.connectedPeers
-        let cpuBefore = try server.cpuSeconds()
-        let selfBefore = try ChildServer.cpuSeconds(statPath: "/proc/self/stat")
-        let report = try blockingAwait { await session.run() }
-        let cpu = try server.cpuSeconds() - cpuBefore
-        let selfCPU = try ChildServer.cpuSeconds(statPath: "/proc/self/stat") - selfBefore
-        let finished = Double(report.completed + report.errorCount)
+        var windows: [(report: LoadReport, cpuPerRequest: Double, selfPerRequest: Double)] = []
+        for _ in 0..<(r.quick ? 1 : 3) {
+            let cpuBefore = try server.cpuSeconds()
+            let selfBefore = try ChildServer.cpuSeconds(statPath: "/proc/self/stat")
+            let report = try blockingAwait { await session.run() }
+            let cpu = try server.cpuSeconds() - cpuBefore
+            let selfCPU = try ChildServer.cpuSeconds(statPath: "/proc/self/stat") - selfBefore
+            let finished = Double(report.completed + report.errorCount)
+            windows.append((report, finished > 0 ? cpu / finished : 0, finished > 0 ? selfCPU / finished : 0))
+        }
+        let fastest = windows.max { $0.report.requestsPerSecond < $1.report.requestsPerSecond }!
+        let cheapest = windows.min { $0.cpuPerRequest < $1.cpuPerRequest }!
+        let report = fastest.report
         let label = "\(peers) peer(s) × \(inflight) in flight"
         var errors = ""
-        if report.errorCount + report.unfinished > 0 { errors = ", \(report.errorCount) errors, \(report.unfinished) unfinished" }
+        let failed = windows.reduce(0) { $0 + $1.report.errorCount + $1.report.unfinished }
+        if failed > 0 { errors = ", \(failed) errors or unfinished over all windows" }
+        func range(_ values: [Double], scale: Double = 1) -> String {
+            "\(BenchmarkRunner.format(values.min()! * scale))–\(BenchmarkRunner.format(values.max()! * scale))"
+        }
         r.record("sockets", "echo requests/s, \(label)", report.requestsPerSecond, "req/s",
-                 note: "\(report.completed) in \(BenchmarkRunner.format(report.elapsedSeconds)) s\(errors)")
+                 note: "best of \(windows.count) windows: \(report.completed) in \(BenchmarkRunner.format(report.elapsedSeconds)) s; range \(range(windows.map(\.report.requestsPerSecond)))\(errors)")
         r.record("sockets", "echo latency p50, \(label)", report.latency.p50, "µs")
         r.record("sockets", "echo latency p99, \(label)", report.latency.p99, "µs")
-        let perRequest = finished > 0 ? cpu / finished : 0
-        r.record("sockets", "server CPU per request, \(label)", perRequest * 1e6, "µs",
-                 note: "child utime+stime \(BenchmarkRunner.format(cpu)) s; target ≤ 4 µs, JS ≈ 22 µs")
-        r.record("sockets", "load generator CPU per request, \(label)", finished > 0 ? selfCPU / finished * 1e6 : 0, "µs",
+        r.record("sockets", "server CPU per request, \(label)", cheapest.cpuPerRequest * 1e6, "µs",
+                 note: "child utime+stime / requests, best of \(windows.count) windows (range \(range(windows.map(\.cpuPerRequest), scale: 1e6)) µs); target ≤ 4 µs, JS ≈ 22 µs")
+        r.record("sockets", "load generator CPU per request, \(label)", cheapest.selfPerRequest * 1e6, "µs",
                  note: "this process, for context")
-        return Measurement(cpuPerRequest: perRequest)
+        return Measurement(cpuPerRequest: cheapest.cpuPerRequest)
     }
 
     private static func mb(_ bytes: Double) -> String { String(format: "%.1f", bytes / 1_048_576) }
