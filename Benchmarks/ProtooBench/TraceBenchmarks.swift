@@ -50,7 +50,7 @@ enum TraceBenchmarks {
         let tapped = r.throughput { roundTrips(tap: recorder) }
         try recorder.close()
         r.record("traces", "engine round trips, TraceRecorder tap", tapped, "rt/s", ratio: tapped / plain,
-                 note: "4 records per round trip, block policy, dropped \(recorder.droppedRecords)")
+                 note: "2 records per round trip (request out, response in), block policy, dropped \(recorder.droppedRecords)")
     }
 
     /// Request/response round trips between 10 server/client peer pairs, the server side optionally tapped.
