@@ -3,10 +3,21 @@
 /// connection (varint), then the kind's fields (strings are varint length + UTF-8).
 enum RecordCoding {
     static func encode(_ record: TraceRecord, previousTime: Int64, into out: ByteStore) {
-        out.append(record.event.kind.rawValue)
-        out.appendSignedVarint(record.time &- previousTime)
-        out.appendVarint(record.connection)
-        switch record.event {
+        encodeHead(kind: record.event.kind, timeDelta: record.time &- previousTime, connection: record.connection, into: out)
+        encodeBody(record.event, into: out)
+    }
+
+    /// Kind, time delta and connection: what precedes the body.
+    @inline(__always)
+    static func encodeHead(kind: TraceRecordKind, timeDelta: Int64, connection: UInt64, into out: ByteStore) {
+        out.append(kind.rawValue)
+        out.appendSignedVarint(timeDelta)
+        out.appendVarint(connection)
+    }
+
+    /// The kind's fields.
+    static func encodeBody(_ event: TraceEvent, into out: ByteStore) {
+        switch event {
         case .connectionRequested(let target, let headers, let remoteAddress):
             out.appendString(target)
             out.appendVarint(UInt64(headers.count))

@@ -4,9 +4,9 @@ import Protoo
 
 /// Records a live server's traffic: a ``TrafficTap`` that any event loop may call.
 ///
-/// Each callback builds a record and appends it to a bounded, lock-protected buffer (the only work
-/// on the event loop). A dedicated writer thread takes the buffer in batches, redacts, encodes,
-/// compresses and writes; it flushes every ``TraceRecorderConfiguration/flushInterval`` and rotates
+/// Each callback encodes its record into a bounded, lock-protected byte buffer (the only work on
+/// the event loop: a copy of the message's bytes; see ``StagedRecords``). A dedicated writer thread
+/// takes the buffer in batches, redacts, compresses and writes; it flushes every ``TraceRecorderConfiguration/flushInterval`` and rotates
 /// files by size or trace time. Records of one connection keep their order (one FIFO buffer).
 /// Call ``close()`` before exiting; it writes the trailer.
 public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable state guarded by `condition`; `writer*` only on the writer thread
@@ -15,7 +15,9 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
     private let origin: Int64
     private let logger: Logger
     private let condition = NSCondition()
-    private var pending: [TraceRecord] = []
+    /// Staged records (``StagedRecords``) and how many; swapped with the writer's empty buffer.
+    private var pending = ByteStore(capacity: 64 * 1024)
+    private var pendingCount = 0
     private var droppedPending: UInt64 = 0
     private var droppedTotal: UInt64 = 0
     private var flushRequested: UInt64 = 0
@@ -40,7 +42,6 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         wakeThreshold = max(1, min(configuration.capacity / 4, 4096))
         writer = try Self.openWriter(configuration, index: 0)
         filePaths = [configuration.path]
-        pending.reserveCapacity(min(configuration.capacity, 1 << 16))
         let thread = Thread { [self] in self.runWriter() }
         thread.name = "protoo-trace-writer"
         thread.start()
@@ -67,34 +68,34 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         let kept = headers.compactMap { h in
             configuration.recordedHeaders.contains(h.name.lowercased()) ? TraceHeaderField(name: h.name, value: h.value) : nil
         }
-        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection,
-                           event: .connectionRequested(target: target, headers: kept, remoteAddress: remoteAddress)))
+        let event = TraceEvent.connectionRequested(target: target, headers: kept, remoteAddress: remoteAddress)
+        stage(.connectionRequested, time, connection) { RecordCoding.encodeBody(event, into: $0) }
     }
 
     public func connectionAccepted(_ connection: ConnectionID, at time: Instant) {
-        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection, event: .accepted))
+        stage(.accepted, time, connection) { _ in }
     }
 
     public func connectionRejected(_ connection: ConnectionID, at time: Instant, status: Int, reason: String) {
-        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection, event: .rejected(status: status, reason: reason)))
+        stage(.rejected, time, connection) { RecordCoding.encodeBody(.rejected(status: status, reason: reason), into: $0) }
     }
 
     public func messageReceived(_ connection: ConnectionID, at time: Instant, text: String) {
-        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection, event: .messageIn(text)))
+        stage(.messageIn, time, connection) { $0.appendString(text) }
     }
 
     public func messageSent(_ connection: ConnectionID, at time: Instant, text: String) {
-        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection, event: .messageOut(text)))
+        stage(.messageOut, time, connection) { $0.appendString(text) }
     }
 
     public func connectionClosed(_ connection: ConnectionID, at time: Instant, event: TransportCloseEvent) {
-        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection,
-                           event: .closed(code: event.code, reason: event.reason, initiator: TraceCloseInitiator(event.initiator))))
+        let closed = TraceEvent.closed(code: event.code, reason: event.reason, initiator: TraceCloseInitiator(event.initiator))
+        stage(.closed, time, connection) { RecordCoding.encodeBody(closed, into: $0) }
     }
 
     /// Adds a named annotation at `time`.
     public func marker(_ name: String, text: String = "", at time: Instant, connection: ConnectionID = 0) {
-        append(TraceRecord(time: time.nanoseconds &- origin, connection: connection, event: .marker(name: name, text: text)))
+        stage(.marker, time, connection) { RecordCoding.encodeBody(.marker(name: name, text: text), into: $0) }
     }
 
     // MARK: control
@@ -122,10 +123,12 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
 
     // MARK: buffer
 
-    private func append(_ record: TraceRecord) {
+    /// Encodes one record into the shared buffer (`body` writes its fields).
+    @inline(__always)
+    private func stage(_ kind: TraceRecordKind, _ time: Instant, _ connection: ConnectionID, body: (ByteStore) -> Void) {
         condition.lock()
         defer { condition.unlock() }
-        while pending.count >= configuration.capacity && !closing {
+        while pendingCount >= configuration.capacity && !closing {
             switch configuration.overflowPolicy {
             case .dropNewest:
                 droppedPending += 1
@@ -139,27 +142,28 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
             droppedTotal += 1
             return
         }
-        pending.append(record)
+        StagedRecords.append(kind: kind, time: time.nanoseconds &- origin, connection: connection, to: pending, body: body)
+        pendingCount += 1
         // Wake the writer only when a batch is worth it; its timer picks up the rest within the
         // flush interval. Keeps the event loop free of futex calls on most records.
-        if pending.count == wakeThreshold { condition.broadcast() }
+        if pendingCount == wakeThreshold { condition.broadcast() }
     }
 
     // MARK: writer thread
 
     private func runWriter() {
-        var batch: [TraceRecord] = []
-        batch.reserveCapacity(pending.capacity)
+        var batch = ByteStore(capacity: 64 * 1024)
         let interval = UInt64(max(1, configuration.flushInterval.nanoseconds))
         var nextFlush = DispatchTime.now().uptimeNanoseconds + interval
         while true {
             condition.lock()
-            while pending.count < wakeThreshold && !closing && flushRequested == flushCompleted {
+            while pendingCount < wakeThreshold && !closing && flushRequested == flushCompleted {
                 let now = DispatchTime.now().uptimeNanoseconds
                 if now >= nextFlush { break }
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(nextFlush - now) / 1e9))
             }
             swap(&pending, &batch)
+            pendingCount = 0
             let dropped = droppedPending
             droppedPending = 0
             let flushTarget = flushRequested
@@ -168,7 +172,7 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
             condition.unlock()
 
             writeBatch(batch, dropped: dropped)
-            batch.removeAll(keepingCapacity: true)
+            batch.removeAll()
             let now = DispatchTime.now().uptimeNanoseconds
             var error: TraceError?
             if now >= nextFlush || flushTarget > flushCompleted || closeNow {
@@ -189,14 +193,13 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         }
     }
 
-    private func writeBatch(_ batch: [TraceRecord], dropped: UInt64) {
+    private func writeBatch(_ batch: ByteStore, dropped: UInt64) {
         guard !writerFailed else { return }
         writer.recordDropped(dropped)
         let error = perform { () throws(TraceError) in
-            // By index: the records are borrowed from the batch, not copied.
-            for i in batch.indices {
-                try rotateIfNeeded(before: batch[i])
-                try writer.write(batch[i])
+            try StagedRecords.forEach(in: batch) { (kind, time, connection, body) throws(TraceError) in
+                try rotateIfNeeded(before: time)
+                try writer.writeEncoded(kind: kind, time: time, connection: connection, body: body)
             }
         }
         if let error {
@@ -206,17 +209,17 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         }
     }
 
-    private func rotateIfNeeded(before record: TraceRecord) throws(TraceError) {
-        defer { if writerFileStart == nil { writerFileStart = record.time } }
+    private func rotateIfNeeded(before time: Int64) throws(TraceError) {
+        defer { if writerFileStart == nil { writerFileStart = time } }
         var rotate = false
         if let limit = configuration.rotateBytes, writer.bytesWritten >= limit, writer.recordCount > 0 { rotate = true }
         if let interval = configuration.rotateInterval, let start = writerFileStart,
-           record.time &- start >= interval.nanoseconds { rotate = true }
+           time &- start >= interval.nanoseconds { rotate = true }
         guard rotate else { return }
         try writer.close()
         writerFileIndex += 1
         writer = try Self.openWriter(configuration, index: writerFileIndex)
-        writerFileStart = record.time
+        writerFileStart = time
         let path = writer.path
         condition.lock()
         filePaths.append(path)

@@ -71,12 +71,40 @@ public final class TraceWriter {
             // No copy of the record (a copy retains and releases each of its strings).
             RecordCoding.encode(record, previousTime: previousTime, into: block)
         }
-        previousTime = record.time
+        try recorded(record.event.kind, at: record.time)
+    }
+
+    /// Appends one record whose body is already encoded (``RecordCoding/encodeBody(_:into:)``):
+    /// the recorder's path, a copy of bytes. With a redactor, the record is decoded and redacted first.
+    func writeEncoded(kind: TraceRecordKind, time: Int64, connection: UInt64, body: UnsafeRawBufferPointer) throws(TraceError) {
+        guard !isClosed else { throw TraceError.writerClosed }
+        if options.redactor != nil {
+            let whole = ByteStore(capacity: body.count + 24)
+            RecordCoding.encodeHead(kind: kind, timeDelta: time, connection: connection, into: whole)
+            whole.append(body)
+            var cursor = ByteCursor(whole.all)
+            let record: TraceRecord
+            do {
+                record = try RecordCoding.decode(&cursor, previousTime: 0)
+            } catch {
+                throw TraceError.corrupt(offset: Int64(error.position), reason: "staged record: \(error.reason)")
+            }
+            return try write(record)
+        }
+        RecordCoding.encodeHead(kind: kind, timeDelta: time &- previousTime, connection: connection, into: block)
+        block.append(body)
+        try recorded(kind, at: time)
+    }
+
+    /// Bookkeeping after a record was encoded into the block.
+    @inline(__always)
+    private func recorded(_ kind: TraceRecordKind, at time: Int64) throws(TraceError) {
+        previousTime = time
         blockRecords += 1
-        counts[Int(record.event.kind.rawValue)] += 1
-        frameMin = min(frameMin, record.time)
-        frameMax = max(frameMax, record.time)
-        maxTime = max(maxTime, record.time)
+        counts[Int(kind.rawValue)] += 1
+        frameMin = min(frameMin, time)
+        frameMax = max(frameMax, time)
+        maxTime = max(maxTime, time)
         if block.count - TraceFormat.blockHeaderSize >= options.flushBytes { try flushBlock() }
     }
 

@@ -1,0 +1,38 @@
+/// Records as ``TraceRecorder``'s producers hand them to its writer thread: already encoded into a
+/// shared byte buffer. The writer copies bytes; it never takes ownership of (and so never frees) a
+/// producer's strings, which would push the event loop's allocator onto its slow, cross-thread path.
+///
+/// Layout of one staged record: kind (1 byte), time (8, little-endian), connection (8, LE),
+/// body length (4, LE), then the body exactly as ``RecordCoding/encodeBody(_:into:)`` writes it.
+enum StagedRecords {
+    static let headerSize = 21
+
+    /// Appends one record; `body` writes its fields.
+    @inline(__always)
+    static func append(kind: TraceRecordKind, time: Int64, connection: UInt64, to store: ByteStore,
+                       body: (ByteStore) -> Void) {
+        let start = store.count
+        store.append(kind.rawValue)
+        store.appendLE64(UInt64(bitPattern: time))
+        store.appendLE64(connection)
+        store.appendLE32(0)
+        body(store)
+        store.setLE32(UInt32(store.count - start - headerSize), at: start + 17)
+    }
+
+    /// Calls `body` with each staged record in `store`, in order.
+    static func forEach(in store: ByteStore,
+                        _ body: (TraceRecordKind, Int64, UInt64, UnsafeRawBufferPointer) throws(TraceError) -> Void) throws(TraceError) {
+        let all = store.all
+        var offset = 0
+        while offset + headerSize <= all.count {
+            let kind = TraceRecordKind(rawValue: all[offset])!
+            let time = Int64(bitPattern: UInt64(littleEndian: all.loadUnaligned(fromByteOffset: offset + 1, as: UInt64.self)))
+            let connection = UInt64(littleEndian: all.loadUnaligned(fromByteOffset: offset + 9, as: UInt64.self))
+            let length = Int(UInt32(littleEndian: all.loadUnaligned(fromByteOffset: offset + 17, as: UInt32.self)))
+            let bodyStart = offset + headerSize
+            try body(kind, time, connection, UnsafeRawBufferPointer(rebasing: all[bodyStart..<bodyStart + length]))
+            offset = bodyStart + length
+        }
+    }
+}
