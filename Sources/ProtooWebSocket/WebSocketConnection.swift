@@ -200,7 +200,13 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
             guard readFrame(from: &bytes, context: context) else { break }
         }
         switch state {
-        case .open, .closing: if bytes.readableBytes > 0 { partialFrame = bytes }
+        case .open, .closing:
+            // A compact copy: a slice would pin the whole read buffer (NIO could not reuse it).
+            if bytes.readableBytes > 0 {
+                var rest = context.channel.allocator.buffer(capacity: bytes.readableBytes)
+                rest.writeBuffer(&bytes)
+                partialFrame = rest
+            }
         case .pending, .closed: break
         }
     }
