@@ -55,8 +55,10 @@ final class ConferenceBehaviour: ClientBehaviour {
     /// Steps 1–4 one after another, then 5–10 within 0.1–1.5 s.
     private func join(_ client: SimulatedClient, _ peer: Peer) {
         func alive() -> Bool { client.peer === peer && !client.leaving }
-        client.request("getRouterRtpCapabilities") { [weak self] r in
-            guard let self, alive(), case .success = r else { return }
+        // `unowned`, not `weak` (a weak reference would put the behaviour on the slow
+        // reference-counting path): the behaviour lives as long as its client, which the run keeps.
+        client.request("getRouterRtpCapabilities") { [unowned self] r in
+            guard alive(), case .success = r else { return }
             let forceTcp: JSONValue = false
             client.request("createWebRtcTransport", ["forceTcp": forceTcp, "producing": true, "consuming": false,
                                                      "sctpCapabilities": ConferencePayloads.sctpCapabilities]) { r in
@@ -115,14 +117,13 @@ final class ConferenceBehaviour: ClientBehaviour {
     // MARK: User actions (Poisson)
 
     private func scheduleActions(_ client: SimulatedClient, _ peer: Peer) {
-        schedulePoisson(client, peer, perMinute: rates.muteToggle) { [weak self] in self?.toggleMute(client) }
-        schedulePoisson(client, peer, perMinute: rates.cameraToggle) { [weak self] in self?.toggleCamera(client) }
-        schedulePoisson(client, peer, perMinute: rates.displayName) { [weak self] in
-            guard let self else { return }
+        schedulePoisson(client, peer, perMinute: rates.muteToggle) { [unowned self] in self.toggleMute(client) }
+        schedulePoisson(client, peer, perMinute: rates.cameraToggle) { [unowned self] in self.toggleCamera(client) }
+        schedulePoisson(client, peer, perMinute: rates.displayName) { [unowned self] in
             self.nameCount += 1
             client.request("changeDisplayName", ["displayName": .string("Sim \(client.peerId) #\(self.nameCount)")])
         }
-        schedulePoisson(client, peer, perMinute: rates.statsPanel) { [weak self] in self?.pollStats(client, peer, remaining: 4 + Int(client.context.random.next(upperBound: UInt64(8)))) }
+        schedulePoisson(client, peer, perMinute: rates.statsPanel) { [unowned self] in self.pollStats(client, peer, remaining: 4 + Int(client.context.random.next(upperBound: UInt64(8)))) }
     }
 
     private func schedulePoisson(_ client: SimulatedClient, _ peer: Peer, perMinute rate: Double, _ action: @escaping () -> Void) {
@@ -151,8 +152,8 @@ final class ConferenceBehaviour: ClientBehaviour {
             let params = ConferencePayloads.rtpParameters(kind: "video", mid: "v\(nameCount)", &random)
             client.context.random = random
             client.request("produce", ["transportId": .string(send), "kind": "video", "rtpParameters": params,
-                                       "appData": ["source": "webcam"]]) { [weak self] r in
-                if case .success(let data) = r { self?.videoProducer = data["id"]?.stringValue }
+                                       "appData": ["source": "webcam"]]) { [unowned self] r in
+                if case .success(let data) = r { self.videoProducer = data["id"]?.stringValue }
             }
         }
     }

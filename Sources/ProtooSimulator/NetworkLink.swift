@@ -19,14 +19,19 @@ public final class NetworkLink: TimerTarget {
     public let clientEnd: LinkEnd
     public let serverEnd: LinkEnd
     var latency: LatencyModel
-    /// Per direction: the latest scheduled delivery (FIFO) and when the sender's pipe is free (bandwidth).
-    private var lastDelivery: [Int64] = [0, 0]
-    private var busyUntil: [Int64] = [0, 0]
-    /// Per direction: payloads in flight, in delivery order (their times never decrease), and
-    /// whether a wake-up is scheduled for the head. One timer per direction at a time, and the
-    /// same closure each time: no allocation per message.
-    private var inFlight: [Deque<(at: Int64, payload: Payload)>] = [[], []]
-    private var wakeScheduled = [false, false]
+    /// One direction of the link: the latest scheduled delivery (FIFO), when the sender's pipe is
+    /// free (bandwidth), the payloads in flight in delivery order (their times never decrease), and
+    /// whether a wake-up is scheduled for the head. One timer per direction at a time: no closure
+    /// per message. Two stored directions rather than arrays of state: no uniqueness checks and
+    /// no nested copy-on-write on the message path.
+    struct Pipe {
+        var lastDelivery: Int64 = 0
+        var busyUntil: Int64 = 0
+        var inFlight = Deque<(at: Int64, payload: Payload)>()
+        var wakeScheduled = false
+    }
+    private var clientToServer = Pipe()
+    private var serverToClient = Pipe()
     /// Traffic is held until this instant (a clog or partition).
     var heldUntil: Int64 = 0
     /// Called on the client side when the server accepted (`.open`).
@@ -48,37 +53,63 @@ public final class NetworkLink: TimerTarget {
 
     /// Sends `payload` from `side` to the other side.
     func transmit(from side: Side, _ payload: Payload, bytes: Int = 0) {
+        if side == .client {
+            transmit(&clientToServer, tag: Side.client.rawValue, payload, bytes: bytes)
+        } else {
+            transmit(&serverToClient, tag: Side.server.rawValue, payload, bytes: bytes)
+        }
+    }
+
+    @inline(__always)
+    private func transmit(_ pipe: inout Pipe, tag: Int, _ payload: Payload, bytes: Int) {
         let scheduler = network.scheduler
         let now = scheduler.now.nanoseconds
-        let dir = side.rawValue
         var departure = now
         if let bps = latency.bytesPerSecond, bps > 0, bytes > 0 {
-            departure = max(now, busyUntil[dir]) + Int64(bytes) * 1_000_000_000 / Int64(bps)
-            busyUntil[dir] = departure
+            departure = max(now, pipe.busyUntil) + Int64(bytes) * 1_000_000_000 / Int64(bps)
+            pipe.busyUntil = departure
         }
         var at = departure + latency.sample(&network.random)
-        at = max(at, lastDelivery[dir], heldUntil)
-        lastDelivery[dir] = at
-        inFlight[dir].append((at, payload))
-        if !wakeScheduled[dir] {
-            wakeScheduled[dir] = true
-            scheduler.schedule(at: Instant(nanoseconds: at), target: self, tag: dir)
+        at = max(at, pipe.lastDelivery, heldUntil)
+        pipe.lastDelivery = at
+        pipe.inFlight.append((at, payload))
+        if !pipe.wakeScheduled {
+            pipe.wakeScheduled = true
+            scheduler.schedule(at: Instant(nanoseconds: at), target: self, tag: tag)
         }
     }
 
     /// Delivers everything due on direction `dir` (0: client → server, 1: server → client).
+    /// Delivery can make either side send at once, so no access to a pipe spans a delivery.
     public func timerFired(_ dir: Int) {
-        let now = network.scheduler.now.nanoseconds
-        let target = dir == Side.client.rawValue ? serverEnd : clientEnd
-        while let first = inFlight[dir].first, first.at <= now {
-            inFlight[dir].removeFirst()
-            deliver(first.payload, to: target)
-        }
-        if let first = inFlight[dir].first {
-            network.scheduler.schedule(at: Instant(nanoseconds: first.at), target: self, tag: dir)
+        let scheduler = network.scheduler
+        let now = scheduler.now.nanoseconds
+        if dir == Side.client.rawValue {
+            while let payload = Self.popDue(&clientToServer, now: now) { deliver(payload, to: serverEnd) }
+            if let next = Self.rearm(&clientToServer) {
+                scheduler.schedule(at: Instant(nanoseconds: next), target: self, tag: dir)
+            }
         } else {
-            wakeScheduled[dir] = false
+            while let payload = Self.popDue(&serverToClient, now: now) { deliver(payload, to: clientEnd) }
+            if let next = Self.rearm(&serverToClient) {
+                scheduler.schedule(at: Instant(nanoseconds: next), target: self, tag: dir)
+            }
         }
+    }
+
+    @inline(__always)
+    private static func popDue(_ pipe: inout Pipe, now: Int64) -> Payload? {
+        guard let first = pipe.inFlight.first, first.at <= now else { return nil }
+        pipe.inFlight.removeFirst()
+        return first.payload
+    }
+
+    /// The time of the next wake-up, or `nil` (and no wake-up scheduled) when the pipe is empty.
+    @inline(__always)
+    private static func rearm(_ pipe: inout Pipe) -> Int64? {
+        if let first = pipe.inFlight.first { return first.at }
+        pipe.wakeScheduled = false
+        return nil
     }
 
     private func deliver(_ payload: Payload, to end: LinkEnd) {

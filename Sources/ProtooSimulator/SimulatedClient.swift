@@ -66,12 +66,15 @@ public final class SimulatedClient {
         state = .connecting
         let link = simulation.network.connect(target: target, remoteAddress: "10.\(simulation.clients.count % 250).0.1:\(40000 + opens)")
         self.link = link
-        link.onOpen = { [weak self, weak link] in
-            guard let self, let link else { return }
+        // No weak references here: a weak reference gives its object a side table, and every later
+        // retain and release of it (the link is on the message path) takes the slow path.
+        // `unowned(unsafe) link`: the closure is stored in the link and only the link calls it.
+        // `unowned self`: clients live as long as the simulation (it keeps them all).
+        link.onOpen = { [unowned self, unowned(unsafe) link] in
             self.opened(link)
         }
-        link.onRejected = { [weak self] status, _ in
-            self?.connectionFailed(status: status)
+        link.onRejected = { [unowned self] status, _ in
+            self.connectionFailed(status: status)
         }
     }
 
@@ -107,8 +110,8 @@ public final class SimulatedClient {
         }
         state = .connecting
         waitingForRetry = true
-        retryTimer = scheduler.schedule(after: simulation.configuration.retry.delay(retry: retry)) { [weak self] in
-            self?.attempt()
+        retryTimer = scheduler.schedule(after: simulation.configuration.retry.delay(retry: retry)) { [unowned self] in
+            self.attempt()
         }
     }
 

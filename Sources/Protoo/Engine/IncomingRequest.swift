@@ -35,6 +35,15 @@ public final class IncomingRequest {
         answer(.successResponse(id: id, data: data))
     }
 
+    /// Sends the success response with data that is already JSON text (see ``JSONText``).
+    public func accept(_ data: JSONText) {
+        guard !isAnswered else { return }
+        isAnswered = true
+        guard !peer.isClosed else { return }
+        let id = self.id
+        peer.transport.send(peer.context.encode { PreEncoded.successResponse(id: id, data: data.bytes, into: &$0) })
+    }
+
     /// Sends an error response.
     public func reject(code: Int, reason: String) {
         answer(.errorResponse(id: id, code: code, reason: reason))

@@ -128,6 +128,12 @@ public final class Peer {
             context.scheduler.enqueue { completion(.failure(.peerClosed)) }
             return
         }
+        let requestID = registerPending(method, completion: completion)
+        send(.request(id: requestID, method: method, data: data))
+    }
+
+    /// Draws a free request id and arms its timeout.
+    private func registerPending(_ method: String, completion: @escaping (Result<JSONValue, ProtooError>) -> Void) -> RequestID {
         var requestID = context.random.nextRequestID()
         while pending[requestID] != nil { requestID = context.random.nextRequestID() }
         let timeout = configuration.timeout(pending: pending.count)
@@ -137,7 +143,37 @@ public final class Peer {
         }
         pending[requestID] = Pending(method: method, timer: timer, completion: completion)
         logger.debug("request()", metadata: ["peer": "\(id)", "method": "\(method)", "id": "\(requestID)"])
-        send(.request(id: requestID, method: method, data: data))
+        return requestID
+    }
+
+    /// Sends a request whose data is already JSON text (see ``JSONText``); otherwise like
+    /// ``request(_:_:completion:)-(String,JSONValue,_)``.
+    public func request(_ method: String, _ data: JSONText,
+                        completion: @escaping (Result<JSONValue, ProtooError>) -> Void) {
+        guard !isClosed else {
+            context.scheduler.enqueue { completion(.failure(.peerClosed)) }
+            return
+        }
+        let requestID = registerPending(method, completion: completion)
+        guard !isClosed else { return }
+        transport.send(context.encode { PreEncoded.request(id: requestID, method: method, data: data.bytes, into: &$0) })
+    }
+
+    /// Sends a notification whose data is already JSON text (see ``JSONText``).
+    public func notify(_ method: String, _ data: JSONText) {
+        guard !isClosed else { return }
+        transport.send(context.encode { out in
+            PreEncoded.notificationHead(method: method, into: &out)
+            out.append(contentsOf: data.bytes)
+            out.append(UInt8(ascii: "}"))
+        })
+    }
+
+    /// Sends a notification whose data `write` puts straight into the engine's encoding buffer
+    /// (no ``JSONValue`` tree, no intermediate array). `write` must write exactly one JSON value.
+    public func notify(_ method: String, writingData write: (inout JSONBuilder) -> Void) {
+        guard !isClosed else { return }
+        transport.send(context.encodeNotification(method, write))
     }
 
     /// Sends a notification.

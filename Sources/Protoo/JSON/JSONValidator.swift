@@ -54,7 +54,11 @@ extension JSONParser.Cursor {
     /// Validates a string (escapes, no raw control characters) without decoding it.
     mutating func skipString() throws(JSONParseError) {
         index += 1  // opening quote
-        while index < bytes.count {
+        guard let base = bytes.baseAddress else { throw error("unterminated string") }
+        while true {
+            // Plain bytes 8 at a time; stop at a quote, a backslash or a control character.
+            index = JSONScan.firstSpecial(base, from: index, count: bytes.count)
+            guard index < bytes.count else { break }
             let c = bytes[index]
             if c == UInt8(ascii: "\"") { index += 1; return }
             if c < 0x20 { throw error("control character in string") }

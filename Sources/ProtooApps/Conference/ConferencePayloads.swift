@@ -6,14 +6,20 @@ import Protoo
 public enum ConferencePayloads {
     /// A UUID-shaped id drawn from the engine's random source.
     public static func uuid(_ random: inout SeededRandom) -> String {
-        let hex = Array("0123456789abcdef")
-        var s = ""
-        s.reserveCapacity(36)
-        for i in 0..<32 {
-            if i == 8 || i == 12 || i == 16 || i == 20 { s.append("-") }
-            s.append(hex[Int(random.next() & 0xF)])
+        String(unsafeUninitializedCapacity: 36) { buffer in
+            let hex: StaticString = "0123456789abcdef"
+            let digits = hex.utf8Start
+            var o = 0
+            for i in 0..<32 {
+                if i == 8 || i == 12 || i == 16 || i == 20 {
+                    buffer[o] = UInt8(ascii: "-")
+                    o += 1
+                }
+                buffer[o] = digits[Int(random.next() & 0xF)]
+                o += 1
+            }
+            return 36
         }
-        return s
     }
 
     /// An 8-character lowercase id, like the demo's browser peer ids.
@@ -128,6 +134,55 @@ public enum ConferencePayloads {
             }
         return ["codecs": .array(codecs), "headerExtensions": .array(extensions), "encodings": .array(encodings),
                 "rtcp": ["cname": .string(String(uuid(&random).prefix(8))), "reducedSize": true], "mid": .string(mid)]
+    }
+
+    /// The constant parts of ``rtpParameters(kind:mid:_:)`` (codecs and header extensions) for
+    /// audio and for video, encoded once.
+    private static let constantRtpParts: (audio: (codecs: JSONText, extensions: JSONText),
+                                          video: (codecs: JSONText, extensions: JSONText)) = {
+        func parts(_ kind: String) -> (codecs: JSONText, extensions: JSONText) {
+            var random = SeededRandom(seed: 0)
+            let value = rtpParameters(kind: kind, mid: "", &random)
+            return (JSONText(value["codecs"]!), JSONText(value["headerExtensions"]!))
+        }
+        return (parts("audio"), parts("video"))
+    }()
+
+    /// Writes the same bytes as encoding ``rtpParameters(kind:mid:_:)``, with the same random
+    /// draws in the same order, without building the value: the constant parts are encoded once.
+    public static func writeRtpParameters(kind: String, mid: String, _ random: inout SeededRandom, into b: inout JSONBuilder) {
+        let isAudio = kind == "audio"
+        let constant = isAudio ? constantRtpParts.audio : constantRtpParts.video
+        b.raw("{\"codecs\":")
+        b.raw(constant.codecs)
+        b.raw(",\"headerExtensions\":")
+        b.raw(constant.extensions)
+        b.raw(",\"encodings\":[")
+        if isAudio {
+            b.raw("{\"ssrc\":")
+            b.int(Int64(random.next(upperBound: UInt64(UInt32.max))))
+            b.raw(",\"dtx\":false}")
+        } else {
+            for layer in 0..<3 {
+                if layer > 0 { b.raw(",") }
+                b.raw("{\"ssrc\":")
+                b.int(Int64(random.next(upperBound: UInt64(UInt32.max))))
+                b.raw(",\"rtx\":{\"ssrc\":")
+                b.int(Int64(random.next(upperBound: UInt64(UInt32.max))))
+                b.raw("},\"scaleResolutionDownBy\":")
+                b.int(Int64(1 << (2 - layer)))
+                b.raw(",\"maxBitrate\":")
+                b.int(Int64([100_000, 300_000, 900_000][layer]))
+                b.raw(",\"rid\":\"r")
+                b.int(layer)
+                b.raw("\",\"scalabilityMode\":\"L1T3\",\"dtx\":false}")
+            }
+        }
+        b.raw("],\"rtcp\":{\"cname\":")
+        b.string(String(uuid(&random).prefix(8)))
+        b.raw(",\"reducedSize\":true},\"mid\":")
+        b.string(mid)
+        b.raw("}")
     }
 
     /// SCTP stream parameters of a data producer or consumer.

@@ -170,18 +170,27 @@ final class ConferenceRoom {
         let c = ConferenceParticipant.Consumer(id: ConferencePayloads.uuid(&context.random), producerId: producer.id,
                                                producerPeerId: producerPeer.id, kind: producer.kind)
         consumer.consumers.append(c)
-        let data: JSONValue = [
-            "peerId": .string(producerPeer.id), "producerId": .string(producer.id), "id": .string(c.id),
-            "kind": .string(producer.kind),
-            "rtpParameters": ConferencePayloads.rtpParameters(kind: producer.kind, mid: String(consumer.consumers.count), &context.random),
-            "type": .string(producer.kind == "video" ? "simulcast" : "simple"),
-            "appData": ["peerId": .string(producerPeer.id)], "producerPaused": .bool(producer.paused),
-        ]
-        consumer.peer.request("newConsumer", data) { [consumer, logger] result in
+        // Written straight to bytes: the same text as the `JSONValue` literal
+        // ["peerId", "producerId", "id", "kind", "rtpParameters", "type", "appData", "producerPaused"]
+        // (checked by the payload tests), without building its tree.
+        var b = JSONBuilder(capacity: 2048)
+        b.raw("{\"peerId\":"); b.string(producerPeer.id)
+        b.raw(",\"producerId\":"); b.string(producer.id)
+        b.raw(",\"id\":"); b.string(c.id)
+        b.raw(",\"kind\":"); b.string(producer.kind)
+        b.raw(",\"rtpParameters\":")
+        ConferencePayloads.writeRtpParameters(kind: producer.kind, mid: String(consumer.consumers.count), &context.random, into: &b)
+        b.raw(producer.kind == "video" ? ",\"type\":\"simulcast\"" : ",\"type\":\"simple\"")
+        b.raw(",\"appData\":{\"peerId\":"); b.string(producerPeer.id)
+        b.raw("},\"producerPaused\":"); b.bool(producer.paused)
+        b.raw("}")
+        consumer.peer.request("newConsumer", JSONText(unchecked: b)) { [consumer, logger] result in
             switch result {
             case .success:
-                consumer.peer.notify("consumerScore", ["consumerId": .string(c.id),
-                                                       "score": ["score": 10, "producerScore": 10, "producerScores": [10]]])
+                consumer.peer.notify("consumerScore") { b in
+                    b.raw("{\"consumerId\":"); b.string(c.id)
+                    b.raw(",\"score\":{\"score\":10,\"producerScore\":10,\"producerScores\":[10]}}")
+                }
             case .failure(let error):
                 logger.warning("newConsumer failed", metadata: ["peer": "\(consumer.id)", "error": "\(error)"])
             }
@@ -246,10 +255,18 @@ final class ConferenceRoom {
         // `unowned`: the room cancels its timers when it closes, before it can go away. (A weak
         // reference would put every room on the slow reference-counting path.)
         bweTimer = context.scheduler.schedule(after: app.configuration.downlinkBwePeriod) { [unowned self] in
+            let context = self.context
             for p in self.joined where p.consumesVideo {
-                let desired = Int64(1_500_000 + self.context.random.next(upperBound: UInt64(500_000)))
-                p.peer.notify("downlinkBwe", ["desiredBitrate": .int(desired), "effectiveDesiredBitrate": .int(desired),
-                                              "availableBitrate": .int(Int64(1_000_000 + self.context.random.next(upperBound: UInt64(2_000_000))))])
+                let desired = Int64(1_500_000 + context.random.next(upperBound: UInt64(500_000)))
+                let available = Int64(1_000_000 + context.random.next(upperBound: UInt64(2_000_000)))
+                // Written straight into the engine's buffer: the bytes of
+                // ["desiredBitrate": desired, "effectiveDesiredBitrate": desired, "availableBitrate": available].
+                p.peer.notify("downlinkBwe") { b in
+                    b.raw("{\"desiredBitrate\":"); b.int(desired)
+                    b.raw(",\"effectiveDesiredBitrate\":"); b.int(desired)
+                    b.raw(",\"availableBitrate\":"); b.int(available)
+                    b.raw("}")
+                }
             }
             self.scheduleBwe()
         }

@@ -1,0 +1,29 @@
+import Testing
+import Protoo
+@testable import ProtooApps
+
+/// The conference app's byte-level payload writers against its `JSONValue` payloads: same bytes,
+/// same random draws.
+@Suite struct PayloadEquivalenceTests {
+    @Test(arguments: ["audio", "video"])
+    func rtpParametersWriterMatchesValue(kind: String) {
+        for seed in UInt64(0)..<50 {
+            var a = SeededRandom(seed: seed), b = SeededRandom(seed: seed)
+            let mid = seed.isMultiple(of: 2) ? String(seed) : "v\"\(seed)"
+            let expected = JSONText(ConferencePayloads.rtpParameters(kind: kind, mid: mid, &a))
+            var builder = JSONBuilder()
+            ConferencePayloads.writeRtpParameters(kind: kind, mid: mid, &b, into: &builder)
+            #expect(JSONText(unchecked: builder) == expected)
+            // Same draws: the generators are in the same state afterwards.
+            #expect(a.next() == b.next())
+        }
+    }
+
+    @Test func uuidShape() {
+        var r = SeededRandom(seed: 1)
+        let id = ConferencePayloads.uuid(&r)
+        #expect(id.utf8.count == 36)
+        #expect(id.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12])
+        #expect(id.allSatisfy { $0 == "-" || $0.isHexDigit })
+    }
+}

@@ -1,0 +1,145 @@
+import Testing
+@testable import Protoo
+
+/// The fast paths (word-at-a-time string scanning, pre-encoded data) against straightforward
+/// reference implementations: same bytes, same verdicts.
+@Suite struct FastPathTests {
+    /// The writer's string encoding before the word-at-a-time scan, byte by byte.
+    static func referenceString(_ s: String) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "\""): out += Array("\\\"".utf8)
+            case UInt8(ascii: "\\"): out += Array("\\\\".utf8)
+            case 0x0A: out += Array("\\n".utf8)
+            case 0x0D: out += Array("\\r".utf8)
+            case 0x09: out += Array("\\t".utf8)
+            case 0x08: out += Array("\\b".utf8)
+            case 0x0C: out += Array("\\f".utf8)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]]
+            default: out.append(c)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+        return out
+    }
+
+    /// Strings with every special byte at every offset around the 8-byte word boundaries, plus
+    /// multi-byte UTF-8 (bytes ≥ 0x80 must not look special) and bytes next to the limits (0x1F, 0x20, 0x21, 0x5B, 0x5D).
+    static var table: [String] {
+        var strings = ["", "a", "plain ascii text of some length", "é€日本語😀", "\u{7F}\u{80}\u{FF}",
+                       "12345678", "1234567\"", "\"1234567", "abcdefgh\\ijklmnop", "\u{1F} \u{20}!\u{21}[]\u{5B}\u{5D}"]
+        let specials: [Character] = ["\"", "\\", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{00}", "\u{01}", "\u{1F}", "é", "😀"]
+        for special in specials {
+            for length in [1, 7, 8, 9, 15, 16, 17, 24] {
+                for position in 0..<length {
+                    var chars = Array(repeating: Character("x"), count: length)
+                    chars[position] = special
+                    strings.append(String(chars))
+                }
+            }
+        }
+        return strings
+    }
+
+    @Test func writerStringMatchesReference() {
+        for s in Self.table {
+            var out: [UInt8] = []
+            JSONWriter.writeString(s, into: &out)
+            #expect(out == Self.referenceString(s), "\(s.debugDescription)")
+        }
+    }
+
+    @Test func parserAndValidatorRoundTripEveryString() throws {
+        for s in Self.table {
+            let text = String(decoding: Self.referenceString(s), as: UTF8.self)
+            #expect(try JSONParser.parse(text) == .string(s), "\(s.debugDescription)")
+            // The validator (used for data nobody reads) accepts what the parser accepts.
+            let frame = "{\"notification\":true,\"method\":\"m\",\"data\":{\"k\":\(text)}}"
+            #expect(throws: Never.self) { try RawMessage.decode(frame) }
+        }
+    }
+
+    @Test func rawControlCharactersAreRefusedAtEveryOffset() {
+        for length in [1, 7, 8, 9, 16, 17] {
+            for position in 0..<length {
+                var bytes = Array(repeating: UInt8(ascii: "x"), count: length)
+                bytes[position] = 0x01
+                let text = "\"" + String(decoding: bytes, as: UTF8.self) + "\""
+                #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+                let frame = "{\"notification\":true,\"method\":\"m\",\"data\":[\(text)]}"
+                #expect(throws: MessageDecodingError.self) { try RawMessage.decode(frame) }
+            }
+        }
+    }
+
+    @Test func unterminatedStringsAreRefused() {
+        for text in ["\"abc", "\"abcdefghijkl", "\"abcdefgh\\", "\"abcdefgh\\\""] {
+            #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+            #expect(throws: MessageDecodingError.self) { try RawMessage.decode("{\"notification\":true,\"method\":\"m\",\"data\":\(text)") }
+        }
+    }
+
+    @Test func jsonTextAndBuilderMatchTheValueEncoding() throws {
+        let value: JSONValue = ["a": 1, "b": "x\"y", "c": [true, false, nil, -42, 1.5], "d": ["e": .emptyObject]]
+        #expect(JSONText(value).description == JSONWriter.string(value))
+        #expect(JSONText(value).value == value)
+        var b = JSONBuilder()
+        b.raw("{\"a\":"); b.int(1); b.raw(",\"b\":"); b.string("x\"y")
+        b.raw(",\"c\":["); b.bool(true); b.raw(","); b.bool(false); b.raw(",null,"); b.int(-42); b.raw(","); b.value(1.5)
+        b.raw("],\"d\":"); b.raw(JSONText(["e": .emptyObject])); b.raw("}")
+        #expect(JSONText(unchecked: b) == JSONText(value))
+        #expect(try JSONText(validating: "{\"a\":1}").value == ["a": 1])
+        #expect(throws: JSONParseError.self) { try JSONText(validating: "{\"a\":}") }
+    }
+
+    /// A pre-encoded notification, request and response are the same bytes as the `JSONValue` ones.
+    @Test func preEncodedMessagesMatchValueMessages() {
+        let data: JSONValue = ["desiredBitrate": 1_700_000, "name": "é\n", "list": [1, 2]]
+        let (context, scheduler) = EngineContext.virtual(seed: 9)
+        let (serverEnd, clientEnd) = MemoryTransport.pair(scheduler: scheduler)
+        let peer = Peer(id: "p", transport: serverEnd, context: context)
+        _ = clientEnd
+        peer.notify("n", data)
+        peer.notify("n", JSONText(data))
+        peer.notify("n") { $0.value(data) }
+        #expect(serverEnd.sent.count == 3)
+        #expect(Set(serverEnd.sent).count == 1)
+        #expect(serverEnd.sent[0] == Message.notification(method: "n", data: data).encode())
+
+        // Requests: same seed, same id, same bytes.
+        var sent: [String] = []
+        for encoded in [false, true] {
+            let (ctx, sch) = EngineContext.virtual(seed: 5)
+            let (a, _) = MemoryTransport.pair(scheduler: sch)
+            let p = Peer(id: "p", transport: a, context: ctx)
+            if encoded { p.request("r", JSONText(data)) { _ in } } else { p.request("r", data) { _ in } }
+            #expect(p.pendingRequestCount == 1)
+            sent += a.sent
+        }
+        #expect(sent.count == 2 && sent[0] == sent[1])
+    }
+
+    /// `accept(JSONText)` answers with the same bytes as `accept(JSONValue)`.
+    @Test func preEncodedResponseMatchesValueResponse() throws {
+        let data: JSONValue = ["id": "abc", "n": [1, 2, ["x": nil]]]
+        var responses: [String] = []
+        for encoded in [false, true] {
+            let harness = EngineHarness(seed: 3)
+            let (server, client, _) = try harness.connect("p")
+            server.onRequest { request in
+                if encoded { request.accept(JSONText(data)); return .deferred }
+                return .accept(data)
+            }
+            let outcomes = Outcomes()
+            client.request("get", completion: outcomes.handler)
+            harness.scheduler.runUntilIdle()
+            #expect(outcomes.results.count == 1)
+            if case .success(let value)? = outcomes.results.first { #expect(value == data) } else { Issue.record("no success") }
+            responses += (server.transport as! MemoryTransport).sent
+        }
+        #expect(responses.count == 2 && responses[0] == responses[1])
+    }
+}
