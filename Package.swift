@@ -38,7 +38,6 @@ let package = Package(
             name: "Protoo",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),

@@ -32,7 +32,9 @@ final class ServerRequestPair {
 final class ReplayConnection: Transport {
     enum State { case requested, open, closed, rejected }
 
-    weak var delegate: (any TransportDelegate)?
+    /// Held until the close is delivered (see ``Transport``). Not weak: a weak reference would give
+    /// the peer a side table, and every retain and release of it would take the slow path.
+    var delegate: (any TransportDelegate)?
     let id: ConnectionID
     let peer: String?
     let room: String?
@@ -133,9 +135,10 @@ final class ReplayConnection: Transport {
         state = .closed
         replayer.liveOutput(self, .closed(code: code, reason: reason, initiator: .server))
         let event = TransportCloseEvent(code: code, reason: reason, initiator: .local)
-        replayer.scheduler.enqueue { [weak self] in
-            guard let self else { return }
-            self.delegate?.transport(self, didClose: event)
+        replayer.scheduler.enqueue { [self] in
+            let delegate = self.delegate
+            self.delegate = nil
+            delegate?.transport(self, didClose: event)
         }
     }
 
@@ -150,6 +153,8 @@ final class ReplayConnection: Transport {
         guard state == .open else { return }
         state = .closed
         replayer.liveOutput(self, .closed(code: event.code, reason: event.reason, initiator: TraceCloseInitiator(event.initiator)))
+        let delegate = self.delegate
+        self.delegate = nil
         delegate?.transport(self, didClose: event)
     }
 }

@@ -3,7 +3,8 @@ import ProtooTrace
 
 /// A recorded client-side event waiting for its instant.
 struct PendingInput {
-    enum Kind {
+    /// Indirect: an input is then four words, cheap to copy and swap while the queue is sorted.
+    indirect enum Kind {
         case connect(target: String, headers: [TraceHeaderField], remoteAddress: String)
         case message(String)
         case clientClose(TransportCloseEvent)

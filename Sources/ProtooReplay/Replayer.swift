@@ -58,6 +58,11 @@ public final class Replayer {
         history = ReplayHistory(capacity: options.history)
     }
 
+    deinit {
+        // Connections still open at the end hold their peers (the transport contract); let them go.
+        for conn in connections.values { conn.delegate = nil }
+    }
+
     /// Opens the trace at `path` (`.jsonl` or binary) and prepares its replay.
     public convenience init(path: String, options: ReplayOptions = ReplayOptions(),
                             app makeApp: (EngineContext) -> any ProtooApp) throws(ReplayError) {

@@ -142,4 +142,51 @@ import Testing
         }
         #expect(responses.count == 2 && responses[0] == responses[1])
     }
+    /// The canonical-layout fast path of message decoding agrees with the general decoder on
+    /// every frame it accepts, accepts what the engine writes, and leaves everything else alone.
+    @Test func canonicalDecodingMatchesGeneralDecoding() throws {
+        let data: [JSONValue] = [.emptyObject, ["a": 1], [1, "x"], "", "s", 0, 1, -1.5, true, false, nil, ["k": ["\"": "\\"]]]
+        var frames: [String] = []
+        for d in data {
+            frames.append(Message.request(id: 42, method: "getRouterRtpCapabilities", data: d).encode())
+            frames.append(Message.request(id: 0, method: "m\"é", data: d).encode())
+            frames.append(Message.successResponse(id: 10_000_000, data: d).encode())
+            frames.append(Message.notification(method: "downlinkBwe", data: d).encode())
+        }
+        frames.append(Message.errorResponse(id: 7, code: 500, reason: "boom").encode())
+        // Engine-written frames take the fast path.
+        for frame in frames where !frame.contains("errorCode") {
+            var f = frame
+            #expect(f.withUTF8 { RawMessage.decodeCanonical($0) } != nil, "\(frame)")
+        }
+        // Variants the fast path must refuse (or decode like the general path).
+        frames += [
+            #"{"request":true,"id":1.0,"method":"m","data":{}}"#, #"{"request":true,"id":01,"method":"m","data":{}}"#,
+            #"{"request":true,"id":-3,"method":"m","data":{}}"#, #"{"request":true,"id":1,"method":5,"data":{}}"#,
+            #"{"request":true,"id":1,"method":"m","data":{}} "#, #"{"request":true,"id":1,"method":"m","data":{},"x":1}"#,
+            #"{"request":true,"id":1,"method":"m","data":{"a":}}"#, #"{"request":true,"id":1,"method":"m","data":{}"#,
+            #"{"request":true,"id":1,"method":"m","data":{}}}"#, #"{"request":true,"id":99999999999999999999,"method":"m","data":{}}"#,
+            #"{"response":true,"id":1,"ok":true,"data":[1,2]}"#, #"{"response":true,"id":1,"ok":true,"data":"\u0001"}"#,
+            #"{"notification":true,"method":"m","data":{"a":"\x"}}"#, #"{"notification":true,"method":"m\u0041","data":1}"#,
+            #"{"notification":true,"method":"m","data":null}"#, #"{"notification":true,"method":"m","data":0}"#,
+            #"{"notification":true,"method":"m","data":-0}"#, #"{"notification":true,"method":"m","data":""}"#,
+        ]
+        for frame in frames {
+            var f = frame
+            let general = f.withUTF8 { bytes in Result { () throws(MessageDecodingError) in try RawMessage.decodeGeneral(bytes: bytes) } }
+            let canonical = f.withUTF8 { RawMessage.decodeCanonical($0) }
+            if let canonical {
+                let g = try general.get()
+                #expect("\(canonical.0)" == "\(g.0)", "\(frame)")
+                #expect(canonical.1 == g.1, "\(frame)")
+            }
+            // The public entry point gives the general path's verdict either way.
+            let viaDecode = f.withUTF8 { bytes in Result { () throws(MessageDecodingError) in try RawMessage.decode(bytes: bytes) } }
+            switch (viaDecode, general) {
+            case (.success(let a), .success(let b)): #expect("\(a.0)" == "\(b.0)" && a.1 == b.1, "\(frame)")
+            case (.failure(let a), .failure(let b)): #expect(a == b, "\(frame)")
+            default: Issue.record("fast and general paths disagree on \(frame)")
+            }
+        }
+    }
 }

@@ -50,6 +50,43 @@ struct RawMessage {
     }
 
     static func decode(bytes: UnsafeBufferPointer<UInt8>) throws(MessageDecodingError) -> (Kind, Range<Int>?) {
+        if let canonical = decodeCanonical(bytes) { return canonical }
+        return try decodeGeneral(bytes: bytes)
+    }
+
+    private static let requestHead: StaticString = #"{"request":true,"id":"#
+    private static let responseHead: StaticString = #"{"response":true,"id":"#
+    private static let notificationHead: StaticString = #"{"notification":true,"method":"#
+    private static let methodInfix: StaticString = #","method":"#
+    private static let okDataInfix: StaticString = #","ok":true,"data":"#
+    private static let dataInfix: StaticString = #","data":"#
+
+    /// The fast path for frames in exactly the layout ``Message/encode(into:)`` writes (protoo's
+    /// own key order, no whitespace): the flags, id and method are read in place and only `data`
+    /// is validated. Returns `nil` for anything else, including every invalid frame, which then
+    /// goes through ``decodeGeneral(bytes:)`` (so verdicts and errors are the general path's).
+    static func decodeCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> (Kind, Range<Int>?)? {
+        // Helpers are methods on the cursor, not closures capturing it: a captured variable is
+        // boxed and every access to it is checked for exclusivity at run time.
+        var cursor = JSONParser.Cursor(bytes: bytes)
+        if cursor.eat(notificationHead) {
+            guard let m = cursor.canonicalMethod(), cursor.eat(dataInfix), let data = cursor.canonicalDataToEnd() else { return nil }
+            return (.notification(method: m), data)
+        }
+        if cursor.eat(requestHead) {
+            guard let i = cursor.canonicalID(), cursor.eat(methodInfix), let m = cursor.canonicalMethod(), cursor.eat(dataInfix),
+                  let data = cursor.canonicalDataToEnd() else { return nil }
+            return (.request(id: i, method: m), data)
+        }
+        if cursor.eat(responseHead) {
+            guard let i = cursor.canonicalID(), cursor.eat(okDataInfix), let data = cursor.canonicalDataToEnd() else { return nil }
+            return (.successResponse(id: i), data)
+        }
+        return nil
+    }
+
+    /// Any frame: every member read, protoo's rules applied (duplicates, truthiness, order).
+    static func decodeGeneral(bytes: UnsafeBufferPointer<UInt8>) throws(MessageDecodingError) -> (Kind, Range<Int>?) {
         var cursor = JSONParser.Cursor(bytes: bytes)
         var fields = Message.Fields()
         var dataRange: Range<Int>?
@@ -277,5 +314,44 @@ extension Message {
         if case .string(let s) = value { return s }
         if case .null = value { return "" }
         return JSONWriter.string(value)
+    }
+}
+
+extension JSONParser.Cursor {
+    /// Moves past `literal` if the input continues with exactly it.
+    @inline(__always)
+    mutating func eat(_ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard bytes.count - index >= n else { return false }
+        let p = literal.utf8Start
+        for k in 0..<n where bytes[index + k] != p[k] { return false }
+        index += n
+        return true
+    }
+
+    /// An integer id, or `nil` (the general decoder then decides).
+    mutating func canonicalID() -> RequestID? {
+        guard index < bytes.count else { return nil }
+        let c = bytes[index]
+        guard c == UInt8(ascii: "-") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")),
+              case .int(let i)? = try? parseNumber() else { return nil }
+        return Int(exactly: i)
+    }
+
+    /// A string method, or `nil`.
+    mutating func canonicalMethod() -> String? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        return try? parseString()
+    }
+
+    /// A valid `data` value followed by the closing brace that ends the frame: `.some(range)` for
+    /// truthy data, `.some(nil)` for falsy data (read as `{}`), `nil` otherwise.
+    mutating func canonicalDataToEnd() -> Range<Int>?? {
+        let start = index
+        guard (try? skipValue(depth: 1)) != nil else { return nil }
+        let range = start..<index
+        guard index + 1 == bytes.count, bytes[index] == UInt8(ascii: "}"),
+              let truthy = try? RawMessage.isTruthy(bytes, range) else { return nil }
+        return .some(truthy ? range : nil)
     }
 }
