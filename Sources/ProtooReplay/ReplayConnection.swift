@@ -38,7 +38,9 @@ final class ReplayConnection: Transport {
     let id: ConnectionID
     let peer: String?
     let room: String?
-    unowned let replayer: Replayer
+    /// `unowned(unsafe)`: the replayer keeps every connection and outlives them (it releases
+    /// them when it goes); a checked `unowned` reference costs an atomic check on every message.
+    unowned(unsafe) let replayer: Replayer
     var state = State.requested
 
     /// Recorded server events not yet matched, from `expectedHead` on.

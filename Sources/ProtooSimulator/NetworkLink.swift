@@ -1,4 +1,3 @@
-import DequeModule
 import Protoo
 
 /// One simulated WebSocket connection: two ends, each direction a FIFO pipe with latency,
@@ -15,23 +14,78 @@ public final class NetworkLink: TimerTarget {
     }
 
     public let id: ConnectionID
-    unowned let network: SimulatedNetwork
+    /// `unowned(unsafe)`: the network outlives its links (the simulation owns both); a checked
+    /// `unowned` reference costs an atomic check on every message.
+    unowned(unsafe) let network: SimulatedNetwork
     public let clientEnd: LinkEnd
     public let serverEnd: LinkEnd
     var latency: LatencyModel
     /// One direction of the link: the latest scheduled delivery (FIFO), when the sender's pipe is
     /// free (bandwidth), the payloads in flight in delivery order (their times never decrease), and
     /// whether a wake-up is scheduled for the head. One timer per direction at a time: no closure
-    /// per message. Two stored directions rather than arrays of state: no uniqueness checks and
-    /// no nested copy-on-write on the message path.
-    struct Pipe {
+    /// per message. A class held by `let`, with a hand-managed ring: no exclusivity, uniqueness or
+    /// copy-on-write checks on the message path.
+    final class Pipe {
         var lastDelivery: Int64 = 0
         var busyUntil: Int64 = 0
-        var inFlight = Deque<(at: Int64, payload: Payload)>()
         var wakeScheduled = false
+        private var times: UnsafeMutablePointer<Int64>
+        private var payloads: UnsafeMutablePointer<Payload>
+        private var head = 0
+        private var count = 0
+        private var capacity = 4
+
+        init() {
+            times = .allocate(capacity: capacity)
+            payloads = .allocate(capacity: capacity)
+        }
+
+        deinit {
+            while count > 0 { _ = popFirst() }
+            times.deallocate()
+            payloads.deallocate()
+        }
+
+        /// The delivery time of the first payload in flight.
+        var firstTime: Int64? { count > 0 ? times[head] : nil }
+
+        func append(_ at: Int64, _ payload: Payload) {
+            if count == capacity { grow() }
+            var i = head + count
+            if i >= capacity { i -= capacity }
+            times[i] = at
+            (payloads + i).initialize(to: payload)
+            count += 1
+        }
+
+        func popFirst() -> Payload {
+            let payload = (payloads + head).move()
+            head += 1
+            if head == capacity { head = 0 }
+            count -= 1
+            return payload
+        }
+
+        private func grow() {
+            let newCapacity = capacity * 2
+            let t = UnsafeMutablePointer<Int64>.allocate(capacity: newCapacity)
+            let p = UnsafeMutablePointer<Payload>.allocate(capacity: newCapacity)
+            for k in 0..<count {
+                var i = head + k
+                if i >= capacity { i -= capacity }
+                t[k] = times[i]
+                (p + k).moveInitialize(from: payloads + i, count: 1)
+            }
+            times.deallocate()
+            payloads.deallocate()
+            times = t
+            payloads = p
+            head = 0
+            capacity = newCapacity
+        }
     }
-    private var clientToServer = Pipe()
-    private var serverToClient = Pipe()
+    private let clientToServer = Pipe()
+    private let serverToClient = Pipe()
     /// Traffic is held until this instant (a clog or partition).
     var heldUntil: Int64 = 0
     /// Called on the client side when the server accepted (`.open`).
@@ -53,17 +107,9 @@ public final class NetworkLink: TimerTarget {
 
     /// Sends `payload` from `side` to the other side.
     func transmit(from side: Side, _ payload: Payload, bytes: Int = 0) {
-        if side == .client {
-            transmit(&clientToServer, tag: Side.client.rawValue, payload, bytes: bytes)
-        } else {
-            transmit(&serverToClient, tag: Side.server.rawValue, payload, bytes: bytes)
-        }
-    }
-
-    @inline(__always)
-    private func transmit(_ pipe: inout Pipe, tag: Int, _ payload: Payload, bytes: Int) {
-        let scheduler = network.scheduler
-        let now = scheduler.now.nanoseconds
+        let pipe = side == .client ? clientToServer : serverToClient
+        let network = self.network
+        let now = network.scheduler.now.nanoseconds
         var departure = now
         if let bps = latency.bytesPerSecond, bps > 0, bytes > 0 {
             departure = max(now, pipe.busyUntil) + Int64(bytes) * 1_000_000_000 / Int64(bps)
@@ -72,44 +118,28 @@ public final class NetworkLink: TimerTarget {
         var at = departure + latency.sample(&network.random)
         at = max(at, pipe.lastDelivery, heldUntil)
         pipe.lastDelivery = at
-        pipe.inFlight.append((at, payload))
+        pipe.append(at, payload)
         if !pipe.wakeScheduled {
             pipe.wakeScheduled = true
-            scheduler.schedule(at: Instant(nanoseconds: at), target: self, tag: tag)
+            network.scheduler.schedule(at: Instant(nanoseconds: at), target: self, tag: side.rawValue)
         }
     }
 
     /// Delivers everything due on direction `dir` (0: client → server, 1: server → client).
-    /// Delivery can make either side send at once, so no access to a pipe spans a delivery.
+    /// Delivery can make either side send at once (appending to a pipe is safe meanwhile).
     public func timerFired(_ dir: Int) {
         let scheduler = network.scheduler
         let now = scheduler.now.nanoseconds
-        if dir == Side.client.rawValue {
-            while let payload = Self.popDue(&clientToServer, now: now) { deliver(payload, to: serverEnd) }
-            if let next = Self.rearm(&clientToServer) {
-                scheduler.schedule(at: Instant(nanoseconds: next), target: self, tag: dir)
-            }
-        } else {
-            while let payload = Self.popDue(&serverToClient, now: now) { deliver(payload, to: clientEnd) }
-            if let next = Self.rearm(&serverToClient) {
-                scheduler.schedule(at: Instant(nanoseconds: next), target: self, tag: dir)
-            }
+        let pipe = dir == Side.client.rawValue ? clientToServer : serverToClient
+        let target = dir == Side.client.rawValue ? serverEnd : clientEnd
+        while let at = pipe.firstTime, at <= now {
+            deliver(pipe.popFirst(), to: target)
         }
-    }
-
-    @inline(__always)
-    private static func popDue(_ pipe: inout Pipe, now: Int64) -> Payload? {
-        guard let first = pipe.inFlight.first, first.at <= now else { return nil }
-        pipe.inFlight.removeFirst()
-        return first.payload
-    }
-
-    /// The time of the next wake-up, or `nil` (and no wake-up scheduled) when the pipe is empty.
-    @inline(__always)
-    private static func rearm(_ pipe: inout Pipe) -> Int64? {
-        if let first = pipe.inFlight.first { return first.at }
-        pipe.wakeScheduled = false
-        return nil
+        if let next = pipe.firstTime {
+            scheduler.schedule(at: Instant(nanoseconds: next), target: self, tag: dir)
+        } else {
+            pipe.wakeScheduled = false
+        }
     }
 
     private func deliver(_ payload: Payload, to end: LinkEnd) {

@@ -4,7 +4,11 @@ import Protoo
 /// One conference room: its protoo `Room`, its participants, and its periodic notifications.
 final class ConferenceRoom {
     let id: String
-    unowned let app: ConferenceApp
+    /// `unowned(unsafe)`: the app owns its rooms and closes them before it goes; a checked
+    /// `unowned` reference costs an atomic check on every use (every request and timer tick).
+    unowned(unsafe) let app: ConferenceApp
+    /// The app's context, kept here: read on every request and timer tick.
+    let context: EngineContext
     let protooRoom: Room
     private(set) var participants: [String: ConferenceParticipant] = [:]
     private var bweTimer: TimerHandle?
@@ -12,12 +16,12 @@ final class ConferenceRoom {
     private var speaking = false
     private var lastSpeaker: String?
 
-    var context: EngineContext { app.context }
-    var logger: Logger { app.context.logger }
+    var logger: Logger { context.logger }
 
     init(id: String, app: ConferenceApp) {
         self.id = id
         self.app = app
+        self.context = app.context
         self.protooRoom = Room(context: app.context)
         startTimers()
     }
