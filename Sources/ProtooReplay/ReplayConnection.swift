@@ -69,10 +69,16 @@ final class ReplayConnection: Transport {
 
     func expect(_ output: ReplayOutput, at time: Int64) { expected.append((time, output)) }
 
-    /// The next recorded event to match, consumed.
+    /// The next recorded event to match, consumed (moved out: its slot keeps a placeholder).
     func nextExpected() -> (time: Int64, output: ReplayOutput)? {
         guard expectedHead < expected.count else { return nil }
-        let e = expected[expectedHead]
+        let i = expectedHead
+        let e = expected.withUnsafeMutableBufferPointer { buffer in
+            let slot = buffer.baseAddress! + i
+            let taken = slot.move()
+            slot.initialize(to: (taken.time, .accepted))
+            return taken
+        }
         expectedHead += 1
         if expectedHead > 256, expectedHead * 2 > expected.count {
             expected.removeFirst(expectedHead)

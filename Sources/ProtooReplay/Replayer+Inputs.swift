@@ -40,10 +40,11 @@ extension Replayer {
         let t = inputs[inputHead].time
         if let at = pumpAt, at <= t { return }
         pumpAt = t
-        scheduler.schedule(at: Instant(nanoseconds: t)) { [unowned self] in self.pump() }
+        // A target, not a closure: no allocation per input.
+        scheduler.schedule(at: Instant(nanoseconds: t), target: pumpTimer, tag: 0)
     }
 
-    private func pump() {
+    func pump() {
         pumpAt = nil
         if inputHead < inputs.count, inputs[inputHead].time <= scheduler.now.nanoseconds {
             let input = inputs[inputHead]
@@ -125,4 +126,12 @@ extension Replayer {
         }
         return changed ? JSONWriter.string(value) : text
     }
+}
+
+/// Runs the replayer's pump when the scheduler fires it (scheduled as a target: no closure per input).
+final class PumpTimer: TimerTarget {
+    /// `unowned(unsafe)`: the replayer owns the scheduler that holds this timer.
+    unowned(unsafe) let replayer: Replayer
+    init(_ replayer: Replayer) { self.replayer = replayer }
+    func timerFired(_ tag: Int) { replayer.pump() }
 }

@@ -35,6 +35,7 @@ public final class Replayer {
     var inputs: [PendingInput] = []
     var inputHead = 0
     var pumpAt: Int64?
+    private(set) lazy var pumpTimer = PumpTimer(self)
 
     // Reading.
     var readerTime = Int64.min

@@ -103,11 +103,20 @@ public final class EventLog: TrafficTap {
 
     enum Kind { case request, response, notification, other }
     @inline(__always) static func kind(of text: String) -> Kind {
-        // Messages written by the engine start with their kind's flag.
-        if text.hasPrefix("{\"n") { return .notification }
-        if text.hasPrefix("{\"res") { return .response }
-        if text.hasPrefix("{\"req") { return .request }
-        return .other
+        // Messages written by the engine start with their kind's flag: `{"n`, `{"res`, `{"req`.
+        var utf8 = text.utf8.makeIterator()
+        guard utf8.next() == UInt8(ascii: "{"), utf8.next() == UInt8(ascii: "\"") else { return .other }
+        switch utf8.next() {
+        case UInt8(ascii: "n"): return .notification
+        case UInt8(ascii: "r"):
+            guard utf8.next() == UInt8(ascii: "e") else { return .other }
+            switch utf8.next() {
+            case UInt8(ascii: "s"): return .response
+            case UInt8(ascii: "q"): return .request
+            default: return .other
+            }
+        default: return .other
+        }
     }
 
     public func connectionRequested(_ connection: ConnectionID, at time: Instant, target: String,

@@ -46,6 +46,11 @@ final class ConferenceParticipant {
     var id: String { peer.id }
     private(set) var consumesVideo = false
     var speakingProducer: Producer? { producers.first { $0.kind == "audio" && !$0.paused } }
+    /// `speakingProducer != nil`, without copying a producer out.
+    var isSpeakingCandidate: Bool {
+        for i in producers.indices where !producers[i].paused && producers[i].kind == "audio" { return true }
+        return false
+    }
 
     var summary: JSONValue {
         ["id": .string(id), "displayName": .string(displayName), "device": device]

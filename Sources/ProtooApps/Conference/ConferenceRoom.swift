@@ -206,12 +206,17 @@ final class ConferenceRoom {
         let dc = ConferenceParticipant.DataConsumer(id: ConferencePayloads.uuid(&context.random), dataProducerId: dp.id,
                                                     producerPeerId: producerPeer.id)
         consumer.dataConsumers.append(dc)
-        let data: JSONValue = [
-            "peerId": .string(producerPeer.id), "dataProducerId": .string(dp.id), "id": .string(dc.id),
-            "sctpStreamParameters": ConferencePayloads.sctpStream(id: consumer.dataConsumers.count),
-            "label": .string(dp.label), "protocol": "", "appData": ["peerId": .string(producerPeer.id)],
-        ]
-        consumer.peer.request("newDataConsumer", data) { [logger] result in
+        // Written straight to bytes: the text of the `JSONValue` literal ["peerId", "dataProducerId",
+        // "id", "sctpStreamParameters": sctpStream(id:), "label", "protocol": "", "appData"].
+        var b = JSONBuilder(capacity: 320)
+        b.raw("{\"peerId\":"); b.string(producerPeer.id)
+        b.raw(",\"dataProducerId\":"); b.string(dp.id)
+        b.raw(",\"id\":"); b.string(dc.id)
+        b.raw(",\"sctpStreamParameters\":{\"streamId\":"); b.int(consumer.dataConsumers.count)
+        b.raw(",\"ordered\":false,\"maxRetransmits\":1},\"label\":"); b.string(dp.label)
+        b.raw(",\"protocol\":\"\",\"appData\":{\"peerId\":"); b.string(producerPeer.id)
+        b.raw("}}")
+        consumer.peer.request("newDataConsumer", JSONText(unchecked: b)) { [logger] result in
             if case .failure(let error) = result {
                 logger.warning("newDataConsumer failed", metadata: ["peer": "\(consumer.id)", "error": "\(error)"])
             }
@@ -287,7 +292,7 @@ final class ConferenceRoom {
     /// otherwise redraws it with the configured speaking share.
     private func speakerTick() {
         let members = joined
-        let candidates = members.filter { $0.speakingProducer != nil }
+        let candidates = members.filter { $0.isSpeakingCandidate }
         if context.random.nextUnit() >= 0.9 { speaking = context.random.nextUnit() < app.configuration.speakingShare }
         guard speaking, !candidates.isEmpty else {
             if lastSpeaker != nil {
