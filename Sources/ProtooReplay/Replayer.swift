@@ -30,6 +30,8 @@ public final class Replayer {
     var history: ReplayHistory
     var divergences: [ReplayDivergence] = []
     var skipCache: [String: Bool] = [:]
+    /// The rules' capture and ignore paths by method (filtered once per method, not per message).
+    var diffPathCache: [String: (capture: [JSONPathPattern], ignore: [JSONPathPattern])] = [:]
 
     // Inputs not yet fed, sorted by time (stable), from `inputHead` on.
     var inputs: [PendingInput] = []
