@@ -17,6 +17,10 @@ public final class NetworkLink: TimerTarget {
     /// `unowned(unsafe)`: the network outlives its links (the simulation owns both); a checked
     /// `unowned` reference costs an atomic check on every message.
     unowned(unsafe) let network: SimulatedNetwork
+    /// The network and its scheduler as unmanaged references, used at +0 on the message path
+    /// (no retain and release around every use); both outlive the link.
+    private let networkRef: Unmanaged<SimulatedNetwork>
+    private let schedulerRef: Unmanaged<VirtualScheduler>
     public let clientEnd: LinkEnd
     public let serverEnd: LinkEnd
     var latency: LatencyModel
@@ -96,6 +100,8 @@ public final class NetworkLink: TimerTarget {
     init(id: ConnectionID, network: SimulatedNetwork, latency: LatencyModel) {
         self.id = id
         self.network = network
+        self.networkRef = Unmanaged.passUnretained(network)
+        self.schedulerRef = Unmanaged.passUnretained(network.scheduler)
         self.latency = latency
         clientEnd = LinkEnd(side: .client)
         serverEnd = LinkEnd(side: .server)
@@ -107,36 +113,50 @@ public final class NetworkLink: TimerTarget {
 
     /// Sends `payload` from `side` to the other side.
     func transmit(from side: Side, _ payload: Payload, bytes: Int = 0) {
-        let pipe = side == .client ? clientToServer : serverToClient
-        let network = self.network
-        let now = network.scheduler.now.nanoseconds
+        if side == .client {
+            transmit(clientToServer, tag: Side.client.rawValue, payload, bytes: bytes)
+        } else {
+            transmit(serverToClient, tag: Side.server.rawValue, payload, bytes: bytes)
+        }
+    }
+
+    @inline(__always)
+    private func transmit(_ pipe: Pipe, tag: Int, _ payload: Payload, bytes: Int) {
+        let now = schedulerRef._withUnsafeGuaranteedRef { $0.now.nanoseconds }
         var departure = now
         if let bps = latency.bytesPerSecond, bps > 0, bytes > 0 {
             departure = max(now, pipe.busyUntil) + Int64(bytes) * 1_000_000_000 / Int64(bps)
             pipe.busyUntil = departure
         }
-        var at = departure + latency.sample(&network.random)
+        let delay = networkRef._withUnsafeGuaranteedRef { network in latency.sample(&network.random) }
+        var at = departure + delay
         at = max(at, pipe.lastDelivery, heldUntil)
         pipe.lastDelivery = at
         pipe.append(at, payload)
         if !pipe.wakeScheduled {
             pipe.wakeScheduled = true
-            network.scheduler.schedule(at: Instant(nanoseconds: at), target: self, tag: side.rawValue)
+            _ = schedulerRef._withUnsafeGuaranteedRef { $0.schedule(at: Instant(nanoseconds: at), target: self, tag: tag) }
         }
     }
 
     /// Delivers everything due on direction `dir` (0: client → server, 1: server → client).
     /// Delivery can make either side send at once (appending to a pipe is safe meanwhile).
     public func timerFired(_ dir: Int) {
-        let scheduler = network.scheduler
-        let now = scheduler.now.nanoseconds
-        let pipe = dir == Side.client.rawValue ? clientToServer : serverToClient
-        let target = dir == Side.client.rawValue ? serverEnd : clientEnd
+        if dir == Side.client.rawValue {
+            deliverDue(clientToServer, tag: dir, to: serverEnd)
+        } else {
+            deliverDue(serverToClient, tag: dir, to: clientEnd)
+        }
+    }
+
+    @inline(__always)
+    private func deliverDue(_ pipe: Pipe, tag: Int, to target: LinkEnd) {
+        let now = schedulerRef._withUnsafeGuaranteedRef { $0.now.nanoseconds }
         while let at = pipe.firstTime, at <= now {
             deliver(pipe.popFirst(), to: target)
         }
         if let next = pipe.firstTime {
-            scheduler.schedule(at: Instant(nanoseconds: next), target: self, tag: dir)
+            _ = schedulerRef._withUnsafeGuaranteedRef { $0.schedule(at: Instant(nanoseconds: next), target: self, tag: tag) }
         } else {
             pipe.wakeScheduled = false
         }

@@ -190,3 +190,24 @@ import Testing
         }
     }
 }
+
+/// The validator's number check against the parser's, on valid and invalid numbers: same verdict,
+/// same end position, same error offset and reason.
+@Suite struct NumberValidationTests {
+    @Test(arguments: ["0", "-0", "7", "-42", "1234567890123", "99999999999999999999", "1.5", "-0.25", "1e3", "1E+3",
+                      "2.5e-7", "1e99999", "-", "-a", "01", "-01", "1.", "1.e3", "1e", "1e+", ".5", "1.5.2", "0x1", "1ee2"])
+    func skipNumberMatchesParseNumber(text: String) {
+        var t = text + "]"
+        t.withUTF8 { bytes in
+            var parser = JSONParser.Cursor(bytes: bytes)
+            var validator = JSONParser.Cursor(bytes: bytes)
+            let parsed = Result { () throws(JSONParseError) in try parser.parseNumber() }
+            let skipped = Result { () throws(JSONParseError) in try validator.skipNumber() }
+            switch (parsed, skipped) {
+            case (.success, .success): #expect(parser.index == validator.index, "\(text)")
+            case (.failure(let a), .failure(let b)): #expect(a == b, "\(text)")
+            default: Issue.record("parser and validator disagree on \(text)")
+            }
+        }
+    }
+}

@@ -74,7 +74,9 @@ public final class Peer {
     private var requestHandler: RequestHandler?
     private var notificationHandler: NotificationHandler?
     private var closeHandlers: [CloseHandler] = []
-    private var logger: Logger { context.logger }
+    /// The context's logger (immutable there), kept here so a disabled debug line costs a level
+    /// check, not a copy of the logger on every message.
+    private let logger: Logger
 
     /// Creates a peer on `transport`. If the transport is already closed the peer closes right away
     /// (its close handlers run on the next turn of the scheduler).
@@ -83,6 +85,7 @@ public final class Peer {
         self.transport = transport
         self.context = context
         self.configuration = configuration
+        self.logger = context.logger
         if transport.isClosed {
             isClosed = true
             context.scheduler.enqueue { [weak self] in
