@@ -24,12 +24,15 @@ struct PendingInput {
 extension Replayer {
     /// Queues an input in time order (records are nearly sorted: insertion walks back a little).
     func enqueueInput(_ input: PendingInput) {
-        inputs.append(input)
-        var i = inputs.count - 1
-        while i > inputHead, (inputs[i - 1].time, inputs[i - 1].sequence) > (input.time, input.sequence) {
-            inputs.swapAt(i - 1, i)
-            i -= 1
+        // Find the place by reading only the keys in place (no copy of an input per step), then
+        // insert once (a memory move, not a swap per step).
+        let time = input.time, sequence = input.sequence
+        var i = inputs.count
+        let head = inputHead
+        inputs.withUnsafeBufferPointer { b in
+            while i > head, (b[i - 1].time, b[i - 1].sequence) > (time, sequence) { i -= 1 }
         }
+        if i == inputs.count { inputs.append(input) } else { inputs.insert(input, at: i) }
         schedulePump()
     }
 
