@@ -156,12 +156,31 @@ public final class SimulatedClient {
     /// Sends a request and records its virtual latency and outcome with the simulation.
     public func request(_ method: String, _ data: JSONValue = .emptyObject,
                         then: @escaping (Result<JSONValue, ProtooError>) -> Void = { _ in }) {
+        requestLazily(method, data, then: { then($0.map(\.value)) })
+    }
+
+    /// Like ``request(_:_:then:)``, with the response data parsed only if `then` reads it.
+    public func requestLazily(_ method: String, _ data: JSONValue = .emptyObject,
+                              then: @escaping (Result<ResponseData, ProtooError>) -> Void) {
         guard let peer, !peer.isClosed else { return }
         let started = scheduler.now
         let token = simulation.requestStarted()
-        peer.request(method, data) { [unowned self] result in
-            self.simulation.requestFinished(token, latency: self.scheduler.now - started, result: result)
+        peer.requestLazily(method, data, completion: { [unowned self] result in
+            self.simulation.requestFinished(token, latency: self.scheduler.now - started, failure: result.failure)
             then(result)
-        }
+        })
+    }
+
+    /// A request whose answer only counts for the statistics (nothing reads its data).
+    public func send(_ method: String, _ data: JSONValue = .emptyObject) {
+        requestLazily(method, data, then: { _ in })
+    }
+}
+
+extension Result {
+    /// The error, if this is a failure.
+    var failure: Failure? {
+        if case .failure(let e) = self { return e }
+        return nil
     }
 }

@@ -108,6 +108,7 @@ import Testing
         #expect(serverEnd.sent.count == 3)
         #expect(Set(serverEnd.sent).count == 1)
         #expect(serverEnd.sent[0] == Message.notification(method: "n", data: data).encode())
+        #expect(EncodedNotification("n", JSONText(data)) == EncodedNotification("n", data))
 
         // Requests: same seed, same id, same bytes.
         var sent: [String] = []
@@ -208,6 +209,71 @@ import Testing
             case (.failure(let a), .failure(let b)): #expect(a == b, "\(text)")
             default: Issue.record("parser and validator disagree on \(text)")
             }
+        }
+    }
+}
+
+/// Reading one member of request data, and response data left as bytes, against the full parse.
+@Suite struct LazyMemberTests {
+    static let frames: [String] = [
+        #"{"request":true,"id":1,"method":"m","data":{"a":1,"b":{"c":[1,2]},"d":"x"}}"#,
+        #"{"request":true,"id":1,"method":"m","data":{"a":1,"a":2,"b":3,"a":{"z":null}}}"#,
+        #"{"request":true,"id":1,"method":"m","data":{}}"#,
+        #"{"request":true,"id":1,"method":"m","data":[1,2]}"#,
+        #"{"request":true,"id":1,"method":"m","data":"str"}"#,
+        #"{"request":true,"id":1,"method":"m","data":null}"#,
+        #"{"request":true,"id":1,"method":"m"}"#,
+        #" { "request" : true , "id" : 1 , "method" : "m" , "data" : { "a" : 1 , "b\u0041" : [ ] , "c" : "\"" } } "#,
+        #"{"request":true,"id":1,"method":"m","data":{"rtpCapabilities":{"codecs":[{"x":1.5e3}]},"displayName":"é","device":{"flag":"chrome"}}}"#,
+    ]
+    static let keys = ["a", "b", "bA", "c", "d", "z", "", "rtpCapabilities", "displayName", "device", "missing"]
+
+    @Test func requestMemberMatchesData() throws {
+        for frame in Self.frames {
+            var lazy: [JSONValue?] = [], full: [JSONValue?] = []
+            for parsedFirst in [false, true] {
+                let (context, scheduler) = EngineContext.virtual(seed: 1)
+                let (serverEnd, clientEnd) = MemoryTransport.pair(scheduler: scheduler)
+                let server = Peer(id: "s", transport: serverEnd, context: context)
+                server.onRequest { request in
+                    if parsedFirst { _ = request.data }
+                    for key in Self.keys {
+                        lazy.append(request.member(key))
+                        full.append(request.data[key])
+                    }
+                    return .accept()
+                }
+                clientEnd.send(frame)
+                scheduler.runUntilIdle()
+            }
+            #expect(lazy.count == 2 * Self.keys.count, "\(frame)")
+            #expect(lazy == full, "\(frame)")
+        }
+    }
+
+    @Test func lazyResponseMatchesParsedResponse() throws {
+        let data: JSONValue = ["id": "abc", "n": [1, 2], "id2": ["x": nil]]
+        for answer in [data, .emptyObject, [1, 2], nil] {
+            var parsed: JSONValue?, lazyValue: JSONValue?, lazyMembers: [JSONValue?] = []
+            for lazy in [false, true] {
+                let harness = EngineHarness(seed: 3)
+                let (server, client, _) = try harness.connect("p")
+                server.onRequest { _ in .accept(answer) }
+                if lazy {
+                    client.requestLazily("get") { result in
+                        if case .success(let d) = result {
+                            lazyValue = d.value
+                            lazyMembers = ["id", "n", "id2", "q"].map { d[$0] }
+                        }
+                    }
+                } else {
+                    client.request("get") { result in if case .success(let v) = result { parsed = v } }
+                }
+                harness.scheduler.runUntilIdle()
+            }
+            #expect(parsed != nil)
+            #expect(lazyValue == parsed)
+            #expect(lazyMembers == ["id", "n", "id2", "q"].map { parsed?[$0] })
         }
     }
 }

@@ -17,7 +17,21 @@ public final class IncomingRequest {
     public let id: RequestID
     public let method: String
     /// The request's data (`{}` when absent), parsed from the frame on first access.
-    public private(set) lazy var data: JSONValue = rawData?.parse() ?? .emptyObject
+    public var data: JSONValue {
+        if let parsedData { return parsedData }
+        let value = rawData?.parse() ?? .emptyObject
+        parsedData = value
+        return value
+    }
+    private var parsedData: JSONValue?
+    /// `data[key]`, without parsing the other members when `data` has not been read yet (a
+    /// handler that needs two fields of a large request does not pay for the rest).
+    public func member(_ key: String) -> JSONValue? {
+        if let parsedData { return parsedData[key] }
+        guard let rawData else { return nil }
+        return rawData.member(key)
+    }
+
     /// The peer that received the request.
     public let peer: Peer
     public private(set) var isAnswered = false
@@ -81,4 +95,18 @@ public struct IncomingNotification {
 
     /// The notification's data (`{}` when absent).
     public var data: JSONValue { rawData?.parse() ?? .emptyObject }
+}
+
+/// The data of a success response (`{}` when absent), left as bytes of the frame (already
+/// validated) until read.
+public struct ResponseData {
+    let raw: RawJSON?
+
+    init(raw: RawJSON?) { self.raw = raw }
+
+    /// The data, parsed (each read parses again: read it once).
+    public var value: JSONValue { raw?.parse() ?? .emptyObject }
+
+    /// `value[key]`, parsing only that member.
+    public subscript(key: String) -> JSONValue? { raw?.member(key) }
 }

@@ -56,7 +56,21 @@ public final class Peer {
     struct Pending {
         var method: String
         var timer: TimerHandle
-        var completion: (Result<JSONValue, ProtooError>) -> Void
+        var completion: Completion
+    }
+
+    /// What runs when a request completes: with the data parsed, or with the data left as bytes
+    /// until read (``ResponseData``).
+    enum Completion {
+        case parsed((Result<JSONValue, ProtooError>) -> Void)
+        case lazy((Result<ResponseData, ProtooError>) -> Void)
+
+        func callAsFunction(_ result: Result<ResponseData, ProtooError>) {
+            switch self {
+            case .parsed(let body): body(result.map(\.value))
+            case .lazy(let body): body(result)
+            }
+        }
     }
 
     public let id: String
@@ -131,12 +145,25 @@ public final class Peer {
             context.scheduler.enqueue { completion(.failure(.peerClosed)) }
             return
         }
-        let requestID = registerPending(method, completion: completion)
+        let requestID = registerPending(method, completion: .parsed(completion))
+        send(.request(id: requestID, method: method, data: data))
+    }
+
+    /// Sends a request; `completion` runs exactly once, with the response data left as bytes of
+    /// the frame until read (a caller that only needs success or failure never parses it), or a
+    /// ``ProtooError``. Otherwise like ``request(_:_:completion:)-(String,JSONValue,_)``.
+    public func requestLazily(_ method: String, _ data: JSONValue = .emptyObject,
+                              completion: @escaping (Result<ResponseData, ProtooError>) -> Void) {
+        guard !isClosed else {
+            context.scheduler.enqueue { completion(.failure(.peerClosed)) }
+            return
+        }
+        let requestID = registerPending(method, completion: .lazy(completion))
         send(.request(id: requestID, method: method, data: data))
     }
 
     /// Draws a free request id and arms its timeout.
-    private func registerPending(_ method: String, completion: @escaping (Result<JSONValue, ProtooError>) -> Void) -> RequestID {
+    private func registerPending(_ method: String, completion: Completion) -> RequestID {
         var requestID = context.random.nextRequestID()
         while pending[requestID] != nil { requestID = context.random.nextRequestID() }
         let timeout = configuration.timeout(pending: pending.count)
@@ -157,7 +184,7 @@ public final class Peer {
             context.scheduler.enqueue { completion(.failure(.peerClosed)) }
             return
         }
-        let requestID = registerPending(method, completion: completion)
+        let requestID = registerPending(method, completion: .parsed(completion))
         guard !isClosed else { return }
         transport.send(context.encode { PreEncoded.request(id: requestID, method: method, data: data.bytes, into: &$0) })
     }
@@ -249,7 +276,7 @@ public final class Peer {
             handleRequest(IncomingRequest(id: requestID, method: method, rawData: message.data, peer: self))
         case .successResponse(let requestID):
             guard let p = takePending(requestID) else { return }
-            p.completion(.success(message.data?.parse() ?? .emptyObject))
+            p.completion(.success(ResponseData(raw: message.data)))
         case .errorResponse(let requestID, let code, let reason):
             guard let p = takePending(requestID) else { return }
             p.completion(.failure(.rejected(code: code, reason: reason)))

@@ -218,6 +218,44 @@ struct RawJSON {
     let text: String
     let range: Range<Int>
 
+    /// `parse()[key]` without building the rest: the members are skipped over and only the value
+    /// of the last `key` (as `JSON.parse` keeps the last duplicate) is parsed. `nil` for a missing
+    /// key or a value that is not an object.
+    func member(_ key: String) -> JSONValue? {
+        var text = text
+        let range = range
+        return text.withUTF8 { all -> JSONValue?? in
+            let bytes = UnsafeBufferPointer(rebasing: all[range])
+            var cursor = JSONParser.Cursor(bytes: bytes)
+            cursor.skipWhitespace()
+            guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "{") else { return .some(nil) }
+            cursor.index += 1
+            var found: Range<Int>?
+            do {
+                cursor.skipWhitespace()
+                if cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "}") { return .some(nil) }
+                while true {
+                    cursor.skipWhitespace()
+                    let k = try cursor.parseString()
+                    cursor.skipWhitespace()
+                    cursor.index += 1  // ':' (validated)
+                    cursor.skipWhitespace()
+                    let start = cursor.index
+                    try cursor.skipValue(depth: 1)
+                    if k == key { found = start..<cursor.index }
+                    cursor.skipWhitespace()
+                    guard cursor.index < bytes.count else { return nil }
+                    if bytes[cursor.index] == UInt8(ascii: "}") { break }
+                    cursor.index += 1  // ','
+                }
+            } catch {
+                return nil  // not reached for validated data; the full parse decides
+            }
+            guard let found else { return .some(nil) }
+            return .some(try? JSONParser.parse(bytes: UnsafeBufferPointer(rebasing: bytes[found])))
+        } ?? parse()[key]
+    }
+
     /// Parses the value. It was validated when the frame was decoded, so this cannot fail.
     func parse() -> JSONValue {
         var text = text

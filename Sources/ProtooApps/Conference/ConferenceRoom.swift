@@ -74,11 +74,11 @@ final class ConferenceRoom {
     }
 
     private func handleJoined(_ request: IncomingRequest, _ p: ConferenceParticipant) throws -> Reply {
-        let data = request.data
+        // Fields are read with `member`: the app never needs the rest (rtpParameters, sctp, …).
         switch request.method {
         case "produce":
             try requireTransport(request, p)
-            let kind = data["kind"]?.stringValue ?? "audio"
+            let kind = request.member("kind")?.stringValue ?? "audio"
             guard kind == "audio" || kind == "video" else { throw ProtooError.reject(500, "invalid kind \"\(kind)\"") }
             let producer = ConferenceParticipant.Producer(id: ConferencePayloads.uuid(&context.random), kind: kind, paused: false)
             p.producers.append(producer)
@@ -88,13 +88,13 @@ final class ConferenceRoom {
             return .deferred
         case "produceData":
             let dp = ConferenceParticipant.DataProducer(id: ConferencePayloads.uuid(&context.random),
-                                                        label: data["label"]?.stringValue ?? "chat")
+                                                        label: request.member("label")?.stringValue ?? "chat")
             p.dataProducers.append(dp)
             request.accept(["id": .string(dp.id)])
             for other in joined where other !== p { createDataConsumer(for: other, of: dp, from: p) }
             return .deferred
         case "closeProducer":
-            let producerId = try requireString(data, "producerId")
+            let producerId = try requireString(request, "producerId")
             guard let i = p.producers.firstIndex(where: { $0.id == producerId }) else {
                 throw ProtooError.reject(500, "producer with id \"\(producerId)\" not found")
             }
@@ -106,7 +106,7 @@ final class ConferenceRoom {
             }
             return .accept()
         case "pauseProducer", "resumeProducer":
-            let producerId = try requireString(data, "producerId")
+            let producerId = try requireString(request, "producerId")
             guard let i = p.producers.firstIndex(where: { $0.id == producerId }) else {
                 throw ProtooError.reject(500, "producer with id \"\(producerId)\" not found")
             }
@@ -119,13 +119,13 @@ final class ConferenceRoom {
             }
             return .accept()
         case "pauseConsumer", "resumeConsumer", "setConsumerPreferredLayers", "setConsumerPriority", "requestConsumerKeyFrame":
-            let consumerId = try requireString(data, "consumerId")
+            let consumerId = try requireString(request, "consumerId")
             guard p.consumers.contains(where: { $0.id == consumerId }) else {
                 throw ProtooError.reject(500, "consumer with id \"\(consumerId)\" not found")
             }
             return .accept()
         case "changeDisplayName":
-            let name = try requireString(data, "displayName")
+            let name = try requireString(request, "displayName")
             let old = p.displayName
             p.displayName = name
             for other in joined where other !== p {
@@ -137,7 +137,7 @@ final class ConferenceRoom {
             // Stats describe the object the request names (transportId, producerId, …).
             let key = ["getTransportStats": "transportId", "getProducerStats": "producerId", "getConsumerStats": "consumerId",
                        "getDataProducerStats": "dataProducerId", "getDataConsumerStats": "dataConsumerId"][request.method]!
-            let objectId = try requireString(data, key)
+            let objectId = try requireString(request, key)
             return .accept(ConferencePayloads.transportStats(id: objectId, at: context.now, &context.random))
         default:
             throw ProtooError.reject(500, "unknown request.method \"\(request.method)\"")
@@ -146,9 +146,9 @@ final class ConferenceRoom {
 
     private func join(_ request: IncomingRequest, _ p: ConferenceParticipant) throws -> Reply {
         guard !p.joined else { throw ProtooError.reject(500, "Peer already joined") }
-        p.displayName = request.data["displayName"]?.stringValue ?? ""
-        p.device = request.data["device"] ?? .emptyObject
-        p.hasRtpCapabilities = request.data["rtpCapabilities"] != nil
+        p.displayName = request.member("displayName")?.stringValue ?? ""
+        p.device = request.member("device") ?? .emptyObject
+        p.hasRtpCapabilities = request.member("rtpCapabilities") != nil
         let others = joined
         request.accept(["peers": .array(others.map(\.summary))])
         p.joined = true
@@ -297,8 +297,7 @@ final class ConferenceRoom {
         guard speaking, !candidates.isEmpty else {
             if lastSpeaker != nil {
                 lastSpeaker = nil
-                let silence = EncodedNotification("activeSpeaker", ["peerId": nil])
-                for m in members { m.peer.notify(silence) }
+                for m in members { m.peer.notify(Self.silence) }
             }
             return
         }
@@ -311,21 +310,29 @@ final class ConferenceRoom {
         }
         lastSpeaker = speaker.id
         let volume = -Int64(20 + context.random.next(upperBound: UInt64(40)))
-        let active = EncodedNotification("activeSpeaker", ["peerId": .string(speaker.id), "volume": .int(volume)])
+        // The bytes of ["peerId": speaker.id, "volume": volume], written directly.
+        var b = JSONBuilder(capacity: 48)
+        b.raw("{\"peerId\":"); b.string(speaker.id)
+        b.raw(",\"volume\":"); b.int(volume)
+        b.raw("}")
+        let active = EncodedNotification("activeSpeaker", JSONText(unchecked: b))
         for m in members { m.peer.notify(active) }
     }
+
+    /// `activeSpeaker` with `{"peerId":null}`: the same for every room, encoded once.
+    private static let silence = EncodedNotification("activeSpeaker", ["peerId": nil])
 
     // MARK: Validation
 
     private func requireTransport(_ request: IncomingRequest, _ p: ConferenceParticipant) throws {
-        let transportId = try requireString(request.data, "transportId")
+        let transportId = try requireString(request, "transportId")
         guard p.transports.contains(transportId) else {
             throw ProtooError.reject(500, "transport with id \"\(transportId)\" not found")
         }
     }
 
-    private func requireString(_ data: JSONValue, _ key: String) throws -> String {
-        guard let s = data[key]?.stringValue else { throw ProtooError.reject(400, "missing \(key)") }
+    private func requireString(_ request: IncomingRequest, _ key: String) throws -> String {
+        guard let s = request.member(key)?.stringValue else { throw ProtooError.reject(400, "missing \(key)") }
         return s
     }
 }
