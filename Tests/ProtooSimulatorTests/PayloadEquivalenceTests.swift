@@ -19,6 +19,32 @@ import Protoo
         }
     }
 
+    @Test func webRtcTransportWriterMatchesValue() {
+        for seed in UInt64(0)..<50 {
+            var a = SeededRandom(seed: seed), b = SeededRandom(seed: seed)
+            let id = "t-\(seed)"
+            let expected = JSONText(ConferencePayloads.webRtcTransport(id: id, &a))
+            var builder = JSONBuilder()
+            ConferencePayloads.writeWebRtcTransport(id: id, &b, into: &builder)
+            #expect(JSONText(unchecked: builder) == expected)
+            #expect(a.next() == b.next())
+        }
+    }
+
+    /// The fingerprint text against the straightforward construction.
+    @Test func fingerprintMatchesReference() {
+        for bytes in [0, 1, 2, 20, 32] {
+            var a = SeededRandom(seed: UInt64(bytes)), b = SeededRandom(seed: UInt64(bytes))
+            let hex = Array("0123456789ABCDEF")
+            let reference = (0..<bytes).map { _ in
+                let v = Int(a.next() & 0xFF)
+                return String([hex[v >> 4], hex[v & 0xF]])
+            }.joined(separator: ":")
+            #expect(ConferencePayloads.fingerprint(&b, bytes: bytes) == reference)
+            #expect(a.next() == b.next())
+        }
+    }
+
     @Test func uuidShape() {
         var r = SeededRandom(seed: 1)
         let id = ConferencePayloads.uuid(&r)

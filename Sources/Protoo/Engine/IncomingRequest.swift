@@ -29,8 +29,12 @@ public final class IncomingRequest {
     public func member(_ key: String) -> JSONValue? {
         if let parsedData { return parsedData[key] }
         guard let rawData else { return nil }
-        return rawData.member(key)
+        if memberIndex == nil { memberIndex = rawData.memberIndex() }
+        guard let memberIndex else { return data[key] }
+        return memberIndex.value(key, in: rawData)
     }
+    /// The data's top-level members, indexed on the first ``member(_:)``.
+    private var memberIndex: MemberIndex?
 
     /// The peer that received the request.
     public let peer: Peer

@@ -222,18 +222,25 @@ struct RawJSON {
     /// of the last `key` (as `JSON.parse` keeps the last duplicate) is parsed. `nil` for a missing
     /// key or a value that is not an object.
     func member(_ key: String) -> JSONValue? {
+        guard let index = memberIndex() else { return parse()[key] }
+        return index.value(key, in: self)
+    }
+
+    /// The top-level members' keys and byte ranges (one scan), or `nil` when the value is not an
+    /// object; the index answers any number of ``member(_:)`` lookups without scanning again.
+    func memberIndex() -> MemberIndex? {
         var text = text
         let range = range
-        return text.withUTF8 { all -> JSONValue?? in
+        return text.withUTF8 { all -> MemberIndex? in
             let bytes = UnsafeBufferPointer(rebasing: all[range])
             var cursor = JSONParser.Cursor(bytes: bytes)
             cursor.skipWhitespace()
-            guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "{") else { return .some(nil) }
+            guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "{") else { return MemberIndex(isObject: false) }
             cursor.index += 1
-            var found: Range<Int>?
+            var index = MemberIndex(isObject: true)
             do {
                 cursor.skipWhitespace()
-                if cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "}") { return .some(nil) }
+                if cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "}") { return index }
                 while true {
                     cursor.skipWhitespace()
                     let k = try cursor.parseString()
@@ -242,7 +249,7 @@ struct RawJSON {
                     cursor.skipWhitespace()
                     let start = cursor.index
                     try cursor.skipValue(depth: 1)
-                    if k == key { found = start..<cursor.index }
+                    index.members.append((k, (range.lowerBound + start)..<(range.lowerBound + cursor.index)))
                     cursor.skipWhitespace()
                     guard cursor.index < bytes.count else { return nil }
                     if bytes[cursor.index] == UInt8(ascii: "}") { break }
@@ -251,9 +258,14 @@ struct RawJSON {
             } catch {
                 return nil  // not reached for validated data; the full parse decides
             }
-            guard let found else { return .some(nil) }
-            return .some(try? JSONParser.parse(bytes: UnsafeBufferPointer(rebasing: bytes[found])))
-        } ?? parse()[key]
+            return index
+        }
+    }
+
+    /// Parses the bytes at `range` of the text (a validated value).
+    func parse(at range: Range<Int>) -> JSONValue? {
+        var text = text
+        return text.withUTF8 { bytes in try? JSONParser.parse(bytes: UnsafeBufferPointer(rebasing: bytes[range])) }
     }
 
     /// Parses the value. It was validated when the frame was decoded, so this cannot fail.
@@ -391,5 +403,18 @@ extension JSONParser.Cursor {
         guard index + 1 == bytes.count, bytes[index] == UInt8(ascii: "}"),
               let truthy = try? RawMessage.isTruthy(bytes, range) else { return nil }
         return .some(truthy ? range : nil)
+    }
+}
+
+/// The top-level members of a JSON object left as bytes: keys and the ranges of their values.
+struct MemberIndex {
+    var isObject: Bool
+    var members: [(key: String, range: Range<Int>)] = []
+
+    /// The value of the last member named `key` (`JSON.parse` keeps the last duplicate).
+    func value(_ key: String, in raw: RawJSON) -> JSONValue? {
+        guard isObject else { return nil }
+        for m in members.reversed() where m.key == key { return raw.parse(at: m.range) }
+        return nil
     }
 }

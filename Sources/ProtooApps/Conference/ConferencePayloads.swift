@@ -98,11 +98,46 @@ public enum ConferencePayloads {
     }
 
     public static func fingerprint(_ random: inout SeededRandom, bytes: Int) -> String {
-        let hex = Array("0123456789ABCDEF")
-        return (0..<bytes).map { _ in
-            let b = Int(random.next() & 0xFF)
-            return String([hex[b >> 4], hex[b & 0xF]])
-        }.joined(separator: ":")
+        guard bytes > 0 else { return "" }
+        return String(unsafeUninitializedCapacity: bytes * 3 - 1) { buffer in
+            let hex: StaticString = "0123456789ABCDEF"
+            let digits = hex.utf8Start
+            var o = 0
+            for i in 0..<bytes {
+                if i > 0 { buffer[o] = UInt8(ascii: ":"); o += 1 }
+                let b = Int(random.next() & 0xFF)
+                buffer[o] = digits[b >> 4]
+                buffer[o + 1] = digits[b & 0xF]
+                o += 2
+            }
+            return o
+        }
+    }
+
+    /// Writes the same bytes as encoding ``webRtcTransport(id:_:)``, with the same random draws in
+    /// the same order, without building the value.
+    public static func writeWebRtcTransport(id: String, _ random: inout SeededRandom, into b: inout JSONBuilder) {
+        // Drawn first, as the value's fingerprints are.
+        let fingerprints = ["sha-1", "sha-224", "sha-256", "sha-384", "sha-512"].map { alg in
+            (alg, fingerprint(&random, bytes: alg == "sha-1" ? 20 : 32))
+        }
+        b.raw("{\"id\":"); b.string(id)
+        b.raw(",\"iceParameters\":{\"usernameFragment\":"); b.string(uuid(&random))
+        b.raw(",\"password\":"); b.string(uuid(&random) + uuid(&random))
+        b.raw(",\"iceLite\":true},\"iceCandidates\":[{\"foundation\":\"udpcandidate\",\"priority\":1076302079,")
+        b.raw("\"ip\":\"198.51.100.7\",\"address\":\"198.51.100.7\",\"protocol\":\"udp\",\"port\":")
+        b.int(Int64(40000 + random.next(upperBound: UInt64(9999))))
+        b.raw(",\"type\":\"host\"},{\"foundation\":\"tcpcandidate\",\"priority\":1076276479,")
+        b.raw("\"ip\":\"198.51.100.7\",\"address\":\"198.51.100.7\",\"protocol\":\"tcp\",\"port\":")
+        b.int(Int64(40000 + random.next(upperBound: UInt64(9999))))
+        b.raw(",\"type\":\"host\",\"tcpType\":\"passive\"}],\"dtlsParameters\":{\"fingerprints\":[")
+        for (i, f) in fingerprints.enumerated() {
+            if i > 0 { b.raw(",") }
+            b.raw("{\"algorithm\":"); b.string(f.0)
+            b.raw(",\"value\":"); b.string(f.1)
+            b.raw("}")
+        }
+        b.raw("],\"role\":\"auto\"},\"sctpParameters\":{\"port\":5000,\"OS\":1024,\"MIS\":1024,\"maxMessageSize\":262144}}")
     }
 
     /// DTLS parameters as a client sends them in `connectWebRtcTransport`.

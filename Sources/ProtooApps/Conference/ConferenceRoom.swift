@@ -57,7 +57,10 @@ final class ConferenceRoom {
         case "createWebRtcTransport":
             let transportId = ConferencePayloads.uuid(&context.random)
             p.transports.append(transportId)
-            return .accept(ConferencePayloads.webRtcTransport(id: transportId, &context.random))
+            var b = JSONBuilder(capacity: 1536)
+            ConferencePayloads.writeWebRtcTransport(id: transportId, &context.random, into: &b)
+            request.accept(JSONText(unchecked: b))
+            return .deferred
         case "connectWebRtcTransport":
             try requireTransport(request, p)
             return .accept()
