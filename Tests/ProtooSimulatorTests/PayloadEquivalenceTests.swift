@@ -31,6 +31,19 @@ import Protoo
         }
     }
 
+    @Test func transportStatsWriterMatchesValue() {
+        for seed in UInt64(0)..<20 {
+            var a = SeededRandom(seed: seed), b = SeededRandom(seed: seed)
+            let at = Instant(nanoseconds: Int64(seed) * 1_234_567_891)
+            let expected = JSONText(ConferencePayloads.transportStats(id: "x\(seed)", at: at, &a))
+            var builder = JSONBuilder()
+            ConferencePayloads.writeTransportStats(id: "x\(seed)", at: at, &b, into: &builder)
+            #expect(JSONText(unchecked: builder) == expected)
+            #expect(a.next() == b.next())
+        }
+        #expect(ConferencePayloads.rtpCapabilitiesText == JSONText(ConferencePayloads.rtpCapabilities))
+    }
+
     /// The fingerprint text against the straightforward construction.
     @Test func fingerprintMatchesReference() {
         for bytes in [0, 1, 2, 20, 32] {

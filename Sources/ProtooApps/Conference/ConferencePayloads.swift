@@ -75,6 +75,9 @@ public enum ConferencePayloads {
         return ["codecs": .array(codecs), "headerExtensions": .array(extensions)]
     }()
 
+    /// ``rtpCapabilities`` encoded once (the server answers every `getRouterRtpCapabilities` with it).
+    public static let rtpCapabilitiesText = JSONText(rtpCapabilities)
+
     /// SCTP capabilities as the browser sends them.
     public static let sctpCapabilities: JSONValue = ["numStreams": ["OS": 1024, "MIS": 1024]]
 
@@ -223,6 +226,24 @@ public enum ConferencePayloads {
     /// SCTP stream parameters of a data producer or consumer.
     public static func sctpStream(id: Int) -> JSONValue {
         ["streamId": .int(Int64(id)), "ordered": false, "maxRetransmits": 1]
+    }
+
+    /// Writes the same bytes as encoding ``transportStats(id:at:_:)``, with the same random draws.
+    public static func writeTransportStats(id: String, at time: Instant, _ random: inout SeededRandom, into b: inout JSONBuilder) {
+        let ts = Int64(time.nanoseconds / 1_000_000)
+        b.raw("[{\"type\":\"webrtc-transport\",\"transportId\":"); b.string(id)
+        b.raw(",\"timestamp\":"); b.int(ts)
+        b.raw(",\"iceRole\":\"controlled\",\"iceState\":\"completed\",\"dtlsState\":\"connected\",\"sctpState\":\"connected\",")
+        b.raw("\"iceSelectedTuple\":{\"localIp\":\"198.51.100.7\",\"localPort\":44444,\"remoteIp\":\"203.0.113.9\",")
+        b.raw("\"remotePort\":55555,\"protocol\":\"udp\"},\"bytesReceived\":")
+        b.int(Int64(random.next(upperBound: UInt64(1 << 30))))
+        b.raw(",\"bytesSent\":"); b.int(Int64(random.next(upperBound: UInt64(1 << 30))))
+        b.raw(",\"recvBitrate\":"); b.int(Int64(random.next(upperBound: UInt64(3_000_000))))
+        b.raw(",\"sendBitrate\":"); b.int(Int64(random.next(upperBound: UInt64(3_000_000))))
+        b.raw(",\"rtpBytesReceived\":0,\"rtpBytesSent\":0,\"rtxBytesReceived\":0,\"rtxBytesSent\":0,")
+        b.raw("\"probationBytesSent\":0,\"probationSendBitrate\":0,\"availableOutgoingBitrate\":2100000,")
+        b.raw("\"availableIncomingBitrate\":1500000,\"maxIncomingBitrate\":1500000,")
+        b.raw("\"rtpRecvBitrate\":0,\"rtpSendBitrate\":0,\"rtxRecvBitrate\":0,\"rtxSendBitrate\":0}]")
     }
 
     /// Transport stats (≈0.8 KB), the answer to `getTransportStats` and friends.

@@ -53,7 +53,8 @@ final class ConferenceRoom {
     private func handle(_ request: IncomingRequest, from p: ConferenceParticipant) throws -> Reply {
         switch request.method {
         case "getRouterRtpCapabilities":
-            return .accept(ConferencePayloads.rtpCapabilities)
+            request.accept(ConferencePayloads.rtpCapabilitiesText)
+            return .deferred
         case "createWebRtcTransport":
             let transportId = ConferencePayloads.uuid(&context.random)
             p.transports.append(transportId)
@@ -141,7 +142,10 @@ final class ConferenceRoom {
             let key = ["getTransportStats": "transportId", "getProducerStats": "producerId", "getConsumerStats": "consumerId",
                        "getDataProducerStats": "dataProducerId", "getDataConsumerStats": "dataConsumerId"][request.method]!
             let objectId = try requireString(request, key)
-            return .accept(ConferencePayloads.transportStats(id: objectId, at: context.now, &context.random))
+            var b = JSONBuilder(capacity: 1024)
+            ConferencePayloads.writeTransportStats(id: objectId, at: context.now, &context.random, into: &b)
+            request.accept(JSONText(unchecked: b))
+            return .deferred
         default:
             throw ProtooError.reject(500, "unknown request.method \"\(request.method)\"")
         }
