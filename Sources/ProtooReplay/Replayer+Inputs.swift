@@ -44,7 +44,7 @@ extension Replayer {
         if let at = pumpAt, at <= t { return }
         pumpAt = t
         // A target, not a closure: no allocation per input.
-        scheduler.schedule(at: Instant(nanoseconds: t), target: pumpTimer, tag: 0)
+        scheduler.post(at: Instant(nanoseconds: t), target: pumpTimer, tag: 0)
     }
 
     func pump() {

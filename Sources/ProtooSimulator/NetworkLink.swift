@@ -135,7 +135,7 @@ public final class NetworkLink: TimerTarget {
         pipe.append(at, payload)
         if !pipe.wakeScheduled {
             pipe.wakeScheduled = true
-            _ = schedulerRef._withUnsafeGuaranteedRef { $0.schedule(at: Instant(nanoseconds: at), target: self, tag: tag) }
+            schedulerRef._withUnsafeGuaranteedRef { $0.post(at: Instant(nanoseconds: at), target: self, tag: tag) }
         }
     }
 
@@ -156,7 +156,7 @@ public final class NetworkLink: TimerTarget {
             deliver(pipe.popFirst(), to: target)
         }
         if let next = pipe.firstTime {
-            _ = schedulerRef._withUnsafeGuaranteedRef { $0.schedule(at: Instant(nanoseconds: next), target: self, tag: tag) }
+            schedulerRef._withUnsafeGuaranteedRef { $0.post(at: Instant(nanoseconds: next), target: self, tag: tag) }
         } else {
             pipe.wakeScheduled = false
         }

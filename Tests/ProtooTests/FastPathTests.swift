@@ -277,3 +277,27 @@ import Testing
         }
     }
 }
+
+/// Timers posted without a handle run in the same order as handled ones.
+@Suite struct PostedTimerTests {
+    final class Recorder: TimerTarget {
+        var fired: [Int] = []
+        func timerFired(_ tag: Int) { fired.append(tag) }
+    }
+
+    @Test func postedAndScheduledTimersShareOneOrder() {
+        let scheduler = VirtualScheduler()
+        let recorder = Recorder()
+        for i in 0..<20 {
+            let at = Instant(nanoseconds: Int64((i * 7) % 5))
+            if i.isMultiple(of: 2) {
+                scheduler.post(at: at, target: recorder, tag: i)
+            } else {
+                scheduler.schedule(at: at, target: recorder, tag: i)
+            }
+        }
+        scheduler.runUntilIdle()
+        let expected = (0..<20).sorted { a, b in ((a * 7) % 5, a) < ((b * 7) % 5, b) }
+        #expect(recorder.fired == expected)
+    }
+}

@@ -214,12 +214,24 @@ public final class VirtualScheduler: Scheduler {
         insert(.target(target, tag), at: deadline)
     }
 
+    /// Like ``schedule(at:target:tag:)`` for a timer that is never cancelled: no handle is made
+    /// (a handle holds the slot table, a retain and a release per timer).
+    public func post(at deadline: Instant, target: any TimerTarget, tag: Int) {
+        _ = place(.target(target, tag), at: deadline)
+    }
+
     private func insert(_ action: Action, at deadline: Instant) -> TimerHandle {
+        let slot = place(action, at: deadline)
+        return TimerHandle(canceller: slots, slot: slot, generation: slots.generations[Int(slot)])
+    }
+
+    @inline(__always)
+    private func place(_ action: Action, at deadline: Instant) -> Int32 {
         let slot = slots.take(action)
         sequence &+= 1
         let tie = shuffle != nil ? shuffle!.next() : 0
         heap.insert(Entry(deadline: max(deadline.nanoseconds, currentNanos), tieBreak: tie, sequence: sequence, slot: slot))
-        return TimerHandle(canceller: slots, slot: slot, generation: slots.generations[Int(slot)])
+        return slot
     }
 
     public func enqueue(_ action: @escaping () -> Void) {
