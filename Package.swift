@@ -38,7 +38,6 @@ let package = Package(
             name: "Protoo",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
@@ -57,7 +56,6 @@ let package = Package(
             dependencies: [
                 "Protoo", "ProtooApps",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         // The WebSocket server: NIO (ws:// and wss://) on one event loop, driving the engine.

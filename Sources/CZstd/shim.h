@@ -58,4 +58,40 @@ size_t ZSTD_decompressStream(ZSTD_DCtx *dctx, ZSTD_outBuffer *output, ZSTD_inBuf
 size_t ZSTD_DStreamOutSize(void);
 #endif
 
+// CRC32C (Castagnoli) with the CPU's instruction, for trace block checksums. Not zstd, but this
+// is the package's one C module. `protoo_crc32c_available()` says whether the instruction exists;
+// `protoo_crc32c_update` continues a raw (not inverted) CRC over `n` bytes.
+#include <stddef.h>
+#include <stdint.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+static inline int protoo_crc32c_available(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    return (c & bit_SSE4_2) != 0;
+}
+__attribute__((target("sse4.2")))
+static inline uint32_t protoo_crc32c_update(uint32_t crc, const void *data, size_t n) {
+    const unsigned char *p = (const unsigned char *)data;
+    uint64_t c = crc;
+    while (n >= 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, p, 8);
+        c = __builtin_ia32_crc32di(c, w);
+        p += 8;
+        n -= 8;
+    }
+    uint32_t c32 = (uint32_t)c;
+    while (n > 0) {
+        c32 = __builtin_ia32_crc32qi(c32, *p);
+        p++;
+        n--;
+    }
+    return c32;
+}
+#else
+static inline int protoo_crc32c_available(void) { return 0; }
+static inline uint32_t protoo_crc32c_update(uint32_t crc, const void *data, size_t n) { (void)data; (void)n; return crc; }
+#endif
+
 #endif

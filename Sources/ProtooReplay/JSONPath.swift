@@ -41,6 +41,8 @@ public struct JSONPathPattern: Sendable, Hashable, CustomStringConvertible {
 
     let segments: [Segment]
     public let description: String
+    /// The only path length that can match, when the pattern has no `**` (a quick refusal).
+    let fixedLength: Int?
 
     /// Parses a pattern; `nil` when it is empty or has an empty segment.
     public init?(_ text: String) {
@@ -49,11 +51,18 @@ public struct JSONPathPattern: Sendable, Hashable, CustomStringConvertible {
         guard !text.isEmpty, !parts.contains(where: \.isEmpty) else { return nil }
         segments = parts.map { p in p == "*" ? .any : p == "**" ? .anyDepth : .name(String(p)) }
         description = text
+        fixedLength = segments.contains(.anyDepth) ? nil : segments.count
     }
 
     /// `true` when `path` matches the whole pattern.
     public func matches(_ path: JSONPath) -> Bool {
-        Self.match(segments[...], path.components[...])
+        matches(path.components[...])
+    }
+
+    /// `true` when the path made of `components` matches the whole pattern.
+    func matches(_ components: ArraySlice<JSONPathComponent>) -> Bool {
+        if let fixedLength, fixedLength != components.count { return false }
+        return Self.match(segments[...], components)
     }
 
     private static func match(_ pattern: ArraySlice<Segment>, _ path: ArraySlice<JSONPathComponent>) -> Bool {
@@ -85,7 +94,7 @@ struct MethodPattern: Sendable, Hashable {
     let text: String
 
     func matches(_ method: String) -> Bool {
-        guard text.contains("*") else { return text == method }
+        guard text.utf8.contains(UInt8(ascii: "*")) else { return text == method }
         let parts = text.split(separator: "*", omittingEmptySubsequences: false)
         var rest = Substring(method)
         for (i, part) in parts.enumerated() {

@@ -12,40 +12,71 @@ struct MessageDiff {
     static let limit = 20
 
     init(rules: ReplayRules, method: String, substitutions: Substitutions) {
-        capturePaths = rules.capture.filter { MethodPattern(text: $0.method).matches(method) }.map(\.path)
-        ignorePaths = rules.ignore.filter { MethodPattern(text: $0.method).matches(method) }.map(\.path)
+        let paths = Self.paths(rules: rules, method: method)
+        self.init(capturePaths: paths.capture, ignorePaths: paths.ignore, substitutions: substitutions)
+    }
+
+    /// With the rules' paths for the message's method already filtered (``paths(rules:method:)``).
+    init(capturePaths: [JSONPathPattern], ignorePaths: [JSONPathPattern], substitutions: Substitutions) {
+        self.capturePaths = capturePaths
+        self.ignorePaths = ignorePaths
         self.substitutions = substitutions
+    }
+
+    /// The capture and ignore paths of the rules that apply to `method`.
+    static func paths(rules: ReplayRules, method: String) -> (capture: [JSONPathPattern], ignore: [JSONPathPattern]) {
+        (rules.capture.filter { MethodPattern(text: $0.method).matches(method) }.map(\.path),
+         rules.ignore.filter { MethodPattern(text: $0.method).matches(method) }.map(\.path))
     }
 
     /// Compares, at `path`, the recorded `expected` (substitutions applied to its strings) with `actual`.
     mutating func compare(_ expected: JSONValue, _ actual: JSONValue, at path: JSONPath) {
+        current = path.components
+        compareHere(expected, actual)
+    }
+
+    /// The path being compared: one array grown and shrunk as the walk goes down and up, instead
+    /// of a new path per value.
+    private var current: [JSONPathComponent] = []
+
+    private mutating func compareHere(_ expected: JSONValue, _ actual: JSONValue) {
         guard differences.count < Self.limit else { return }
-        if !path.components.isEmpty {
-            if capturePaths.contains(where: { $0.matches(path) }) {
+        if !current.isEmpty {
+            if capturePaths.contains(where: { $0.matches(current[...]) }) {
                 if case .string(let e) = expected, case .string(let a) = actual { substitutions.learn(recorded: e, live: a) }
                 return
             }
-            if ignorePaths.contains(where: { $0.matches(path) }) { return }
+            if ignorePaths.contains(where: { $0.matches(current[...]) }) { return }
         }
         switch (expected, actual) {
         case (.object(let e), .object(let a)):
             for m in e {
-                let p = path.appending(.key(m.key))
-                if let av = a[m.key] { compare(m.value, av, at: p) } else { report(p, m.value, nil) }
+                current.append(.key(m.key))
+                if let av = a[m.key] { compareHere(m.value, av) } else { reportHere(m.value, nil) }
+                current.removeLast()
             }
-            for m in a where e[m.key] == nil { report(path.appending(.key(m.key)), nil, m.value) }
+            for m in a where e[m.key] == nil {
+                current.append(.key(m.key))
+                reportHere(nil, m.value)
+                current.removeLast()
+            }
         case (.array(let e), .array(let a)):
             for i in 0..<max(e.count, a.count) {
-                let p = path.appending(.index(i))
-                if i < e.count, i < a.count { compare(e[i], a[i], at: p) }
-                else if i < e.count { report(p, e[i], nil) }
-                else { report(p, nil, a[i]) }
+                current.append(.index(i))
+                if i < e.count, i < a.count { compareHere(e[i], a[i]) }
+                else if i < e.count { reportHere(e[i], nil) }
+                else { reportHere(nil, a[i]) }
+                current.removeLast()
             }
         case (.string(let e), .string(let a)):
-            if substitutions.live(for: e) != a { report(path, expected, actual) }
+            if substitutions.live(for: e) != a { reportHere(expected, actual) }
         default:
-            if expected != actual { report(path, expected, actual) }
+            if expected != actual { reportHere(expected, actual) }
         }
+    }
+
+    private mutating func reportHere(_ e: JSONValue?, _ a: JSONValue?) {
+        report(JSONPath(current), e, a)
     }
 
     private mutating func report(_ path: JSONPath, _ e: JSONValue?, _ a: JSONValue?) {

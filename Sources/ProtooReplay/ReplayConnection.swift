@@ -32,11 +32,15 @@ final class ServerRequestPair {
 final class ReplayConnection: Transport {
     enum State { case requested, open, closed, rejected }
 
-    weak var delegate: (any TransportDelegate)?
+    /// Held until the close is delivered (see ``Transport``). Not weak: a weak reference would give
+    /// the peer a side table, and every retain and release of it would take the slow path.
+    var delegate: (any TransportDelegate)?
     let id: ConnectionID
     let peer: String?
     let room: String?
-    unowned let replayer: Replayer
+    /// `unowned(unsafe)`: the replayer keeps every connection and outlives them (it releases
+    /// them when it goes); a checked `unowned` reference costs an atomic check on every message.
+    unowned(unsafe) let replayer: Replayer
     var state = State.requested
 
     /// Recorded server events not yet matched, from `expectedHead` on.
@@ -65,10 +69,16 @@ final class ReplayConnection: Transport {
 
     func expect(_ output: ReplayOutput, at time: Int64) { expected.append((time, output)) }
 
-    /// The next recorded event to match, consumed.
+    /// The next recorded event to match, consumed (moved out: its slot keeps a placeholder).
     func nextExpected() -> (time: Int64, output: ReplayOutput)? {
         guard expectedHead < expected.count else { return nil }
-        let e = expected[expectedHead]
+        let i = expectedHead
+        let e = expected.withUnsafeMutableBufferPointer { buffer in
+            let slot = buffer.baseAddress! + i
+            let taken = slot.move()
+            slot.initialize(to: (taken.time, .accepted))
+            return taken
+        }
         expectedHead += 1
         if expectedHead > 256, expectedHead * 2 > expected.count {
             expected.removeFirst(expectedHead)
@@ -133,9 +143,10 @@ final class ReplayConnection: Transport {
         state = .closed
         replayer.liveOutput(self, .closed(code: code, reason: reason, initiator: .server))
         let event = TransportCloseEvent(code: code, reason: reason, initiator: .local)
-        replayer.scheduler.enqueue { [weak self] in
-            guard let self else { return }
-            self.delegate?.transport(self, didClose: event)
+        replayer.scheduler.enqueue { [self] in
+            let delegate = self.delegate
+            self.delegate = nil
+            delegate?.transport(self, didClose: event)
         }
     }
 
@@ -150,6 +161,8 @@ final class ReplayConnection: Transport {
         guard state == .open else { return }
         state = .closed
         replayer.liveOutput(self, .closed(code: event.code, reason: event.reason, initiator: TraceCloseInitiator(event.initiator)))
+        let delegate = self.delegate
+        self.delegate = nil
         delegate?.transport(self, didClose: event)
     }
 }

@@ -62,8 +62,15 @@ extension Replayer {
         if actualSummary.kind == .request, let recordedID = conn.recordedIDForLive[actualSummary.id] {
             actual["id"] = .int(Int64(recordedID))
         }
-        var diff = MessageDiff(rules: options.rules, method: method(of: .message(expectedText, expectedSummary), on: conn) ?? "",
-                               substitutions: substitutions)
+        let method = method(of: .message(expectedText, expectedSummary), on: conn) ?? ""
+        let paths: (capture: [JSONPathPattern], ignore: [JSONPathPattern])
+        if let known = diffPathCache[method] {
+            paths = known
+        } else {
+            paths = MessageDiff.paths(rules: options.rules, method: method)
+            diffPathCache[method] = paths
+        }
+        var diff = MessageDiff(capturePaths: paths.capture, ignorePaths: paths.ignore, substitutions: substitutions)
         substitutions = Substitutions()
         diff.compare(expected, actual, at: JSONPath())
         substitutions = diff.substitutions

@@ -3,7 +3,8 @@ import ProtooTrace
 
 /// A recorded client-side event waiting for its instant.
 struct PendingInput {
-    enum Kind {
+    /// Indirect: an input is then four words, cheap to copy and swap while the queue is sorted.
+    indirect enum Kind {
         case connect(target: String, headers: [TraceHeaderField], remoteAddress: String)
         case message(String)
         case clientClose(TransportCloseEvent)
@@ -23,12 +24,15 @@ struct PendingInput {
 extension Replayer {
     /// Queues an input in time order (records are nearly sorted: insertion walks back a little).
     func enqueueInput(_ input: PendingInput) {
-        inputs.append(input)
-        var i = inputs.count - 1
-        while i > inputHead, (inputs[i - 1].time, inputs[i - 1].sequence) > (input.time, input.sequence) {
-            inputs.swapAt(i - 1, i)
-            i -= 1
+        // Find the place by reading only the keys in place (no copy of an input per step), then
+        // insert once (a memory move, not a swap per step).
+        let time = input.time, sequence = input.sequence
+        var i = inputs.count
+        let head = inputHead
+        inputs.withUnsafeBufferPointer { b in
+            while i > head, (b[i - 1].time, b[i - 1].sequence) > (time, sequence) { i -= 1 }
         }
+        if i == inputs.count { inputs.append(input) } else { inputs.insert(input, at: i) }
         schedulePump()
     }
 
@@ -39,10 +43,11 @@ extension Replayer {
         let t = inputs[inputHead].time
         if let at = pumpAt, at <= t { return }
         pumpAt = t
-        scheduler.schedule(at: Instant(nanoseconds: t)) { [unowned self] in self.pump() }
+        // A target, not a closure: no allocation per input.
+        scheduler.post(at: Instant(nanoseconds: t), target: pumpTimer, tag: 0)
     }
 
-    private func pump() {
+    func pump() {
         pumpAt = nil
         if inputHead < inputs.count, inputs[inputHead].time <= scheduler.now.nanoseconds {
             let input = inputs[inputHead]
@@ -124,4 +129,12 @@ extension Replayer {
         }
         return changed ? JSONWriter.string(value) : text
     }
+}
+
+/// Runs the replayer's pump when the scheduler fires it (scheduled as a target: no closure per input).
+final class PumpTimer: TimerTarget {
+    /// `unowned(unsafe)`: the replayer owns the scheduler that holds this timer.
+    unowned(unsafe) let replayer: Replayer
+    init(_ replayer: Replayer) { self.replayer = replayer }
+    func timerFired(_ tag: Int) { replayer.pump() }
 }

@@ -30,11 +30,14 @@ public final class Replayer {
     var history: ReplayHistory
     var divergences: [ReplayDivergence] = []
     var skipCache: [String: Bool] = [:]
+    /// The rules' capture and ignore paths by method (filtered once per method, not per message).
+    var diffPathCache: [String: (capture: [JSONPathPattern], ignore: [JSONPathPattern])] = [:]
 
     // Inputs not yet fed, sorted by time (stable), from `inputHead` on.
     var inputs: [PendingInput] = []
     var inputHead = 0
     var pumpAt: Int64?
+    private(set) lazy var pumpTimer = PumpTimer(self)
 
     // Reading.
     var readerTime = Int64.min
@@ -56,6 +59,11 @@ public final class Replayer {
         context = EngineContext(scheduler: scheduler, random: SeededRandom(seed: engineSeed), logger: options.logger ?? quiet)
         app = makeApp(context)
         history = ReplayHistory(capacity: options.history)
+    }
+
+    deinit {
+        // Connections still open at the end hold their peers (the transport contract); let them go.
+        for conn in connections.values { conn.delegate = nil }
     }
 
     /// Opens the trace at `path` (`.jsonl` or binary) and prepares its replay.

@@ -22,21 +22,27 @@ struct WireSummary {
         }
     }
 
-    private static let requestPrefix = Array(#"{"request":true,"id":"#.utf8)
-    private static let responsePrefix = Array(#"{"response":true,"id":"#.utf8)
-    private static let notificationPrefix = Array(#"{"notification":true,"method":""#.utf8)
-    private static let methodInfix = Array(#","method":""#.utf8)
+    private static let requestPrefix: StaticString = #"{"request":true,"id":"#
+    private static let responsePrefix: StaticString = #"{"response":true,"id":"#
+    private static let notificationPrefix: StaticString = #"{"notification":true,"method":""#
+    private static let methodInfix: StaticString = #","method":""#
 
-    /// `nil` when the text does not start with the exact prefix protoo writes.
-    private static func fastScan(_ b: UnsafeBufferPointer<UInt8>) -> WireSummary? {
+    /// A position in a message's bytes (methods, not closures capturing the index: a captured
+    /// variable is boxed and checked for exclusivity at run time on every access).
+    private struct Scanner {
+        let b: UnsafeBufferPointer<UInt8>
         var i = 0
-        func eat(_ prefix: [UInt8]) -> Bool {
-            guard b.count - i >= prefix.count else { return false }
-            for (k, c) in prefix.enumerated() where b[i + k] != c { return false }
-            i += prefix.count
+
+        mutating func eat(_ prefix: StaticString) -> Bool {
+            let n = prefix.utf8CodeUnitCount
+            guard b.count - i >= n else { return false }
+            let p = prefix.utf8Start
+            for k in 0..<n where b[i + k] != p[k] { return false }
+            i += n
             return true
         }
-        func integer() -> Int? {
+
+        mutating func integer() -> Int? {
             var negative = false
             if i < b.count, b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
             let start = i
@@ -45,22 +51,28 @@ struct WireSummary {
             guard i > start, i < b.count, b[i] == UInt8(ascii: ",") || b[i] == UInt8(ascii: "}") else { return nil }
             return negative ? -v : v
         }
-        func string() -> String? {
+
+        mutating func string() -> String? {
             let start = i
             while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\") { i += 1 }
             guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
             return String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
         }
-        if eat(requestPrefix) {
-            guard let id = integer(), eat(methodInfix), let m = string() else { return nil }
+    }
+
+    /// `nil` when the text does not start with the exact prefix protoo writes.
+    private static func fastScan(_ b: UnsafeBufferPointer<UInt8>) -> WireSummary? {
+        var s = Scanner(b: b)
+        if s.eat(requestPrefix) {
+            guard let id = s.integer(), s.eat(methodInfix), let m = s.string() else { return nil }
             return WireSummary(kind: .request, id: id, method: m)
         }
-        if eat(responsePrefix) {
-            guard let id = integer() else { return nil }
+        if s.eat(responsePrefix) {
+            guard let id = s.integer() else { return nil }
             return WireSummary(kind: .response, id: id, method: "")
         }
-        if eat(notificationPrefix) {
-            guard let m = string() else { return nil }
+        if s.eat(notificationPrefix) {
+            guard let m = s.string() else { return nil }
             return WireSummary(kind: .notification, id: 0, method: m)
         }
         return nil

@@ -55,30 +55,32 @@ final class ConferenceBehaviour: ClientBehaviour {
     /// Steps 1–4 one after another, then 5–10 within 0.1–1.5 s.
     private func join(_ client: SimulatedClient, _ peer: Peer) {
         func alive() -> Bool { client.peer === peer && !client.leaving }
-        client.request("getRouterRtpCapabilities") { [weak self] r in
-            guard let self, alive(), case .success = r else { return }
+        // `unowned`, not `weak` (a weak reference would put the behaviour on the slow
+        // reference-counting path): the behaviour lives as long as its client, which the run keeps.
+        client.requestLazily("getRouterRtpCapabilities", then: { [unowned self] r in
+            guard alive(), case .success = r else { return }
             let forceTcp: JSONValue = false
-            client.request("createWebRtcTransport", ["forceTcp": forceTcp, "producing": true, "consuming": false,
-                                                     "sctpCapabilities": ConferencePayloads.sctpCapabilities]) { r in
+            client.requestLazily("createWebRtcTransport", ["forceTcp": forceTcp, "producing": true, "consuming": false,
+                                                     "sctpCapabilities": ConferencePayloads.sctpCapabilities], then: { r in
                 guard alive(), case .success(let send) = r else { return }
                 self.sendTransport = send["id"]?.stringValue
-                client.request("createWebRtcTransport", ["forceTcp": forceTcp, "producing": false, "consuming": true,
-                                                         "sctpCapabilities": ConferencePayloads.sctpCapabilities]) { r in
+                client.requestLazily("createWebRtcTransport", ["forceTcp": forceTcp, "producing": false, "consuming": true,
+                                                         "sctpCapabilities": ConferencePayloads.sctpCapabilities], then: { r in
                     guard alive(), case .success(let recv) = r else { return }
                     self.recvTransport = recv["id"]?.stringValue
                     self.nameCount += 1
-                    client.request("join", [
+                    client.requestLazily("join", [
                         "displayName": .string("Sim \(client.peerId)"),
                         "device": ["flag": "chrome", "name": "Chrome", "version": "131.0.0.0"],
                         "rtpCapabilities": ConferencePayloads.rtpCapabilities,
                         "sctpCapabilities": ConferencePayloads.sctpCapabilities,
-                    ]) { r in
+                    ], then: { r in
                         guard alive(), case .success = r else { return }
                         self.afterJoin(client, peer)
-                    }
-                }
-            }
-        }
+                    })
+                })
+            })
+        })
     }
 
     private func afterJoin(_ client: SimulatedClient, _ peer: Peer) {
@@ -102,11 +104,11 @@ final class ConferenceBehaviour: ClientBehaviour {
             at += .milliseconds(Int64(20 + client.context.random.next(upperBound: UInt64(230))))
             client.scheduler.schedule(after: at) { [self, client, peer] in
                 guard client.peer === peer, !client.leaving else { return }
-                client.request(step.0, step.1) { r in
+                client.requestLazily(step.0, step.1, then: { r in
                     guard case .success(let data) = r else { return }
                     if i == 2 { self.audioProducer = data["id"]?.stringValue }
                     if i == 3 { self.videoProducer = data["id"]?.stringValue }
-                }
+                })
             }
         }
         scheduleActions(client, peer)
@@ -115,14 +117,13 @@ final class ConferenceBehaviour: ClientBehaviour {
     // MARK: User actions (Poisson)
 
     private func scheduleActions(_ client: SimulatedClient, _ peer: Peer) {
-        schedulePoisson(client, peer, perMinute: rates.muteToggle) { [weak self] in self?.toggleMute(client) }
-        schedulePoisson(client, peer, perMinute: rates.cameraToggle) { [weak self] in self?.toggleCamera(client) }
-        schedulePoisson(client, peer, perMinute: rates.displayName) { [weak self] in
-            guard let self else { return }
+        schedulePoisson(client, peer, perMinute: rates.muteToggle) { [unowned self] in self.toggleMute(client) }
+        schedulePoisson(client, peer, perMinute: rates.cameraToggle) { [unowned self] in self.toggleCamera(client) }
+        schedulePoisson(client, peer, perMinute: rates.displayName) { [unowned self] in
             self.nameCount += 1
-            client.request("changeDisplayName", ["displayName": .string("Sim \(client.peerId) #\(self.nameCount)")])
+            client.send("changeDisplayName", ["displayName": .string("Sim \(client.peerId) #\(self.nameCount)")])
         }
-        schedulePoisson(client, peer, perMinute: rates.statsPanel) { [weak self] in self?.pollStats(client, peer, remaining: 4 + Int(client.context.random.next(upperBound: UInt64(8)))) }
+        schedulePoisson(client, peer, perMinute: rates.statsPanel) { [unowned self] in self.pollStats(client, peer, remaining: 4 + Int(client.context.random.next(upperBound: UInt64(8)))) }
     }
 
     private func schedulePoisson(_ client: SimulatedClient, _ peer: Peer, perMinute rate: Double, _ action: @escaping () -> Void) {
@@ -139,27 +140,27 @@ final class ConferenceBehaviour: ClientBehaviour {
     private func toggleMute(_ client: SimulatedClient) {
         guard let audio = audioProducer else { return }
         muted.toggle()
-        client.request(muted ? "pauseProducer" : "resumeProducer", ["producerId": .string(audio)])
+        client.send(muted ? "pauseProducer" : "resumeProducer", ["producerId": .string(audio)])
     }
 
     private func toggleCamera(_ client: SimulatedClient) {
         if let video = videoProducer {
             videoProducer = nil
-            client.request("closeProducer", ["producerId": .string(video)])
+            client.send("closeProducer", ["producerId": .string(video)])
         } else if let send = sendTransport {
             var random = client.context.random
             let params = ConferencePayloads.rtpParameters(kind: "video", mid: "v\(nameCount)", &random)
             client.context.random = random
-            client.request("produce", ["transportId": .string(send), "kind": "video", "rtpParameters": params,
-                                       "appData": ["source": "webcam"]]) { [weak self] r in
-                if case .success(let data) = r { self?.videoProducer = data["id"]?.stringValue }
-            }
+            client.requestLazily("produce", ["transportId": .string(send), "kind": "video", "rtpParameters": params,
+                                       "appData": ["source": "webcam"]], then: { [unowned self] r in
+                if case .success(let data) = r { self.videoProducer = data["id"]?.stringValue }
+            })
         }
     }
 
     private func pollStats(_ client: SimulatedClient, _ peer: Peer, remaining: Int) {
         guard remaining > 0, client.peer === peer, !client.leaving, let send = sendTransport else { return }
-        client.request("getTransportStats", ["transportId": .string(send)])
+        client.send("getTransportStats", ["transportId": .string(send)])
         client.scheduler.schedule(after: .milliseconds(2500)) { [self, client, peer] in
             self.pollStats(client, peer, remaining: remaining - 1)
         }

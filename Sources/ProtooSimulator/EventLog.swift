@@ -56,9 +56,18 @@ public final class EventLog: TrafficTap {
         }
     }
 
-    public private(set) var digest = EventDigest()
-    public private(set) var counters = Counters()
-    public private(set) var eventCount = 0
+    /// The running digest of every event so far.
+    public var digest: EventDigest { state.digest }
+    public var counters: Counters { state.counters }
+    public var eventCount: Int { state.eventCount }
+    /// Private and only ever read or written whole (updates work on a local copy): the compiler
+    /// can then check exclusivity statically instead of at run time on every event.
+    private var state = State()
+    private struct State {
+        var digest = EventDigest()
+        var counters = Counters()
+        var eventCount = 0
+    }
     private var recent: [Event?]
     private var recentIndex = 0
     let forward: (any TrafficTap)?
@@ -75,11 +84,13 @@ public final class EventLog: TrafficTap {
     }
 
     private func note(_ time: Instant, _ connection: ConnectionID, _ tag: UInt8, _ text: String) {
-        eventCount += 1
-        digest.add(UInt64(bitPattern: time.nanoseconds))
-        digest.add(connection)
-        digest.byte(tag)
-        digest.add(text)
+        var d = state.digest
+        d.add(UInt64(bitPattern: time.nanoseconds))
+        d.add(connection)
+        d.byte(tag)
+        d.add(text)
+        state.digest = d
+        state.eventCount += 1
         recent[recentIndex] = Event(time: time, connection: connection, tag: tag, text: text)
         recentIndex = (recentIndex + 1) % recent.count
     }
@@ -92,46 +103,59 @@ public final class EventLog: TrafficTap {
 
     enum Kind { case request, response, notification, other }
     @inline(__always) static func kind(of text: String) -> Kind {
-        // Messages written by the engine start with their kind's flag.
-        if text.hasPrefix("{\"n") { return .notification }
-        if text.hasPrefix("{\"res") { return .response }
-        if text.hasPrefix("{\"req") { return .request }
-        return .other
+        // Messages written by the engine start with their kind's flag: `{"n`, `{"res`, `{"req`.
+        var utf8 = text.utf8.makeIterator()
+        guard utf8.next() == UInt8(ascii: "{"), utf8.next() == UInt8(ascii: "\"") else { return .other }
+        switch utf8.next() {
+        case UInt8(ascii: "n"): return .notification
+        case UInt8(ascii: "r"):
+            guard utf8.next() == UInt8(ascii: "e") else { return .other }
+            switch utf8.next() {
+            case UInt8(ascii: "s"): return .response
+            case UInt8(ascii: "q"): return .request
+            default: return .other
+            }
+        default: return .other
+        }
     }
 
     public func connectionRequested(_ connection: ConnectionID, at time: Instant, target: String,
                                     headers: [(name: String, value: String)], remoteAddress: String) {
-        counters.connectionsRequested += 1
+        state.counters.connectionsRequested += 1
         note(time, connection, 1, target)
         forward?.connectionRequested(connection, at: time, target: target, headers: headers, remoteAddress: remoteAddress)
     }
 
     public func connectionAccepted(_ connection: ConnectionID, at time: Instant) {
-        counters.connectionsAccepted += 1
+        state.counters.connectionsAccepted += 1
         note(time, connection, 2, "")
         forward?.connectionAccepted(connection, at: time)
     }
 
     public func connectionRejected(_ connection: ConnectionID, at time: Instant, status: Int, reason: String) {
-        counters.connectionsRejected += 1
+        state.counters.connectionsRejected += 1
         note(time, connection, 3, "\(status) \(reason)")
         forward?.connectionRejected(connection, at: time, status: status, reason: reason)
     }
 
     public func messageReceived(_ connection: ConnectionID, at time: Instant, text: String) {
-        counters.count(text, inbound: true)
+        var c = state.counters
+        c.count(text, inbound: true)
+        state.counters = c
         note(time, connection, 4, text)
         forward?.messageReceived(connection, at: time, text: text)
     }
 
     public func messageSent(_ connection: ConnectionID, at time: Instant, text: String) {
-        counters.count(text, inbound: false)
+        var c = state.counters
+        c.count(text, inbound: false)
+        state.counters = c
         note(time, connection, 5, text)
         forward?.messageSent(connection, at: time, text: text)
     }
 
     public func connectionClosed(_ connection: ConnectionID, at time: Instant, event: TransportCloseEvent) {
-        counters.connectionsClosed += 1
+        state.counters.connectionsClosed += 1
         let text = "\(event.code.map(String.init) ?? "-") \(event.initiator.rawValue) \(event.reason)"
         note(time, connection, 6, text)
         forward?.connectionClosed(connection, at: time, event: event)

@@ -1,4 +1,3 @@
-import DequeModule
 import Protoo
 
 /// One simulated WebSocket connection: two ends, each direction a FIFO pipe with latency,
@@ -15,18 +14,82 @@ public final class NetworkLink: TimerTarget {
     }
 
     public let id: ConnectionID
-    unowned let network: SimulatedNetwork
+    /// `unowned(unsafe)`: the network outlives its links (the simulation owns both); a checked
+    /// `unowned` reference costs an atomic check on every message.
+    unowned(unsafe) let network: SimulatedNetwork
+    /// The network and its scheduler as unmanaged references, used at +0 on the message path
+    /// (no retain and release around every use); both outlive the link.
+    private let networkRef: Unmanaged<SimulatedNetwork>
+    private let schedulerRef: Unmanaged<VirtualScheduler>
     public let clientEnd: LinkEnd
     public let serverEnd: LinkEnd
     var latency: LatencyModel
-    /// Per direction: the latest scheduled delivery (FIFO) and when the sender's pipe is free (bandwidth).
-    private var lastDelivery: [Int64] = [0, 0]
-    private var busyUntil: [Int64] = [0, 0]
-    /// Per direction: payloads in flight, in delivery order (their times never decrease), and
-    /// whether a wake-up is scheduled for the head. One timer per direction at a time, and the
-    /// same closure each time: no allocation per message.
-    private var inFlight: [Deque<(at: Int64, payload: Payload)>] = [[], []]
-    private var wakeScheduled = [false, false]
+    /// One direction of the link: the latest scheduled delivery (FIFO), when the sender's pipe is
+    /// free (bandwidth), the payloads in flight in delivery order (their times never decrease), and
+    /// whether a wake-up is scheduled for the head. One timer per direction at a time: no closure
+    /// per message. A class held by `let`, with a hand-managed ring: no exclusivity, uniqueness or
+    /// copy-on-write checks on the message path.
+    final class Pipe {
+        var lastDelivery: Int64 = 0
+        var busyUntil: Int64 = 0
+        var wakeScheduled = false
+        private var times: UnsafeMutablePointer<Int64>
+        private var payloads: UnsafeMutablePointer<Payload>
+        private var head = 0
+        private var count = 0
+        private var capacity = 4
+
+        init() {
+            times = .allocate(capacity: capacity)
+            payloads = .allocate(capacity: capacity)
+        }
+
+        deinit {
+            while count > 0 { _ = popFirst() }
+            times.deallocate()
+            payloads.deallocate()
+        }
+
+        /// The delivery time of the first payload in flight.
+        var firstTime: Int64? { count > 0 ? times[head] : nil }
+
+        func append(_ at: Int64, _ payload: Payload) {
+            if count == capacity { grow() }
+            var i = head + count
+            if i >= capacity { i -= capacity }
+            times[i] = at
+            (payloads + i).initialize(to: payload)
+            count += 1
+        }
+
+        func popFirst() -> Payload {
+            let payload = (payloads + head).move()
+            head += 1
+            if head == capacity { head = 0 }
+            count -= 1
+            return payload
+        }
+
+        private func grow() {
+            let newCapacity = capacity * 2
+            let t = UnsafeMutablePointer<Int64>.allocate(capacity: newCapacity)
+            let p = UnsafeMutablePointer<Payload>.allocate(capacity: newCapacity)
+            for k in 0..<count {
+                var i = head + k
+                if i >= capacity { i -= capacity }
+                t[k] = times[i]
+                (p + k).moveInitialize(from: payloads + i, count: 1)
+            }
+            times.deallocate()
+            payloads.deallocate()
+            times = t
+            payloads = p
+            head = 0
+            capacity = newCapacity
+        }
+    }
+    private let clientToServer = Pipe()
+    private let serverToClient = Pipe()
     /// Traffic is held until this instant (a clog or partition).
     var heldUntil: Int64 = 0
     /// Called on the client side when the server accepted (`.open`).
@@ -37,6 +100,8 @@ public final class NetworkLink: TimerTarget {
     init(id: ConnectionID, network: SimulatedNetwork, latency: LatencyModel) {
         self.id = id
         self.network = network
+        self.networkRef = Unmanaged.passUnretained(network)
+        self.schedulerRef = Unmanaged.passUnretained(network.scheduler)
         self.latency = latency
         clientEnd = LinkEnd(side: .client)
         serverEnd = LinkEnd(side: .server)
@@ -48,36 +113,52 @@ public final class NetworkLink: TimerTarget {
 
     /// Sends `payload` from `side` to the other side.
     func transmit(from side: Side, _ payload: Payload, bytes: Int = 0) {
-        let scheduler = network.scheduler
-        let now = scheduler.now.nanoseconds
-        let dir = side.rawValue
+        if side == .client {
+            transmit(clientToServer, tag: Side.client.rawValue, payload, bytes: bytes)
+        } else {
+            transmit(serverToClient, tag: Side.server.rawValue, payload, bytes: bytes)
+        }
+    }
+
+    @inline(__always)
+    private func transmit(_ pipe: Pipe, tag: Int, _ payload: Payload, bytes: Int) {
+        let now = schedulerRef._withUnsafeGuaranteedRef { $0.now.nanoseconds }
         var departure = now
         if let bps = latency.bytesPerSecond, bps > 0, bytes > 0 {
-            departure = max(now, busyUntil[dir]) + Int64(bytes) * 1_000_000_000 / Int64(bps)
-            busyUntil[dir] = departure
+            departure = max(now, pipe.busyUntil) + Int64(bytes) * 1_000_000_000 / Int64(bps)
+            pipe.busyUntil = departure
         }
-        var at = departure + latency.sample(&network.random)
-        at = max(at, lastDelivery[dir], heldUntil)
-        lastDelivery[dir] = at
-        inFlight[dir].append((at, payload))
-        if !wakeScheduled[dir] {
-            wakeScheduled[dir] = true
-            scheduler.schedule(at: Instant(nanoseconds: at), target: self, tag: dir)
+        let delay = networkRef._withUnsafeGuaranteedRef { network in latency.sample(&network.random) }
+        var at = departure + delay
+        at = max(at, pipe.lastDelivery, heldUntil)
+        pipe.lastDelivery = at
+        pipe.append(at, payload)
+        if !pipe.wakeScheduled {
+            pipe.wakeScheduled = true
+            schedulerRef._withUnsafeGuaranteedRef { $0.post(at: Instant(nanoseconds: at), target: self, tag: tag) }
         }
     }
 
     /// Delivers everything due on direction `dir` (0: client → server, 1: server → client).
+    /// Delivery can make either side send at once (appending to a pipe is safe meanwhile).
     public func timerFired(_ dir: Int) {
-        let now = network.scheduler.now.nanoseconds
-        let target = dir == Side.client.rawValue ? serverEnd : clientEnd
-        while let first = inFlight[dir].first, first.at <= now {
-            inFlight[dir].removeFirst()
-            deliver(first.payload, to: target)
-        }
-        if let first = inFlight[dir].first {
-            network.scheduler.schedule(at: Instant(nanoseconds: first.at), target: self, tag: dir)
+        if dir == Side.client.rawValue {
+            deliverDue(clientToServer, tag: dir, to: serverEnd)
         } else {
-            wakeScheduled[dir] = false
+            deliverDue(serverToClient, tag: dir, to: clientEnd)
+        }
+    }
+
+    @inline(__always)
+    private func deliverDue(_ pipe: Pipe, tag: Int, to target: LinkEnd) {
+        let now = schedulerRef._withUnsafeGuaranteedRef { $0.now.nanoseconds }
+        while let at = pipe.firstTime, at <= now {
+            deliver(pipe.popFirst(), to: target)
+        }
+        if let next = pipe.firstTime {
+            schedulerRef._withUnsafeGuaranteedRef { $0.post(at: Instant(nanoseconds: next), target: self, tag: tag) }
+        } else {
+            pipe.wakeScheduled = false
         }
     }
 

@@ -26,7 +26,9 @@ public final class SimulatedClient {
 
     public let peerId: String
     public let target: String
-    unowned let simulation: Simulation
+    /// `unowned(unsafe)`: the simulation keeps every client for its whole life; a checked
+    /// `unowned` reference costs an atomic check on every use.
+    unowned(unsafe) let simulation: Simulation
     let behaviour: any ClientBehaviour
     public private(set) var state: State = .idle
     public private(set) var peer: Peer?
@@ -66,12 +68,15 @@ public final class SimulatedClient {
         state = .connecting
         let link = simulation.network.connect(target: target, remoteAddress: "10.\(simulation.clients.count % 250).0.1:\(40000 + opens)")
         self.link = link
-        link.onOpen = { [weak self, weak link] in
-            guard let self, let link else { return }
+        // No weak references here: a weak reference gives its object a side table, and every later
+        // retain and release of it (the link is on the message path) takes the slow path.
+        // `unowned(unsafe) link`: the closure is stored in the link and only the link calls it.
+        // `unowned self`: clients live as long as the simulation (it keeps them all).
+        link.onOpen = { [unowned self, unowned(unsafe) link] in
             self.opened(link)
         }
-        link.onRejected = { [weak self] status, _ in
-            self?.connectionFailed(status: status)
+        link.onRejected = { [unowned self] status, _ in
+            self.connectionFailed(status: status)
         }
     }
 
@@ -107,8 +112,8 @@ public final class SimulatedClient {
         }
         state = .connecting
         waitingForRetry = true
-        retryTimer = scheduler.schedule(after: simulation.configuration.retry.delay(retry: retry)) { [weak self] in
-            self?.attempt()
+        retryTimer = scheduler.schedule(after: simulation.configuration.retry.delay(retry: retry)) { [unowned self] in
+            self.attempt()
         }
     }
 
@@ -151,12 +156,31 @@ public final class SimulatedClient {
     /// Sends a request and records its virtual latency and outcome with the simulation.
     public func request(_ method: String, _ data: JSONValue = .emptyObject,
                         then: @escaping (Result<JSONValue, ProtooError>) -> Void = { _ in }) {
+        requestLazily(method, data, then: { then($0.map(\.value)) })
+    }
+
+    /// Like ``request(_:_:then:)``, with the response data parsed only if `then` reads it.
+    public func requestLazily(_ method: String, _ data: JSONValue = .emptyObject,
+                              then: @escaping (Result<ResponseData, ProtooError>) -> Void) {
         guard let peer, !peer.isClosed else { return }
         let started = scheduler.now
         let token = simulation.requestStarted()
-        peer.request(method, data) { [unowned self] result in
-            self.simulation.requestFinished(token, latency: self.scheduler.now - started, result: result)
+        peer.requestLazily(method, data, completion: { [unowned self] result in
+            self.simulation.requestFinished(token, latency: self.scheduler.now - started, failure: result.failure)
             then(result)
-        }
+        })
+    }
+
+    /// A request whose answer only counts for the statistics (nothing reads its data).
+    public func send(_ method: String, _ data: JSONValue = .emptyObject) {
+        requestLazily(method, data, then: { _ in })
+    }
+}
+
+extension Result {
+    /// The error, if this is a failure.
+    var failure: Failure? {
+        if case .failure(let e) = self { return e }
+        return nil
     }
 }

@@ -1,3 +1,5 @@
+import CZstd
+
 /// CRC-32C (Castagnoli), slicing-by-8. Guards every block, header, index entry and trailer.
 enum CRC32C {
     private static let table: [UInt32] = {
@@ -17,7 +19,22 @@ enum CRC32C {
         return t
     }()
 
+    /// Whether the CPU computes CRC32C itself (x86-64 with SSE4.2).
+    static let hardwareAvailable = protoo_crc32c_available() != 0
+
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        if hardwareAvailable { return hardware(bytes) }
+        return software(bytes)
+    }
+
+    /// The CPU's CRC32C instruction (only when ``hardwareAvailable``).
+    static func hardware(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
+        return ~protoo_crc32c_update(0xFFFF_FFFF, base, bytes.count)
+    }
+
+    /// Slicing-by-8 with tables: any machine.
+    static func software(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         let n = bytes.count
         guard n > 0 else { return 0 }

@@ -38,4 +38,24 @@ public final class EngineContext {
         message.encode(into: &scratch)
         return String(decoding: scratch, as: UTF8.self)
     }
+
+    /// The wire text written by `body` into the reusable buffer.
+    @inline(__always)
+    func encode(_ body: (inout [UInt8]) -> Void) -> String {
+        scratch.removeAll(keepingCapacity: true)
+        body(&scratch)
+        return String(decoding: scratch, as: UTF8.self)
+    }
+
+    /// A notification whose data `write` puts straight into the reusable buffer.
+    func encodeNotification(_ method: String, _ write: (inout JSONBuilder) -> Void) -> String {
+        scratch.removeAll(keepingCapacity: true)
+        PreEncoded.notificationHead(method: method, into: &scratch)
+        var builder = JSONBuilder(bytes: [])
+        swap(&builder.bytes, &scratch)
+        write(&builder)
+        swap(&builder.bytes, &scratch)
+        scratch.append(UInt8(ascii: "}"))
+        return String(decoding: scratch, as: UTF8.self)
+    }
 }

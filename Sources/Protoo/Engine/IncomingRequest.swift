@@ -17,7 +17,25 @@ public final class IncomingRequest {
     public let id: RequestID
     public let method: String
     /// The request's data (`{}` when absent), parsed from the frame on first access.
-    public private(set) lazy var data: JSONValue = rawData?.parse() ?? .emptyObject
+    public var data: JSONValue {
+        if let parsedData { return parsedData }
+        let value = rawData?.parse() ?? .emptyObject
+        parsedData = value
+        return value
+    }
+    private var parsedData: JSONValue?
+    /// `data[key]`, without parsing the other members when `data` has not been read yet (a
+    /// handler that needs two fields of a large request does not pay for the rest).
+    public func member(_ key: String) -> JSONValue? {
+        if let parsedData { return parsedData[key] }
+        guard let rawData else { return nil }
+        if memberIndex == nil { memberIndex = rawData.memberIndex() }
+        guard let memberIndex else { return data[key] }
+        return memberIndex.value(key, in: rawData)
+    }
+    /// The data's top-level members, indexed on the first ``member(_:)``.
+    private var memberIndex: MemberIndex?
+
     /// The peer that received the request.
     public let peer: Peer
     public private(set) var isAnswered = false
@@ -33,6 +51,15 @@ public final class IncomingRequest {
     /// Sends the success response.
     public func accept(_ data: JSONValue = .emptyObject) {
         answer(.successResponse(id: id, data: data))
+    }
+
+    /// Sends the success response with data that is already JSON text (see ``JSONText``).
+    public func accept(_ data: JSONText) {
+        guard !isAnswered else { return }
+        isAnswered = true
+        guard !peer.isClosed else { return }
+        let id = self.id
+        peer.transport.send(peer.context.encode { PreEncoded.successResponse(id: id, data: data.bytes, into: &$0) })
     }
 
     /// Sends an error response.
@@ -72,4 +99,18 @@ public struct IncomingNotification {
 
     /// The notification's data (`{}` when absent).
     public var data: JSONValue { rawData?.parse() ?? .emptyObject }
+}
+
+/// The data of a success response (`{}` when absent), left as bytes of the frame (already
+/// validated) until read.
+public struct ResponseData {
+    let raw: RawJSON?
+
+    init(raw: RawJSON?) { self.raw = raw }
+
+    /// The data, parsed (each read parses again: read it once).
+    public var value: JSONValue { raw?.parse() ?? .emptyObject }
+
+    /// `value[key]`, parsing only that member.
+    public subscript(key: String) -> JSONValue? { raw?.member(key) }
 }

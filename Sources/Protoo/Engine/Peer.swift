@@ -56,7 +56,21 @@ public final class Peer {
     struct Pending {
         var method: String
         var timer: TimerHandle
-        var completion: (Result<JSONValue, ProtooError>) -> Void
+        var completion: Completion
+    }
+
+    /// What runs when a request completes: with the data parsed, or with the data left as bytes
+    /// until read (``ResponseData``).
+    enum Completion {
+        case parsed((Result<JSONValue, ProtooError>) -> Void)
+        case lazy((Result<ResponseData, ProtooError>) -> Void)
+
+        func callAsFunction(_ result: Result<ResponseData, ProtooError>) {
+            switch self {
+            case .parsed(let body): body(result.map(\.value))
+            case .lazy(let body): body(result)
+            }
+        }
     }
 
     public let id: String
@@ -74,7 +88,9 @@ public final class Peer {
     private var requestHandler: RequestHandler?
     private var notificationHandler: NotificationHandler?
     private var closeHandlers: [CloseHandler] = []
-    private var logger: Logger { context.logger }
+    /// The context's logger (immutable there), kept here so a disabled debug line costs a level
+    /// check, not a copy of the logger on every message.
+    private let logger: Logger
 
     /// Creates a peer on `transport`. If the transport is already closed the peer closes right away
     /// (its close handlers run on the next turn of the scheduler).
@@ -83,6 +99,7 @@ public final class Peer {
         self.transport = transport
         self.context = context
         self.configuration = configuration
+        self.logger = context.logger
         if transport.isClosed {
             isClosed = true
             context.scheduler.enqueue { [weak self] in
@@ -128,6 +145,25 @@ public final class Peer {
             context.scheduler.enqueue { completion(.failure(.peerClosed)) }
             return
         }
+        let requestID = registerPending(method, completion: .parsed(completion))
+        send(.request(id: requestID, method: method, data: data))
+    }
+
+    /// Sends a request; `completion` runs exactly once, with the response data left as bytes of
+    /// the frame until read (a caller that only needs success or failure never parses it), or a
+    /// ``ProtooError``. Otherwise like ``request(_:_:completion:)-(String,JSONValue,_)``.
+    public func requestLazily(_ method: String, _ data: JSONValue = .emptyObject,
+                              completion: @escaping (Result<ResponseData, ProtooError>) -> Void) {
+        guard !isClosed else {
+            context.scheduler.enqueue { completion(.failure(.peerClosed)) }
+            return
+        }
+        let requestID = registerPending(method, completion: .lazy(completion))
+        send(.request(id: requestID, method: method, data: data))
+    }
+
+    /// Draws a free request id and arms its timeout.
+    private func registerPending(_ method: String, completion: Completion) -> RequestID {
         var requestID = context.random.nextRequestID()
         while pending[requestID] != nil { requestID = context.random.nextRequestID() }
         let timeout = configuration.timeout(pending: pending.count)
@@ -137,7 +173,37 @@ public final class Peer {
         }
         pending[requestID] = Pending(method: method, timer: timer, completion: completion)
         logger.debug("request()", metadata: ["peer": "\(id)", "method": "\(method)", "id": "\(requestID)"])
-        send(.request(id: requestID, method: method, data: data))
+        return requestID
+    }
+
+    /// Sends a request whose data is already JSON text (see ``JSONText``); otherwise like
+    /// ``request(_:_:completion:)-(String,JSONValue,_)``.
+    public func request(_ method: String, _ data: JSONText,
+                        completion: @escaping (Result<JSONValue, ProtooError>) -> Void) {
+        guard !isClosed else {
+            context.scheduler.enqueue { completion(.failure(.peerClosed)) }
+            return
+        }
+        let requestID = registerPending(method, completion: .parsed(completion))
+        guard !isClosed else { return }
+        transport.send(context.encode { PreEncoded.request(id: requestID, method: method, data: data.bytes, into: &$0) })
+    }
+
+    /// Sends a notification whose data is already JSON text (see ``JSONText``).
+    public func notify(_ method: String, _ data: JSONText) {
+        guard !isClosed else { return }
+        transport.send(context.encode { out in
+            PreEncoded.notificationHead(method: method, into: &out)
+            out.append(contentsOf: data.bytes)
+            out.append(UInt8(ascii: "}"))
+        })
+    }
+
+    /// Sends a notification whose data `write` puts straight into the engine's encoding buffer
+    /// (no ``JSONValue`` tree, no intermediate array). `write` must write exactly one JSON value.
+    public func notify(_ method: String, writingData write: (inout JSONBuilder) -> Void) {
+        guard !isClosed else { return }
+        transport.send(context.encodeNotification(method, write))
     }
 
     /// Sends a notification.
@@ -210,7 +276,7 @@ public final class Peer {
             handleRequest(IncomingRequest(id: requestID, method: method, rawData: message.data, peer: self))
         case .successResponse(let requestID):
             guard let p = takePending(requestID) else { return }
-            p.completion(.success(message.data?.parse() ?? .emptyObject))
+            p.completion(.success(ResponseData(raw: message.data)))
         case .errorResponse(let requestID, let code, let reason):
             guard let p = takePending(requestID) else { return }
             p.completion(.failure(.rejected(code: code, reason: reason)))

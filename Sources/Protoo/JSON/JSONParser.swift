@@ -126,7 +126,8 @@ extension JSONParser {
         mutating func parseString() throws(JSONParseError) -> String {
             index += 1  // opening quote
             let start = index
-            // Fast path: no escapes.
+            // Fast path: no escapes. Skip plain bytes 8 at a time.
+            if let base = bytes.baseAddress { index = JSONScan.firstSpecial(base, from: index, count: bytes.count) }
             while index < bytes.count {
                 let c = bytes[index]
                 if c == UInt8(ascii: "\"") {

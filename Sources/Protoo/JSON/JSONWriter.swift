@@ -75,29 +75,40 @@ public enum JSONWriter {
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        var s = s
-        s.withUTF8 { bytes in
-            var runStart = 0
-            for i in 0..<bytes.count {
-                let c = bytes[i]
-                guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
-                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-                runStart = i + 1
-                switch c {
-                case UInt8(ascii: "\""): appendASCII("\\\"", &out)
-                case UInt8(ascii: "\\"): appendASCII("\\\\", &out)
-                case 0x0A: appendASCII("\\n", &out)
-                case 0x0D: appendASCII("\\r", &out)
-                case 0x09: appendASCII("\\t", &out)
-                case 0x08: appendASCII("\\b", &out)
-                case 0x0C: appendASCII("\\f", &out)
-                default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
-                }
-            }
-            if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+        // Native strings are contiguous UTF-8: scan them in place, 8 bytes at a time.
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { bytes in writeStringBody(bytes, into: &out) }
+        if done == nil {
+            var copy = s
+            copy.withUTF8 { writeStringBody($0, into: &out) }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    static func writeStringBody(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        guard let base = bytes.baseAddress else { return }
+        let count = bytes.count
+        var runStart = 0
+        var i = JSONScan.firstSpecial(base, from: 0, count: count)
+        while i < count {
+            let c = base[i]
+            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
+            runStart = i + 1
+            switch c {
+            case UInt8(ascii: "\""): appendASCII("\\\"", &out)
+            case UInt8(ascii: "\\"): appendASCII("\\\\", &out)
+            case 0x0A: appendASCII("\\n", &out)
+            case 0x0D: appendASCII("\\r", &out)
+            case 0x09: appendASCII("\\t", &out)
+            case 0x08: appendASCII("\\b", &out)
+            case 0x0C: appendASCII("\\f", &out)
+            default:
+                let hex: StaticString = "0123456789abcdef"
+                let h = hex.utf8Start
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, h[Int(c >> 4)], h[Int(c & 0xF)]])
+            }
+            i = JSONScan.firstSpecial(base, from: i + 1, count: count)
+        }
+        if runStart < count { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
     }
 }

@@ -9,6 +9,17 @@ public struct EncodedNotification: Sendable, Hashable {
         self.method = method
         self.text = Message.notification(method: method, data: data).encode()
     }
+
+    /// A notification whose data is already JSON text (see ``JSONText``, ``JSONBuilder``).
+    public init(_ method: String, _ data: JSONText) {
+        self.method = method
+        var out: [UInt8] = []
+        out.reserveCapacity(48 + method.utf8.count + data.bytes.count)
+        PreEncoded.notificationHead(method: method, into: &out)
+        out.append(contentsOf: data.bytes)
+        out.append(UInt8(ascii: "}"))
+        self.text = String(decoding: out, as: UTF8.self)
+    }
 }
 
 extension Room {

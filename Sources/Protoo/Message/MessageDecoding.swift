@@ -50,6 +50,43 @@ struct RawMessage {
     }
 
     static func decode(bytes: UnsafeBufferPointer<UInt8>) throws(MessageDecodingError) -> (Kind, Range<Int>?) {
+        if let canonical = decodeCanonical(bytes) { return canonical }
+        return try decodeGeneral(bytes: bytes)
+    }
+
+    private static let requestHead: StaticString = #"{"request":true,"id":"#
+    private static let responseHead: StaticString = #"{"response":true,"id":"#
+    private static let notificationHead: StaticString = #"{"notification":true,"method":"#
+    private static let methodInfix: StaticString = #","method":"#
+    private static let okDataInfix: StaticString = #","ok":true,"data":"#
+    private static let dataInfix: StaticString = #","data":"#
+
+    /// The fast path for frames in exactly the layout ``Message/encode(into:)`` writes (protoo's
+    /// own key order, no whitespace): the flags, id and method are read in place and only `data`
+    /// is validated. Returns `nil` for anything else, including every invalid frame, which then
+    /// goes through ``decodeGeneral(bytes:)`` (so verdicts and errors are the general path's).
+    static func decodeCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> (Kind, Range<Int>?)? {
+        // Helpers are methods on the cursor, not closures capturing it: a captured variable is
+        // boxed and every access to it is checked for exclusivity at run time.
+        var cursor = JSONParser.Cursor(bytes: bytes)
+        if cursor.eat(notificationHead) {
+            guard let m = cursor.canonicalMethod(), cursor.eat(dataInfix), let data = cursor.canonicalDataToEnd() else { return nil }
+            return (.notification(method: m), data)
+        }
+        if cursor.eat(requestHead) {
+            guard let i = cursor.canonicalID(), cursor.eat(methodInfix), let m = cursor.canonicalMethod(), cursor.eat(dataInfix),
+                  let data = cursor.canonicalDataToEnd() else { return nil }
+            return (.request(id: i, method: m), data)
+        }
+        if cursor.eat(responseHead) {
+            guard let i = cursor.canonicalID(), cursor.eat(okDataInfix), let data = cursor.canonicalDataToEnd() else { return nil }
+            return (.successResponse(id: i), data)
+        }
+        return nil
+    }
+
+    /// Any frame: every member read, protoo's rules applied (duplicates, truthiness, order).
+    static func decodeGeneral(bytes: UnsafeBufferPointer<UInt8>) throws(MessageDecodingError) -> (Kind, Range<Int>?) {
         var cursor = JSONParser.Cursor(bytes: bytes)
         var fields = Message.Fields()
         var dataRange: Range<Int>?
@@ -181,6 +218,56 @@ struct RawJSON {
     let text: String
     let range: Range<Int>
 
+    /// `parse()[key]` without building the rest: the members are skipped over and only the value
+    /// of the last `key` (as `JSON.parse` keeps the last duplicate) is parsed. `nil` for a missing
+    /// key or a value that is not an object.
+    func member(_ key: String) -> JSONValue? {
+        guard let index = memberIndex() else { return parse()[key] }
+        return index.value(key, in: self)
+    }
+
+    /// The top-level members' keys and byte ranges (one scan), or `nil` when the value is not an
+    /// object; the index answers any number of ``member(_:)`` lookups without scanning again.
+    func memberIndex() -> MemberIndex? {
+        var text = text
+        let range = range
+        return text.withUTF8 { all -> MemberIndex? in
+            let bytes = UnsafeBufferPointer(rebasing: all[range])
+            var cursor = JSONParser.Cursor(bytes: bytes)
+            cursor.skipWhitespace()
+            guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "{") else { return MemberIndex(isObject: false) }
+            cursor.index += 1
+            var index = MemberIndex(isObject: true)
+            do {
+                cursor.skipWhitespace()
+                if cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "}") { return index }
+                while true {
+                    cursor.skipWhitespace()
+                    let k = try cursor.parseString()
+                    cursor.skipWhitespace()
+                    cursor.index += 1  // ':' (validated)
+                    cursor.skipWhitespace()
+                    let start = cursor.index
+                    try cursor.skipValue(depth: 1)
+                    index.members.append((k, (range.lowerBound + start)..<(range.lowerBound + cursor.index)))
+                    cursor.skipWhitespace()
+                    guard cursor.index < bytes.count else { return nil }
+                    if bytes[cursor.index] == UInt8(ascii: "}") { break }
+                    cursor.index += 1  // ','
+                }
+            } catch {
+                return nil  // not reached for validated data; the full parse decides
+            }
+            return index
+        }
+    }
+
+    /// Parses the bytes at `range` of the text (a validated value).
+    func parse(at range: Range<Int>) -> JSONValue? {
+        var text = text
+        return text.withUTF8 { bytes in try? JSONParser.parse(bytes: UnsafeBufferPointer(rebasing: bytes[range])) }
+    }
+
     /// Parses the value. It was validated when the frame was decoded, so this cannot fail.
     func parse() -> JSONValue {
         var text = text
@@ -277,5 +364,57 @@ extension Message {
         if case .string(let s) = value { return s }
         if case .null = value { return "" }
         return JSONWriter.string(value)
+    }
+}
+
+extension JSONParser.Cursor {
+    /// Moves past `literal` if the input continues with exactly it.
+    @inline(__always)
+    mutating func eat(_ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard bytes.count - index >= n else { return false }
+        let p = literal.utf8Start
+        for k in 0..<n where bytes[index + k] != p[k] { return false }
+        index += n
+        return true
+    }
+
+    /// An integer id, or `nil` (the general decoder then decides).
+    mutating func canonicalID() -> RequestID? {
+        guard index < bytes.count else { return nil }
+        let c = bytes[index]
+        guard c == UInt8(ascii: "-") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")),
+              case .int(let i)? = try? parseNumber() else { return nil }
+        return Int(exactly: i)
+    }
+
+    /// A string method, or `nil`.
+    mutating func canonicalMethod() -> String? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        return try? parseString()
+    }
+
+    /// A valid `data` value followed by the closing brace that ends the frame: `.some(range)` for
+    /// truthy data, `.some(nil)` for falsy data (read as `{}`), `nil` otherwise.
+    mutating func canonicalDataToEnd() -> Range<Int>?? {
+        let start = index
+        guard (try? skipValue(depth: 1)) != nil else { return nil }
+        let range = start..<index
+        guard index + 1 == bytes.count, bytes[index] == UInt8(ascii: "}"),
+              let truthy = try? RawMessage.isTruthy(bytes, range) else { return nil }
+        return .some(truthy ? range : nil)
+    }
+}
+
+/// The top-level members of a JSON object left as bytes: keys and the ranges of their values.
+struct MemberIndex {
+    var isObject: Bool
+    var members: [(key: String, range: Range<Int>)] = []
+
+    /// The value of the last member named `key` (`JSON.parse` keeps the last duplicate).
+    func value(_ key: String, in raw: RawJSON) -> JSONValue? {
+        guard isObject else { return nil }
+        for m in members.reversed() where m.key == key { return raw.parse(at: m.range) }
+        return nil
     }
 }

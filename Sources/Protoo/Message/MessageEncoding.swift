@@ -38,3 +38,32 @@ extension Message {
         out.append(UInt8(ascii: "}"))
     }
 }
+
+/// Message framing around data that is already JSON text (``JSONText``, a ``JSONBuilder``'s bytes):
+/// the same bytes as ``Message/encode(into:)`` with that data encoded in place.
+enum PreEncoded {
+    static func request(id: RequestID, method: String, data: [UInt8], into out: inout [UInt8]) {
+        JSONWriter.appendASCII("{\"request\":true,\"id\":", &out)
+        JSONWriter.writeInt(Int64(id), into: &out)
+        JSONWriter.appendASCII(",\"method\":", &out)
+        JSONWriter.writeString(method, into: &out)
+        JSONWriter.appendASCII(",\"data\":", &out)
+        out.append(contentsOf: data)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    static func successResponse(id: RequestID, data: [UInt8], into out: inout [UInt8]) {
+        JSONWriter.appendASCII("{\"response\":true,\"id\":", &out)
+        JSONWriter.writeInt(Int64(id), into: &out)
+        JSONWriter.appendASCII(",\"ok\":true,\"data\":", &out)
+        out.append(contentsOf: data)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// The notification header, up to and including `"data":`.
+    static func notificationHead(method: String, into out: inout [UInt8]) {
+        JSONWriter.appendASCII("{\"notification\":true,\"method\":", &out)
+        JSONWriter.writeString(method, into: &out)
+        JSONWriter.appendASCII(",\"data\":", &out)
+    }
+}

@@ -1,5 +1,3 @@
-import HeapModule
-
 /// A deterministic scheduler on virtual time: an event-jump loop over a heap of timers.
 ///
 /// Nothing moves until you drive it. ``run(until:)`` runs every due action in a total order
@@ -31,19 +29,154 @@ public final class VirtualScheduler: Scheduler {
     /// Slots hold the actions; a freed slot is reused and `generation` makes stale handles harmless.
     /// Handles keep the table (not the scheduler) alive, so cancelling after the scheduler is gone
     /// is safe, and no weak reference (with its slow side-table counting) is needed.
+    ///
+    /// Storage is managed by hand (like the heap below): every event touches it several times, and
+    /// arrays in class properties cost a dynamic exclusivity check and a uniqueness check per access.
     final class Slots: TimerCancelling {
-        var actions: [Action?] = []
-        var generations: [UInt32] = []
-        var free: [Int32] = []
+        private(set) var actions: UnsafeMutablePointer<Action?>
+        private(set) var generations: UnsafeMutablePointer<UInt32>
+        private var free: UnsafeMutablePointer<Int32>
+        private(set) var count = 0
+        private var freeCount = 0
+        private var capacity = 0
+
+        init() {
+            capacity = 64
+            actions = .allocate(capacity: capacity)
+            generations = .allocate(capacity: capacity)
+            free = .allocate(capacity: capacity)
+        }
+
+        deinit {
+            actions.deinitialize(count: count)
+            actions.deallocate()
+            generations.deallocate()
+            free.deallocate()
+        }
+
+        /// Stores `action` in a free slot and returns it.
+        @inline(__always)
+        func take(_ action: Action) -> Int32 {
+            if freeCount > 0 {
+                freeCount -= 1
+                let slot = free[freeCount]
+                actions[Int(slot)] = action
+                return slot
+            }
+            if count == capacity { grow() }
+            (actions + count).initialize(to: action)
+            (generations + count).initialize(to: 0)
+            count += 1
+            return Int32(count - 1)
+        }
+
+        private func grow() {
+            let newCapacity = capacity * 2
+            let a = UnsafeMutablePointer<Action?>.allocate(capacity: newCapacity)
+            a.moveInitialize(from: actions, count: count)
+            actions.deallocate()
+            actions = a
+            let g = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
+            g.moveInitialize(from: generations, count: count)
+            generations.deallocate()
+            generations = g
+            let f = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity)
+            f.moveInitialize(from: free, count: freeCount)
+            free.deallocate()
+            free = f
+            capacity = newCapacity
+        }
+
+        /// Empties `slot` and returns what it held; the slot becomes free and old handles stale.
+        @inline(__always)
+        func release(_ slot: Int32) -> Action? {
+            let i = Int(slot)
+            let action = actions[i].take()
+            generations[i] &+= 1
+            free[freeCount] = slot
+            freeCount += 1
+            return action
+        }
 
         func cancelTimer(slot: Int32, generation: UInt32) {
             let i = Int(slot)
-            guard i < actions.count, generations[i] == generation else { return }
-            actions[i] = nil
+            guard i < count, generations[i] == generation else { return }
+            // Moved out before it is released: its deinit may schedule or cancel.
+            let cancelled = actions[i].take()
+            _ = cancelled
+        }
+
+        /// Drops every pending action (breaks cycles action → peer → handle → slots).
+        func clear() {
+            for i in 0..<count {
+                let dropped = actions[i].take()
+                _ = dropped
+            }
         }
     }
 
-    private var heap = Heap<Entry>()
+    /// A binary min-heap of entries in manually managed storage (entries are plain data).
+    struct EntryHeap {
+        private(set) var base: UnsafeMutablePointer<Entry>
+        private(set) var count = 0
+        private var capacity: Int
+
+        init() {
+            capacity = 256
+            base = .allocate(capacity: capacity)
+        }
+
+        func deallocate() { base.deallocate() }
+
+        var min: Entry? { count > 0 ? base[0] : nil }
+
+        @inline(__always)
+        mutating func insert(_ e: Entry) {
+            if count == capacity {
+                let newCapacity = capacity * 2
+                let b = UnsafeMutablePointer<Entry>.allocate(capacity: newCapacity)
+                b.moveInitialize(from: base, count: count)
+                base.deallocate()
+                base = b
+                capacity = newCapacity
+            }
+            var i = count
+            count += 1
+            while i > 0 {
+                let parent = (i - 1) >> 1
+                let p = base[parent]
+                guard e < p else { break }
+                base[i] = p
+                i = parent
+            }
+            base[i] = e
+        }
+
+        @inline(__always)
+        mutating func popMin() -> Entry? {
+            guard count > 0 else { return nil }
+            let top = base[0]
+            count -= 1
+            if count > 0 {
+                let last = base[count]
+                var i = 0
+                let n = count
+                while true {
+                    var child = 2 * i + 1
+                    if child >= n { break }
+                    if child + 1 < n, base[child + 1] < base[child] { child += 1 }
+                    let c = base[child]
+                    guard c < last else { break }
+                    base[i] = c
+                    i = child
+                }
+                base[i] = last
+            }
+            return top
+        }
+    }
+
+    private var heap = EntryHeap()
     private let slots = Slots()
     private var sequence: UInt64 = 0
     private var shuffle: SeededRandom?
@@ -65,7 +198,8 @@ public final class VirtualScheduler: Scheduler {
 
     deinit {
         // Break the cycles pending actions may form (action → peer → handle → slots).
-        for i in slots.actions.indices { slots.actions[i] = nil }
+        slots.clear()
+        heap.deallocate()
     }
 
     @discardableResult
@@ -80,40 +214,35 @@ public final class VirtualScheduler: Scheduler {
         insert(.target(target, tag), at: deadline)
     }
 
+    /// Like ``schedule(at:target:tag:)`` for a timer that is never cancelled: no handle is made
+    /// (a handle holds the slot table, a retain and a release per timer).
+    public func post(at deadline: Instant, target: any TimerTarget, tag: Int) {
+        _ = place(.target(target, tag), at: deadline)
+    }
+
     private func insert(_ action: Action, at deadline: Instant) -> TimerHandle {
-        let slot: Int32
-        if let free = slots.free.popLast() {
-            slot = free
-            slots.actions[Int(slot)] = action
-        } else {
-            slot = Int32(slots.actions.count)
-            slots.actions.append(action)
-            slots.generations.append(0)
-        }
-        sequence &+= 1
-        let tie = shuffle?.next() ?? 0
-        heap.insert(Entry(deadline: max(deadline.nanoseconds, currentNanos), tieBreak: tie, sequence: sequence, slot: slot))
+        let slot = place(action, at: deadline)
         return TimerHandle(canceller: slots, slot: slot, generation: slots.generations[Int(slot)])
+    }
+
+    @inline(__always)
+    private func place(_ action: Action, at deadline: Instant) -> Int32 {
+        let slot = slots.take(action)
+        sequence &+= 1
+        let tie = shuffle != nil ? shuffle!.next() : 0
+        heap.insert(Entry(deadline: max(deadline.nanoseconds, currentNanos), tieBreak: tie, sequence: sequence, slot: slot))
+        return slot
     }
 
     public func enqueue(_ action: @escaping () -> Void) {
         schedule(at: now, action)
     }
 
-    private func release(slot: Int32) {
-        let i = Int(slot)
-        slots.actions[i] = nil
-        slots.generations[i] &+= 1
-        slots.free.append(slot)
-    }
-
     /// Runs the earliest pending action, moving time to its deadline. Returns `false` when idle.
     @discardableResult
     public func step() -> Bool {
         while let entry = heap.popMin() {
-            let action = slots.actions[Int(entry.slot)]
-            release(slot: entry.slot)
-            guard let action else { continue }  // cancelled
+            guard let action = slots.release(entry.slot) else { continue }  // cancelled
             currentNanos = entry.deadline
             executedCount += 1
             switch action {
@@ -130,7 +259,7 @@ public final class VirtualScheduler: Scheduler {
         while let top = heap.min {
             if slots.actions[Int(top.slot)] != nil { return Instant(nanoseconds: top.deadline) }
             _ = heap.popMin()
-            release(slot: top.slot)
+            _ = slots.release(top.slot)
         }
         return nil
     }

@@ -34,14 +34,23 @@ final class ConferenceParticipant {
     var producers: [Producer] = []
     var dataProducers: [DataProducer] = []
     /// Consumers that this participant receives (keyed by consumer id, in creation order).
-    var consumers: [Consumer] = []
+    var consumers: [Consumer] = [] {
+        // Kept up to date on every change (rare) instead of scanned on every read (once per
+        // second per peer, for downlinkBwe).
+        didSet { consumesVideo = consumers.contains { $0.kind == "video" } }
+    }
     var dataConsumers: [DataConsumer] = []
 
     init(peer: Peer) { self.peer = peer }
 
     var id: String { peer.id }
-    var consumesVideo: Bool { consumers.contains { $0.kind == "video" } }
+    private(set) var consumesVideo = false
     var speakingProducer: Producer? { producers.first { $0.kind == "audio" && !$0.paused } }
+    /// `speakingProducer != nil`, without copying a producer out.
+    var isSpeakingCandidate: Bool {
+        for i in producers.indices where !producers[i].paused && producers[i].kind == "audio" { return true }
+        return false
+    }
 
     var summary: JSONValue {
         ["id": .string(id), "displayName": .string(displayName), "device": device]

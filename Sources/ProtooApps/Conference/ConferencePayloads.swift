@@ -6,14 +6,20 @@ import Protoo
 public enum ConferencePayloads {
     /// A UUID-shaped id drawn from the engine's random source.
     public static func uuid(_ random: inout SeededRandom) -> String {
-        let hex = Array("0123456789abcdef")
-        var s = ""
-        s.reserveCapacity(36)
-        for i in 0..<32 {
-            if i == 8 || i == 12 || i == 16 || i == 20 { s.append("-") }
-            s.append(hex[Int(random.next() & 0xF)])
+        String(unsafeUninitializedCapacity: 36) { buffer in
+            let hex: StaticString = "0123456789abcdef"
+            let digits = hex.utf8Start
+            var o = 0
+            for i in 0..<32 {
+                if i == 8 || i == 12 || i == 16 || i == 20 {
+                    buffer[o] = UInt8(ascii: "-")
+                    o += 1
+                }
+                buffer[o] = digits[Int(random.next() & 0xF)]
+                o += 1
+            }
+            return 36
         }
-        return s
     }
 
     /// An 8-character lowercase id, like the demo's browser peer ids.
@@ -69,6 +75,9 @@ public enum ConferencePayloads {
         return ["codecs": .array(codecs), "headerExtensions": .array(extensions)]
     }()
 
+    /// ``rtpCapabilities`` encoded once (the server answers every `getRouterRtpCapabilities` with it).
+    public static let rtpCapabilitiesText = JSONText(rtpCapabilities)
+
     /// SCTP capabilities as the browser sends them.
     public static let sctpCapabilities: JSONValue = ["numStreams": ["OS": 1024, "MIS": 1024]]
 
@@ -92,11 +101,46 @@ public enum ConferencePayloads {
     }
 
     public static func fingerprint(_ random: inout SeededRandom, bytes: Int) -> String {
-        let hex = Array("0123456789ABCDEF")
-        return (0..<bytes).map { _ in
-            let b = Int(random.next() & 0xFF)
-            return String([hex[b >> 4], hex[b & 0xF]])
-        }.joined(separator: ":")
+        guard bytes > 0 else { return "" }
+        return String(unsafeUninitializedCapacity: bytes * 3 - 1) { buffer in
+            let hex: StaticString = "0123456789ABCDEF"
+            let digits = hex.utf8Start
+            var o = 0
+            for i in 0..<bytes {
+                if i > 0 { buffer[o] = UInt8(ascii: ":"); o += 1 }
+                let b = Int(random.next() & 0xFF)
+                buffer[o] = digits[b >> 4]
+                buffer[o + 1] = digits[b & 0xF]
+                o += 2
+            }
+            return o
+        }
+    }
+
+    /// Writes the same bytes as encoding ``webRtcTransport(id:_:)``, with the same random draws in
+    /// the same order, without building the value.
+    public static func writeWebRtcTransport(id: String, _ random: inout SeededRandom, into b: inout JSONBuilder) {
+        // Drawn first, as the value's fingerprints are.
+        let fingerprints = ["sha-1", "sha-224", "sha-256", "sha-384", "sha-512"].map { alg in
+            (alg, fingerprint(&random, bytes: alg == "sha-1" ? 20 : 32))
+        }
+        b.raw("{\"id\":"); b.string(id)
+        b.raw(",\"iceParameters\":{\"usernameFragment\":"); b.string(uuid(&random))
+        b.raw(",\"password\":"); b.string(uuid(&random) + uuid(&random))
+        b.raw(",\"iceLite\":true},\"iceCandidates\":[{\"foundation\":\"udpcandidate\",\"priority\":1076302079,")
+        b.raw("\"ip\":\"198.51.100.7\",\"address\":\"198.51.100.7\",\"protocol\":\"udp\",\"port\":")
+        b.int(Int64(40000 + random.next(upperBound: UInt64(9999))))
+        b.raw(",\"type\":\"host\"},{\"foundation\":\"tcpcandidate\",\"priority\":1076276479,")
+        b.raw("\"ip\":\"198.51.100.7\",\"address\":\"198.51.100.7\",\"protocol\":\"tcp\",\"port\":")
+        b.int(Int64(40000 + random.next(upperBound: UInt64(9999))))
+        b.raw(",\"type\":\"host\",\"tcpType\":\"passive\"}],\"dtlsParameters\":{\"fingerprints\":[")
+        for (i, f) in fingerprints.enumerated() {
+            if i > 0 { b.raw(",") }
+            b.raw("{\"algorithm\":"); b.string(f.0)
+            b.raw(",\"value\":"); b.string(f.1)
+            b.raw("}")
+        }
+        b.raw("],\"role\":\"auto\"},\"sctpParameters\":{\"port\":5000,\"OS\":1024,\"MIS\":1024,\"maxMessageSize\":262144}}")
     }
 
     /// DTLS parameters as a client sends them in `connectWebRtcTransport`.
@@ -130,9 +174,76 @@ public enum ConferencePayloads {
                 "rtcp": ["cname": .string(String(uuid(&random).prefix(8))), "reducedSize": true], "mid": .string(mid)]
     }
 
+    /// The constant parts of ``rtpParameters(kind:mid:_:)`` (codecs and header extensions) for
+    /// audio and for video, encoded once.
+    private static let constantRtpParts: (audio: (codecs: JSONText, extensions: JSONText),
+                                          video: (codecs: JSONText, extensions: JSONText)) = {
+        func parts(_ kind: String) -> (codecs: JSONText, extensions: JSONText) {
+            var random = SeededRandom(seed: 0)
+            let value = rtpParameters(kind: kind, mid: "", &random)
+            return (JSONText(value["codecs"]!), JSONText(value["headerExtensions"]!))
+        }
+        return (parts("audio"), parts("video"))
+    }()
+
+    /// Writes the same bytes as encoding ``rtpParameters(kind:mid:_:)``, with the same random
+    /// draws in the same order, without building the value: the constant parts are encoded once.
+    public static func writeRtpParameters(kind: String, mid: String, _ random: inout SeededRandom, into b: inout JSONBuilder) {
+        let isAudio = kind == "audio"
+        let constant = isAudio ? constantRtpParts.audio : constantRtpParts.video
+        b.raw("{\"codecs\":")
+        b.raw(constant.codecs)
+        b.raw(",\"headerExtensions\":")
+        b.raw(constant.extensions)
+        b.raw(",\"encodings\":[")
+        if isAudio {
+            b.raw("{\"ssrc\":")
+            b.int(Int64(random.next(upperBound: UInt64(UInt32.max))))
+            b.raw(",\"dtx\":false}")
+        } else {
+            for layer in 0..<3 {
+                if layer > 0 { b.raw(",") }
+                b.raw("{\"ssrc\":")
+                b.int(Int64(random.next(upperBound: UInt64(UInt32.max))))
+                b.raw(",\"rtx\":{\"ssrc\":")
+                b.int(Int64(random.next(upperBound: UInt64(UInt32.max))))
+                b.raw("},\"scaleResolutionDownBy\":")
+                b.int(Int64(1 << (2 - layer)))
+                b.raw(",\"maxBitrate\":")
+                b.int(Int64([100_000, 300_000, 900_000][layer]))
+                b.raw(",\"rid\":\"r")
+                b.int(layer)
+                b.raw("\",\"scalabilityMode\":\"L1T3\",\"dtx\":false}")
+            }
+        }
+        b.raw("],\"rtcp\":{\"cname\":")
+        b.string(String(uuid(&random).prefix(8)))
+        b.raw(",\"reducedSize\":true},\"mid\":")
+        b.string(mid)
+        b.raw("}")
+    }
+
     /// SCTP stream parameters of a data producer or consumer.
     public static func sctpStream(id: Int) -> JSONValue {
         ["streamId": .int(Int64(id)), "ordered": false, "maxRetransmits": 1]
+    }
+
+    /// Writes the same bytes as encoding ``transportStats(id:at:_:)``, with the same random draws.
+    public static func writeTransportStats(id: String, at time: Instant, _ random: inout SeededRandom, into b: inout JSONBuilder) {
+        let ts = Int64(time.nanoseconds / 1_000_000)
+        b.raw("[{\"type\":\"webrtc-transport\",\"transportId\":"); b.string(id)
+        b.raw(",\"timestamp\":"); b.int(ts)
+        b.raw(",\"iceRole\":\"controlled\",\"iceState\":\"completed\",\"dtlsState\":\"connected\",\"sctpState\":\"connected\",")
+        b.raw("\"iceSelectedTuple\":{\"localIp\":\"198.51.100.7\",\"localPort\":44444,\"remoteIp\":\"203.0.113.9\",")
+        b.raw("\"remotePort\":55555,\"protocol\":\"udp\"},\"bytesReceived\":")
+        b.int(Int64(random.next(upperBound: UInt64(1 << 30))))
+        b.raw(",\"bytesSent\":"); b.int(Int64(random.next(upperBound: UInt64(1 << 30))))
+        b.raw(",\"recvBitrate\":"); b.int(Int64(random.next(upperBound: UInt64(3_000_000))))
+        b.raw(",\"sendBitrate\":"); b.int(Int64(random.next(upperBound: UInt64(3_000_000))))
+        b.raw(",\"rtpBytesReceived\":0,\"rtpBytesSent\":0,\"rtxBytesReceived\":0,\"rtxBytesSent\":0,")
+        b.raw("\"probationBytesSent\":0,\"probationSendBitrate\":0,\"availableOutgoingBitrate\":2100000,")
+        b.raw("\"availableIncomingBitrate\":1500000,\"maxIncomingBitrate\":1500000,")
+        b.raw("\"rtpRecvBitrate\":0,\"rtpSendBitrate\":0,\"rtxRecvBitrate\":0,\"rtxSendBitrate\":0}]")
     }
 
     /// Transport stats (≈0.8 KB), the answer to `getTransportStats` and friends.

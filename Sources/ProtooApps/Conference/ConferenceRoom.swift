@@ -4,7 +4,11 @@ import Protoo
 /// One conference room: its protoo `Room`, its participants, and its periodic notifications.
 final class ConferenceRoom {
     let id: String
-    unowned let app: ConferenceApp
+    /// `unowned(unsafe)`: the app owns its rooms and closes them before it goes; a checked
+    /// `unowned` reference costs an atomic check on every use (every request and timer tick).
+    unowned(unsafe) let app: ConferenceApp
+    /// The app's context, kept here: read on every request and timer tick.
+    let context: EngineContext
     let protooRoom: Room
     private(set) var participants: [String: ConferenceParticipant] = [:]
     private var bweTimer: TimerHandle?
@@ -12,12 +16,12 @@ final class ConferenceRoom {
     private var speaking = false
     private var lastSpeaker: String?
 
-    var context: EngineContext { app.context }
-    var logger: Logger { app.context.logger }
+    var logger: Logger { context.logger }
 
     init(id: String, app: ConferenceApp) {
         self.id = id
         self.app = app
+        self.context = app.context
         self.protooRoom = Room(context: app.context)
         startTimers()
     }
@@ -49,11 +53,15 @@ final class ConferenceRoom {
     private func handle(_ request: IncomingRequest, from p: ConferenceParticipant) throws -> Reply {
         switch request.method {
         case "getRouterRtpCapabilities":
-            return .accept(ConferencePayloads.rtpCapabilities)
+            request.accept(ConferencePayloads.rtpCapabilitiesText)
+            return .deferred
         case "createWebRtcTransport":
             let transportId = ConferencePayloads.uuid(&context.random)
             p.transports.append(transportId)
-            return .accept(ConferencePayloads.webRtcTransport(id: transportId, &context.random))
+            var b = JSONBuilder(capacity: 1536)
+            ConferencePayloads.writeWebRtcTransport(id: transportId, &context.random, into: &b)
+            request.accept(JSONText(unchecked: b))
+            return .deferred
         case "connectWebRtcTransport":
             try requireTransport(request, p)
             return .accept()
@@ -70,11 +78,11 @@ final class ConferenceRoom {
     }
 
     private func handleJoined(_ request: IncomingRequest, _ p: ConferenceParticipant) throws -> Reply {
-        let data = request.data
+        // Fields are read with `member`: the app never needs the rest (rtpParameters, sctp, …).
         switch request.method {
         case "produce":
             try requireTransport(request, p)
-            let kind = data["kind"]?.stringValue ?? "audio"
+            let kind = request.member("kind")?.stringValue ?? "audio"
             guard kind == "audio" || kind == "video" else { throw ProtooError.reject(500, "invalid kind \"\(kind)\"") }
             let producer = ConferenceParticipant.Producer(id: ConferencePayloads.uuid(&context.random), kind: kind, paused: false)
             p.producers.append(producer)
@@ -84,13 +92,13 @@ final class ConferenceRoom {
             return .deferred
         case "produceData":
             let dp = ConferenceParticipant.DataProducer(id: ConferencePayloads.uuid(&context.random),
-                                                        label: data["label"]?.stringValue ?? "chat")
+                                                        label: request.member("label")?.stringValue ?? "chat")
             p.dataProducers.append(dp)
             request.accept(["id": .string(dp.id)])
             for other in joined where other !== p { createDataConsumer(for: other, of: dp, from: p) }
             return .deferred
         case "closeProducer":
-            let producerId = try requireString(data, "producerId")
+            let producerId = try requireString(request, "producerId")
             guard let i = p.producers.firstIndex(where: { $0.id == producerId }) else {
                 throw ProtooError.reject(500, "producer with id \"\(producerId)\" not found")
             }
@@ -102,7 +110,7 @@ final class ConferenceRoom {
             }
             return .accept()
         case "pauseProducer", "resumeProducer":
-            let producerId = try requireString(data, "producerId")
+            let producerId = try requireString(request, "producerId")
             guard let i = p.producers.firstIndex(where: { $0.id == producerId }) else {
                 throw ProtooError.reject(500, "producer with id \"\(producerId)\" not found")
             }
@@ -115,13 +123,13 @@ final class ConferenceRoom {
             }
             return .accept()
         case "pauseConsumer", "resumeConsumer", "setConsumerPreferredLayers", "setConsumerPriority", "requestConsumerKeyFrame":
-            let consumerId = try requireString(data, "consumerId")
+            let consumerId = try requireString(request, "consumerId")
             guard p.consumers.contains(where: { $0.id == consumerId }) else {
                 throw ProtooError.reject(500, "consumer with id \"\(consumerId)\" not found")
             }
             return .accept()
         case "changeDisplayName":
-            let name = try requireString(data, "displayName")
+            let name = try requireString(request, "displayName")
             let old = p.displayName
             p.displayName = name
             for other in joined where other !== p {
@@ -133,8 +141,11 @@ final class ConferenceRoom {
             // Stats describe the object the request names (transportId, producerId, …).
             let key = ["getTransportStats": "transportId", "getProducerStats": "producerId", "getConsumerStats": "consumerId",
                        "getDataProducerStats": "dataProducerId", "getDataConsumerStats": "dataConsumerId"][request.method]!
-            let objectId = try requireString(data, key)
-            return .accept(ConferencePayloads.transportStats(id: objectId, at: context.now, &context.random))
+            let objectId = try requireString(request, key)
+            var b = JSONBuilder(capacity: 1024)
+            ConferencePayloads.writeTransportStats(id: objectId, at: context.now, &context.random, into: &b)
+            request.accept(JSONText(unchecked: b))
+            return .deferred
         default:
             throw ProtooError.reject(500, "unknown request.method \"\(request.method)\"")
         }
@@ -142,9 +153,9 @@ final class ConferenceRoom {
 
     private func join(_ request: IncomingRequest, _ p: ConferenceParticipant) throws -> Reply {
         guard !p.joined else { throw ProtooError.reject(500, "Peer already joined") }
-        p.displayName = request.data["displayName"]?.stringValue ?? ""
-        p.device = request.data["device"] ?? .emptyObject
-        p.hasRtpCapabilities = request.data["rtpCapabilities"] != nil
+        p.displayName = request.member("displayName")?.stringValue ?? ""
+        p.device = request.member("device") ?? .emptyObject
+        p.hasRtpCapabilities = request.member("rtpCapabilities") != nil
         let others = joined
         request.accept(["peers": .array(others.map(\.summary))])
         p.joined = true
@@ -170,18 +181,27 @@ final class ConferenceRoom {
         let c = ConferenceParticipant.Consumer(id: ConferencePayloads.uuid(&context.random), producerId: producer.id,
                                                producerPeerId: producerPeer.id, kind: producer.kind)
         consumer.consumers.append(c)
-        let data: JSONValue = [
-            "peerId": .string(producerPeer.id), "producerId": .string(producer.id), "id": .string(c.id),
-            "kind": .string(producer.kind),
-            "rtpParameters": ConferencePayloads.rtpParameters(kind: producer.kind, mid: String(consumer.consumers.count), &context.random),
-            "type": .string(producer.kind == "video" ? "simulcast" : "simple"),
-            "appData": ["peerId": .string(producerPeer.id)], "producerPaused": .bool(producer.paused),
-        ]
-        consumer.peer.request("newConsumer", data) { [consumer, logger] result in
+        // Written straight to bytes: the same text as the `JSONValue` literal
+        // ["peerId", "producerId", "id", "kind", "rtpParameters", "type", "appData", "producerPaused"]
+        // (checked by the payload tests), without building its tree.
+        var b = JSONBuilder(capacity: 2048)
+        b.raw("{\"peerId\":"); b.string(producerPeer.id)
+        b.raw(",\"producerId\":"); b.string(producer.id)
+        b.raw(",\"id\":"); b.string(c.id)
+        b.raw(",\"kind\":"); b.string(producer.kind)
+        b.raw(",\"rtpParameters\":")
+        ConferencePayloads.writeRtpParameters(kind: producer.kind, mid: String(consumer.consumers.count), &context.random, into: &b)
+        b.raw(producer.kind == "video" ? ",\"type\":\"simulcast\"" : ",\"type\":\"simple\"")
+        b.raw(",\"appData\":{\"peerId\":"); b.string(producerPeer.id)
+        b.raw("},\"producerPaused\":"); b.bool(producer.paused)
+        b.raw("}")
+        consumer.peer.request("newConsumer", JSONText(unchecked: b)) { [consumer, logger] result in
             switch result {
             case .success:
-                consumer.peer.notify("consumerScore", ["consumerId": .string(c.id),
-                                                       "score": ["score": 10, "producerScore": 10, "producerScores": [10]]])
+                consumer.peer.notify("consumerScore") { b in
+                    b.raw("{\"consumerId\":"); b.string(c.id)
+                    b.raw(",\"score\":{\"score\":10,\"producerScore\":10,\"producerScores\":[10]}}")
+                }
             case .failure(let error):
                 logger.warning("newConsumer failed", metadata: ["peer": "\(consumer.id)", "error": "\(error)"])
             }
@@ -193,12 +213,17 @@ final class ConferenceRoom {
         let dc = ConferenceParticipant.DataConsumer(id: ConferencePayloads.uuid(&context.random), dataProducerId: dp.id,
                                                     producerPeerId: producerPeer.id)
         consumer.dataConsumers.append(dc)
-        let data: JSONValue = [
-            "peerId": .string(producerPeer.id), "dataProducerId": .string(dp.id), "id": .string(dc.id),
-            "sctpStreamParameters": ConferencePayloads.sctpStream(id: consumer.dataConsumers.count),
-            "label": .string(dp.label), "protocol": "", "appData": ["peerId": .string(producerPeer.id)],
-        ]
-        consumer.peer.request("newDataConsumer", data) { [logger] result in
+        // Written straight to bytes: the text of the `JSONValue` literal ["peerId", "dataProducerId",
+        // "id", "sctpStreamParameters": sctpStream(id:), "label", "protocol": "", "appData"].
+        var b = JSONBuilder(capacity: 320)
+        b.raw("{\"peerId\":"); b.string(producerPeer.id)
+        b.raw(",\"dataProducerId\":"); b.string(dp.id)
+        b.raw(",\"id\":"); b.string(dc.id)
+        b.raw(",\"sctpStreamParameters\":{\"streamId\":"); b.int(consumer.dataConsumers.count)
+        b.raw(",\"ordered\":false,\"maxRetransmits\":1},\"label\":"); b.string(dp.label)
+        b.raw(",\"protocol\":\"\",\"appData\":{\"peerId\":"); b.string(producerPeer.id)
+        b.raw("}}")
+        consumer.peer.request("newDataConsumer", JSONText(unchecked: b)) { [logger] result in
             if case .failure(let error) = result {
                 logger.warning("newDataConsumer failed", metadata: ["peer": "\(consumer.id)", "error": "\(error)"])
             }
@@ -246,10 +271,18 @@ final class ConferenceRoom {
         // `unowned`: the room cancels its timers when it closes, before it can go away. (A weak
         // reference would put every room on the slow reference-counting path.)
         bweTimer = context.scheduler.schedule(after: app.configuration.downlinkBwePeriod) { [unowned self] in
+            let context = self.context
             for p in self.joined where p.consumesVideo {
-                let desired = Int64(1_500_000 + self.context.random.next(upperBound: UInt64(500_000)))
-                p.peer.notify("downlinkBwe", ["desiredBitrate": .int(desired), "effectiveDesiredBitrate": .int(desired),
-                                              "availableBitrate": .int(Int64(1_000_000 + self.context.random.next(upperBound: UInt64(2_000_000))))])
+                let desired = Int64(1_500_000 + context.random.next(upperBound: UInt64(500_000)))
+                let available = Int64(1_000_000 + context.random.next(upperBound: UInt64(2_000_000)))
+                // Written straight into the engine's buffer: the bytes of
+                // ["desiredBitrate": desired, "effectiveDesiredBitrate": desired, "availableBitrate": available].
+                p.peer.notify("downlinkBwe") { b in
+                    b.raw("{\"desiredBitrate\":"); b.int(desired)
+                    b.raw(",\"effectiveDesiredBitrate\":"); b.int(desired)
+                    b.raw(",\"availableBitrate\":"); b.int(available)
+                    b.raw("}")
+                }
             }
             self.scheduleBwe()
         }
@@ -266,13 +299,12 @@ final class ConferenceRoom {
     /// otherwise redraws it with the configured speaking share.
     private func speakerTick() {
         let members = joined
-        let candidates = members.filter { $0.speakingProducer != nil }
+        let candidates = members.filter { $0.isSpeakingCandidate }
         if context.random.nextUnit() >= 0.9 { speaking = context.random.nextUnit() < app.configuration.speakingShare }
         guard speaking, !candidates.isEmpty else {
             if lastSpeaker != nil {
                 lastSpeaker = nil
-                let silence = EncodedNotification("activeSpeaker", ["peerId": nil])
-                for m in members { m.peer.notify(silence) }
+                for m in members { m.peer.notify(Self.silence) }
             }
             return
         }
@@ -285,21 +317,29 @@ final class ConferenceRoom {
         }
         lastSpeaker = speaker.id
         let volume = -Int64(20 + context.random.next(upperBound: UInt64(40)))
-        let active = EncodedNotification("activeSpeaker", ["peerId": .string(speaker.id), "volume": .int(volume)])
+        // The bytes of ["peerId": speaker.id, "volume": volume], written directly.
+        var b = JSONBuilder(capacity: 48)
+        b.raw("{\"peerId\":"); b.string(speaker.id)
+        b.raw(",\"volume\":"); b.int(volume)
+        b.raw("}")
+        let active = EncodedNotification("activeSpeaker", JSONText(unchecked: b))
         for m in members { m.peer.notify(active) }
     }
+
+    /// `activeSpeaker` with `{"peerId":null}`: the same for every room, encoded once.
+    private static let silence = EncodedNotification("activeSpeaker", ["peerId": nil])
 
     // MARK: Validation
 
     private func requireTransport(_ request: IncomingRequest, _ p: ConferenceParticipant) throws {
-        let transportId = try requireString(request.data, "transportId")
+        let transportId = try requireString(request, "transportId")
         guard p.transports.contains(transportId) else {
             throw ProtooError.reject(500, "transport with id \"\(transportId)\" not found")
         }
     }
 
-    private func requireString(_ data: JSONValue, _ key: String) throws -> String {
-        guard let s = data[key]?.stringValue else { throw ProtooError.reject(400, "missing \(key)") }
+    private func requireString(_ request: IncomingRequest, _ key: String) throws -> String {
+        guard let s = request.member(key)?.stringValue else { throw ProtooError.reject(400, "missing \(key)") }
         return s
     }
 }

@@ -1,0 +1,303 @@
+import Testing
+@testable import Protoo
+
+/// The fast paths (word-at-a-time string scanning, pre-encoded data) against straightforward
+/// reference implementations: same bytes, same verdicts.
+@Suite struct FastPathTests {
+    /// The writer's string encoding before the word-at-a-time scan, byte by byte.
+    static func referenceString(_ s: String) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "\""): out += Array("\\\"".utf8)
+            case UInt8(ascii: "\\"): out += Array("\\\\".utf8)
+            case 0x0A: out += Array("\\n".utf8)
+            case 0x0D: out += Array("\\r".utf8)
+            case 0x09: out += Array("\\t".utf8)
+            case 0x08: out += Array("\\b".utf8)
+            case 0x0C: out += Array("\\f".utf8)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]]
+            default: out.append(c)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+        return out
+    }
+
+    /// Strings with every special byte at every offset around the 8-byte word boundaries, plus
+    /// multi-byte UTF-8 (bytes ≥ 0x80 must not look special) and bytes next to the limits (0x1F, 0x20, 0x21, 0x5B, 0x5D).
+    static var table: [String] {
+        var strings = ["", "a", "plain ascii text of some length", "é€日本語😀", "\u{7F}\u{80}\u{FF}",
+                       "12345678", "1234567\"", "\"1234567", "abcdefgh\\ijklmnop", "\u{1F} \u{20}!\u{21}[]\u{5B}\u{5D}"]
+        let specials: [Character] = ["\"", "\\", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{00}", "\u{01}", "\u{1F}", "é", "😀"]
+        for special in specials {
+            for length in [1, 7, 8, 9, 15, 16, 17, 24] {
+                for position in 0..<length {
+                    var chars = Array(repeating: Character("x"), count: length)
+                    chars[position] = special
+                    strings.append(String(chars))
+                }
+            }
+        }
+        return strings
+    }
+
+    @Test func writerStringMatchesReference() {
+        for s in Self.table {
+            var out: [UInt8] = []
+            JSONWriter.writeString(s, into: &out)
+            #expect(out == Self.referenceString(s), "\(s.debugDescription)")
+        }
+    }
+
+    @Test func parserAndValidatorRoundTripEveryString() throws {
+        for s in Self.table {
+            let text = String(decoding: Self.referenceString(s), as: UTF8.self)
+            #expect(try JSONParser.parse(text) == .string(s), "\(s.debugDescription)")
+            // The validator (used for data nobody reads) accepts what the parser accepts.
+            let frame = "{\"notification\":true,\"method\":\"m\",\"data\":{\"k\":\(text)}}"
+            #expect(throws: Never.self) { try RawMessage.decode(frame) }
+        }
+    }
+
+    @Test func rawControlCharactersAreRefusedAtEveryOffset() {
+        for length in [1, 7, 8, 9, 16, 17] {
+            for position in 0..<length {
+                var bytes = Array(repeating: UInt8(ascii: "x"), count: length)
+                bytes[position] = 0x01
+                let text = "\"" + String(decoding: bytes, as: UTF8.self) + "\""
+                #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+                let frame = "{\"notification\":true,\"method\":\"m\",\"data\":[\(text)]}"
+                #expect(throws: MessageDecodingError.self) { try RawMessage.decode(frame) }
+            }
+        }
+    }
+
+    @Test func unterminatedStringsAreRefused() {
+        for text in ["\"abc", "\"abcdefghijkl", "\"abcdefgh\\", "\"abcdefgh\\\""] {
+            #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+            #expect(throws: MessageDecodingError.self) { try RawMessage.decode("{\"notification\":true,\"method\":\"m\",\"data\":\(text)") }
+        }
+    }
+
+    @Test func jsonTextAndBuilderMatchTheValueEncoding() throws {
+        let value: JSONValue = ["a": 1, "b": "x\"y", "c": [true, false, nil, -42, 1.5], "d": ["e": .emptyObject]]
+        #expect(JSONText(value).description == JSONWriter.string(value))
+        #expect(JSONText(value).value == value)
+        var b = JSONBuilder()
+        b.raw("{\"a\":"); b.int(1); b.raw(",\"b\":"); b.string("x\"y")
+        b.raw(",\"c\":["); b.bool(true); b.raw(","); b.bool(false); b.raw(",null,"); b.int(-42); b.raw(","); b.value(1.5)
+        b.raw("],\"d\":"); b.raw(JSONText(["e": .emptyObject])); b.raw("}")
+        #expect(JSONText(unchecked: b) == JSONText(value))
+        #expect(try JSONText(validating: "{\"a\":1}").value == ["a": 1])
+        #expect(throws: JSONParseError.self) { try JSONText(validating: "{\"a\":}") }
+    }
+
+    /// A pre-encoded notification, request and response are the same bytes as the `JSONValue` ones.
+    @Test func preEncodedMessagesMatchValueMessages() {
+        let data: JSONValue = ["desiredBitrate": 1_700_000, "name": "é\n", "list": [1, 2]]
+        let (context, scheduler) = EngineContext.virtual(seed: 9)
+        let (serverEnd, clientEnd) = MemoryTransport.pair(scheduler: scheduler)
+        let peer = Peer(id: "p", transport: serverEnd, context: context)
+        _ = clientEnd
+        peer.notify("n", data)
+        peer.notify("n", JSONText(data))
+        peer.notify("n") { $0.value(data) }
+        #expect(serverEnd.sent.count == 3)
+        #expect(Set(serverEnd.sent).count == 1)
+        #expect(serverEnd.sent[0] == Message.notification(method: "n", data: data).encode())
+        #expect(EncodedNotification("n", JSONText(data)) == EncodedNotification("n", data))
+
+        // Requests: same seed, same id, same bytes.
+        var sent: [String] = []
+        for encoded in [false, true] {
+            let (ctx, sch) = EngineContext.virtual(seed: 5)
+            let (a, _) = MemoryTransport.pair(scheduler: sch)
+            let p = Peer(id: "p", transport: a, context: ctx)
+            if encoded { p.request("r", JSONText(data)) { _ in } } else { p.request("r", data) { _ in } }
+            #expect(p.pendingRequestCount == 1)
+            sent += a.sent
+        }
+        #expect(sent.count == 2 && sent[0] == sent[1])
+    }
+
+    /// `accept(JSONText)` answers with the same bytes as `accept(JSONValue)`.
+    @Test func preEncodedResponseMatchesValueResponse() throws {
+        let data: JSONValue = ["id": "abc", "n": [1, 2, ["x": nil]]]
+        var responses: [String] = []
+        for encoded in [false, true] {
+            let harness = EngineHarness(seed: 3)
+            let (server, client, _) = try harness.connect("p")
+            server.onRequest { request in
+                if encoded { request.accept(JSONText(data)); return .deferred }
+                return .accept(data)
+            }
+            let outcomes = Outcomes()
+            client.request("get", completion: outcomes.handler)
+            harness.scheduler.runUntilIdle()
+            #expect(outcomes.results.count == 1)
+            if case .success(let value)? = outcomes.results.first { #expect(value == data) } else { Issue.record("no success") }
+            responses += (server.transport as! MemoryTransport).sent
+        }
+        #expect(responses.count == 2 && responses[0] == responses[1])
+    }
+    /// The canonical-layout fast path of message decoding agrees with the general decoder on
+    /// every frame it accepts, accepts what the engine writes, and leaves everything else alone.
+    @Test func canonicalDecodingMatchesGeneralDecoding() throws {
+        let data: [JSONValue] = [.emptyObject, ["a": 1], [1, "x"], "", "s", 0, 1, -1.5, true, false, nil, ["k": ["\"": "\\"]]]
+        var frames: [String] = []
+        for d in data {
+            frames.append(Message.request(id: 42, method: "getRouterRtpCapabilities", data: d).encode())
+            frames.append(Message.request(id: 0, method: "m\"é", data: d).encode())
+            frames.append(Message.successResponse(id: 10_000_000, data: d).encode())
+            frames.append(Message.notification(method: "downlinkBwe", data: d).encode())
+        }
+        frames.append(Message.errorResponse(id: 7, code: 500, reason: "boom").encode())
+        // Engine-written frames take the fast path.
+        for frame in frames where !frame.contains("errorCode") {
+            var f = frame
+            #expect(f.withUTF8 { RawMessage.decodeCanonical($0) } != nil, "\(frame)")
+        }
+        // Variants the fast path must refuse (or decode like the general path).
+        frames += [
+            #"{"request":true,"id":1.0,"method":"m","data":{}}"#, #"{"request":true,"id":01,"method":"m","data":{}}"#,
+            #"{"request":true,"id":-3,"method":"m","data":{}}"#, #"{"request":true,"id":1,"method":5,"data":{}}"#,
+            #"{"request":true,"id":1,"method":"m","data":{}} "#, #"{"request":true,"id":1,"method":"m","data":{},"x":1}"#,
+            #"{"request":true,"id":1,"method":"m","data":{"a":}}"#, #"{"request":true,"id":1,"method":"m","data":{}"#,
+            #"{"request":true,"id":1,"method":"m","data":{}}}"#, #"{"request":true,"id":99999999999999999999,"method":"m","data":{}}"#,
+            #"{"response":true,"id":1,"ok":true,"data":[1,2]}"#, #"{"response":true,"id":1,"ok":true,"data":"\u0001"}"#,
+            #"{"notification":true,"method":"m","data":{"a":"\x"}}"#, #"{"notification":true,"method":"m\u0041","data":1}"#,
+            #"{"notification":true,"method":"m","data":null}"#, #"{"notification":true,"method":"m","data":0}"#,
+            #"{"notification":true,"method":"m","data":-0}"#, #"{"notification":true,"method":"m","data":""}"#,
+        ]
+        for frame in frames {
+            var f = frame
+            let general = f.withUTF8 { bytes in Result { () throws(MessageDecodingError) in try RawMessage.decodeGeneral(bytes: bytes) } }
+            let canonical = f.withUTF8 { RawMessage.decodeCanonical($0) }
+            if let canonical {
+                let g = try general.get()
+                #expect("\(canonical.0)" == "\(g.0)", "\(frame)")
+                #expect(canonical.1 == g.1, "\(frame)")
+            }
+            // The public entry point gives the general path's verdict either way.
+            let viaDecode = f.withUTF8 { bytes in Result { () throws(MessageDecodingError) in try RawMessage.decode(bytes: bytes) } }
+            switch (viaDecode, general) {
+            case (.success(let a), .success(let b)): #expect("\(a.0)" == "\(b.0)" && a.1 == b.1, "\(frame)")
+            case (.failure(let a), .failure(let b)): #expect(a == b, "\(frame)")
+            default: Issue.record("fast and general paths disagree on \(frame)")
+            }
+        }
+    }
+}
+
+/// The validator's number check against the parser's, on valid and invalid numbers: same verdict,
+/// same end position, same error offset and reason.
+@Suite struct NumberValidationTests {
+    @Test(arguments: ["0", "-0", "7", "-42", "1234567890123", "99999999999999999999", "1.5", "-0.25", "1e3", "1E+3",
+                      "2.5e-7", "1e99999", "-", "-a", "01", "-01", "1.", "1.e3", "1e", "1e+", ".5", "1.5.2", "0x1", "1ee2"])
+    func skipNumberMatchesParseNumber(text: String) {
+        var t = text + "]"
+        t.withUTF8 { bytes in
+            var parser = JSONParser.Cursor(bytes: bytes)
+            var validator = JSONParser.Cursor(bytes: bytes)
+            let parsed = Result { () throws(JSONParseError) in try parser.parseNumber() }
+            let skipped = Result { () throws(JSONParseError) in try validator.skipNumber() }
+            switch (parsed, skipped) {
+            case (.success, .success): #expect(parser.index == validator.index, "\(text)")
+            case (.failure(let a), .failure(let b)): #expect(a == b, "\(text)")
+            default: Issue.record("parser and validator disagree on \(text)")
+            }
+        }
+    }
+}
+
+/// Reading one member of request data, and response data left as bytes, against the full parse.
+@Suite struct LazyMemberTests {
+    static let frames: [String] = [
+        #"{"request":true,"id":1,"method":"m","data":{"a":1,"b":{"c":[1,2]},"d":"x"}}"#,
+        #"{"request":true,"id":1,"method":"m","data":{"a":1,"a":2,"b":3,"a":{"z":null}}}"#,
+        #"{"request":true,"id":1,"method":"m","data":{}}"#,
+        #"{"request":true,"id":1,"method":"m","data":[1,2]}"#,
+        #"{"request":true,"id":1,"method":"m","data":"str"}"#,
+        #"{"request":true,"id":1,"method":"m","data":null}"#,
+        #"{"request":true,"id":1,"method":"m"}"#,
+        #" { "request" : true , "id" : 1 , "method" : "m" , "data" : { "a" : 1 , "b\u0041" : [ ] , "c" : "\"" } } "#,
+        #"{"request":true,"id":1,"method":"m","data":{"rtpCapabilities":{"codecs":[{"x":1.5e3}]},"displayName":"é","device":{"flag":"chrome"}}}"#,
+    ]
+    static let keys = ["a", "b", "bA", "c", "d", "z", "", "rtpCapabilities", "displayName", "device", "missing"]
+
+    @Test func requestMemberMatchesData() throws {
+        for frame in Self.frames {
+            var lazy: [JSONValue?] = [], full: [JSONValue?] = []
+            for parsedFirst in [false, true] {
+                let (context, scheduler) = EngineContext.virtual(seed: 1)
+                let (serverEnd, clientEnd) = MemoryTransport.pair(scheduler: scheduler)
+                let server = Peer(id: "s", transport: serverEnd, context: context)
+                server.onRequest { request in
+                    if parsedFirst { _ = request.data }
+                    for key in Self.keys {
+                        lazy.append(request.member(key))
+                        full.append(request.data[key])
+                    }
+                    return .accept()
+                }
+                clientEnd.send(frame)
+                scheduler.runUntilIdle()
+            }
+            #expect(lazy.count == 2 * Self.keys.count, "\(frame)")
+            #expect(lazy == full, "\(frame)")
+        }
+    }
+
+    @Test func lazyResponseMatchesParsedResponse() throws {
+        let data: JSONValue = ["id": "abc", "n": [1, 2], "id2": ["x": nil]]
+        for answer in [data, .emptyObject, [1, 2], nil] {
+            var parsed: JSONValue?, lazyValue: JSONValue?, lazyMembers: [JSONValue?] = []
+            for lazy in [false, true] {
+                let harness = EngineHarness(seed: 3)
+                let (server, client, _) = try harness.connect("p")
+                server.onRequest { _ in .accept(answer) }
+                if lazy {
+                    client.requestLazily("get") { result in
+                        if case .success(let d) = result {
+                            lazyValue = d.value
+                            lazyMembers = ["id", "n", "id2", "q"].map { d[$0] }
+                        }
+                    }
+                } else {
+                    client.request("get") { result in if case .success(let v) = result { parsed = v } }
+                }
+                harness.scheduler.runUntilIdle()
+            }
+            #expect(parsed != nil)
+            #expect(lazyValue == parsed)
+            #expect(lazyMembers == ["id", "n", "id2", "q"].map { parsed?[$0] })
+        }
+    }
+}
+
+/// Timers posted without a handle run in the same order as handled ones.
+@Suite struct PostedTimerTests {
+    final class Recorder: TimerTarget {
+        var fired: [Int] = []
+        func timerFired(_ tag: Int) { fired.append(tag) }
+    }
+
+    @Test func postedAndScheduledTimersShareOneOrder() {
+        let scheduler = VirtualScheduler()
+        let recorder = Recorder()
+        for i in 0..<20 {
+            let at = Instant(nanoseconds: Int64((i * 7) % 5))
+            if i.isMultiple(of: 2) {
+                scheduler.post(at: at, target: recorder, tag: i)
+            } else {
+                scheduler.schedule(at: at, target: recorder, tag: i)
+            }
+        }
+        scheduler.runUntilIdle()
+        let expected = (0..<20).sorted { a, b in ((a * 7) % 5, a) < ((b * 7) % 5, b) }
+        #expect(recorder.fired == expected)
+    }
+}
