@@ -29,38 +29,36 @@ struct RawWebSocketTests {
     }
 
     /// Runs a command through `/usr/bin/env`, returns its exit status and combined output.
+    ///
+    /// The output goes to a temporary file, read after the exit: a pipe's `readabilityHandler`
+    /// runs on a libdispatch read source, and cancelling one on Linux can crash libdispatch's
+    /// event loop (swiftlang/swift-subprocess#47), which took a whole test run down once here.
     static func run(_ arguments: [String], timeout: Duration) async throws -> (status: Int32, output: String) {
+        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("raw-client-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outputURL) }
+        let sink = try FileHandle(forWritingTo: outputURL)
+        defer { try? sink.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let output = OutputCollector()
-        pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
+        process.standardOutput = sink
+        process.standardError = sink
         try process.run()
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
+        var timedOut = false
         while process.isRunning {
             if clock.now > deadline {
                 process.terminate()
-                process.waitUntilExit()
-                pipe.fileHandleForReading.readabilityHandler = nil
-                return (-1, "timed out after \(timeout)\n" + output.text)
+                timedOut = true
+                break
             }
             try await Task.sleep(for: .milliseconds(20))
         }
         process.waitUntilExit()
-        pipe.fileHandleForReading.readabilityHandler = nil
-        output.append(pipe.fileHandleForReading.readDataToEndOfFile())
-        return (process.terminationStatus, output.text)
+        let output = String(decoding: (try? Data(contentsOf: outputURL)) ?? Data(), as: UTF8.self)
+        if timedOut { return (-1, "timed out after \(timeout)\n" + output) }
+        return (process.terminationStatus, output)
     }
-}
-
-/// The child's output, appended from the pipe's reading thread.
-final class OutputCollector: @unchecked Sendable { // guarded by `lock`
-    private let lock = NSLock()
-    private var data = Data()
-    func append(_ chunk: Data) { lock.withLock { data.append(chunk) } }
-    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }
