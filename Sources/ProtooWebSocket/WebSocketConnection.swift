@@ -187,10 +187,13 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         readingBatch = true
         var bytes = unwrapInboundIn(data)
+        // Whether `bytes` is our own buffer (the incomplete frame plus this read) or NIO's read buffer.
+        var ownBuffer = false
         if var partial = partialFrame {
             partialFrame = nil
             partial.writeBuffer(&bytes)
             bytes = partial
+            ownBuffer = true
         }
         while bytes.readableBytes > 0 {
             switch state {
@@ -201,8 +204,13 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         }
         switch state {
         case .open, .closing:
-            // A compact copy: a slice would pin the whole read buffer (NIO could not reuse it).
-            if bytes.readableBytes > 0 {
+            guard bytes.readableBytes > 0 else { break }
+            if ownBuffer {
+                // Keep growing our buffer while a big frame arrives read by read.
+                bytes.discardReadBytes()
+                partialFrame = bytes
+            } else {
+                // A compact copy: a slice would pin NIO's whole read buffer (it could not be reused).
                 var rest = context.channel.allocator.buffer(capacity: bytes.readableBytes)
                 rest.writeBuffer(&bytes)
                 partialFrame = rest
