@@ -3,12 +3,23 @@ import Protoo
 
 /// The production ``Scheduler``: one NIO `EventLoop`.
 ///
-/// `now` is monotonic time since the scheduler was created (never wall time); `schedule(at:)` is
-/// `scheduleTask(deadline:)` and `enqueue` is `execute`. Create it, and call it, on its loop only.
+/// `now` is monotonic time since the scheduler was created (never wall time); `enqueue` is
+/// `execute`. Timers live in the scheduler's own heap, with one NIO task armed for the earliest:
+/// every request the engine sends has a timeout that is almost always cancelled, and cancelling a
+/// NIO scheduled task searches the loop's whole task queue (O(n) in pending tasks). Here
+/// cancelling is O(1) (the entry is dropped when it surfaces), and the heap is compacted once
+/// cancelled entries outnumber live ones. Create it, and call it, on its loop only.
 public final class NIOEventLoopScheduler: Scheduler {
     /// The loop everything runs on.
     public let eventLoop: any EventLoop
     private let origin: NIODeadline
+    private var heap = VirtualScheduler.EntryHeap()
+    private let slots = VirtualScheduler.Slots()
+    private var sequence: UInt64 = 0
+    /// The NIO task that wakes the scheduler, and the deadline it is armed for.
+    private var wake: Scheduled<Void>?
+    private var wakeAt = Int64.max
+    private var firing = false
 
     /// A scheduler whose clock starts at zero now.
     public init(eventLoop: any EventLoop) {
@@ -16,19 +27,84 @@ public final class NIOEventLoopScheduler: Scheduler {
         self.origin = .now()
     }
 
+    deinit {
+        // No wake-up to cancel: an armed one holds the scheduler, so it has fired or its loop has
+        // shut down (cancelling then would only log an error).
+        slots.clear()
+        heap.deallocate()
+    }
+
     public var now: Instant {
         Instant(nanoseconds: Int64(NIODeadline.now().uptimeNanoseconds &- origin.uptimeNanoseconds))
     }
 
+    /// Timers in the heap, cancelled ones not yet dropped included (for tests).
+    package var heapCount: Int { heap.count }
+
     @discardableResult
     public func schedule(at deadline: Instant, _ action: @escaping () -> Void) -> TimerHandle {
-        let bound = NIOLoopBound(action, eventLoop: eventLoop)
-        let task = eventLoop.scheduleTask(deadline: origin + .nanoseconds(deadline.nanoseconds)) { bound.value() }
-        return TimerHandle { task.cancel() }
+        let slot = slots.take(.closure(action))
+        sequence &+= 1
+        heap.insert(VirtualScheduler.Entry(deadline: deadline.nanoseconds, tieBreak: 0, sequence: sequence, slot: slot))
+        // Cancelled entries wait in the heap until they surface; once they outnumber the live ones
+        // (plus some slack), drop them all at once: amortized O(1) per cancellation.
+        if slots.cancelledPending > heap.count / 2 + 1024 { compact() }
+        if deadline.nanoseconds < wakeAt, !firing { arm(deadline.nanoseconds) }
+        return TimerHandle(canceller: slots, slot: slot, generation: slots.generations[Int(slot)])
     }
 
     public func enqueue(_ action: @escaping () -> Void) {
         let bound = NIOLoopBound(action, eventLoop: eventLoop)
         eventLoop.execute { bound.value() }
+    }
+
+    // MARK: Timers
+
+    /// Arms the NIO task for `deadline` (re-arming only moves it earlier; a later one is re-armed
+    /// after it fires).
+    private func arm(_ deadline: Int64) {
+        wake?.cancel()
+        wakeAt = deadline
+        wake = eventLoop.assumeIsolated().scheduleTask(deadline: origin + .nanoseconds(deadline)) { [self] in
+            self.fire()
+        }
+    }
+
+    /// Runs every timer due now, in deadline order, then arms for the next live one.
+    private func fire() {
+        wake = nil
+        wakeAt = .max
+        firing = true
+        let nowNanos = now.nanoseconds
+        while let top = heap.min, top.deadline <= nowNanos {
+            _ = heap.popMin()
+            guard let action = slots.release(top.slot) else { continue }  // cancelled
+            switch action {
+            case .closure(let body): body()
+            case .target(let target, let tag): target.timerFired(tag)
+            }
+        }
+        firing = false
+        if let next = nextLiveDeadline() { arm(next) }
+    }
+
+    /// The earliest deadline of a timer not cancelled, dropping cancelled ones on top.
+    private func nextLiveDeadline() -> Int64? {
+        while let top = heap.min {
+            if slots.actions[Int(top.slot)] != nil { return top.deadline }
+            _ = heap.popMin()
+            _ = slots.release(top.slot)
+        }
+        return nil
+    }
+
+    /// Drops every cancelled entry, freeing its slot.
+    private func compact() {
+        let slots = self.slots
+        heap.compact { entry in
+            if slots.actions[Int(entry.slot)] != nil { return true }
+            _ = slots.release(entry.slot)
+            return false
+        }
     }
 }

@@ -170,3 +170,58 @@ final class RecordingTap: TrafficTap, @unchecked Sendable { // called on the ser
         add("closed \(connection) \(event.code.map(String.init) ?? "-") \(event.initiator.rawValue)")
     }
 }
+
+/// The production scheduler's own timer heap: order, re-arming, timers scheduled while firing, and
+/// cancelled timers that never pile up.
+@Suite(.timeLimit(.minutes(1)))
+struct NIOEventLoopSchedulerTests {
+    @Test func timersRunInDeadlineThenInsertionOrderAndReArmEarlier() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let order = try await loop.flatSubmit { () -> EventLoopFuture<[String]> in
+            let scheduler = NIOEventLoopScheduler(eventLoop: loop)
+            let done = loop.makePromise(of: [String].self)
+            var order: [String] = []
+            let start = scheduler.now
+            scheduler.schedule(at: start + .milliseconds(400)) {
+                order.append("400ms")
+                done.succeed(order)
+            }
+            scheduler.schedule(at: start + .milliseconds(20)) { order.append("20ms-a") }
+            // Earlier than the armed wake-up: the wake-up moves (it does not wait for 400 ms).
+            scheduler.schedule(at: start + .milliseconds(5)) {
+                order.append("5ms")
+                order.append(scheduler.now - start < .milliseconds(200) ? "on time" : "late")
+                // Scheduled while firing, already due: runs in the same round, after what was due.
+                scheduler.schedule(at: start) { order.append("past") }
+            }
+            scheduler.schedule(at: start + .milliseconds(20)) { order.append("20ms-b") }
+            let cancelled = scheduler.schedule(at: start + .milliseconds(10)) { order.append("cancelled") }
+            cancelled.cancel()
+            cancelled.cancel()
+            return done.futureResult
+        }.get()
+        #expect(order == ["5ms", "on time", "past", "20ms-a", "20ms-b", "400ms"])
+        try await group.shutdownGracefully()
+    }
+
+    @Test func cancelledTimersAreDroppedNotKept() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let (heapCount, fired) = try await loop.flatSubmit { () -> EventLoopFuture<(Int, Bool)> in
+            let scheduler = NIOEventLoopScheduler(eventLoop: loop)
+            let done = loop.makePromise(of: (Int, Bool).self)
+            var fired = false
+            // A request timeout that is answered, 20,000 times: each is scheduled, then cancelled.
+            for _ in 0..<20_000 {
+                scheduler.schedule(after: .seconds(30)) { fired = true }.cancel()
+            }
+            let count = scheduler.heapCount
+            scheduler.schedule(after: .milliseconds(5)) { done.succeed((count, fired)) }
+            return done.futureResult
+        }.get()
+        #expect(heapCount < 3_000, "cancelled timers are compacted away (heap held \(heapCount))")
+        #expect(!fired)
+        try await group.shutdownGracefully()
+    }
+}

@@ -37,7 +37,7 @@ public struct TimerHandle {
     }
 
     /// A handle that asks `canceller` to cancel timer `slot` of `generation` (no allocation).
-    init(canceller: any TimerCancelling, slot: Int32, generation: UInt32) {
+    package init(canceller: any TimerCancelling, slot: Int32, generation: UInt32) {
         self.canceller = canceller
         self.slot = slot
         self.generation = generation
@@ -47,7 +47,7 @@ public struct TimerHandle {
 }
 
 /// Something that can cancel the timers it handed out.
-protocol TimerCancelling: AnyObject {
+package protocol TimerCancelling: AnyObject {
     func cancelTimer(slot: Int32, generation: UInt32)
 }
 

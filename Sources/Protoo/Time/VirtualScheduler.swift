@@ -8,20 +8,26 @@
 /// With a `shuffleSeed`, actions due at the same instant run in a seeded random order instead of
 /// insertion order, to explore races; the same seed gives the same order.
 public final class VirtualScheduler: Scheduler {
-    struct Entry: Comparable {
-        var deadline: Int64
-        var tieBreak: UInt64
-        var sequence: UInt64
-        var slot: Int32
-        static func < (a: Entry, b: Entry) -> Bool {
+    package struct Entry: Comparable {
+        package var deadline: Int64
+        package var tieBreak: UInt64
+        package var sequence: UInt64
+        package var slot: Int32
+        package init(deadline: Int64, tieBreak: UInt64, sequence: UInt64, slot: Int32) {
+            self.deadline = deadline
+            self.tieBreak = tieBreak
+            self.sequence = sequence
+            self.slot = slot
+        }
+        package static func < (a: Entry, b: Entry) -> Bool {
             if a.deadline != b.deadline { return a.deadline < b.deadline }
             if a.tieBreak != b.tieBreak { return a.tieBreak < b.tieBreak }
             return a.sequence < b.sequence
         }
-        static func == (a: Entry, b: Entry) -> Bool { a.sequence == b.sequence }
+        package static func == (a: Entry, b: Entry) -> Bool { a.sequence == b.sequence }
     }
 
-    enum Action {
+    package enum Action {
         case closure(() -> Void)
         case target(any TimerTarget, Int)
     }
@@ -32,15 +38,17 @@ public final class VirtualScheduler: Scheduler {
     ///
     /// Storage is managed by hand (like the heap below): every event touches it several times, and
     /// arrays in class properties cost a dynamic exclusivity check and a uniqueness check per access.
-    final class Slots: TimerCancelling {
-        private(set) var actions: UnsafeMutablePointer<Action?>
-        private(set) var generations: UnsafeMutablePointer<UInt32>
+    package final class Slots: TimerCancelling {
+        package private(set) var actions: UnsafeMutablePointer<Action?>
+        package private(set) var generations: UnsafeMutablePointer<UInt32>
         private var free: UnsafeMutablePointer<Int32>
         private(set) var count = 0
         private var freeCount = 0
         private var capacity = 0
+        /// Cancelled timers whose slot is not released yet (their heap entry has not surfaced).
+        package private(set) var cancelledPending = 0
 
-        init() {
+        package init() {
             capacity = 64
             actions = .allocate(capacity: capacity)
             generations = .allocate(capacity: capacity)
@@ -56,7 +64,7 @@ public final class VirtualScheduler: Scheduler {
 
         /// Stores `action` in a free slot and returns it.
         @inline(__always)
-        func take(_ action: Action) -> Int32 {
+        package func take(_ action: Action) -> Int32 {
             if freeCount > 0 {
                 freeCount -= 1
                 let slot = free[freeCount]
@@ -89,25 +97,27 @@ public final class VirtualScheduler: Scheduler {
 
         /// Empties `slot` and returns what it held; the slot becomes free and old handles stale.
         @inline(__always)
-        func release(_ slot: Int32) -> Action? {
+        package func release(_ slot: Int32) -> Action? {
             let i = Int(slot)
             let action = actions[i].take()
+            if action == nil { cancelledPending -= 1 }
             generations[i] &+= 1
             free[freeCount] = slot
             freeCount += 1
             return action
         }
 
-        func cancelTimer(slot: Int32, generation: UInt32) {
+        package func cancelTimer(slot: Int32, generation: UInt32) {
             let i = Int(slot)
             guard i < count, generations[i] == generation else { return }
             // Moved out before it is released: its deinit may schedule or cancel.
-            let cancelled = actions[i].take()
+            guard let cancelled = actions[i].take() else { return }
+            cancelledPending += 1
             _ = cancelled
         }
 
         /// Drops every pending action (breaks cycles action → peer → handle → slots).
-        func clear() {
+        package func clear() {
             for i in 0..<count {
                 let dropped = actions[i].take()
                 _ = dropped
@@ -116,22 +126,53 @@ public final class VirtualScheduler: Scheduler {
     }
 
     /// A binary min-heap of entries in manually managed storage (entries are plain data).
-    struct EntryHeap {
-        private(set) var base: UnsafeMutablePointer<Entry>
-        private(set) var count = 0
+    package struct EntryHeap {
+        package private(set) var base: UnsafeMutablePointer<Entry>
+        package private(set) var count = 0
         private var capacity: Int
 
-        init() {
+        package init() {
             capacity = 256
             base = .allocate(capacity: capacity)
         }
 
-        func deallocate() { base.deallocate() }
+        package func deallocate() { base.deallocate() }
 
-        var min: Entry? { count > 0 ? base[0] : nil }
+        package var min: Entry? { count > 0 ? base[0] : nil }
+
+        /// Keeps only the entries `keep` accepts, then restores the heap order (O(n)). The pop
+        /// order of the survivors is unchanged: the order is total.
+        package mutating func compact(keeping keep: (Entry) -> Bool) {
+            var kept = 0
+            for i in 0..<count where keep(base[i]) {
+                base[kept] = base[i]
+                kept += 1
+            }
+            count = kept
+            var i = count / 2 - 1
+            while i >= 0 {
+                siftDown(from: i)
+                i -= 1
+            }
+        }
+
+        private mutating func siftDown(from start: Int) {
+            let e = base[start]
+            var i = start
+            while true {
+                var child = 2 * i + 1
+                if child >= count { break }
+                if child + 1 < count, base[child + 1] < base[child] { child += 1 }
+                let c = base[child]
+                guard c < e else { break }
+                base[i] = c
+                i = child
+            }
+            base[i] = e
+        }
 
         @inline(__always)
-        mutating func insert(_ e: Entry) {
+        package mutating func insert(_ e: Entry) {
             if count == capacity {
                 let newCapacity = capacity * 2
                 let b = UnsafeMutablePointer<Entry>.allocate(capacity: newCapacity)
@@ -153,7 +194,7 @@ public final class VirtualScheduler: Scheduler {
         }
 
         @inline(__always)
-        mutating func popMin() -> Entry? {
+        package mutating func popMin() -> Entry? {
             guard count > 0 else { return nil }
             let top = base[0]
             count -= 1
