@@ -225,3 +225,56 @@ struct NIOEventLoopSchedulerTests {
         try await group.shutdownGracefully()
     }
 }
+
+/// Answers `echo`; leaves every other request unanswered.
+final class SilentApp: ProtooApp {
+    let context: EngineContext
+    let room: Room
+    init(context: EngineContext) {
+        self.context = context
+        room = Room(context: context)
+    }
+    func handleConnection(_ request: ConnectionRequest) {
+        guard let peer = try? room.createPeer(id: request.queryValue("peerId") ?? "p", transport: request.accept()) else { return }
+        peer.onRequest { request in request.method == "echo" ? .accept(request.data) : .deferred }
+    }
+}
+
+extension NIOEventLoopSchedulerTests {
+    /// Request timeouts over real sockets go through the event-loop scheduler's own heap: the
+    /// unanswered requests time out (not before their deadline), the answered ones cancel theirs.
+    @Test func requestTimeoutsFireAndAnsweredRequestsCancelThem() async throws {
+        let server = try await ProtooServer.start(.init(host: "127.0.0.1", port: 0, logger: Harness.quietLogger)) { SilentApp(context: $0) }
+        // 10 ms unit: a timeout of 150 ms plus 1 ms per request already pending.
+        let configuration = ProtooClient.Configuration(reconnect: nil, peer: Peer.Configuration(timeoutUnit: .milliseconds(10)),
+                                                       logger: Harness.quietLogger)
+        let client = try await ProtooClient.start(url: "ws://127.0.0.1:\(server.port)/?peerId=a", configuration: configuration)
+        for await event in client.events where event == .open { break }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcomes = await withTaskGroup(of: (String, Duration).self) { group in
+            for i in 0..<40 {
+                let method = i % 10 == 0 ? "wait" : "echo"
+                group.addTask {
+                    do {
+                        _ = try await client.request(method, ["i": .int(Int64(i))])
+                        return ("answered \(method)", clock.now - start)
+                    } catch let error as ProtooError {
+                        return ("\(error == .requestTimeout ? "timed out" : "failed") \(method)", clock.now - start)
+                    } catch {
+                        return ("failed \(method)", clock.now - start)
+                    }
+                }
+            }
+            var all: [(String, Duration)] = []
+            for await outcome in group { all.append(outcome) }
+            return all
+        }
+        #expect(outcomes.filter { $0.0 == "answered echo" }.count == 36)
+        let timedOut = outcomes.filter { $0.0 == "timed out wait" }
+        #expect(timedOut.count == 4)
+        #expect(timedOut.allSatisfy { $0.1 >= .milliseconds(150) }, "no timeout fires before its deadline")
+        await client.close()
+        await server.shutdown()
+    }
+}
