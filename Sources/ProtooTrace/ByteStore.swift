@@ -65,6 +65,14 @@ final class ByteStore {
         count += bytes.count
     }
 
+    /// Reserves `n` bytes, lets `body` fill them through a raw pointer, and counts them: one
+    /// capacity check and one update of `count` for a whole record.
+    @inline(__always) func appendRaw(_ n: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
+        reserve(n)
+        body(UnsafeMutableRawPointer(base + count))
+        count += n
+    }
+
     /// Appends a varint length then the UTF-8 bytes.
     @inline(__always) func appendString(_ string: String) {
         var s = string

@@ -20,6 +20,35 @@ enum StagedRecords {
         store.setLE32(UInt32(store.count - start - headerSize), at: start + 17)
     }
 
+    /// Appends a message record (`messageIn`/`messageOut`) in one reserved write: the hot path,
+    /// two per request.
+    @inline(__always)
+    static func appendMessage(kind: TraceRecordKind, time: Int64, connection: UInt64, text: String, to store: ByteStore) {
+        var text = text
+        text.withUTF8 { utf8 in
+            let n = utf8.count
+            var lengthBytes = 1
+            var v = UInt64(n)
+            while v >= 0x80 { v >>= 7; lengthBytes += 1 }
+            let body = lengthBytes + n
+            store.appendRaw(headerSize + body) { p in
+                p.storeBytes(of: kind.rawValue, as: UInt8.self)
+                p.storeBytes(of: UInt64(bitPattern: time).littleEndian, toByteOffset: 1, as: UInt64.self)
+                p.storeBytes(of: connection.littleEndian, toByteOffset: 9, as: UInt64.self)
+                p.storeBytes(of: UInt32(body).littleEndian, toByteOffset: 17, as: UInt32.self)
+                var q = p + headerSize
+                var length = UInt64(n)
+                while length >= 0x80 {
+                    q.storeBytes(of: UInt8(truncatingIfNeeded: length) | 0x80, as: UInt8.self)
+                    q += 1
+                    length >>= 7
+                }
+                q.storeBytes(of: UInt8(length), as: UInt8.self)
+                if let src = utf8.baseAddress, n > 0 { (q + 1).copyMemory(from: src, byteCount: n) }
+            }
+        }
+    }
+
     /// Calls `body` with each staged record in `store`, in order.
     static func forEach(in store: ByteStore,
                         _ body: (TraceRecordKind, Int64, UInt64, UnsafeRawBufferPointer) throws(TraceError) -> Void) throws(TraceError) {

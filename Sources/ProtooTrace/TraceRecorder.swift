@@ -81,11 +81,11 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
     }
 
     public func messageReceived(_ connection: ConnectionID, at time: Instant, text: String) {
-        stage(.messageIn, time, connection) { $0.appendString(text) }
+        stageMessage(.messageIn, time, connection, text)
     }
 
     public func messageSent(_ connection: ConnectionID, at time: Instant, text: String) {
-        stage(.messageOut, time, connection) { $0.appendString(text) }
+        stageMessage(.messageOut, time, connection, text)
     }
 
     public func connectionClosed(_ connection: ConnectionID, at time: Instant, event: TransportCloseEvent) {
@@ -123,26 +123,48 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
 
     // MARK: buffer
 
+    /// ``stage(_:_:_:body:)`` for a message, written in one reserved copy.
+    private func stageMessage(_ kind: TraceRecordKind, _ time: Instant, _ connection: ConnectionID, _ text: String) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard admit() else { return }
+        StagedRecords.appendMessage(kind: kind, time: time.nanoseconds &- origin, connection: connection, text: text, to: pending)
+        staged()
+    }
+
     /// Encodes one record into the shared buffer (`body` writes its fields).
     @inline(__always)
     private func stage(_ kind: TraceRecordKind, _ time: Instant, _ connection: ConnectionID, body: (ByteStore) -> Void) {
         condition.lock()
         defer { condition.unlock() }
+        guard admit() else { return }
+        StagedRecords.append(kind: kind, time: time.nanoseconds &- origin, connection: connection, to: pending, body: body)
+        staged()
+    }
+
+    /// Applies the overflow policy under the lock: `false` if the record is dropped.
+    @inline(__always)
+    private func admit() -> Bool {
         while pendingCount >= configuration.capacity && !closing {
             switch configuration.overflowPolicy {
             case .dropNewest:
                 droppedPending += 1
                 droppedTotal += 1
-                return
+                return false
             case .block:
                 condition.wait()
             }
         }
         if closing {
             droppedTotal += 1
-            return
+            return false
         }
-        StagedRecords.append(kind: kind, time: time.nanoseconds &- origin, connection: connection, to: pending, body: body)
+        return true
+    }
+
+    /// Counts a staged record, under the lock.
+    @inline(__always)
+    private func staged() {
         pendingCount += 1
         // Wake the writer only when a batch is worth it; its timer picks up the rest within the
         // flush interval. Keeps the event loop free of futex calls on most records.

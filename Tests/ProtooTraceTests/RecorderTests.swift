@@ -153,6 +153,27 @@ import Testing
         }
     }
 
+    /// Message records are staged in one reserved write with their varint length: every length
+    /// class round-trips.
+    @Test(.timeLimit(.minutes(1))) func messagesOfEveryLengthClassRoundTrip() throws {
+        let path = temporaryPath("lengths.ptrace")
+        let recorder = try TraceRecorder(configuration: configuration(path))
+        let lengths = [0, 1, 127, 128, 16_383, 16_384, 70_000]
+        for (i, n) in lengths.enumerated() {
+            let text = String(repeating: "é", count: n / 2) + String(repeating: "x", count: n % 2)
+            recorder.messageReceived(ConnectionID(i), at: Instant(nanoseconds: 100 + Int64(i)), text: text)
+            recorder.messageSent(ConnectionID(i), at: Instant(nanoseconds: 100 + Int64(i)), text: text + "!")
+        }
+        try recorder.close()
+        let records = try TraceReader(path: path).readAll()
+        #expect(records.count == 2 * lengths.count)
+        for (i, n) in lengths.enumerated() {
+            let text = String(repeating: "é", count: n / 2) + String(repeating: "x", count: n % 2)
+            #expect(records[2 * i] == TraceRecord(time: 58 + Int64(i), connection: ConnectionID(i), event: .messageIn(text)))
+            #expect(records[2 * i + 1] == TraceRecord(time: 58 + Int64(i), connection: ConnectionID(i), event: .messageOut(text + "!")))
+        }
+    }
+
     @Test func redactionRemovesQueryParametersAndJSONFields() throws {
         let path = temporaryPath("red.ptrace")
         let redactor = TraceRedactor.chain([.stripQueryParameters(["token"]), .replaceJSONFields(["sdp", "password"])])
