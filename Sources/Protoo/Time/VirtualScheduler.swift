@@ -156,6 +156,7 @@ public final class VirtualScheduler: Scheduler {
             }
         }
 
+        @inline(__always)
         private mutating func siftDown(from start: Int) {
             let e = base[start]
             var i = start
@@ -199,19 +200,8 @@ public final class VirtualScheduler: Scheduler {
             let top = base[0]
             count -= 1
             if count > 0 {
-                let last = base[count]
-                var i = 0
-                let n = count
-                while true {
-                    var child = 2 * i + 1
-                    if child >= n { break }
-                    if child + 1 < n, base[child + 1] < base[child] { child += 1 }
-                    let c = base[child]
-                    guard c < last else { break }
-                    base[i] = c
-                    i = child
-                }
-                base[i] = last
+                base[0] = base[count]
+                siftDown(from: 0)
             }
             return top
         }
