@@ -34,28 +34,29 @@ final class ReplayConnection: Transport {
 
     /// Held until the close is delivered (see ``Transport``). Not weak: a weak reference would give
     /// the peer a side table, and every retain and release of it would take the slow path.
-    var delegate: (any TransportDelegate)?
+    // Unchecked exclusivity (per-message state, one thread, no access spans a call back in).
+    @exclusivity(unchecked) var delegate: (any TransportDelegate)?
     let id: ConnectionID
     let peer: String?
     let room: String?
     /// `unowned(unsafe)`: the replayer keeps every connection and outlives them (it releases
     /// them when it goes); a checked `unowned` reference costs an atomic check on every message.
     unowned(unsafe) let replayer: Replayer
-    var state = State.requested
+    @exclusivity(unchecked) var state = State.requested
 
     /// Recorded server events not yet matched, from `expectedHead` on.
-    private(set) var expected: [(time: Int64, output: ReplayOutput)] = []
-    private var expectedHead = 0
-    var diverged = false
+    @exclusivity(unchecked) private(set) var expected: [(time: Int64, output: ReplayOutput)] = []
+    @exclusivity(unchecked) private var expectedHead = 0
+    @exclusivity(unchecked) var diverged = false
 
     /// Server requests by method, in order; ordinals count per method on each side.
     private var pairs: [String: [ServerRequestPair]] = [:]
     private var recordedOrdinal: [String: Int] = [:]
     private var liveOrdinal: [String: Int] = [:]
-    var pairByRecordedID: [RequestID: ServerRequestPair] = [:]
-    var recordedIDForLive: [RequestID: RequestID] = [:]
+    @exclusivity(unchecked) var pairByRecordedID: [RequestID: ServerRequestPair] = [:]
+    @exclusivity(unchecked) var recordedIDForLive: [RequestID: RequestID] = [:]
     /// Recorded client request id → method (the method of the server's response).
-    var clientMethods: [RequestID: String] = [:]
+    @exclusivity(unchecked) var clientMethods: [RequestID: String] = [:]
 
     init(id: ConnectionID, target: String, replayer: Replayer) {
         self.id = id

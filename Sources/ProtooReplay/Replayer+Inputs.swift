@@ -133,8 +133,8 @@ extension Replayer {
 
 /// Runs the replayer's pump when the scheduler fires it (scheduled as a target: no closure per input).
 final class PumpTimer: TimerTarget {
-    /// `unowned(unsafe)`: the replayer owns the scheduler that holds this timer.
-    unowned(unsafe) let replayer: Replayer
-    init(_ replayer: Replayer) { self.replayer = replayer }
+    /// `unowned(unsafe)`: the replayer owns the scheduler that holds this timer; set once, right
+    /// after the replayer is initialized.
+    unowned(unsafe) var replayer: Replayer!
     func timerFired(_ tag: Int) { replayer.pump() }
 }

@@ -62,14 +62,14 @@ public final class EventLog: TrafficTap {
     public var eventCount: Int { state.eventCount }
     /// Private and only ever read or written whole (updates work on a local copy): the compiler
     /// can then check exclusivity statically instead of at run time on every event.
-    private var state = State()
+    @exclusivity(unchecked) private var state = State()
     private struct State {
         var digest = EventDigest()
         var counters = Counters()
         var eventCount = 0
     }
-    private var recent: [Event?]
-    private var recentIndex = 0
+    @exclusivity(unchecked) private var recent: [Event?]
+    @exclusivity(unchecked) private var recentIndex = 0
     let forward: (any TrafficTap)?
     var onClosed: ((ConnectionID) -> Void)?
 

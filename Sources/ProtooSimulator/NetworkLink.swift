@@ -23,21 +23,22 @@ public final class NetworkLink: TimerTarget {
     private let schedulerRef: Unmanaged<VirtualScheduler>
     public let clientEnd: LinkEnd
     public let serverEnd: LinkEnd
-    var latency: LatencyModel
+    @exclusivity(unchecked) var latency: LatencyModel
     /// One direction of the link: the latest scheduled delivery (FIFO), when the sender's pipe is
     /// free (bandwidth), the payloads in flight in delivery order (their times never decrease), and
     /// whether a wake-up is scheduled for the head. One timer per direction at a time: no closure
     /// per message. A class held by `let`, with a hand-managed ring: no exclusivity, uniqueness or
     /// copy-on-write checks on the message path.
     final class Pipe {
-        var lastDelivery: Int64 = 0
-        var busyUntil: Int64 = 0
-        var wakeScheduled = false
-        private var times: UnsafeMutablePointer<Int64>
-        private var payloads: UnsafeMutablePointer<Payload>
-        private var head = 0
-        private var count = 0
-        private var capacity = 4
+        // Unchecked exclusivity: plain values and pointers, never accessed across a call out.
+        @exclusivity(unchecked) var lastDelivery: Int64 = 0
+        @exclusivity(unchecked) var busyUntil: Int64 = 0
+        @exclusivity(unchecked) var wakeScheduled = false
+        @exclusivity(unchecked) private var times: UnsafeMutablePointer<Int64>
+        @exclusivity(unchecked) private var payloads: UnsafeMutablePointer<Payload>
+        @exclusivity(unchecked) private var head = 0
+        @exclusivity(unchecked) private var count = 0
+        @exclusivity(unchecked) private var capacity = 4
 
         init() {
             times = .allocate(capacity: capacity)
@@ -91,7 +92,7 @@ public final class NetworkLink: TimerTarget {
     private let clientToServer = Pipe()
     private let serverToClient = Pipe()
     /// Traffic is held until this instant (a clog or partition).
-    var heldUntil: Int64 = 0
+    @exclusivity(unchecked) var heldUntil: Int64 = 0
     /// Called on the client side when the server accepted (`.open`).
     var onOpen: (() -> Void)?
     /// Called on the client side when the server refused the upgrade.
@@ -205,12 +206,12 @@ public final class NetworkLink: TimerTarget {
 /// One end of a ``NetworkLink``: the engine transport the server app or a simulated client uses.
 public final class LinkEnd: Transport {
     /// Held until the close is delivered (see ``Transport``).
-    public var delegate: (any TransportDelegate)?
-    public internal(set) var isClosed = false
+    @exclusivity(unchecked) public var delegate: (any TransportDelegate)?
+    @exclusivity(unchecked) public internal(set) var isClosed = false
     let side: NetworkLink.Side
     /// Strong (no weak side table on the hot path); released once this end's close is delivered.
-    var link: NetworkLink?
-    private var closeDelivered = false
+    @exclusivity(unchecked) var link: NetworkLink?
+    @exclusivity(unchecked) private var closeDelivered = false
 
     init(side: NetworkLink.Side) { self.side = side }
 

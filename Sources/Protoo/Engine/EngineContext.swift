@@ -7,7 +7,9 @@ import Logging
 public final class EngineContext {
     public let scheduler: any Scheduler
     /// The engine's only randomness: request ids and anything the app draws.
-    public var random: SeededRandom
+    /// (Unchecked exclusivity here and on `scratch`: drawing and encoding never call back into
+    /// the context, and a dynamic check on every message is measurable.)
+    @exclusivity(unchecked) public var random: SeededRandom
     public let logger: Logger
 
     public init(scheduler: any Scheduler, random: SeededRandom, logger: Logger = Logger(label: "protoo")) {
@@ -26,7 +28,7 @@ public final class EngineContext {
     public var now: Instant { scheduler.now }
 
     /// Reused encoding buffer: keeps its capacity, so encoding does not allocate a new array each time.
-    private var scratch: [UInt8] = {
+    @exclusivity(unchecked) private var scratch: [UInt8] = {
         var b: [UInt8] = []
         b.reserveCapacity(4096)
         return b

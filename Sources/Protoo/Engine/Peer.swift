@@ -79,12 +79,14 @@ public final class Peer {
     public let transport: any Transport
     /// The app's own per-peer state (protoo's `peer.data`).
     public var data: [String: Any] = [:]
-    public private(set) var isClosed = false
+    @exclusivity(unchecked) public private(set) var isClosed = false
 
     /// The room this peer belongs to. `unowned(unsafe)`: the room clears it in its `deinit`, and a
     /// weak reference would slow every retain of the room on the message path.
     unowned(unsafe) var room: Room?
-    private var pending: [RequestID: Pending] = [:]
+    /// Unchecked exclusivity: every update is a single insert or removal that runs no peer code
+    /// (a removed entry is released after the access ends).
+    @exclusivity(unchecked) private var pending: [RequestID: Pending] = [:]
     private var requestHandler: RequestHandler?
     private var notificationHandler: NotificationHandler?
     private var closeHandlers: [CloseHandler] = []

@@ -38,15 +38,16 @@ public final class VirtualScheduler: Scheduler {
     ///
     /// Storage is managed by hand (like the heap below): every event touches it several times, and
     /// arrays in class properties cost a dynamic exclusivity check and a uniqueness check per access.
+    /// Its properties skip the dynamic exclusivity check: no access to one of them calls out.
     package final class Slots: TimerCancelling {
-        package private(set) var actions: UnsafeMutablePointer<Action?>
-        package private(set) var generations: UnsafeMutablePointer<UInt32>
-        private var free: UnsafeMutablePointer<Int32>
-        private(set) var count = 0
-        private var freeCount = 0
-        private var capacity = 0
+        @exclusivity(unchecked) package private(set) var actions: UnsafeMutablePointer<Action?>
+        @exclusivity(unchecked) package private(set) var generations: UnsafeMutablePointer<UInt32>
+        @exclusivity(unchecked) private var free: UnsafeMutablePointer<Int32>
+        @exclusivity(unchecked) private(set) var count = 0
+        @exclusivity(unchecked) private var freeCount = 0
+        @exclusivity(unchecked) private var capacity = 0
         /// Cancelled timers whose slot is not released yet (their heap entry has not surfaced).
-        package private(set) var cancelledPending = 0
+        @exclusivity(unchecked) package private(set) var cancelledPending = 0
 
         package init() {
             capacity = 64
@@ -207,14 +208,17 @@ public final class VirtualScheduler: Scheduler {
         }
     }
 
-    private var heap = EntryHeap()
+    // Unchecked exclusivity: these are touched by every event, and no access to one of them
+    // can overlap another (none calls out while it is in progress); a dynamic check per access
+    // cost ≈ 10 % of a replay.
+    @exclusivity(unchecked) private var heap = EntryHeap()
     private let slots = Slots()
-    private var sequence: UInt64 = 0
-    private var shuffle: SeededRandom?
-    private var currentNanos: Int64
+    @exclusivity(unchecked) private var sequence: UInt64 = 0
+    @exclusivity(unchecked) private var shuffle: SeededRandom?
+    @exclusivity(unchecked) private var currentNanos: Int64
 
     /// How many actions have run so far.
-    public private(set) var executedCount = 0
+    @exclusivity(unchecked) public private(set) var executedCount = 0
 
     public init(start: Instant = .zero, shuffleSeed: UInt64? = nil) {
         currentNanos = start.nanoseconds
