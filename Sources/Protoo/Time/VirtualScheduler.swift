@@ -280,7 +280,8 @@ public final class VirtualScheduler: Scheduler {
             guard let action = slots.release(entry.slot) else { continue }  // cancelled
             currentNanos = entry.deadline
             executedCount += 1
-            switch action {
+            // Consumed: the payload is used in place, without a copy (a retain and a release).
+            switch consume action {
             case .closure(let body): body()
             case .target(let target, let tag): target.timerFired(tag)
             }
