@@ -45,7 +45,7 @@ public final class NIOEventLoopScheduler: Scheduler {
     public func schedule(at deadline: Instant, _ action: @escaping () -> Void) -> TimerHandle {
         let slot = slots.take(.closure(action))
         sequence &+= 1
-        heap.insert(VirtualScheduler.Entry(deadline: deadline.nanoseconds, tieBreak: 0, sequence: sequence, slot: slot))
+        heap.insert(VirtualScheduler.Entry(deadline: deadline.nanoseconds, tieBreak: sequence, sequence: sequence, slot: slot))
         // Cancelled entries wait in the heap until they surface; once they outnumber the live ones
         // (plus some slack), drop them all at once: amortized O(1) per cancellation.
         if slots.cancelledPending > heap.count / 2 + 1024 { compact() }

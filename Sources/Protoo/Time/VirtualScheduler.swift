@@ -8,21 +8,24 @@
 /// With a `shuffleSeed`, actions due at the same instant run in a seeded random order instead of
 /// insertion order, to explore races; the same seed gives the same order.
 public final class VirtualScheduler: Scheduler {
+    /// A heap entry. The order is (deadline, tie-break, sequence); the first two are packed in
+    /// one 128-bit key, so the heap compares entries without a data-dependent branch (the
+    /// sequence only decides between equal keys, which happen only with a shuffle seed).
     package struct Entry: Comparable {
-        package var deadline: Int64
-        package var tieBreak: UInt64
+        /// Deadline (sign bit flipped, so it orders as unsigned) in the high half, tie-break in
+        /// the low half; without a shuffle seed the tie-break is the sequence itself.
+        package var key: UInt128
         package var sequence: UInt64
         package var slot: Int32
         package init(deadline: Int64, tieBreak: UInt64, sequence: UInt64, slot: Int32) {
-            self.deadline = deadline
-            self.tieBreak = tieBreak
+            key = UInt128(UInt64(bitPattern: deadline) ^ (1 << 63)) << 64 | UInt128(tieBreak)
             self.sequence = sequence
             self.slot = slot
         }
+        package var deadline: Int64 { Int64(bitPattern: UInt64(truncatingIfNeeded: key >> 64) ^ (1 << 63)) }
+        @inline(__always)
         package static func < (a: Entry, b: Entry) -> Bool {
-            if a.deadline != b.deadline { return a.deadline < b.deadline }
-            if a.tieBreak != b.tieBreak { return a.tieBreak < b.tieBreak }
-            return a.sequence < b.sequence
+            a.key == b.key ? a.sequence < b.sequence : a.key < b.key
         }
         package static func == (a: Entry, b: Entry) -> Bool { a.sequence == b.sequence }
     }
@@ -164,7 +167,7 @@ public final class VirtualScheduler: Scheduler {
             while true {
                 var child = 2 * i + 1
                 if child >= count { break }
-                if child + 1 < count, base[child + 1] < base[child] { child += 1 }
+                if child + 1 < count { child &+= base[child + 1] < base[child] ? 1 : 0 }
                 let c = base[child]
                 guard c < e else { break }
                 base[i] = c
@@ -264,7 +267,8 @@ public final class VirtualScheduler: Scheduler {
     private func place(_ action: Action, at deadline: Instant) -> Int32 {
         let slot = slots.take(action)
         sequence &+= 1
-        let tie = shuffle != nil ? shuffle!.next() : 0
+        // Without a shuffle the sequence breaks ties: same order as a zero tie-break, one compare.
+        let tie = shuffle != nil ? shuffle!.next() : sequence
         heap.insert(Entry(deadline: max(deadline.nanoseconds, currentNanos), tieBreak: tie, sequence: sequence, slot: slot))
         return slot
     }
