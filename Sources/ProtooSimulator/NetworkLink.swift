@@ -54,7 +54,8 @@ public final class NetworkLink: TimerTarget {
         /// The delivery time of the first payload in flight.
         var firstTime: Int64? { count > 0 ? times[head] : nil }
 
-        func append(_ at: Int64, _ payload: Payload) {
+        /// Takes the payload (consumed: stored without another retain).
+        func append(_ at: Int64, _ payload: consuming Payload) {
             if count == capacity { grow() }
             var i = head + count
             if i >= capacity { i -= capacity }
@@ -113,7 +114,7 @@ public final class NetworkLink: TimerTarget {
     func end(_ side: Side) -> LinkEnd { side == .client ? clientEnd : serverEnd }
 
     /// Sends `payload` from `side` to the other side.
-    func transmit(from side: Side, _ payload: Payload, bytes: Int = 0) {
+    func transmit(from side: Side, _ payload: consuming Payload, bytes: Int = 0) {
         if side == .client {
             transmit(clientToServer, tag: Side.client.rawValue, payload, bytes: bytes)
         } else {
@@ -122,7 +123,7 @@ public final class NetworkLink: TimerTarget {
     }
 
     @inline(__always)
-    private func transmit(_ pipe: Pipe, tag: Int, _ payload: Payload, bytes: Int) {
+    private func transmit(_ pipe: Pipe, tag: Int, _ payload: consuming Payload, bytes: Int) {
         let now = schedulerRef._withUnsafeGuaranteedRef { $0.now.nanoseconds }
         var departure = now
         if let bps = latency.bytesPerSecond, bps > 0, bytes > 0 {
@@ -210,14 +211,19 @@ public final class LinkEnd: Transport {
     @exclusivity(unchecked) public internal(set) var isClosed = false
     let side: NetworkLink.Side
     /// Strong (no weak side table on the hot path); released once this end's close is delivered.
-    @exclusivity(unchecked) var link: NetworkLink?
+    @exclusivity(unchecked) var link: NetworkLink? {
+        didSet { linkRef = link.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `link` at +0, for the message path (no retain and release per message): valid while
+    /// `link` holds it, which is always the case while the end is open.
+    @exclusivity(unchecked) private var linkRef: Unmanaged<NetworkLink>?
     @exclusivity(unchecked) private var closeDelivered = false
 
     init(side: NetworkLink.Side) { self.side = side }
 
     public func send(_ text: String) {
-        guard !isClosed, let link else { return }
-        link.transmit(from: side, .message(text), bytes: text.utf8.count)
+        guard !isClosed, let linkRef else { return }
+        linkRef._withUnsafeGuaranteedRef { $0.transmit(from: side, .message(text), bytes: text.utf8.count) }
     }
 
     public func close(code: UInt16, reason: String) {
