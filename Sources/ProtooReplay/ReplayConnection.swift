@@ -5,8 +5,16 @@ import ProtooTrace
 enum ReplayOutput {
     case accepted
     case rejected(status: Int, reason: String)
-    case message(String, WireSummary)
+    /// The text and its summary; `nil` while not needed (a canonical notification or response
+    /// that matched; see ``summary``).
+    case message(String, WireSummary?)
     case closed(code: UInt16?, reason: String, initiator: TraceCloseInitiator)
+
+    /// The message's summary, scanned now if it was deferred.
+    var summary: WireSummary? {
+        guard case .message(let t, let s) = self else { return nil }
+        return s ?? WireSummary.scan(t)
+    }
 
     var text: String {
         switch self {

@@ -4,6 +4,10 @@ import ProtooTrace
 extension Replayer {
     /// The app sent `text` on `conn`.
     func liveSent(_ conn: ReplayConnection, _ text: String) {
+        // Most output is notifications: without skip rules, one that matches needs no scan.
+        if options.rules.skip.isEmpty, WireSummary.isCanonicalNonRequest(text) {
+            return liveOutput(conn, .message(text, nil))
+        }
         let summary = WireSummary.scan(text)
         if summary.kind == .request {
             let pair = conn.liveRequest(id: summary.id, method: summary.method, at: scheduler.now.nanoseconds)
@@ -45,7 +49,7 @@ extension Replayer {
                     diff("reason", .string(er), .string(r))].compactMap { $0 }
         case (.message(let et, let es), .message(let t, let s)):
             if et == t { return [] }
-            return compareMessages(et, es, t, s, on: conn)
+            return compareMessages(et, es ?? WireSummary.scan(et), t, s ?? WireSummary.scan(t), on: conn)
         default:
             return [ReplayDifference(path: JSONPath([.key("event")]), expected: .string(Self.eventName(expected)),
                                      actual: .string(Self.eventName(actual)))]
@@ -88,7 +92,7 @@ extension Replayer {
 
     /// The method a rule sees for this event: a response's is its request's.
     func method(of output: ReplayOutput, on conn: ReplayConnection) -> String? {
-        guard case .message(_, let s) = output else { return nil }
+        guard let s = output.summary else { return nil }
         switch s.kind {
         case .request, .notification: return s.method
         case .response: return conn.clientMethods[s.id]
@@ -101,8 +105,8 @@ extension Replayer {
         case .accepted: return "accepted"
         case .rejected: return "rejected"
         case .closed: return "closed"
-        case .message(_, let s):
-            switch s.kind {
+        case .message:
+            switch o.summary?.kind ?? .invalid {
             case .request: return "request"
             case .response: return "response"
             case .notification: return "notification"

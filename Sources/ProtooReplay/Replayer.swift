@@ -170,6 +170,10 @@ public final class Replayer {
             }
             enqueueInput(PendingInput(time: t, sequence: events, connection: conn, kind: .message(text)))
         case .messageOut(let text):
+            if options.rules.skip.isEmpty, WireSummary.isCanonicalNonRequest(text) {
+                conn.expect(.message(text, nil), at: t)
+                return
+            }
             let summary = WireSummary.scan(text)
             if summary.kind == .request {
                 let pair = conn.recordedRequest(id: summary.id, method: summary.method, at: t)

@@ -22,6 +22,14 @@ struct WireSummary {
         }
     }
 
+    /// `true` when `text` starts the way protoo writes a notification or a response: not a
+    /// request, so nothing has to be read from it unless it is compared field by field.
+    static func isCanonicalNonRequest(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { b in
+            Scanner(b: b).startsWith(notificationPrefix) || Scanner(b: b).startsWith(responsePrefix)
+        } ?? false
+    }
+
     private static let requestPrefix: StaticString = #"{"request":true,"id":"#
     private static let responsePrefix: StaticString = #"{"response":true,"id":"#
     private static let notificationPrefix: StaticString = #"{"notification":true,"method":""#
@@ -34,11 +42,16 @@ struct WireSummary {
         var i = 0
 
         mutating func eat(_ prefix: StaticString) -> Bool {
+            guard startsWith(prefix) else { return false }
+            i += prefix.utf8CodeUnitCount
+            return true
+        }
+
+        func startsWith(_ prefix: StaticString) -> Bool {
             let n = prefix.utf8CodeUnitCount
             guard b.count - i >= n else { return false }
             let p = prefix.utf8Start
             for k in 0..<n where b[i + k] != p[k] { return false }
-            i += n
             return true
         }
 
