@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Protoo
 
 /// What the replayer needs to know about a wire message without building its JSON tree: its kind,
@@ -50,9 +55,7 @@ struct WireSummary {
         func startsWith(_ prefix: StaticString) -> Bool {
             let n = prefix.utf8CodeUnitCount
             guard b.count - i >= n else { return false }
-            let p = prefix.utf8Start
-            for k in 0..<n where b[i + k] != p[k] { return false }
-            return true
+            return memcmp(b.baseAddress! + i, prefix.utf8Start, n) == 0
         }
 
         mutating func integer() -> Int? {

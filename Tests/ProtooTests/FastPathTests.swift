@@ -231,6 +231,7 @@ import Testing
     @Test func requestMemberMatchesData() throws {
         for frame in Self.frames {
             var lazy: [JSONValue?] = [], full: [JSONValue?] = []
+            var has: [Bool] = [], present: [Bool] = []
             for parsedFirst in [false, true] {
                 let (context, scheduler) = EngineContext.virtual(seed: 1)
                 let (serverEnd, clientEnd) = MemoryTransport.pair(scheduler: scheduler)
@@ -238,8 +239,11 @@ import Testing
                 server.onRequest { request in
                     if parsedFirst { _ = request.data }
                     for key in Self.keys {
+                        // Asked before the value is read, so it runs on the member index alone.
+                        has.append(request.hasMember(key))
                         lazy.append(request.member(key))
                         full.append(request.data[key])
+                        present.append(request.data[key] != nil)
                     }
                     return .accept()
                 }
@@ -248,6 +252,7 @@ import Testing
             }
             #expect(lazy.count == 2 * Self.keys.count, "\(frame)")
             #expect(lazy == full, "\(frame)")
+            #expect(has == present, "\(frame)")
         }
     }
 

@@ -33,6 +33,15 @@ public final class IncomingRequest {
         guard let memberIndex else { return data[key] }
         return memberIndex.value(key, in: rawData)
     }
+    /// Whether `data` has a member `key` (whatever its value, `null` included): the same as
+    /// `member(key) != nil`, without parsing the value (a 4 kB `rtpCapabilities`, say).
+    public func hasMember(_ key: String) -> Bool {
+        if let parsedData { return parsedData[key] != nil }
+        guard let rawData else { return false }
+        if memberIndex == nil { memberIndex = rawData.memberIndex() }
+        guard let memberIndex else { return data[key] != nil }
+        return memberIndex.contains(key)
+    }
     /// The data's top-level members, indexed on the first ``member(_:)``.
     private var memberIndex: MemberIndex?
 

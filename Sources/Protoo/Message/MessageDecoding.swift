@@ -417,4 +417,9 @@ struct MemberIndex {
         for m in members.reversed() where m.key == key { return raw.parse(at: m.range) }
         return nil
     }
+
+    /// Whether the data is an object with a member named `key`.
+    func contains(_ key: String) -> Bool {
+        isObject && members.contains { $0.key == key }
+    }
 }

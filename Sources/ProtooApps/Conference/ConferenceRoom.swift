@@ -155,7 +155,7 @@ final class ConferenceRoom {
         guard !p.joined else { throw ProtooError.reject(500, "Peer already joined") }
         p.displayName = request.member("displayName")?.stringValue ?? ""
         p.device = request.member("device") ?? .emptyObject
-        p.hasRtpCapabilities = request.member("rtpCapabilities") != nil
+        p.hasRtpCapabilities = request.hasMember("rtpCapabilities")
         let others = joined
         request.accept(["peers": .array(others.map(\.summary))])
         p.joined = true
