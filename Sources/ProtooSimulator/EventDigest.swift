@@ -22,23 +22,27 @@ public struct EventDigest: Sendable, Hashable {
     }
 
     public mutating func add(_ s: String) {
-        var s = s
-        s.withUTF8 { bytes in
-            let raw = UnsafeRawBufferPointer(bytes)
-            var i = 0
-            while i + 8 <= raw.count {
-                word(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                i += 8
-            }
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < raw.count {
-                tail |= UInt64(raw[i]) << shift
-                shift += 8
-                i += 1
-            }
-            word(tail ^ (UInt64(bytes.count) << 56))
+        // Native strings are read in place (no copy, no retain); others are copied once.
+        if let done: Void = s.utf8.withContiguousStorageIfAvailable({ add(bytes: $0) }) { return done }
+        var copy = s
+        copy.withUTF8 { add(bytes: $0) }
+    }
+
+    @inline(__always) private mutating func add(bytes: UnsafeBufferPointer<UInt8>) {
+        let raw = UnsafeRawBufferPointer(bytes)
+        var i = 0
+        while i + 8 <= raw.count {
+            word(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
         }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < raw.count {
+            tail |= UInt64(raw[i]) << shift
+            shift += 8
+            i += 1
+        }
+        word(tail ^ (UInt64(bytes.count) << 56))
     }
 
     /// 32 lowercase hex digits.

@@ -90,9 +90,11 @@ public final class Peer {
     private var requestHandler: RequestHandler?
     private var notificationHandler: NotificationHandler?
     private var closeHandlers: [CloseHandler] = []
-    /// The context's logger (immutable there), kept here so a disabled debug line costs a level
-    /// check, not a copy of the logger on every message.
+    /// The context's logger (immutable there).
     private let logger: Logger
+    /// Whether debug lines are wanted, read from the logger once: asking a `Logger` its level
+    /// copies its handler (retains and releases), too much for every message.
+    private let logsDebug: Bool
 
     /// Creates a peer on `transport`. If the transport is already closed the peer closes right away
     /// (its close handlers run on the next turn of the scheduler).
@@ -102,6 +104,7 @@ public final class Peer {
         self.context = context
         self.configuration = configuration
         self.logger = context.logger
+        self.logsDebug = context.logger.logLevel <= .debug
         if transport.isClosed {
             isClosed = true
             context.scheduler.enqueue { [weak self] in
@@ -174,7 +177,7 @@ public final class Peer {
             self.timeoutFired(requestID)
         }
         pending[requestID] = Pending(method: method, timer: timer, completion: completion)
-        logger.debug("request()", metadata: ["peer": "\(id)", "method": "\(method)", "id": "\(requestID)"])
+        if logsDebug { logger.debug("request()", metadata: ["peer": "\(id)", "method": "\(method)", "id": "\(requestID)"]) }
         return requestID
     }
 
@@ -272,18 +275,21 @@ public final class Peer {
 
     // MARK: Receiving
 
-    func handle(_ message: RawMessage) {
+    func handle(_ message: consuming RawMessage) {
+        // The data is moved out of the message, not copied (a retain and a release per message).
+        var message = message
+        let data = message.data.take()
         switch message.kind {
         case .request(let requestID, let method):
-            handleRequest(IncomingRequest(id: requestID, method: method, rawData: message.data, peer: self))
+            handleRequest(IncomingRequest(id: requestID, method: method, rawData: data, peer: self))
         case .successResponse(let requestID):
             guard let p = takePending(requestID) else { return }
-            p.completion(.success(ResponseData(raw: message.data)))
+            p.completion(.success(ResponseData(raw: data)))
         case .errorResponse(let requestID, let code, let reason):
             guard let p = takePending(requestID) else { return }
             p.completion(.failure(.rejected(code: code, reason: reason)))
         case .notification(let method):
-            notificationHandler?(IncomingNotification(method: method, rawData: message.data))
+            notificationHandler?(IncomingNotification(method: method, rawData: data))
         }
     }
 
@@ -328,7 +334,7 @@ extension Peer: TransportDelegate {
             logger.warning("dropped invalid message", metadata: ["peer": "\(id)", "reason": "\(error)", "bytes": "\(text.utf8.count)"])
             return
         }
-        logger.debug("received", metadata: ["peer": "\(id)", "bytes": "\(text.utf8.count)"])
+        if logsDebug { logger.debug("received", metadata: ["peer": "\(id)", "bytes": "\(text.utf8.count)"]) }
         handle(message)
     }
 
