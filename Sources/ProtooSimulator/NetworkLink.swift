@@ -27,71 +27,64 @@ public final class NetworkLink: TimerTarget {
     /// One direction of the link: the latest scheduled delivery (FIFO), when the sender's pipe is
     /// free (bandwidth), the payloads in flight in delivery order (their times never decrease), and
     /// whether a wake-up is scheduled for the head. One timer per direction at a time: no closure
-    /// per message. A class held by `let`, with a hand-managed ring: no exclusivity, uniqueness or
-    /// copy-on-write checks on the message path.
-    final class Pipe {
-        // Unchecked exclusivity: plain values and pointers, never accessed across a call out.
-        @exclusivity(unchecked) var lastDelivery: Int64 = 0
-        @exclusivity(unchecked) var busyUntil: Int64 = 0
-        @exclusivity(unchecked) var wakeScheduled = false
-        @exclusivity(unchecked) private var times: UnsafeMutablePointer<Int64>
-        @exclusivity(unchecked) private var payloads: UnsafeMutablePointer<Payload>
-        @exclusivity(unchecked) private var head = 0
-        @exclusivity(unchecked) private var count = 0
-        @exclusivity(unchecked) private var capacity = 4
+    /// per message. Stored inline in the link, with one hand-managed ring of (time, payload): a
+    /// message touches the link and one buffer, not two more objects (this is what keeps the
+    /// per-event cost flat when there are many peers and little of them fits in the cache).
+    struct Pipe {
+        typealias Slot = (time: Int64, payload: Payload)
+        var lastDelivery: Int64 = 0
+        var busyUntil: Int64 = 0
+        var wakeScheduled = false
+        private var ring: UnsafeMutablePointer<Slot>?
+        private var head = 0
+        private var count = 0
+        private var capacity = 0
 
-        init() {
-            times = .allocate(capacity: capacity)
-            payloads = .allocate(capacity: capacity)
-        }
-
-        deinit {
+        /// Frees what is still in flight (the owner calls it once, from its `deinit`).
+        mutating func destroy() {
             while count > 0 { _ = popFirst() }
-            times.deallocate()
-            payloads.deallocate()
+            ring?.deallocate()
+            ring = nil
         }
 
         /// The delivery time of the first payload in flight.
-        var firstTime: Int64? { count > 0 ? times[head] : nil }
+        var firstTime: Int64? { count > 0 ? ring![head].time : nil }
 
         /// Takes the payload (consumed: stored without another retain).
-        func append(_ at: Int64, _ payload: consuming Payload) {
+        mutating func append(_ at: Int64, _ payload: consuming Payload) {
             if count == capacity { grow() }
             var i = head + count
             if i >= capacity { i -= capacity }
-            times[i] = at
-            (payloads + i).initialize(to: payload)
+            (ring! + i).initialize(to: (at, payload))
             count += 1
         }
 
-        func popFirst() -> Payload {
-            let payload = (payloads + head).move()
+        mutating func popFirst() -> Payload {
+            let slot = (ring! + head).move()
             head += 1
             if head == capacity { head = 0 }
             count -= 1
-            return payload
+            return slot.payload
         }
 
-        private func grow() {
-            let newCapacity = capacity * 2
-            let t = UnsafeMutablePointer<Int64>.allocate(capacity: newCapacity)
-            let p = UnsafeMutablePointer<Payload>.allocate(capacity: newCapacity)
+        private mutating func grow() {
+            let newCapacity = max(4, capacity * 2)
+            let r = UnsafeMutablePointer<Slot>.allocate(capacity: newCapacity)
             for k in 0..<count {
                 var i = head + k
                 if i >= capacity { i -= capacity }
-                t[k] = times[i]
-                (p + k).moveInitialize(from: payloads + i, count: 1)
+                (r + k).moveInitialize(from: ring! + i, count: 1)
             }
-            times.deallocate()
-            payloads.deallocate()
-            times = t
-            payloads = p
+            ring?.deallocate()
+            ring = r
             head = 0
             capacity = newCapacity
         }
     }
-    private let clientToServer = Pipe()
-    private let serverToClient = Pipe()
+    // Unchecked exclusivity: no access to a pipe calls out while it is in progress (delivery
+    // pops a payload first, then hands it over).
+    @exclusivity(unchecked) private var clientToServer = Pipe()
+    @exclusivity(unchecked) private var serverToClient = Pipe()
     /// Traffic is held until this instant (a clog or partition).
     @exclusivity(unchecked) var heldUntil: Int64 = 0
     /// Called on the client side when the server accepted (`.open`).
@@ -113,17 +106,22 @@ public final class NetworkLink: TimerTarget {
 
     func end(_ side: Side) -> LinkEnd { side == .client ? clientEnd : serverEnd }
 
+    deinit {
+        clientToServer.destroy()
+        serverToClient.destroy()
+    }
+
     /// Sends `payload` from `side` to the other side.
     func transmit(from side: Side, _ payload: consuming Payload, bytes: Int = 0) {
         if side == .client {
-            transmit(clientToServer, tag: Side.client.rawValue, payload, bytes: bytes)
+            transmit(&clientToServer, tag: Side.client.rawValue, payload, bytes: bytes)
         } else {
-            transmit(serverToClient, tag: Side.server.rawValue, payload, bytes: bytes)
+            transmit(&serverToClient, tag: Side.server.rawValue, payload, bytes: bytes)
         }
     }
 
     @inline(__always)
-    private func transmit(_ pipe: Pipe, tag: Int, _ payload: consuming Payload, bytes: Int) {
+    private func transmit(_ pipe: inout Pipe, tag: Int, _ payload: consuming Payload, bytes: Int) {
         let now = schedulerRef._withUnsafeGuaranteedRef { $0.now.nanoseconds }
         var departure = now
         if let bps = latency.bytesPerSecond, bps > 0, bytes > 0 {
@@ -145,23 +143,38 @@ public final class NetworkLink: TimerTarget {
     /// Delivery can make either side send at once (appending to a pipe is safe meanwhile).
     public func timerFired(_ dir: Int) {
         if dir == Side.client.rawValue {
-            deliverDue(clientToServer, tag: dir, to: serverEnd)
+            deliverDue(client: true, tag: dir, to: serverEnd)
         } else {
-            deliverDue(serverToClient, tag: dir, to: clientEnd)
+            deliverDue(client: false, tag: dir, to: clientEnd)
+        }
+    }
+
+    /// Delivery can make either side send at once, which appends to a pipe: each payload is popped
+    /// in an access of its own, and the pipe is not accessed while a payload is delivered.
+    @inline(__always)
+    private func deliverDue(client: Bool, tag: Int, to target: LinkEnd) {
+        let now = schedulerRef._withUnsafeGuaranteedRef { $0.now.nanoseconds }
+        while let payload = popDue(client: client, now: now) {
+            deliver(payload, to: target)
+        }
+        let next = client ? clientToServer.firstTime : serverToClient.firstTime
+        if let next {
+            schedulerRef._withUnsafeGuaranteedRef { $0.post(at: Instant(nanoseconds: next), target: self, tag: tag) }
+        } else if client {
+            clientToServer.wakeScheduled = false
+        } else {
+            serverToClient.wakeScheduled = false
         }
     }
 
     @inline(__always)
-    private func deliverDue(_ pipe: Pipe, tag: Int, to target: LinkEnd) {
-        let now = schedulerRef._withUnsafeGuaranteedRef { $0.now.nanoseconds }
-        while let at = pipe.firstTime, at <= now {
-            deliver(pipe.popFirst(), to: target)
+    private func popDue(client: Bool, now: Int64) -> Payload? {
+        if client {
+            guard let at = clientToServer.firstTime, at <= now else { return nil }
+            return clientToServer.popFirst()
         }
-        if let next = pipe.firstTime {
-            schedulerRef._withUnsafeGuaranteedRef { $0.post(at: Instant(nanoseconds: next), target: self, tag: tag) }
-        } else {
-            pipe.wakeScheduled = false
-        }
+        guard let at = serverToClient.firstTime, at <= now else { return nil }
+        return serverToClient.popFirst()
     }
 
     private func deliver(_ payload: Payload, to end: LinkEnd) {
