@@ -42,7 +42,9 @@ public final class TraceWriter {
         block = ByteStore(capacity: options.flushBytes + 64 * 1024)
         out = ByteStore(capacity: ZSTD_CStreamOutSize() * 2)
         file = try FileOutput(path: path)
-        for (param, value) in [(ZSTD_c_compressionLevel, options.compressionLevel), (ZSTD_c_checksumFlag, 1)] {
+        var parameters = [(ZSTD_c_compressionLevel, options.compressionLevel), (ZSTD_c_checksumFlag, 1)]
+        if let hashLog = options.hashLog { parameters.append((ZSTD_c_hashLog, hashLog)) }
+        for (param, value) in parameters {
             let rc = ZSTD_CCtx_setParameter(cctx, param, value)
             if ZSTD_isError(rc) != 0 { throw TraceError.compression(String(cString: ZSTD_getErrorName(rc))) }
         }
