@@ -50,6 +50,8 @@ final class ReplayConnection: Transport {
     /// `unowned(unsafe)`: the replayer keeps every connection and outlives them (it releases
     /// them when it goes); a checked `unowned` reference costs an atomic check on every message.
     unowned(unsafe) let replayer: Replayer
+    /// The same reference, used at +0 on the message path (no retain and release per message).
+    private let replayerRef: Unmanaged<Replayer>
     @exclusivity(unchecked) var state = State.requested
 
     /// Recorded server events not yet matched, from `expectedHead` on.
@@ -69,6 +71,7 @@ final class ReplayConnection: Transport {
     init(id: ConnectionID, target: String, replayer: Replayer) {
         self.id = id
         self.replayer = replayer
+        self.replayerRef = Unmanaged.passUnretained(replayer)
         let query = ConnectionRequest.parseTarget(target).query
         peer = query.first { $0.name == "peerId" }?.value
         room = query.first { $0.name == "roomId" }?.value
@@ -136,7 +139,7 @@ final class ReplayConnection: Transport {
 
     func send(_ text: String) {
         guard state == .open else { return }
-        replayer.liveSent(self, text)
+        replayerRef._withUnsafeGuaranteedRef { $0.liveSent(self, text) }
     }
 
     func close(code: UInt16, reason: String) {

@@ -6,7 +6,7 @@ extension Replayer {
     func liveSent(_ conn: ReplayConnection, _ text: String) {
         // Most output is notifications: without skip rules, one that matches needs no scan.
         if options.rules.skip.isEmpty, WireSummary.isCanonicalNonRequest(text) {
-            return liveOutput(conn, .message(text, nil))
+            return liveOutput(conn, .message(text, nil), text: text)
         }
         let summary = WireSummary.scan(text)
         if summary.kind == .request {
@@ -14,13 +14,14 @@ extension Replayer {
             scheduleResponse(pair, on: conn)
         }
         if summary.kind != .response, skips(summary.method) { return }
-        liveOutput(conn, .message(text, summary))
+        liveOutput(conn, .message(text, summary), text: text)
     }
 
     /// The server produced `output` on `conn`: compare it with the next recorded one.
-    func liveOutput(_ conn: ReplayConnection, _ output: ReplayOutput) {
+    /// `text` is `output.text` when the caller has it (a message's own text): not formatted again.
+    func liveOutput(_ conn: ReplayConnection, _ output: ReplayOutput, text: String? = nil) {
         let now = scheduler.now.nanoseconds
-        history.add(now, conn.id, "out", output.text)
+        history.add(now, conn.id, "out", text ?? output.text)
         guard !conn.diverged else { return }
         outputsCompared += 1
         guard let expected = conn.nextExpected() else {

@@ -133,8 +133,8 @@ extension Replayer {
 
 /// Runs the replayer's pump when the scheduler fires it (scheduled as a target: no closure per input).
 final class PumpTimer: TimerTarget {
-    /// `unowned(unsafe)`: the replayer owns the scheduler that holds this timer; set once, right
-    /// after the replayer is initialized.
-    unowned(unsafe) var replayer: Replayer!
-    func timerFired(_ tag: Int) { replayer.pump() }
+    /// Unretained, and used at +0 (no retain and release per input): the replayer owns the
+    /// scheduler that holds this timer. Set once, right after the replayer is initialized.
+    var replayer: Unmanaged<Replayer>?
+    func timerFired(_ tag: Int) { replayer!._withUnsafeGuaranteedRef { $0.pump() } }
 }

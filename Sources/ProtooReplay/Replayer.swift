@@ -64,7 +64,7 @@ public final class Replayer {
         context = EngineContext(scheduler: scheduler, random: SeededRandom(seed: engineSeed), logger: options.logger ?? quiet)
         app = makeApp(context)
         history = ReplayHistory(capacity: options.history)
-        pumpTimer.replayer = self
+        pumpTimer.replayer = Unmanaged.passUnretained(self)
     }
 
     deinit {
