@@ -10,6 +10,7 @@ import ProtooTrace
 enum ReplayBenchmarks {
     static func run(_ r: BenchmarkRunner) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        defer { try? FileManager.default.removeItem(at: scratch) }
         for name in ["sim-3rooms.ptrace.zst", "sim-faults.ptrace.zst"] {
             let path = root.appendingPathComponent("traces/\(name)").path
             try measure(r, name, path)
@@ -45,9 +46,8 @@ enum ReplayBenchmarks {
 
     /// Records a simulated conference run to a temporary trace.
     private static func generate(_ scenario: SimulationConfiguration.Scenario, rooms: Int, peersPerRoom: Int, seconds: Int64) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-bench-replay-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("generated-\(scenario.rawValue).ptrace.zst").path
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let path = scratch.appendingPathComponent("generated-\(scenario.rawValue).ptrace.zst").path
         var config = SimulationConfiguration()
         config.scenario = scenario
         config.rooms = rooms
@@ -63,6 +63,9 @@ enum ReplayBenchmarks {
         try recorder.close()
         return path
     }
+
+    /// Where generated traces go; removed when the suite ends.
+    private static let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-bench-replay-\(getpid())")
 
     struct BenchmarkError: Error, CustomStringConvertible {
         var message: String

@@ -16,9 +16,18 @@ let threeRooms = packageRoot.appendingPathComponent("traces/sim-3rooms.ptrace.zs
 let faults = packageRoot.appendingPathComponent("traces/sim-faults.ptrace.zst").path
 let conferenceRules = packageRoot.appendingPathComponent("traces/rules/conference.json").path
 
-/// A fresh path in a per-test temporary directory.
+/// This test process's scratch directory, removed when the process exits.
+let temporaryRoot: String = {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-replay-tests-\(getpid())").path
+    try? FileManager.default.removeItem(atPath: dir)  // left by an earlier process with this pid
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: temporaryRoot) }
+    return dir
+}()
+
+/// A fresh path in a per-test directory under ``temporaryRoot``.
 func temporaryPath(_ name: String) -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-replay-tests-\(UUID().uuidString)")
+    let dir = URL(fileURLWithPath: temporaryRoot).appendingPathComponent(UUID().uuidString)
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir.appendingPathComponent(name).path
 }

@@ -2,9 +2,18 @@ import Foundation
 import Protoo
 @testable import ProtooTrace
 
-/// A fresh path in a per-test temporary directory.
+/// This test process's scratch directory, removed when the process exits.
+let temporaryRoot: String = {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-trace-tests-\(getpid())").path
+    try? FileManager.default.removeItem(atPath: dir)  // left by an earlier process with this pid
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: temporaryRoot) }
+    return dir
+}()
+
+/// A fresh path in a per-test directory under ``temporaryRoot``.
 func temporaryPath(_ name: String) -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-trace-tests-\(UUID().uuidString)")
+    let dir = URL(fileURLWithPath: temporaryRoot).appendingPathComponent(UUID().uuidString)
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir.appendingPathComponent(name).path
 }
