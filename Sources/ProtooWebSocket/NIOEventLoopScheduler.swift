@@ -79,7 +79,7 @@ public final class NIOEventLoopScheduler: Scheduler {
         while let top = heap.min, top.deadline <= nowNanos {
             _ = heap.popMin()
             guard let action = slots.release(top.slot) else { continue }  // cancelled
-            switch action {
+            switch consume action {
             case .closure(let body): body()
             case .target(let target, let tag): target.timerFired(tag)
             }

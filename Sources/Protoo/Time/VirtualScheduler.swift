@@ -260,6 +260,11 @@ public final class VirtualScheduler: Scheduler {
 
     private func insert(_ action: Action, at deadline: Instant) -> TimerHandle {
         let slot = place(action, at: deadline)
+        // Cancelled entries wait in the heap until they surface (a request's timeout, say, 30 s
+        // after its answer). Once they outnumber the live ones (plus some slack), drop them all:
+        // amortized O(1) per cancellation, and the heap stays the size of what is pending. The
+        // order of the live entries is total, so compaction never changes what runs when.
+        if slots.cancelledPending > heap.count / 2 + 1024 { compact() }
         return TimerHandle(canceller: slots, slot: slot, generation: slots.generations[Int(slot)])
     }
 
@@ -275,6 +280,16 @@ public final class VirtualScheduler: Scheduler {
 
     public func enqueue(_ action: @escaping () -> Void) {
         schedule(at: now, action)
+    }
+
+    /// Drops every cancelled entry from the heap, freeing its slot.
+    private func compact() {
+        let slots = self.slots
+        heap.compact { entry in
+            if slots.actions[Int(entry.slot)] != nil { return true }
+            _ = slots.release(entry.slot)
+            return false
+        }
     }
 
     /// Runs the earliest pending action, moving time to its deadline. Returns `false` when idle.
