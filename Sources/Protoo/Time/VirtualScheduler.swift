@@ -198,14 +198,34 @@ public final class VirtualScheduler: Scheduler {
             base[i] = e
         }
 
+        /// Removes the earliest entry. Floyd's variant: the hole left at the root moves down to a
+        /// leaf along the smaller children (one branch-free comparison per level, no early exit to
+        /// mispredict), then the last entry is sifted up from there (rarely more than a step, as it
+        /// came from the bottom). The order is total, so the pop sequence is the same as with a
+        /// plain sift-down.
         @inline(__always)
         package mutating func popMin() -> Entry? {
             guard count > 0 else { return nil }
             let top = base[0]
             count -= 1
             if count > 0 {
-                base[0] = base[count]
-                siftDown(from: 0)
+                let e = base[count]
+                var i = 0
+                while true {
+                    var child = 2 * i + 1
+                    if child >= count { break }
+                    if child + 1 < count { child &+= base[child + 1] < base[child] ? 1 : 0 }
+                    base[i] = base[child]
+                    i = child
+                }
+                while i > 0 {
+                    let parent = (i - 1) >> 1
+                    let p = base[parent]
+                    guard e < p else { break }
+                    base[i] = p
+                    i = parent
+                }
+                base[i] = e
             }
             return top
         }
