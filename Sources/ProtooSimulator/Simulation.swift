@@ -86,8 +86,7 @@ public final class Simulation {
     public func advance(to end: Instant, progress: ((Double) -> Void)? = nil) throws {
         prepare()
         var steps = 0
-        while let next = scheduler.nextDeadline, next <= end {
-            scheduler.step()
+        while scheduler.step(through: end) {
             steps += 1
             if let failure { throw failure }
             if steps & 0x1FFFF == 0, let progress {

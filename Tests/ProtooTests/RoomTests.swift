@@ -164,6 +164,25 @@ import Testing
         #expect(s.pendingCount == 0)
     }
 
+    @Test func stepThroughRunsOneDueActionAndLeavesTimeAloneOtherwise() {
+        let s = VirtualScheduler()
+        var ran: [Int] = []
+        let cancelled = s.schedule(at: Instant(nanoseconds: 5)) { ran.append(0) }
+        s.schedule(at: Instant(nanoseconds: 10)) { ran.append(1) }
+        s.schedule(at: Instant(nanoseconds: 10)) { ran.append(2) }
+        s.schedule(at: Instant(nanoseconds: 30)) { ran.append(3) }
+        cancelled.cancel()
+        #expect(!s.step(through: Instant(nanoseconds: 9)))
+        #expect(s.now == .zero && ran.isEmpty)
+        #expect(s.step(through: Instant(nanoseconds: 10)))
+        #expect(ran == [1] && s.now == Instant(nanoseconds: 10))
+        #expect(s.step(through: Instant(nanoseconds: 10)))
+        #expect(!s.step(through: Instant(nanoseconds: 29)))
+        #expect(ran == [1, 2] && s.now == Instant(nanoseconds: 10))
+        #expect(s.step(through: Instant(nanoseconds: 30)))
+        #expect(ran == [1, 2, 3] && s.pendingCount == 0)
+    }
+
     @Test func advanceMovesTimeEvenWhenIdle() {
         let s = VirtualScheduler()
         s.advance(by: .milliseconds(1500))

@@ -329,6 +329,26 @@ public final class VirtualScheduler: Scheduler {
         return false
     }
 
+    /// Runs the earliest pending action if it is due by `deadline` (inclusive), moving time to its
+    /// deadline; returns `false`, leaving time alone, when nothing is. One look at the heap per
+    /// event, where ``nextDeadline`` then ``step()`` take two.
+    @discardableResult
+    public func step(through deadline: Instant) -> Bool {
+        let limit = deadline.nanoseconds
+        while let top = heap.min, top.deadline <= limit {
+            _ = heap.popMin()
+            guard let action = slots.release(top.slot) else { continue }  // cancelled
+            currentNanos = top.deadline
+            executedCount += 1
+            switch consume action {
+            case .closure(let body): body()
+            case .target(let target, let tag): target.timerFired(tag)
+            }
+            return true
+        }
+        return false
+    }
+
     /// The deadline of the earliest pending (non-cancelled) action.
     public var nextDeadline: Instant? {
         while let top = heap.min {
@@ -341,9 +361,7 @@ public final class VirtualScheduler: Scheduler {
 
     /// Runs every action due up to `deadline` (inclusive), then sets the clock to `deadline`.
     public func run(until deadline: Instant) {
-        while let next = nextDeadline, next <= deadline {
-            step()
-        }
+        while step(through: deadline) {}
         if deadline.nanoseconds > currentNanos { currentNanos = deadline.nanoseconds }
     }
 
