@@ -60,8 +60,8 @@ public final class EventLog: TrafficTap {
     public var digest: EventDigest { state.digest }
     public var counters: Counters { state.counters }
     public var eventCount: Int { state.eventCount }
-    /// Private and only ever read or written whole (updates work on a local copy): the compiler
-    /// can then check exclusivity statically instead of at run time on every event.
+    /// Private and only ever read or written whole (updates work on a local copy), like `recent`
+    /// and `recentIndex`: no access spans a call, so none is checked at run time.
     @exclusivity(unchecked) private var state = State()
     private struct State {
         var digest = EventDigest()

@@ -79,6 +79,7 @@ public final class Peer {
     public let transport: any Transport
     /// The app's own per-peer state (protoo's `peer.data`).
     public var data: [String: Any] = [:]
+    /// (Unchecked exclusivity: a flag read on every message, set once, never across a call.)
     @exclusivity(unchecked) public private(set) var isClosed = false
 
     /// The room this peer belongs to. `unowned(unsafe)`: the room clears it in its `deinit`, and a
