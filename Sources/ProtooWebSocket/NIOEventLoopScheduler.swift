@@ -48,7 +48,7 @@ public final class NIOEventLoopScheduler: Scheduler {
         heap.insert(VirtualScheduler.Entry(deadline: deadline.nanoseconds, tieBreak: sequence, sequence: sequence, slot: slot))
         // Cancelled entries wait in the heap until they surface; once they outnumber the live ones
         // (plus some slack), drop them all at once: amortized O(1) per cancellation.
-        if slots.cancelledPending > heap.count / 2 + 1024 { compact() }
+        if slots.cancelledPending > heap.count / 2 + 1024 { heap.dropCancelled(in: slots) }
         if deadline.nanoseconds < wakeAt, !firing { arm(deadline.nanoseconds) }
         return TimerHandle(canceller: slots, slot: slot, generation: slots.generations[Int(slot)])
     }
@@ -79,10 +79,7 @@ public final class NIOEventLoopScheduler: Scheduler {
         while let top = heap.min, top.deadline <= nowNanos {
             _ = heap.popMin()
             guard let action = slots.release(top.slot) else { continue }  // cancelled
-            switch consume action {
-            case .closure(let body): body()
-            case .target(let target, let tag): target.timerFired(tag)
-            }
+            action.run()
         }
         firing = false
         if let next = nextLiveDeadline() { arm(next) }
@@ -96,15 +93,5 @@ public final class NIOEventLoopScheduler: Scheduler {
             _ = slots.release(top.slot)
         }
         return nil
-    }
-
-    /// Drops every cancelled entry, freeing its slot.
-    private func compact() {
-        let slots = self.slots
-        heap.compact { entry in
-            if slots.actions[Int(entry.slot)] != nil { return true }
-            _ = slots.release(entry.slot)
-            return false
-        }
     }
 }

@@ -33,6 +33,16 @@ public final class VirtualScheduler: Scheduler {
     package enum Action {
         case closure(() -> Void)
         case target(any TimerTarget, Int)
+
+        /// Runs the action. Consumed: the payload is used in place, without a copy (a retain and
+        /// a release per timer).
+        @inline(__always)
+        package consuming func run() {
+            switch consume self {
+            case .closure(let body): body()
+            case .target(let target, let tag): target.timerFired(tag)
+            }
+        }
     }
 
     /// Slots hold the actions; a freed slot is reused and `generation` makes stale handles harmless.
@@ -144,34 +154,47 @@ public final class VirtualScheduler: Scheduler {
 
         package var min: Entry? { count > 0 ? base[0] : nil }
 
-        /// Keeps only the entries `keep` accepts, then restores the heap order (O(n)). The pop
-        /// order of the survivors is unchanged: the order is total.
-        package mutating func compact(keeping keep: (Entry) -> Bool) {
+        /// Drops every entry whose timer was cancelled, freeing its slot, then restores the heap
+        /// order (O(n)). The pop order of the survivors is unchanged: the order is total.
+        package mutating func dropCancelled(in slots: Slots) {
             var kept = 0
-            for i in 0..<count where keep(base[i]) {
-                base[kept] = base[i]
-                kept += 1
+            for i in 0..<count {
+                let entry = base[i]
+                if slots.actions[Int(entry.slot)] != nil {
+                    base[kept] = entry
+                    kept += 1
+                } else {
+                    _ = slots.release(entry.slot)
+                }
             }
             count = kept
             var i = count / 2 - 1
             while i >= 0 {
-                siftDown(from: i)
+                put(base[i], at: i)
                 i -= 1
             }
         }
 
+        /// Puts `e` at `start` and restores the heap below it, Floyd's way: the hole moves down to
+        /// a leaf along the smaller children (one branch-free comparison per level, no early exit
+        /// to mispredict), then `e` sifts up from there, never above `start` (rarely more than a
+        /// step when `e` came from the bottom, as in ``popMin()``).
         @inline(__always)
-        private mutating func siftDown(from start: Int) {
-            let e = base[start]
+        private mutating func put(_ e: Entry, at start: Int) {
             var i = start
             while true {
                 var child = 2 * i + 1
                 if child >= count { break }
                 if child + 1 < count { child &+= base[child + 1] < base[child] ? 1 : 0 }
-                let c = base[child]
-                guard c < e else { break }
-                base[i] = c
+                base[i] = base[child]
                 i = child
+            }
+            while i > start {
+                let parent = (i - 1) >> 1
+                let p = base[parent]
+                guard e < p else { break }
+                base[i] = p
+                i = parent
             }
             base[i] = e
         }
@@ -198,35 +221,13 @@ public final class VirtualScheduler: Scheduler {
             base[i] = e
         }
 
-        /// Removes the earliest entry. Floyd's variant: the hole left at the root moves down to a
-        /// leaf along the smaller children (one branch-free comparison per level, no early exit to
-        /// mispredict), then the last entry is sifted up from there (rarely more than a step, as it
-        /// came from the bottom). The order is total, so the pop sequence is the same as with a
-        /// plain sift-down.
+        /// Removes the earliest entry (the last one takes its place, see ``put(_:at:)``).
         @inline(__always)
         package mutating func popMin() -> Entry? {
             guard count > 0 else { return nil }
             let top = base[0]
             count -= 1
-            if count > 0 {
-                let e = base[count]
-                var i = 0
-                while true {
-                    var child = 2 * i + 1
-                    if child >= count { break }
-                    if child + 1 < count { child &+= base[child + 1] < base[child] ? 1 : 0 }
-                    base[i] = base[child]
-                    i = child
-                }
-                while i > 0 {
-                    let parent = (i - 1) >> 1
-                    let p = base[parent]
-                    guard e < p else { break }
-                    base[i] = p
-                    i = parent
-                }
-                base[i] = e
-            }
+            if count > 0 { put(base[count], at: 0) }
             return top
         }
     }
@@ -284,7 +285,7 @@ public final class VirtualScheduler: Scheduler {
         // after its answer). Once they outnumber the live ones (plus some slack), drop them all:
         // amortized O(1) per cancellation, and the heap stays the size of what is pending. The
         // order of the live entries is total, so compaction never changes what runs when.
-        if slots.cancelledPending > heap.count / 2 + 1024 { compact() }
+        if slots.cancelledPending > heap.count / 2 + 1024 { heap.dropCancelled(in: slots) }
         return TimerHandle(canceller: slots, slot: slot, generation: slots.generations[Int(slot)])
     }
 
@@ -302,31 +303,11 @@ public final class VirtualScheduler: Scheduler {
         schedule(at: now, action)
     }
 
-    /// Drops every cancelled entry from the heap, freeing its slot.
-    private func compact() {
-        let slots = self.slots
-        heap.compact { entry in
-            if slots.actions[Int(entry.slot)] != nil { return true }
-            _ = slots.release(entry.slot)
-            return false
-        }
-    }
 
     /// Runs the earliest pending action, moving time to its deadline. Returns `false` when idle.
     @discardableResult
     public func step() -> Bool {
-        while let entry = heap.popMin() {
-            guard let action = slots.release(entry.slot) else { continue }  // cancelled
-            currentNanos = entry.deadline
-            executedCount += 1
-            // Consumed: the payload is used in place, without a copy (a retain and a release).
-            switch consume action {
-            case .closure(let body): body()
-            case .target(let target, let tag): target.timerFired(tag)
-            }
-            return true
-        }
-        return false
+        step(through: Instant(nanoseconds: .max))
     }
 
     /// Runs the earliest pending action if it is due by `deadline` (inclusive), moving time to its
@@ -340,10 +321,7 @@ public final class VirtualScheduler: Scheduler {
             guard let action = slots.release(top.slot) else { continue }  // cancelled
             currentNanos = top.deadline
             executedCount += 1
-            switch consume action {
-            case .closure(let body): body()
-            case .target(let target, let tag): target.timerFired(tag)
-            }
+            action.run()
             return true
         }
         return false
