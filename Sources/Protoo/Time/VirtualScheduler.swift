@@ -189,6 +189,13 @@ public final class VirtualScheduler: Scheduler {
                 base[i] = base[child]
                 i = child
             }
+            siftUp(e, from: i, notAbove: start)
+        }
+
+        /// Fills the hole at `hole` with `e`, moving it up past larger parents, not above `start`.
+        @inline(__always)
+        private mutating func siftUp(_ e: Entry, from hole: Int, notAbove start: Int) {
+            var i = hole
             while i > start {
                 let parent = (i - 1) >> 1
                 let p = base[parent]
@@ -209,16 +216,8 @@ public final class VirtualScheduler: Scheduler {
                 base = b
                 capacity = newCapacity
             }
-            var i = count
             count += 1
-            while i > 0 {
-                let parent = (i - 1) >> 1
-                let p = base[parent]
-                guard e < p else { break }
-                base[i] = p
-                i = parent
-            }
-            base[i] = e
+            siftUp(e, from: count - 1, notAbove: 0)
         }
 
         /// Removes the earliest entry (the last one takes its place, see ``put(_:at:)``).
