@@ -26,6 +26,7 @@ extension Replayer {
     func enqueueInput(_ input: PendingInput) {
         // Find the place by reading only the keys in place (no copy of an input per step), then
         // insert once (a memory move, not a swap per step).
+        inputsQueued += 1
         let time = input.time, sequence = input.sequence
         var i = inputs.count
         let head = inputHead
@@ -38,16 +39,23 @@ extension Replayer {
 
     /// One scheduled action feeds one input, then schedules the next: whatever an input makes the
     /// app enqueue runs before the next input of the same instant.
+    ///
+    /// At most one pump is live. An input queued before the pending pump's instant posts an earlier
+    /// pump and retires the later one: each pump carries a generation as its tag, and a pump whose
+    /// generation is not the current one does nothing when it fires (it does not post another).
     func schedulePump() {
         guard inputHead < inputs.count else { return }
         let t = inputs[inputHead].time
         if let at = pumpAt, at <= t { return }
         pumpAt = t
+        pumpGeneration &+= 1
         // A target, not a closure: no allocation per input.
-        scheduler.post(at: Instant(nanoseconds: t), target: pumpTimer, tag: 0)
+        scheduler.post(at: Instant(nanoseconds: t), target: pumpTimer, tag: pumpGeneration)
     }
 
-    func pump() {
+    func pump(generation: Int) {
+        pumpsRun += 1
+        guard generation == pumpGeneration else { return }  // retired by an earlier pump
         pumpAt = nil
         if inputHead < inputs.count, inputs[inputHead].time <= scheduler.now.nanoseconds {
             let input = inputs[inputHead]
@@ -136,5 +144,5 @@ final class PumpTimer: TimerTarget {
     /// Unretained, and used at +0 (no retain and release per input): the replayer owns the
     /// scheduler that holds this timer. Set once, right after the replayer is initialized.
     var replayer: Unmanaged<Replayer>?
-    func timerFired(_ tag: Int) { replayer!._withUnsafeGuaranteedRef { $0.pump() } }
+    func timerFired(_ tag: Int) { replayer!._withUnsafeGuaranteedRef { $0.pump(generation: tag) } }
 }

@@ -38,7 +38,12 @@ public final class Replayer {
     // Inputs not yet fed, sorted by time (stable), from `inputHead` on.
     @exclusivity(unchecked) var inputs: [PendingInput] = []
     @exclusivity(unchecked) var inputHead = 0
+    /// The instant and generation of the one live pump (see ``schedulePump()``).
     @exclusivity(unchecked) var pumpAt: Int64?
+    @exclusivity(unchecked) var pumpGeneration = 0
+    /// Inputs queued and pumps run (retired ones too): at most two pumps per input (tested).
+    @exclusivity(unchecked) var inputsQueued = 0
+    @exclusivity(unchecked) var pumpsRun = 0
     let pumpTimer = PumpTimer()
 
     // Reading.

@@ -1,7 +1,7 @@
 import Foundation
 import Protoo
 import ProtooApps
-import ProtooReplay
+@testable import ProtooReplay
 import ProtooTrace
 import Testing
 
@@ -82,5 +82,24 @@ import Testing
         #expect(parsed["passed"] == false)
         #expect(parsed["divergences"]?[0]?["differences"]?[0]?["path"]?.stringValue == "data.iceParameters.usernameFragment")
         #expect(parsed["divergences"]?[0]?["connection"] == 1)
+    }
+}
+
+/// The replayer's own scheduling stays proportional to the trace.
+@Suite struct ReplaySchedulingTests {
+    /// One pump is live at a time: an input queued ahead of the pending pump retires it. (Retired
+    /// pumps used to re-post themselves when they fired, so pumps piled up over a replay: a
+    /// 3,000 s trace ran 967,165 pumps for 7,738 inputs.)
+    @Test func pumpsDoNotPileUp() throws {
+        for path in [threeRooms, faults] {
+            let replayer = try Replayer(path: path, app: { ConferenceApp(context: $0) })
+            let report = try replayer.run()
+            #expect(report.passed)
+            // Each input is fed by the current pump of its instant, and each input queued ahead of
+            // the pending pump retires at most one.
+            #expect(replayer.inputsQueued >= report.inputs)
+            #expect(replayer.pumpsRun <= 2 * replayer.inputsQueued, "\(path)")
+            #expect(replayer.scheduler.executedCount < report.events, "\(path)")
+        }
     }
 }
