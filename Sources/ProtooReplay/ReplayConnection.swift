@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Protoo
 import ProtooTrace
 
@@ -54,10 +59,24 @@ final class ReplayConnection: Transport {
     private let replayerRef: Unmanaged<Replayer>
     @exclusivity(unchecked) var state = State.requested
 
+    /// A recorded server event waiting to be matched: an output, or a canonical notification or
+    /// response kept as bytes in ``recordedBytes`` (no string is made unless it fails to match).
+    enum Expected {
+        case output(ReplayOutput)
+        /// Absolute offsets in the stream of recorded bytes (see ``bytesDiscarded``).
+        case canonical(start: Int, count: Int)
+    }
+
     /// Recorded server events not yet matched, from `expectedHead` on.
-    @exclusivity(unchecked) private(set) var expected: [(time: Int64, output: ReplayOutput)] = []
+    @exclusivity(unchecked) private(set) var expected: [(time: Int64, event: Expected)] = []
     @exclusivity(unchecked) private var expectedHead = 0
     @exclusivity(unchecked) var diverged = false
+    /// The bytes of pending `.canonical` events, in order: a queue that drops what was matched when
+    /// more is appended, so a popped event's bytes stay readable until the next ``expectCanonical(_:at:)``.
+    @exclusivity(unchecked) private var recordedBytes: [UInt8] = []
+    /// Bytes dropped from the front of ``recordedBytes`` so far, and the end of the last popped span.
+    @exclusivity(unchecked) private var bytesDiscarded = 0
+    @exclusivity(unchecked) private var bytesConsumed = 0
 
     /// Server requests by method, in order; ordinals count per method on each side.
     private var pairs: [String: [ServerRequestPair]] = [:]
@@ -79,19 +98,33 @@ final class ReplayConnection: Transport {
 
     // MARK: Expected events
 
-    func expect(_ output: ReplayOutput, at time: Int64) { expected.append((time, output)) }
+    func expect(_ output: ReplayOutput, at time: Int64) { expected.append((time, .output(output))) }
 
-    /// The next recorded event to match, consumed (moved out: its slot keeps a placeholder).
-    func nextExpected() -> (time: Int64, output: ReplayOutput)? {
+    /// A recorded canonical notification or response, kept as bytes.
+    func expectCanonical(_ bytes: UnsafeBufferPointer<UInt8>, at time: Int64) {
+        let dead = bytesConsumed - bytesDiscarded
+        if dead > 4096, dead * 2 > recordedBytes.count {
+            recordedBytes.removeFirst(dead)
+            bytesDiscarded = bytesConsumed
+        }
+        let start = bytesDiscarded + recordedBytes.count
+        recordedBytes.append(contentsOf: bytes)
+        expected.append((time, .canonical(start: start, count: bytes.count)))
+    }
+
+    /// The next recorded event to match, consumed (moved out: its slot keeps a placeholder). A
+    /// `.canonical` event's bytes stay readable until the next ``expectCanonical(_:at:)``.
+    func nextExpected() -> (time: Int64, event: Expected)? {
         guard expectedHead < expected.count else { return nil }
         let i = expectedHead
         let e = expected.withUnsafeMutableBufferPointer { buffer in
             let slot = buffer.baseAddress! + i
             let taken = slot.move()
-            slot.initialize(to: (taken.time, .accepted))
+            slot.initialize(to: (taken.time, .canonical(start: 0, count: 0)))
             return taken
         }
         expectedHead += 1
+        if case .canonical(let start, let count) = e.event { bytesConsumed = start + count }
         if expectedHead > 256, expectedHead * 2 > expected.count {
             expected.removeFirst(expectedHead)
             expectedHead = 0
@@ -99,8 +132,30 @@ final class ReplayConnection: Transport {
         return e
     }
 
+    /// Whether the recorded bytes of a `.canonical` event are exactly `text`'s UTF-8.
+    func recorded(start: Int, count: Int, equals text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { t in
+            t.count == count && recordedBytes.withUnsafeBufferPointer { b in
+                count == 0 || memcmp(b.baseAddress! + (start - bytesDiscarded), t.baseAddress!, count) == 0
+            }
+        } ?? (output(of: .canonical(start: start, count: count)).text == text)
+    }
+
+    /// An expected event as an output (a `.canonical` one's bytes made into a message).
+    func output(of event: Expected) -> ReplayOutput {
+        switch event {
+        case .output(let o):
+            return o
+        case .canonical(let start, let count):
+            let text = recordedBytes.withUnsafeBufferPointer { b in
+                String(decoding: UnsafeBufferPointer(rebasing: b[(start - bytesDiscarded)..<(start - bytesDiscarded + count)]), as: UTF8.self)
+            }
+            return .message(text, nil)
+        }
+    }
+
     var firstUnmatched: (time: Int64, output: ReplayOutput)? {
-        expectedHead < expected.count ? expected[expectedHead] : nil
+        expectedHead < expected.count ? (expected[expectedHead].time, output(of: expected[expectedHead].event)) : nil
     }
 
     // MARK: Server requests

@@ -20,6 +20,8 @@ import ProtooTrace
 public final class Replayer {
     public let options: ReplayOptions
     let source: any TraceRecordSource
+    /// `source` when it is a binary trace: read without making strings for canonical output.
+    let binary: TraceReader?
     let scheduler: VirtualScheduler
     let context: EngineContext
     let app: any ProtooApp
@@ -62,6 +64,7 @@ public final class Replayer {
                 app makeApp: (EngineContext) -> any ProtooApp) {
         self.options = options
         self.source = source
+        binary = source as? TraceReader
         scheduler = VirtualScheduler()
         var quiet = Logger(label: "protoo.replay")
         quiet.logLevel = .critical
@@ -131,12 +134,39 @@ public final class Replayer {
 
     // MARK: Reading
 
-    /// Reads one record: inputs go to the queue, server events to their connection's expectations.
+    /// Reads one record (see ``take(_:)``).
     private func readOne() throws(TraceError) {
-        guard let record = try source.next() else {
+        guard let binary else {
+            guard let record = try source.next() else {
+                eof = true
+                return
+            }
+            return take(record)
+        }
+        guard let raw = try binary.nextUndecoded() else {
             eof = true
             return
         }
+        guard let bytes = raw.messageOut else {
+            return take(TraceRecord(time: raw.time, connection: raw.connection, event: raw.event!))
+        }
+        // Most records are canonical notifications and responses: kept as bytes, no string made.
+        if options.rules.skip.isEmpty, WireSummary.isCanonicalNonRequest(bytes) {
+            events += 1
+            readerTime = max(readerTime, raw.time)
+            endTime = max(endTime, raw.time)
+            if let conn = connections[raw.connection] {
+                conn.expectCanonical(bytes, at: raw.time)
+            } else {
+                skippedRecords += 1
+            }
+            return
+        }
+        take(TraceRecord(time: raw.time, connection: raw.connection, event: .messageOut(String(decoding: bytes, as: UTF8.self))))
+    }
+
+    /// Takes one record: inputs go to the queue, server events to their connection's expectations.
+    private func take(_ record: TraceRecord) {
         events += 1
         let t = record.time
         readerTime = max(readerTime, t)

@@ -30,9 +30,12 @@ struct WireSummary {
     /// `true` when `text` starts the way protoo writes a notification or a response: not a
     /// request, so nothing has to be read from it unless it is compared field by field.
     static func isCanonicalNonRequest(_ text: String) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable { b in
-            Scanner(b: b).startsWith(notificationPrefix) || Scanner(b: b).startsWith(responsePrefix)
-        } ?? false
+        text.utf8.withContiguousStorageIfAvailable { isCanonicalNonRequest($0) } ?? false
+    }
+
+    /// ``isCanonicalNonRequest(_:)`` on a message's bytes.
+    static func isCanonicalNonRequest(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        Scanner(b: bytes).startsWith(notificationPrefix) || Scanner(b: bytes).startsWith(responsePrefix)
     }
 
     private static let requestPrefix: StaticString = #"{"request":true,"id":"#

@@ -47,11 +47,16 @@ struct ByteCursor {
     }
 
     mutating func string() throws(CursorError) -> String {
+        String(decoding: try stringBytes(), as: UTF8.self)
+    }
+
+    /// A string's bytes, in place (not validated as UTF-8).
+    @inline(__always) mutating func stringBytes() throws(CursorError) -> UnsafeBufferPointer<UInt8> {
         let n = try varint()
         guard n <= UInt64(remaining) else { throw CursorError(position: position, reason: "string length \(n) exceeds the data") }
-        let s = String(decoding: UnsafeBufferPointer(start: base + position, count: Int(n)), as: UTF8.self)
+        let bytes = UnsafeBufferPointer(start: base + position, count: Int(n))
         position += Int(n)
-        return s
+        return bytes
     }
 
     mutating func le32() throws(CursorError) -> UInt32 {

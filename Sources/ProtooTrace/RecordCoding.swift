@@ -44,13 +44,24 @@ enum RecordCoding {
     }
 
     static func decode(_ cursor: inout ByteCursor, previousTime: Int64) throws(CursorError) -> TraceRecord {
+        let head = try decodeHead(&cursor, previousTime: previousTime)
+        return TraceRecord(time: head.time, connection: head.connection, event: try decodeBody(head.kind, &cursor))
+    }
+
+    /// Kind, time and connection.
+    @inline(__always)
+    static func decodeHead(_ cursor: inout ByteCursor, previousTime: Int64) throws(CursorError) -> (kind: TraceRecordKind, time: Int64, connection: UInt64) {
         let tagPosition = cursor.position
         let tag = try cursor.byte()
         guard let kind = TraceRecordKind(rawValue: tag) else {
             throw CursorError(position: tagPosition, reason: "unknown record kind \(tag)")
         }
         let time = previousTime &+ (try cursor.signedVarint())
-        let connection = try cursor.varint()
+        return (kind, time, try cursor.varint())
+    }
+
+    /// The fields of a record of `kind`.
+    static func decodeBody(_ kind: TraceRecordKind, _ cursor: inout ByteCursor) throws(CursorError) -> TraceEvent {
         let event: TraceEvent
         switch kind {
         case .connectionRequested:
@@ -87,7 +98,7 @@ enum RecordCoding {
             let name = try cursor.string()
             event = .marker(name: name, text: try cursor.string())
         }
-        return TraceRecord(time: time, connection: connection, event: event)
+        return event
     }
 
     static func initiatorByte(_ i: TraceCloseInitiator) -> UInt8 {

@@ -71,26 +71,49 @@ public final class TraceReader {
 
     /// The next record, or `nil` at the end (then check ``truncation``).
     public func next() throws(TraceError) -> TraceRecord? {
+        try read { head, cursor throws(CursorError) in
+            TraceRecord(time: head.time, connection: head.connection, event: try RecordCoding.decodeBody(head.kind, &cursor))
+        }
+    }
+
+    /// Like ``next()``, but a `messageOut`'s text is left where the reader decompressed it: its
+    /// bytes are valid until the reader's next call, and are not checked to be UTF-8. For readers
+    /// that mostly compare server output (replay): no string is made for a message that matches.
+    package func nextUndecoded() throws(TraceError) -> UndecodedRecord? {
+        try read { head, cursor throws(CursorError) in
+            if head.kind == .messageOut {
+                return UndecodedRecord(time: head.time, connection: head.connection, messageOut: try cursor.stringBytes(), event: nil)
+            }
+            return UndecodedRecord(time: head.time, connection: head.connection, messageOut: nil,
+                                   event: try RecordCoding.decodeBody(head.kind, &cursor))
+        }
+    }
+
+    /// Decodes the next record's head, lets `body` decode the rest, and keeps the frame's books.
+    @inline(__always)
+    private func read<R>(_ body: (_ head: (kind: TraceRecordKind, time: Int64, connection: UInt64), _ cursor: inout ByteCursor) throws(CursorError) -> R) throws(TraceError) -> R? {
         while true {
             if blockRecordsLeft > 0 {
                 var cursor = ByteCursor(base: UnsafePointer(decoded.base), position: decodedPosition, end: blockEnd)
-                let record: TraceRecord
+                let head: (kind: TraceRecordKind, time: Int64, connection: UInt64)
+                let record: R
                 do {
-                    record = try RecordCoding.decode(&cursor, previousTime: previousTime)
+                    head = try RecordCoding.decodeHead(&cursor, previousTime: previousTime)
+                    record = try body(head, &cursor)
                 } catch {
                     throw TraceError.corrupt(offset: input.position, reason: "record in the frame at \(frameStart): \(error.reason)")
                 }
                 decodedPosition = cursor.position
-                previousTime = record.time
+                previousTime = head.time
                 blockRecordsLeft -= 1
                 if blockRecordsLeft == 0 && decodedPosition != blockEnd {
                     throw TraceError.corrupt(offset: input.position, reason: "record block in the frame at \(frameStart) has extra bytes")
                 }
                 frameRecords += 1
-                frameMin = min(frameMin, record.time)
-                frameMax = max(frameMax, record.time)
-                counts[Int(record.event.kind.rawValue)] += 1
-                if let s = skipBefore, record.time < s { continue }
+                frameMin = min(frameMin, head.time)
+                frameMax = max(frameMax, head.time)
+                counts[Int(head.kind.rawValue)] += 1
+                if let s = skipBefore, head.time < s { continue }
                 recordsRead += 1
                 return record
             }

@@ -60,6 +60,17 @@ public struct TraceHeaderField: Sendable, Hashable {
     }
 }
 
+/// A record from ``TraceReader/nextUndecoded()``: either a `messageOut`'s bytes, in the reader's
+/// buffer, or any other record's event.
+package struct UndecodedRecord {
+    package var time: Int64
+    package var connection: ConnectionID
+    /// A `messageOut`'s UTF-8 (unvalidated), valid until the reader's next call.
+    package var messageOut: UnsafeBufferPointer<UInt8>?
+    /// The event of any other kind.
+    package var event: TraceEvent?
+}
+
 /// Who ended a connection, seen from the server.
 public enum TraceCloseInitiator: String, Sendable, Hashable, CaseIterable {
     /// The server closed or aborted it.

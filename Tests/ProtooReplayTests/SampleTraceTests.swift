@@ -103,3 +103,41 @@ import Testing
         }
     }
 }
+
+/// Recorded canonical messages wait as bytes in their connection's queue, dropped from the front
+/// as they are matched.
+@Suite struct RecordedBytesTests {
+    @Test func popEventsReadBackExactlyAcrossCompactions() throws {
+        let replayer = try Replayer(path: threeRooms, app: { ConferenceApp(context: $0) })
+        let conn = ReplayConnection(id: 1, target: "/?roomId=r&peerId=p", replayer: replayer)
+        func text(_ i: Int) -> String {
+            #"{"notification":true,"method":"m","data":{"i":\#(i),"pad":"\#(String(repeating: "x", count: i % 97))"}}"#
+        }
+        var next = 0, popped = 0
+        // Push and pop in uneven bursts, so the queue is compacted many times with events pending.
+        for round in 0..<400 {
+            for _ in 0..<(round % 7 + 1) {
+                var t = text(next)
+                t.withUTF8 { conn.expectCanonical($0, at: Int64(next)) }
+                if next % 50 == 0 { conn.expect(.accepted, at: Int64(next)) }  // other events interleave
+                next += 1
+            }
+            for _ in 0..<(round % 5 + 1) {
+                guard let e = conn.nextExpected() else { break }
+                if case .output = e.event { continue }
+                guard case .canonical(let start, let count) = e.event else { continue }
+                #expect(e.time == Int64(popped))
+                #expect(conn.recorded(start: start, count: count, equals: text(popped)))
+                #expect(!conn.recorded(start: start, count: count, equals: text(popped + 1)))
+                guard case .message(let made, nil) = conn.output(of: e.event) else {
+                    Issue.record("a canonical event is a message")
+                    continue
+                }
+                #expect(made == text(popped))
+                popped += 1
+            }
+        }
+        #expect(popped > 1000)
+        #expect(conn.firstUnmatched?.output.text == text(popped) || conn.firstUnmatched?.output.text == "accepted")
+    }
+}

@@ -70,6 +70,31 @@ import Testing
         #expect(reader.truncation == nil)
     }
 
+    /// `nextUndecoded()` (replay's reader) gives the same records as `next()`, a `messageOut`'s
+    /// text as its bytes, across many blocks and frames, and the same errors on damage.
+    @Test func undecodedReadingMatchesDecodedReading() throws {
+        var generator = ConferenceTrafficGenerator(seed: 5, rooms: 2, peersPerRoom: 4, seconds: 60)
+        let records = everyKind + generator.generate()
+        let path = temporaryPath("undecoded.ptrace")
+        try writeTrace(records, to: path, flushBytes: 4096, frameBytes: 64 * 1024)
+        let reader = try TraceReader(path: path)
+        var read: [TraceRecord] = []
+        var outs = 0
+        while let raw = try reader.nextUndecoded() {
+            if let bytes = raw.messageOut {
+                #expect(raw.event == nil)
+                outs += 1
+                read.append(TraceRecord(time: raw.time, connection: raw.connection, event: .messageOut(String(decoding: bytes, as: UTF8.self))))
+            } else {
+                read.append(TraceRecord(time: raw.time, connection: raw.connection, event: try #require(raw.event)))
+            }
+        }
+        #expect(read == records)
+        #expect(outs == records.filter { $0.event.kind == .messageOut }.count)
+        #expect(reader.recordsRead == UInt64(records.count))
+        #expect(reader.truncation == nil)
+    }
+
     @Test func notATraceIsReportedAsSuch() throws {
         let path = temporaryPath("x.ptrace")
         try "hello world, not a trace".write(toFile: path, atomically: true, encoding: .utf8)
