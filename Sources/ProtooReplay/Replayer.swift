@@ -21,7 +21,8 @@ public final class Replayer {
     public let options: ReplayOptions
     let source: any TraceRecordSource
     /// `source` when it is a binary trace: read without making strings for canonical output.
-    let binary: TraceReader?
+    /// Unretained (`source` holds it): used at +0 for every record.
+    let binary: Unmanaged<TraceReader>?
     let scheduler: VirtualScheduler
     let context: EngineContext
     let app: any ProtooApp
@@ -30,6 +31,9 @@ public final class Replayer {
     // Unchecked exclusivity on the per-event state below: single-threaded, and no access to one
     // of these spans a call that could touch it again; a dynamic check per access cost ≈ 10 %.
     @exclusivity(unchecked) var connections: [ConnectionID: ReplayConnection] = [:]
+    /// The same connections, unretained: looked up for every recorded output without a retain and
+    /// a release (`connections` owns them; both are updated together).
+    @exclusivity(unchecked) private var connectionRefs: [ConnectionID: Unmanaged<ReplayConnection>] = [:]
     @exclusivity(unchecked) var substitutions = Substitutions()
     @exclusivity(unchecked) var history: ReplayHistory
     var divergences: [ReplayDivergence] = []
@@ -64,7 +68,7 @@ public final class Replayer {
                 app makeApp: (EngineContext) -> any ProtooApp) {
         self.options = options
         self.source = source
-        binary = source as? TraceReader
+        binary = (source as? TraceReader).map { Unmanaged.passUnretained($0) }
         scheduler = VirtualScheduler()
         var quiet = Logger(label: "protoo.replay")
         quiet.logLevel = .critical
@@ -143,7 +147,8 @@ public final class Replayer {
             }
             return take(record)
         }
-        guard let raw = try binary.nextUndecoded() else {
+        let read = binary._withUnsafeGuaranteedRef { reader in Result { () throws(TraceError) in try reader.nextUndecoded() } }
+        guard let raw = try read.get() else {
             eof = true
             return
         }
@@ -155,8 +160,8 @@ public final class Replayer {
             events += 1
             readerTime = max(readerTime, raw.time)
             endTime = max(endTime, raw.time)
-            if let conn = connections[raw.connection] {
-                conn.expectCanonical(bytes, at: raw.time)
+            if let conn = connectionRefs[raw.connection] {
+                conn._withUnsafeGuaranteedRef { $0.expectCanonical(bytes, at: raw.time) }
             } else {
                 skippedRecords += 1
             }
@@ -174,6 +179,7 @@ public final class Replayer {
         if case .connectionRequested(let target, let headers, let remote) = record.event {
             let conn = ReplayConnection(id: record.connection, target: target, replayer: self)
             connections[record.connection] = conn
+            connectionRefs[record.connection] = Unmanaged.passUnretained(conn)
             enqueueInput(PendingInput(time: t, sequence: events, connection: conn, kind: .connect(target: target, headers: headers, remoteAddress: remote)))
             return
         }
