@@ -22,16 +22,24 @@ struct PendingInput {
 }
 
 extension Replayer {
-    /// Queues an input in time order (records are nearly sorted: insertion walks back a little).
+    /// Queues an input in (time, sequence) order. Records come nearly sorted, so most inputs go
+    /// last; a response scheduled after its recorded delay may land among many later inputs.
     func enqueueInput(_ input: PendingInput) {
-        // Find the place by reading only the keys in place (no copy of an input per step), then
-        // insert once (a memory move, not a swap per step).
         inputsQueued += 1
+        // Find the place by binary search over the keys in place (no copy of an input per step),
+        // then insert once (a memory move, not a swap per step).
         let time = input.time, sequence = input.sequence
         var i = inputs.count
         let head = inputHead
         inputs.withUnsafeBufferPointer { b in
-            while i > head, (b[i - 1].time, b[i - 1].sequence) > (time, sequence) { i -= 1 }
+            guard i > head, (b[i - 1].time, b[i - 1].sequence) > (time, sequence) else { return }
+            // The first position in head..<count whose key is greater.
+            var low = head, high = i - 1
+            while low < high {
+                let mid = (low + high) / 2
+                if (b[mid].time, b[mid].sequence) > (time, sequence) { high = mid } else { low = mid + 1 }
+            }
+            i = low
         }
         if i == inputs.count { inputs.append(input) } else { inputs.insert(input, at: i) }
         schedulePump()
