@@ -155,16 +155,18 @@ public final class Replayer {
         guard let bytes = raw.messageOut else {
             return take(TraceRecord(time: raw.time, connection: raw.connection, event: raw.event!))
         }
-        // Most records are canonical notifications and responses: kept as bytes, no string made.
-        if options.rules.skip.isEmpty, WireSummary.isCanonicalNonRequest(bytes) {
+        // Most records are canonical notifications and responses: kept as bytes, no string made
+        // (a skip rule's method is read from the bytes too).
+        if WireSummary.isCanonicalNonRequest(bytes) {
             events += 1
             readerTime = max(readerTime, raw.time)
             endTime = max(endTime, raw.time)
-            if let conn = connectionRefs[raw.connection] {
-                conn._withUnsafeGuaranteedRef { $0.expectCanonical(bytes, at: raw.time) }
-            } else {
+            guard let conn = connectionRefs[raw.connection] else {
                 skippedRecords += 1
+                return
             }
+            if !options.rules.skip.isEmpty, let method = WireSummary.canonicalNotificationMethod(bytes), skips(method) { return }
+            conn._withUnsafeGuaranteedRef { $0.expectCanonical(bytes, at: raw.time) }
             return
         }
         take(TraceRecord(time: raw.time, connection: raw.connection, event: .messageOut(String(decoding: bytes, as: UTF8.self))))

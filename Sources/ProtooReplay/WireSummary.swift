@@ -38,6 +38,12 @@ struct WireSummary {
         Scanner(b: bytes).startsWith(notificationPrefix) || Scanner(b: bytes).startsWith(responsePrefix)
     }
 
+    /// The method of a notification written the way protoo writes one; `nil` for anything else.
+    static func canonicalNotificationMethod(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var s = Scanner(b: bytes)
+        return s.eat(notificationPrefix) ? s.string() : nil
+    }
+
     private static let requestPrefix: StaticString = #"{"request":true,"id":"#
     private static let responsePrefix: StaticString = #"{"response":true,"id":"#
     private static let notificationPrefix: StaticString = #"{"notification":true,"method":""#
