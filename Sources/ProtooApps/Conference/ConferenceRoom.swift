@@ -13,8 +13,10 @@ final class ConferenceRoom {
     private(set) var participants: [String: ConferenceParticipant] = [:]
     private var bweTimer: TimerHandle?
     private var speakerTimer: TimerHandle?
-    private var speaking = false
-    private var lastSpeaker: String?
+    // Unchecked exclusivity on the state the periodic ticks read (one thread, and no access spans
+    // a call that could reach it again): the dynamic checks cost more than the ticks' own logic.
+    @exclusivity(unchecked) private var speaking = false
+    @exclusivity(unchecked) private var lastSpeaker: String?
 
     var logger: Logger { context.logger }
 
@@ -28,7 +30,7 @@ final class ConferenceRoom {
 
     /// Joined participants in connection order, kept as they join and leave (not recomputed on
     /// every periodic notification).
-    private(set) var joined: [ConferenceParticipant] = []
+    @exclusivity(unchecked) private(set) var joined: [ConferenceParticipant] = []
     private var arrivals = 0
 
     func attach(_ peer: Peer) {
