@@ -132,6 +132,17 @@ final class ReplayConnection: Transport {
         return e
     }
 
+    /// Consumes the next recorded event if it is a `.canonical` one with exactly these bytes.
+    func takeExpected(ifCanonical bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard expectedHead < expected.count,
+              case .canonical(let start, let count) = expected[expectedHead].event, count == bytes.count,
+              recordedBytes.withUnsafeBufferPointer({ b in
+                  count == 0 || memcmp(b.baseAddress! + (start - bytesDiscarded), bytes.baseAddress!, count) == 0
+              }) else { return false }
+        _ = nextExpected()
+        return true
+    }
+
     /// Whether the recorded bytes of a `.canonical` event are exactly `text`'s UTF-8.
     func recorded(start: Int, count: Int, equals text: String) -> Bool {
         text.utf8.withContiguousStorageIfAvailable { t in
@@ -195,6 +206,14 @@ final class ReplayConnection: Transport {
     func send(_ text: String) {
         guard state == .open else { return }
         replayerRef._withUnsafeGuaranteedRef { $0.liveSent(self, text) }
+    }
+
+    /// What the engine encodes arrives here as bytes: a matching message is compared in place,
+    /// no string made.
+    func send(utf8: UnsafeRawBufferPointer) {
+        guard state == .open else { return }
+        let bytes = utf8.bindMemory(to: UInt8.self)
+        replayerRef._withUnsafeGuaranteedRef { $0.liveSent(self, utf8: bytes) }
     }
 
     func close(code: UInt16, reason: String) {

@@ -17,11 +17,31 @@ extension Replayer {
         liveOutput(conn, .message(text, summary), text: text)
     }
 
+    /// The app sent a message the engine encoded (``ReplayConnection/send(utf8:)``). A canonical
+    /// notification or response that matches its recorded bytes costs a `memcmp`; anything else
+    /// takes the string path.
+    func liveSent(_ conn: ReplayConnection, utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard WireSummary.isCanonicalNonRequest(bytes) else {
+            return liveSent(conn, String(decoding: bytes, as: UTF8.self))
+        }
+        if !options.rules.skip.isEmpty, let method = WireSummary.canonicalNotificationMethod(bytes), skips(method) { return }
+        history.add(scheduler.now.nanoseconds, conn.id, "out", utf8: bytes)
+        if !conn.diverged, conn.takeExpected(ifCanonical: bytes) {
+            outputsCompared += 1
+            return
+        }
+        match(conn, .message(String(decoding: bytes, as: UTF8.self), nil))
+    }
+
     /// The server produced `output` on `conn`: compare it with the next recorded one.
     /// `text` is `output.text` when the caller has it (a message's own text): not formatted again.
     func liveOutput(_ conn: ReplayConnection, _ output: ReplayOutput, text: String? = nil) {
-        let now = scheduler.now.nanoseconds
-        history.add(now, conn.id, "out", text ?? output.text)
+        history.add(scheduler.now.nanoseconds, conn.id, "out", text ?? output.text)
+        match(conn, output)
+    }
+
+    /// Compares `output` with the next recorded event of `conn` (already in the history).
+    private func match(_ conn: ReplayConnection, _ output: ReplayOutput) {
         guard !conn.diverged else { return }
         outputsCompared += 1
         guard let next = conn.nextExpected() else {

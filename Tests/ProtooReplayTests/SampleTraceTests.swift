@@ -141,3 +141,20 @@ import Testing
         #expect(conn.firstUnmatched?.output.text == text(popped) || conn.firstUnmatched?.output.text == "accepted")
     }
 }
+
+/// The history ring keeps messages given as bytes the way it keeps strings.
+@Suite struct ReplayHistoryTests {
+    @Test func bytesAndStringsGiveTheSameLines() {
+        let texts = ["short", String(repeating: "é", count: 400), String(repeating: "😀", count: 170) + "tail",
+                     String(repeating: "a", count: 159) + "😀", String(repeating: "b", count: 2000)]
+        var fromStrings = ReplayHistory(capacity: 3), fromBytes = ReplayHistory(capacity: 3)
+        for (i, t) in texts.enumerated() {
+            fromStrings.add(Int64(i), 1, "out", t)
+            var copy = t
+            copy.withUTF8 { fromBytes.add(Int64(i), 1, "out", utf8: $0) }
+            #expect(fromStrings.lines == fromBytes.lines)
+        }
+        #expect(fromBytes.lines.count == 3)
+        #expect(fromBytes.lines.last?.hasSuffix(String(repeating: "b", count: 157) + "...") == true)
+    }
+}

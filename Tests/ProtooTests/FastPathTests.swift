@@ -306,3 +306,54 @@ import Testing
         #expect(recorder.fired == expected)
     }
 }
+
+/// What the engine encodes reaches transports as bytes (`send(utf8:)`); the default makes a string.
+@Suite struct EncodedSendTests {
+    /// A transport that takes the bytes and, on the first message, makes the engine encode and
+    /// send another message before it reads them: the outer message must come through intact.
+    final class ReenteringTransport: Transport {
+        weak var delegate: (any TransportDelegate)?
+        var isClosed: Bool { false }
+        var received: [String] = []
+        var byteSends = 0
+        var reenter: (() -> Void)?
+        func send(_ text: String) { received.append(text) }
+        func send(utf8: UnsafeRawBufferPointer) {
+            byteSends += 1
+            if let r = reenter {
+                reenter = nil
+                r()
+            }
+            received.append(String(decoding: utf8, as: UTF8.self))
+        }
+        func close(code: UInt16, reason: String) {}
+        func abort() {}
+    }
+
+    @Test func reentrantSendKeepsBothMessagesIntact() {
+        let (context, _) = EngineContext.virtual(seed: 1)
+        let outer = ReenteringTransport(), inner = ReenteringTransport()
+        let a = Peer(id: "a", transport: outer, context: context)
+        let b = Peer(id: "b", transport: inner, context: context)
+        let long = String(repeating: "x", count: 5000)  // makes the re-entrant encoding grow its buffer
+        outer.reenter = { b.notify("inner", ["text": .string(long)]) }
+        a.notify("outer") { $0.raw("{\"n\":"); $0.int(42); $0.raw("}") }
+        #expect(outer.received == [#"{"notification":true,"method":"outer","data":{"n":42}}"#])
+        #expect(inner.received == [Message.notification(method: "inner", data: ["text": .string(long)]).encode()])
+        // Every engine-encoded kind goes through the bytes path.
+        a.notify("n", JSONText(["k": 1]))
+        a.notify("n", ["k": 1])
+        a.request("r", JSONText(["k": 1])) { _ in }
+        #expect(outer.byteSends == 4)
+        #expect(outer.received[1] == outer.received[2])
+    }
+
+    /// A transport without its own `send(utf8:)` gets the same text through `send(_:)`.
+    @Test func defaultSendMakesTheSameString() {
+        let (context, scheduler) = EngineContext.virtual(seed: 1)
+        let (serverEnd, _) = MemoryTransport.pair(scheduler: scheduler)
+        let peer = Peer(id: "p", transport: serverEnd, context: context)
+        peer.notify("é") { $0.string("ünï\u{1F600}") }
+        #expect(serverEnd.sent == [Message.notification(method: "é", data: .string("ünï\u{1F600}")).encode()])
+    }
+}

@@ -34,30 +34,28 @@ public final class EngineContext {
         return b
     }()
 
-    /// The wire text of `message`, encoded through the context's reusable buffer.
-    func encode(_ message: Message) -> String {
-        scratch.removeAll(keepingCapacity: true)
-        message.encode(into: &scratch)
-        return String(decoding: scratch, as: UTF8.self)
-    }
-
-    /// The wire text written by `body` into the reusable buffer.
+    /// Writes a message with `body` into the reusable buffer and hands its bytes to `transport`
+    /// (``Transport/send(utf8:)``). The buffer is taken out for the call, so a transport that
+    /// re-enters the engine encodes into a fresh one.
     @inline(__always)
-    func encode(_ body: (inout [UInt8]) -> Void) -> String {
-        scratch.removeAll(keepingCapacity: true)
-        body(&scratch)
-        return String(decoding: scratch, as: UTF8.self)
+    func send(on transport: any Transport, _ body: (inout [UInt8]) -> Void) {
+        var buffer: [UInt8] = []
+        swap(&buffer, &scratch)
+        buffer.removeAll(keepingCapacity: true)
+        body(&buffer)
+        buffer.withUnsafeBytes { transport.send(utf8: $0) }
+        swap(&buffer, &scratch)
     }
 
-    /// A notification whose data `write` puts straight into the reusable buffer.
-    func encodeNotification(_ method: String, _ write: (inout JSONBuilder) -> Void) -> String {
-        scratch.removeAll(keepingCapacity: true)
-        PreEncoded.notificationHead(method: method, into: &scratch)
-        var builder = JSONBuilder(bytes: [])
-        swap(&builder.bytes, &scratch)
-        write(&builder)
-        swap(&builder.bytes, &scratch)
-        scratch.append(UInt8(ascii: "}"))
-        return String(decoding: scratch, as: UTF8.self)
+    /// ``send(on:_:)`` for a notification whose data `write` puts straight into the buffer.
+    func sendNotification(on transport: any Transport, _ method: String, _ write: (inout JSONBuilder) -> Void) {
+        send(on: transport) { out in
+            PreEncoded.notificationHead(method: method, into: &out)
+            var builder = JSONBuilder(bytes: [])
+            swap(&builder.bytes, &out)
+            write(&builder)
+            swap(&builder.bytes, &out)
+            out.append(UInt8(ascii: "}"))
+        }
     }
 }

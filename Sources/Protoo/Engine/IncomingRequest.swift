@@ -68,7 +68,7 @@ public final class IncomingRequest {
         isAnswered = true
         guard !peer.isClosed else { return }
         let id = self.id
-        peer.transport.send(peer.context.encode { PreEncoded.successResponse(id: id, data: data.bytes, into: &$0) })
+        peer.context.send(on: peer.transport) { PreEncoded.successResponse(id: id, data: data.bytes, into: &$0) }
     }
 
     /// Sends an error response.

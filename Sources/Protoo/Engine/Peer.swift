@@ -192,24 +192,24 @@ public final class Peer {
         }
         let requestID = registerPending(method, completion: .parsed(completion))
         guard !isClosed else { return }
-        transport.send(context.encode { PreEncoded.request(id: requestID, method: method, data: data.bytes, into: &$0) })
+        context.send(on: transport) { PreEncoded.request(id: requestID, method: method, data: data.bytes, into: &$0) }
     }
 
     /// Sends a notification whose data is already JSON text (see ``JSONText``).
     public func notify(_ method: String, _ data: JSONText) {
         guard !isClosed else { return }
-        transport.send(context.encode { out in
+        context.send(on: transport) { out in
             PreEncoded.notificationHead(method: method, into: &out)
             out.append(contentsOf: data.bytes)
             out.append(UInt8(ascii: "}"))
-        })
+        }
     }
 
     /// Sends a notification whose data `write` puts straight into the engine's encoding buffer
     /// (no ``JSONValue`` tree, no intermediate array). `write` must write exactly one JSON value.
     public func notify(_ method: String, writingData write: (inout JSONBuilder) -> Void) {
         guard !isClosed else { return }
-        transport.send(context.encodeNotification(method, write))
+        context.sendNotification(on: transport, method, write)
     }
 
     /// Sends a notification.
@@ -229,7 +229,7 @@ public final class Peer {
 
     func send(_ message: Message) {
         guard !isClosed else { return }
-        transport.send(context.encode(message))
+        context.send(on: transport) { message.encode(into: &$0) }
     }
 
     // MARK: Closing

@@ -38,10 +38,20 @@ public protocol Transport: AnyObject {
     var isClosed: Bool { get }
     /// Sends one text message. Ignored when closed.
     func send(_ text: String)
+    /// Sends one text message given as its UTF-8, readable only during the call: what the engine
+    /// has just encoded. A transport that can use the bytes as they are (replay compares them)
+    /// saves making a `String`; the default makes one and calls ``send(_:)``.
+    func send(utf8: UnsafeRawBufferPointer)
     /// Closes with a close frame carrying `code` and `reason`.
     func close(code: UInt16, reason: String)
     /// Drops the connection without a close frame.
     func abort()
+}
+
+extension Transport {
+    public func send(utf8: UnsafeRawBufferPointer) {
+        send(String(decoding: utf8, as: UTF8.self))
+    }
 }
 
 /// Receives what a ``Transport`` delivers.
