@@ -20,6 +20,21 @@ public struct EncodedNotification: Sendable, Hashable {
         out.append(UInt8(ascii: "}"))
         self.text = String(decoding: out, as: UTF8.self)
     }
+
+    /// A notification whose data `write` puts straight into the message's bytes (one buffer, no
+    /// intermediate ``JSONText``). `write` must write exactly one JSON value.
+    public init(_ method: String, capacity: Int = 64, writingData write: (inout JSONBuilder) -> Void) {
+        self.method = method
+        var out: [UInt8] = []
+        out.reserveCapacity(capacity + 40 + method.utf8.count)
+        PreEncoded.notificationHead(method: method, into: &out)
+        var builder = JSONBuilder(bytes: [])
+        swap(&builder.bytes, &out)
+        write(&builder)
+        swap(&builder.bytes, &out)
+        out.append(UInt8(ascii: "}"))
+        self.text = String(decoding: out, as: UTF8.self)
+    }
 }
 
 extension Room {

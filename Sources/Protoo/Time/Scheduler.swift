@@ -13,6 +13,12 @@ public protocol Scheduler: AnyObject {
 
     /// Runs `action` soon, after the current callback returns (never synchronously).
     func enqueue(_ action: @escaping () -> Void)
+
+    /// Calls `target.timerFired(tag)` once `deadline` is reached, like ``schedule(at:_:)``; the
+    /// scheduler holds `target` until then or until cancelled. A ``VirtualScheduler`` allocates
+    /// nothing per timer this way; the default wraps the call in a closure.
+    @discardableResult
+    func schedule(at deadline: Instant, target: any TimerTarget, tag: Int) -> TimerHandle
 }
 
 extension Scheduler {
@@ -20,6 +26,17 @@ extension Scheduler {
     @discardableResult
     public func schedule(after delay: Duration, _ action: @escaping () -> Void) -> TimerHandle {
         schedule(at: now + delay, action)
+    }
+
+    @discardableResult
+    public func schedule(at deadline: Instant, target: any TimerTarget, tag: Int) -> TimerHandle {
+        schedule(at: deadline) { target.timerFired(tag) }
+    }
+
+    /// Calls `target.timerFired(tag)` after `delay` (see ``schedule(at:target:tag:)``).
+    @discardableResult
+    public func schedule(after delay: Duration, target: any TimerTarget, tag: Int) -> TimerHandle {
+        schedule(at: now + delay, target: target, tag: tag)
     }
 }
 

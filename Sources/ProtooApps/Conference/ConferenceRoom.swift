@@ -270,30 +270,26 @@ final class ConferenceRoom {
     }
 
     private func scheduleBwe() {
-        // `unowned`: the room cancels its timers when it closes, before it can go away. (A weak
-        // reference would put every room on the slow reference-counting path.)
-        bweTimer = context.scheduler.schedule(after: app.configuration.downlinkBwePeriod) { [unowned self] in
-            let context = self.context
-            for p in self.joined where p.consumesVideo {
-                let desired = Int64(1_500_000 + context.random.next(upperBound: UInt64(500_000)))
-                let available = Int64(1_000_000 + context.random.next(upperBound: UInt64(2_000_000)))
-                // Written straight into the engine's buffer: the bytes of
-                // ["desiredBitrate": desired, "effectiveDesiredBitrate": desired, "availableBitrate": available].
-                p.peer.notify("downlinkBwe") { b in
-                    b.raw("{\"desiredBitrate\":"); b.int(desired)
-                    b.raw(",\"effectiveDesiredBitrate\":"); b.int(desired)
-                    b.raw(",\"availableBitrate\":"); b.int(available)
-                    b.raw("}")
-                }
-            }
-            self.scheduleBwe()
-        }
+        bweTimer = context.scheduler.schedule(after: app.configuration.downlinkBwePeriod, target: self, tag: Self.bweTag)
     }
 
     private func scheduleSpeaker() {
-        speakerTimer = context.scheduler.schedule(after: app.configuration.activeSpeakerPeriod) { [unowned self] in
-            self.speakerTick()
-            self.scheduleSpeaker()
+        speakerTimer = context.scheduler.schedule(after: app.configuration.activeSpeakerPeriod, target: self, tag: Self.speakerTag)
+    }
+
+    private func bweTick() {
+        let context = self.context
+        for p in joined where p.consumesVideo {
+            let desired = Int64(1_500_000 + context.random.next(upperBound: UInt64(500_000)))
+            let available = Int64(1_000_000 + context.random.next(upperBound: UInt64(2_000_000)))
+            // Written straight into the engine's buffer: the bytes of
+            // ["desiredBitrate": desired, "effectiveDesiredBitrate": desired, "availableBitrate": available].
+            p.peer.notify("downlinkBwe") { b in
+                b.raw("{\"desiredBitrate\":"); b.int(desired)
+                b.raw(",\"effectiveDesiredBitrate\":"); b.int(desired)
+                b.raw(",\"availableBitrate\":"); b.int(available)
+                b.raw("}")
+            }
         }
     }
 
@@ -301,9 +297,11 @@ final class ConferenceRoom {
     /// otherwise redraws it with the configured speaking share.
     private func speakerTick() {
         let members = joined
-        let candidates = members.filter { $0.isSpeakingCandidate }
+        // The candidates are counted and picked in place (no filtered array per tick).
+        var candidates = 0
+        for m in members where m.isSpeakingCandidate { candidates += 1 }
         if context.random.nextUnit() >= 0.9 { speaking = context.random.nextUnit() < app.configuration.speakingShare }
-        guard speaking, !candidates.isEmpty else {
+        guard speaking, candidates > 0 else {
             if lastSpeaker != nil {
                 lastSpeaker = nil
                 for m in members { m.peer.notify(Self.silence) }
@@ -312,24 +310,47 @@ final class ConferenceRoom {
         }
         // The current speaker keeps the floor most of the time.
         let speaker: ConferenceParticipant
-        if let last = lastSpeaker, let current = candidates.first(where: { $0.id == last }), context.random.nextUnit() < 0.8 {
+        if let last = lastSpeaker, let current = members.first(where: { $0.isSpeakingCandidate && $0.id == last }),
+           context.random.nextUnit() < 0.8 {
             speaker = current
         } else {
-            speaker = candidates[Int(context.random.next(upperBound: UInt64(candidates.count)))]
+            var k = Int(context.random.next(upperBound: UInt64(candidates)))
+            var picked = members[0]
+            for m in members where m.isSpeakingCandidate {
+                if k == 0 { picked = m; break }
+                k -= 1
+            }
+            speaker = picked
         }
         lastSpeaker = speaker.id
         let volume = -Int64(20 + context.random.next(upperBound: UInt64(40)))
         // The bytes of ["peerId": speaker.id, "volume": volume], written directly.
-        var b = JSONBuilder(capacity: 48)
-        b.raw("{\"peerId\":"); b.string(speaker.id)
-        b.raw(",\"volume\":"); b.int(volume)
-        b.raw("}")
-        let active = EncodedNotification("activeSpeaker", JSONText(unchecked: b))
+        let active = EncodedNotification("activeSpeaker", capacity: 48) { b in
+            b.raw("{\"peerId\":"); b.string(speaker.id)
+            b.raw(",\"volume\":"); b.int(volume)
+            b.raw("}")
+        }
         for m in members { m.peer.notify(active) }
     }
 
     /// `activeSpeaker` with `{"peerId":null}`: the same for every room, encoded once.
     private static let silence = EncodedNotification("activeSpeaker", ["peerId": nil])
+
+    private static let bweTag = 0, speakerTag = 1
+}
+
+/// The periodic ticks: scheduled with the room as their target (no closure per tick). The
+/// scheduler holds the room until a tick fires or is cancelled; the room cancels both when it closes.
+extension ConferenceRoom: TimerTarget {
+    func timerFired(_ tag: Int) {
+        if tag == Self.bweTag {
+            bweTick()
+            scheduleBwe()
+        } else {
+            speakerTick()
+            scheduleSpeaker()
+        }
+    }
 
     // MARK: Validation
 
