@@ -214,3 +214,37 @@ import Testing
         #expect((a.server.transport as? MemoryTransport)?.sent.isEmpty == true)
     }
 }
+
+/// Timer targets on any scheduler: the virtual one natively, others through the default closure.
+@Suite struct TimerTargetTests {
+    /// A scheduler with only the closure API, so `schedule(at:target:tag:)` is the default one.
+    final class ClosureOnlyScheduler: Scheduler {
+        let inner = VirtualScheduler()
+        var now: Instant { inner.now }
+        func schedule(at deadline: Instant, _ action: @escaping () -> Void) -> TimerHandle { inner.schedule(at: deadline, action) }
+        func enqueue(_ action: @escaping () -> Void) { inner.enqueue(action) }
+    }
+
+    final class Recorder: TimerTarget {
+        var fired: [(tag: Int, at: Instant)] = []
+        let clock: () -> Instant
+        init(clock: @escaping () -> Instant) { self.clock = clock }
+        func timerFired(_ tag: Int) { fired.append((tag, clock())) }
+    }
+
+    @Test func targetsFireWithTheirTagsAndCancel() {
+        let closureOnly = ClosureOnlyScheduler()
+        let virtual = VirtualScheduler()
+        for (scheduler, run) in [(closureOnly as any Scheduler, { closureOnly.inner.run(until: .zero + .seconds(10)) }),
+                                 (virtual as any Scheduler, { virtual.run(until: .zero + .seconds(10)) })] {
+            let r = Recorder { scheduler.now }
+            scheduler.schedule(after: .seconds(2), target: r, tag: 7)
+            let cancelled = scheduler.schedule(after: .seconds(1), target: r, tag: 8)
+            scheduler.schedule(at: .zero + .seconds(3), target: r, tag: 9)
+            cancelled.cancel()
+            run()
+            #expect(r.fired.map(\.tag) == [7, 9])
+            #expect(r.fired.map(\.at) == [.zero + .seconds(2), .zero + .seconds(3)])
+        }
+    }
+}
