@@ -32,8 +32,23 @@ public final class Replayer {
     // of these spans a call that could touch it again; a dynamic check per access cost ≈ 10 %.
     @exclusivity(unchecked) var connections: [ConnectionID: ReplayConnection] = [:]
     /// The same connections, unretained: looked up for every recorded output without a retain and
-    /// a release (`connections` owns them; both are updated together).
-    @exclusivity(unchecked) private var connectionRefs: [ConnectionID: Unmanaged<ReplayConnection>] = [:]
+    /// a release (`connections` owns them; both are updated together). Ids below 65,536 (recorders
+    /// number connections from 1) are an index, not a hash.
+    @exclusivity(unchecked) private var connectionRefs: [Unmanaged<ReplayConnection>?] = []
+    @exclusivity(unchecked) private var otherConnectionRefs: [ConnectionID: Unmanaged<ReplayConnection>] = [:]
+
+    private func connectionRef(_ id: ConnectionID) -> Unmanaged<ReplayConnection>? {
+        id < UInt64(connectionRefs.count) ? connectionRefs[Int(id)] : otherConnectionRefs[id]
+    }
+
+    private func setConnectionRef(_ id: ConnectionID, _ conn: ReplayConnection) {
+        if id < 65_536 {
+            if Int(id) >= connectionRefs.count { connectionRefs += Array(repeating: nil, count: Int(id) + 1 - connectionRefs.count) }
+            connectionRefs[Int(id)] = Unmanaged.passUnretained(conn)
+        } else {
+            otherConnectionRefs[id] = Unmanaged.passUnretained(conn)
+        }
+    }
     @exclusivity(unchecked) var substitutions = Substitutions()
     @exclusivity(unchecked) var history: ReplayHistory
     var divergences: [ReplayDivergence] = []
@@ -161,7 +176,7 @@ public final class Replayer {
             events += 1
             readerTime = max(readerTime, raw.time)
             endTime = max(endTime, raw.time)
-            guard let conn = connectionRefs[raw.connection] else {
+            guard let conn = connectionRef(raw.connection) else {
                 skippedRecords += 1
                 return
             }
@@ -181,7 +196,7 @@ public final class Replayer {
         if case .connectionRequested(let target, let headers, let remote) = record.event {
             let conn = ReplayConnection(id: record.connection, target: target, replayer: self)
             connections[record.connection] = conn
-            connectionRefs[record.connection] = Unmanaged.passUnretained(conn)
+            setConnectionRef(record.connection, conn)
             enqueueInput(PendingInput(time: t, sequence: events, connection: conn, kind: .connect(target: target, headers: headers, remoteAddress: remote)))
             return
         }
