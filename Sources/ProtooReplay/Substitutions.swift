@@ -5,6 +5,8 @@ import Protoo
 /// or object keys.
 struct Substitutions {
     private(set) var map: [String: String] = [:]
+    /// Bit `n` set: some recorded string of `n` UTF-8 bytes has a substitution (bit 63: 63 or more).
+    private(set) var recordedLengths: UInt64 = 0
 
     var isEmpty: Bool { map.isEmpty }
     var count: Int { map.count }
@@ -12,6 +14,12 @@ struct Substitutions {
     mutating func learn(recorded: String, live: String) {
         guard recorded != live else { return }
         map[recorded] = live
+        recordedLengths |= 1 << UInt64(min(recorded.utf8.count, 63))
+    }
+
+    /// `false` when no recorded string of this length has a substitution (no lookup needed).
+    func mayHave(recordedLength n: Int) -> Bool {
+        recordedLengths & (1 << UInt64(min(n, 63))) != 0
     }
 
     /// The live counterpart of a recorded string.

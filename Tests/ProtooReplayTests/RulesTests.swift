@@ -1,6 +1,7 @@
 import Protoo
 import ProtooApps
 @testable import ProtooReplay
+import ProtooTrace
 import Testing
 
 @Suite struct RulesTests {
@@ -83,5 +84,88 @@ import Testing
     @Test func appLookup() {
         for name in BuiltInApps.names { #expect(BuiltInApps.factory(named: name) != nil) }
         #expect(BuiltInApps.factory(named: "nope") == nil)
+    }
+}
+
+/// The no-parse check that a live message equals the recorded one under learned substitutions.
+@Suite struct SubstitutedEqualityTests {
+    static let learned: Substitutions = {
+        var s = Substitutions()
+        s.learn(recorded: "rec-1", live: "live-1")
+        s.learn(recorded: "rec-22", live: "live-two")
+        s.learn(recorded: "same", live: "other")
+        return s
+    }()
+
+    @Test(arguments: [
+        (#"{"a":"rec-1","b":[1,"rec-22"]}"#, #"{"a":"live-1","b":[1,"live-two"]}"#, true),
+        (#"{"a":"x"}"#, #"{"a":"x"}"#, true),
+        (#"{"a":"rec-1"}"#, #"{"a":"rec-1"}"#, false),      // learned elsewhere: the diff reports it
+        (#"{"a":"rec-1"}"#, #"{"a":"live-2"}"#, false),     // not the learned value
+        (#"{"rec-1":1}"#, #"{"live-1":1}"#, false),         // keys are never substituted
+        (#"{"a":"x"}"#, #"{"a":"y"}"#, false),
+        (#"{"a":1}"#, #"{"a":1.0}"#, false),                // equal values, other bytes: diffed
+        (#"{"a":1,"b":2}"#, #"{"b":2,"a":1}"#, false),      // key order: diffed
+        (#"{"a":"r\"ec"}"#, #"{"a":"r\"ec"}"#, false),      // escapes: diffed (equal texts never get here)
+        (#"["rec-1""#, #"["live-1""#, false),               // not JSON: the diff reports it
+        (#"{"a":"rec-1"}"#, #"{"a":"live-1"} "#, false),
+        ("{\"a\":\"same\"}", "{\"a\":\"other\"}", true),
+    ])
+    func verdicts(recorded: String, live: String, equal: Bool) {
+        #expect(SubstitutedEquality.holds(recorded, live, under: Self.learned) == equal)
+    }
+
+    /// Over every server message of the samples, with some of its strings substituted (and, every
+    /// other time, one more byte changed): whenever the check says equal, the tree diff under the
+    /// conference rules finds no difference and learns nothing new; a pure substitution is equal.
+    @Test func agreesWithTheTreeDiff() throws {
+        let rules = try ReplayRules(contentsOfFile: conferenceRules)
+        var checked = 0, equal = 0
+        for path in sampleTraces() {
+            let reader = try TraceReader(path: path)
+            var n = 0
+            while let r = try reader.next() {
+                guard case .messageOut(let text) = r.event, let value = try? JSONParser.parse(text) else { continue }
+                n += 1
+                // Learn a substitution for every third string value of the message.
+                var subs = Substitutions()
+                var strings: [String] = []
+                func collect(_ v: JSONValue) {
+                    switch v {
+                    case .string(let s): strings.append(s)
+                    case .array(let a): a.forEach(collect)
+                    case .object(let o): o.forEach { collect($0.value) }
+                    default: break
+                    }
+                }
+                collect(value)
+                for (i, s) in strings.enumerated() where i % 3 == 0 && !s.isEmpty { subs.learn(recorded: s, live: "L\(i)-" + s) }
+                var changed = false
+                let live = JSONWriter.string(subs.apply(value, changed: &changed))
+                var variants = [live]
+                if n % 2 == 0, let k = live.utf8.indices.dropFirst(live.utf8.count / 2).first {
+                    var bytes = Array(live.utf8)
+                    let i = live.utf8.distance(from: live.utf8.startIndex, to: k)
+                    bytes[i] = bytes[i] == UInt8(ascii: "7") ? UInt8(ascii: "8") : UInt8(ascii: "7")
+                    variants.append(String(decoding: bytes, as: UTF8.self))
+                }
+                for candidate in variants {
+                    checked += 1
+                    guard SubstitutedEquality.holds(text, candidate, under: subs) else { continue }
+                    equal += 1
+                    let method = WireSummary.scan(text).method
+                    var diff = MessageDiff(rules: rules, method: method, substitutions: subs)
+                    diff.compare(value, try JSONParser.parse(candidate), at: JSONPath())
+                    #expect(diff.differences.isEmpty, "\(text) vs \(candidate)")
+                    #expect(diff.substitutions.map == subs.map)
+                }
+                // Canonical text with no escapes: the pure substitution is recognized.
+                if text == JSONWriter.string(value), !text.contains("\\") {
+                    #expect(SubstitutedEquality.holds(text, live, under: subs), "\(text)")
+                }
+            }
+        }
+        #expect(checked > 5000)
+        #expect(equal > checked / 3)
     }
 }

@@ -26,6 +26,15 @@ public enum JSONParser {
         if cursor.index != bytes.count { throw cursor.error("unexpected data after the value") }
         return value
     }
+
+    /// Whether `bytes` are one JSON text, checked without building anything: the parser's verdict.
+    package static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var cursor = Cursor(bytes: bytes)
+        cursor.skipWhitespace()
+        do { try cursor.skipValue(depth: 0) } catch { return false }
+        cursor.skipWhitespace()
+        return cursor.index == bytes.count
+    }
 }
 
 extension JSONParser {
