@@ -49,13 +49,6 @@ public final class EngineContext {
 
     /// ``send(on:_:)`` for a notification whose data `write` puts straight into the buffer.
     func sendNotification(on transport: any Transport, _ method: String, _ write: (inout JSONBuilder) -> Void) {
-        send(on: transport) { out in
-            PreEncoded.notificationHead(method: method, into: &out)
-            var builder = JSONBuilder(bytes: [])
-            swap(&builder.bytes, &out)
-            write(&builder)
-            swap(&builder.bytes, &out)
-            out.append(UInt8(ascii: "}"))
-        }
+        send(on: transport) { PreEncoded.notification(method: method, into: &$0, writingData: write) }
     }
 }

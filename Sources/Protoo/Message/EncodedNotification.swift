@@ -27,12 +27,7 @@ public struct EncodedNotification: Sendable, Hashable {
         self.method = method
         var out: [UInt8] = []
         out.reserveCapacity(capacity + 40 + method.utf8.count)
-        PreEncoded.notificationHead(method: method, into: &out)
-        var builder = JSONBuilder(bytes: [])
-        swap(&builder.bytes, &out)
-        write(&builder)
-        swap(&builder.bytes, &out)
-        out.append(UInt8(ascii: "}"))
+        PreEncoded.notification(method: method, into: &out, writingData: write)
         self.text = String(decoding: out, as: UTF8.self)
     }
 }

@@ -66,4 +66,16 @@ enum PreEncoded {
         JSONWriter.writeString(method, into: &out)
         JSONWriter.appendASCII(",\"data\":", &out)
     }
+
+    /// A whole notification whose data `write` puts straight into `out` (through a ``JSONBuilder``
+    /// that borrows the buffer).
+    @inline(__always)
+    static func notification(method: String, into out: inout [UInt8], writingData write: (inout JSONBuilder) -> Void) {
+        notificationHead(method: method, into: &out)
+        var builder = JSONBuilder(bytes: [])
+        swap(&builder.bytes, &out)
+        write(&builder)
+        swap(&builder.bytes, &out)
+        out.append(UInt8(ascii: "}"))
+    }
 }
