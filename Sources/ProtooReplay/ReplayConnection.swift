@@ -143,15 +143,6 @@ final class ReplayConnection: Transport {
         return true
     }
 
-    /// Whether the recorded bytes of a `.canonical` event are exactly `text`'s UTF-8.
-    func recorded(start: Int, count: Int, equals text: String) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable { t in
-            t.count == count && recordedBytes.withUnsafeBufferPointer { b in
-                count == 0 || memcmp(b.baseAddress! + (start - bytesDiscarded), t.baseAddress!, count) == 0
-            }
-        } ?? (output(of: .canonical(start: start, count: count)).text == text)
-    }
-
     /// An expected event as an output (a `.canonical` one's bytes made into a message).
     func output(of event: Expected) -> ReplayOutput {
         switch event {
