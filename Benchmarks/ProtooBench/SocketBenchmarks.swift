@@ -59,15 +59,19 @@ enum SocketBenchmarks {
         try recordingOverhead(r, plain: server, seconds: seconds)
     }
 
-    /// The same load on a second server that records every message (`--record`), alternating
-    /// runs with the plain one so machine noise hits both alike.
+    /// The same load on a second server that records every message (`--record`), in alternated
+    /// pairs of runs (plain, then recording) so that machine noise hits both alike. Each figure's
+    /// ratio is the geometric mean of the per-pair ratios; the note gives their range. One pair
+    /// on this shared VM varies by ± 20 %, so the full run takes eight pairs.
     static func recordingOverhead(_ r: BenchmarkRunner, plain: ChildServer, seconds: Double) throws {
         let trace = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-bench-\(getpid()).ptrace.zst").path
         defer { try? FileManager.default.removeItem(atPath: trace) }
         let recording = try ChildServer(app: "conformance", extraArguments: ["--record", trace])
         defer { recording.stop() }
-        var cpu = [0.0, 0.0], loop = [0.0, 0.0], done = [0.0, 0.0], wall = [0.0, 0.0]
-        for round in 0..<(r.quick ? 2 : 4) {
+        /// Per pair: (plain, recording) of whole-process CPU, event-loop CPU, requests, seconds.
+        var pairs: [(cpu: [Double], loop: [Double], done: [Double], wall: [Double])] = []
+        for round in 0..<(r.quick ? 2 : 8) {
+            var pair = (cpu: [0.0, 0.0], loop: [0.0, 0.0], done: [0.0, 0.0], wall: [0.0, 0.0])
             for (i, server) in [plain, recording].enumerated() {
                 let configuration = LoadConfiguration(url: "ws://127.0.0.1:\(server.port)/", peers: 50,
                                                       duration: .milliseconds(Int64(seconds * 1000)), inflight: inflight,
@@ -75,24 +79,32 @@ enum SocketBenchmarks {
                 let before = try server.cpuSeconds()
                 let loopBefore = try server.eventLoopCPUSeconds()
                 let report = try blockingAwait { try await LoadSession.run(configuration) }
-                cpu[i] += try server.cpuSeconds() - before
-                loop[i] += try server.eventLoopCPUSeconds() - loopBefore
-                done[i] += Double(report.completed)
-                wall[i] += report.elapsedSeconds
+                pair.cpu[i] = try server.cpuSeconds() - before
+                pair.loop[i] = try server.eventLoopCPUSeconds() - loopBefore
+                pair.done[i] = Double(report.completed)
+                pair.wall[i] = report.elapsedSeconds
             }
+            if pair.done[0] > 0, pair.done[1] > 0 { pairs.append(pair) }
         }
-        let perRequest = (0..<2).map { done[$0] > 0 ? cpu[$0] / done[$0] : 0 }
-        r.record("sockets", "server CPU per request with --record", perRequest[1] * 1e6, "µs",
-                 ratio: perRequest[0] > 0 ? perRequest[1] / perRequest[0] : nil,
-                 note: "50 peers; whole process, writer thread included; baseline: the same server without recording, runs alternated")
-        let loopPerRequest = (0..<2).map { done[$0] > 0 ? loop[$0] / done[$0] : 0 }
-        r.record("sockets", "event-loop CPU per request with --record", loopPerRequest[1] * 1e6, "µs",
-                 ratio: loopPerRequest[0] > 0 ? loopPerRequest[1] / loopPerRequest[0] : nil,
-                 note: "the NIO thread only: the cost recording adds to the thread that serves requests")
-        let rate = (0..<2).map { wall[$0] > 0 ? done[$0] / wall[$0] : 0 }
-        r.record("sockets", "echo requests/s with --record", rate[1], "req/s",
-                 ratio: rate[0] > 0 ? rate[1] / rate[0] : nil,
-                 note: "throughput relative to no recording (the writer thread competes with the load generator for 2 cores)")
+        guard !pairs.isEmpty else { return }
+        /// The recording run's per-request (or per-second) value, its ratio to the plain run
+        /// (geometric mean over pairs) and the range of the per-pair ratios.
+        func summary(_ value: (Int, (cpu: [Double], loop: [Double], done: [Double], wall: [Double])) -> Double)
+            -> (value: Double, ratio: Double, range: String) {
+            let ratios = pairs.map { value(1, $0) / value(0, $0) }
+            let ratio = exp(ratios.map { log($0) }.reduce(0, +) / Double(ratios.count))
+            let mean = pairs.map { value(1, $0) }.reduce(0, +) / Double(pairs.count)
+            return (mean, ratio, String(format: "pairs × %.2f–%.2f (%d)", ratios.min()!, ratios.max()!, ratios.count))
+        }
+        let process = summary { i, p in p.cpu[i] / p.done[i] }
+        r.record("sockets", "server CPU per request with --record", process.value * 1e6, "µs", ratio: process.ratio,
+                 note: "50 peers; whole process, writer thread included; \(process.range); baseline: the same server without recording")
+        let loop = summary { i, p in p.loop[i] / p.done[i] }
+        r.record("sockets", "event-loop CPU per request with --record", loop.value * 1e6, "µs", ratio: loop.ratio,
+                 note: "the NIO thread only, what recording costs the thread that serves requests; \(loop.range)")
+        let rate = summary { i, p in p.done[i] / p.wall[i] }
+        r.record("sockets", "echo requests/s with --record", rate.value, "req/s", ratio: rate.ratio,
+                 note: "\(rate.range); the writer thread competes with the load generator for this machine's 2 cores")
     }
 
     struct Measurement {
