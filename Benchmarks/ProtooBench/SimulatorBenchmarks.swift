@@ -17,6 +17,13 @@ enum SimulatorBenchmarks {
         r.record("simulator", "conference 1,000 peers: engine events", Double(report.schedulerEvents) / report.wallSeconds, "events/s")
         r.record("simulator", "conference 1,000 peers: protoo messages", Double(report.messages) / report.wallSeconds, "msg/s")
 
+        // The same run split at 60 s: the join phase (arrivals within 30 s, consumer fan-out with
+        // 1–2 kB payloads) against the steady state of small notifications that follows it.
+        let phases = try phaseSpeedUps(seconds: r.quick ? 120 : 300)
+        r.record("simulator", "conference 1,000 peers, join phase (0–60 s): virtual/real time", phases.join, "×")
+        r.record("simulator", "conference 1,000 peers, steady state (60 s–end): virtual/real time", phases.steady, "×",
+                 note: "from 60 s to the leave, the drain included")
+
         // Per-event cost against peer count: 10× the peers should cost ≈ the same per event.
         let small = try eventsPerSecond(rooms: 10, peersPerRoom: 10, seconds: r.quick ? 30 : 60)
         let large = try eventsPerSecond(rooms: r.quick ? 200 : 1000, peersPerRoom: 10, seconds: r.quick ? 30 : 60)
@@ -25,6 +32,25 @@ enum SimulatorBenchmarks {
                  note: "ratio ≈ 1 means per-event cost is independent of peer count")
         r.record("simulator", "memory per simulated peer at \(large.peers) peers", large.bytesPerPeer / 1024, "KB",
                  note: "peak RSS growth / peers, all connected and joined")
+    }
+
+    /// Speed-up of the join phase (the first 60 virtual seconds) and of the rest of the run.
+    static func phaseSpeedUps(seconds: Int) throws -> (join: Double, steady: Double) {
+        var c = SimulationConfiguration()
+        c.rooms = 100
+        c.peersPerRoom = 10
+        c.duration = .seconds(Int64(seconds))
+        c.seed = 1
+        let simulation = Simulation(c)
+        let start = ContinuousClock.now
+        let split = Instant.zero + .seconds(60)
+        try simulation.advance(to: split)
+        let joined = ContinuousClock.now
+        try simulation.advance(to: simulation.endInstant)
+        let end = ContinuousClock.now
+        func wall(_ d: Duration) -> Double { Double(d.nanoseconds) / 1e9 }
+        let rest = Double((simulation.endInstant - split).nanoseconds) / 1e9
+        return (60 / wall(joined - start), rest / wall(end - joined))
     }
 
     static func eventsPerSecond(rooms: Int, peersPerRoom: Int, seconds: Int) throws -> (rate: Double, peers: Int, bytesPerPeer: Double) {
