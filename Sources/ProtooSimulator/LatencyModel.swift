@@ -10,15 +10,33 @@ public struct LatencyModel: Sendable, Hashable {
         case exponential(mean: Duration)
     }
 
-    public var base: Duration
-    public var distribution: Distribution
+    public var base: Duration {
+        didSet { baseNanoseconds = base.nanoseconds }
+    }
+    public var distribution: Distribution {
+        didSet { spreadNanoseconds = Self.nanoseconds(of: distribution) }
+    }
     /// Link bandwidth in bytes per second; `nil` means unlimited.
     public var bytesPerSecond: Int?
+    /// `base` and the distribution's spread or mean in nanoseconds, kept with them: `sample` runs
+    /// for every simulated message, and converting a `Duration` divides 128-bit attoseconds.
+    private var baseNanoseconds: Int64
+    private var spreadNanoseconds: Int64
 
     public init(base: Duration, distribution: Distribution = .constant, bytesPerSecond: Int? = nil) {
         self.base = base
         self.distribution = distribution
         self.bytesPerSecond = bytesPerSecond
+        baseNanoseconds = base.nanoseconds
+        spreadNanoseconds = Self.nanoseconds(of: distribution)
+    }
+
+    private static func nanoseconds(of distribution: Distribution) -> Int64 {
+        switch distribution {
+        case .constant: return 0
+        case .uniform(let spread): return spread.nanoseconds
+        case .exponential(let mean): return mean.nanoseconds
+        }
     }
 
     /// 20 ms plus an exponential 10 ms mean: a typical broadband path.
@@ -28,15 +46,15 @@ public struct LatencyModel: Sendable, Hashable {
 
     /// Draws one delay in nanoseconds.
     public func sample(_ random: inout SeededRandom) -> Int64 {
-        let b = base.nanoseconds
+        let b = baseNanoseconds
         switch distribution {
         case .constant: return b
-        case .uniform(let spread):
-            let s = spread.nanoseconds
+        case .uniform:
+            let s = spreadNanoseconds
             return s > 0 ? b + Int64(random.next(upperBound: UInt64(s) + 1)) : b
-        case .exponential(let mean):
+        case .exponential:
             let u = random.nextUnit()
-            return b + Int64(PortableMath.exponential(mean: Double(mean.nanoseconds), u: u))
+            return b + Int64(PortableMath.exponential(mean: Double(spreadNanoseconds), u: u))
         }
     }
 }

@@ -77,8 +77,11 @@ public struct JSONText: Sendable, Hashable, CustomStringConvertible {
 /// Word-at-a-time scanning for the string fast paths (SWAR): whether any of 8 bytes needs
 /// attention inside a JSON string (`"`, `\` or a control character below 0x20).
 enum JSONScan {
+    /// A mask with the high bit set in each byte of `w` that is `"`, `\` or below 0x20 (bytes in
+    /// little-endian order). Bits above the lowest set one may be spurious (a borrow carries into
+    /// the next byte), so only the lowest one locates a byte: see ``firstSpecial(_:from:count:)``.
     @inline(__always)
-    static func needsAttention(_ w: UInt64) -> Bool {
+    static func attentionMask(_ w: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         // A byte below 0x20: (w − 0x20…) & ~w & 0x80… is non-zero iff some byte < 0x20.
@@ -87,16 +90,20 @@ enum JSONScan {
         let quote = (q &- ones) & ~q & highs
         let b = w ^ (ones &* 0x5C)
         let backslash = (b &- ones) & ~b & highs
-        return (below | quote | backslash) != 0
+        return below | quote | backslash
     }
+
+    @inline(__always)
+    static func needsAttention(_ w: UInt64) -> Bool { attentionMask(w) != 0 }
 
     /// The index of the first byte from `start` that is `"`, `\` or below 0x20, or `count`.
     @inline(__always)
     static func firstSpecial(_ base: UnsafePointer<UInt8>, from start: Int, count: Int) -> Int {
         var i = start
         while i + 8 <= count {
-            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-            if needsAttention(w) { break }
+            let mask = attentionMask(UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)))
+            // The lowest flagged byte is exact (no borrow reaches it from below).
+            if mask != 0 { return i + mask.trailingZeroBitCount >> 3 }
             i += 8
         }
         while i < count {
