@@ -134,6 +134,71 @@ import Testing
         #expect(order(9) != order(10))
     }
 
+    /// Timers due soon and timers due late sit in different heaps; the order must not notice.
+    /// Actions schedule more actions (delays from 0 to 3 s, either side of the near horizon, many
+    /// on the same instants) and cancel some; the run must follow a plain reference scheduler
+    /// (earliest deadline, then insertion order) step for step.
+    @Test func nearAndFarTimersRunInOneTotalOrder() {
+        final class Reference {
+            var now: Int64 = 0
+            var sequence = 0
+            var pending: [(deadline: Int64, sequence: Int, id: Int)] = []
+            var cancelled = Set<Int>()
+            func schedule(at deadline: Int64, id: Int) {
+                sequence += 1
+                pending.append((max(deadline, now), sequence, id))
+            }
+            func next() -> Int? {
+                while let i = pending.indices.min(by: { (pending[$0].deadline, pending[$0].sequence) < (pending[$1].deadline, pending[$1].sequence) }) {
+                    let e = pending.remove(at: i)
+                    now = e.deadline
+                    if !cancelled.contains(e.id) { return e.id }
+                }
+                return nil
+            }
+        }
+        let delays: [Int64] = [0, 1, 50_000_000, 99_999_999, 100_000_000, 100_000_001, 250_000_000, 1_000_000_000, 3_000_000_000]
+        func program(_ schedule: (Int64, Int) -> Void, _ cancel: (Int) -> Void, _ random: inout SeededRandom, _ id: Int, _ nextID: inout Int) {
+            for _ in 0..<Int(random.next(upperBound: UInt64(3))) where nextID < 4_000 {
+                let delay = random.next(upperBound: UInt64(2)) == 0 ? delays[Int(random.next(upperBound: UInt64(delays.count)))]
+                    : Int64(random.next(upperBound: UInt64(3_000_000_000)))
+                schedule(delay, nextID)
+                nextID += 1
+            }
+            if random.next(upperBound: UInt64(5)) == 0, nextID > 1 { cancel(Int(random.next(upperBound: UInt64(nextID)))) }
+        }
+
+        // The scheduler under test.
+        let s = VirtualScheduler()
+        var random = SeededRandom(seed: 77)
+        var nextID = 0
+        var handles: [Int: TimerHandle] = [:]
+        var ran: [Int] = []
+        func scheduleReal(_ delay: Int64, _ id: Int) {
+            handles[id] = s.schedule(at: Instant(nanoseconds: s.now.nanoseconds + delay)) {
+                ran.append(id)
+                program(scheduleReal, { handles[$0]?.cancel() }, &random, id, &nextID)
+            }
+        }
+        for _ in 0..<50 { scheduleReal(Int64(random.next(upperBound: UInt64(2_000_000_000))), nextID); nextID += 1 }
+        s.runUntilIdle()
+
+        // The reference, driven by the same decisions.
+        let r = Reference()
+        var refRandom = SeededRandom(seed: 77)
+        var refNextID = 0
+        var expected: [Int] = []
+        for _ in 0..<50 { r.schedule(at: Int64(refRandom.next(upperBound: UInt64(2_000_000_000))), id: refNextID); refNextID += 1 }
+        while let id = r.next() {
+            expected.append(id)
+            program({ r.schedule(at: r.now + $0, id: $1) }, { r.cancelled.insert($0) }, &refRandom, id, &refNextID)
+        }
+        #expect(ran.count > 1_000)
+        let firstDifference = zip(ran, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(firstDifference == nil && ran.count == expected.count,
+                "order differs from the reference at step \(firstDifference ?? min(ran.count, expected.count)) of \(expected.count)")
+    }
+
     @Test func cancelledTimersAreCompactedAwayWithoutChangingTheOrder() {
         // 20,000 timers, three in four cancelled (like answered requests' timeouts): the heap is
         // compacted while timers are still being added, and the survivors run exactly as in a

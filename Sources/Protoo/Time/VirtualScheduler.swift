@@ -234,7 +234,15 @@ public final class VirtualScheduler: Scheduler {
     // Unchecked exclusivity: these are touched by every event, and no access to one of them
     // can overlap another (none calls out while it is in progress); a dynamic check per access
     // cost ≈ 10 % of a replay.
-    @exclusivity(unchecked) private var heap = EntryHeap()
+    /// Pending entries in two heaps: `near` holds those due within ``nearHorizon`` of when they
+    /// were scheduled (network deliveries, immediate work), `far` the rest (request timeouts,
+    /// periodic and user timers). Most events go through the small `near` heap, a few levels deep,
+    /// instead of sifting through every pending timer. Which heap an entry sits in never changes
+    /// the order: the earlier of the two tops runs next.
+    @exclusivity(unchecked) private var near = EntryHeap()
+    @exclusivity(unchecked) private var far = EntryHeap()
+    /// 100 ms: a simulated network delivery is scheduled closer than this.
+    private static let nearHorizon: Int64 = 100_000_000
     private let slots = Slots()
     @exclusivity(unchecked) private var sequence: UInt64 = 0
     @exclusivity(unchecked) private var shuffle: SeededRandom?
@@ -252,12 +260,13 @@ public final class VirtualScheduler: Scheduler {
 
     /// Actions scheduled and not yet run or cancelled (cancelled ones still in the heap are counted
     /// until they surface).
-    public var pendingCount: Int { heap.count }
+    public var pendingCount: Int { near.count + far.count }
 
     deinit {
         // Break the cycles pending actions may form (action → peer → handle → slots).
         slots.clear()
-        heap.deallocate()
+        near.deallocate()
+        far.deallocate()
     }
 
     @discardableResult
@@ -284,7 +293,10 @@ public final class VirtualScheduler: Scheduler {
         // after its answer). Once they outnumber the live ones (plus some slack), drop them all:
         // amortized O(1) per cancellation, and the heap stays the size of what is pending. The
         // order of the live entries is total, so compaction never changes what runs when.
-        if slots.cancelledPending > heap.count / 2 + 1024 { heap.dropCancelled(in: slots) }
+        if slots.cancelledPending > pendingCount / 2 + 1024 {
+            near.dropCancelled(in: slots)
+            far.dropCancelled(in: slots)
+        }
         return TimerHandle(canceller: slots, slot: slot, generation: slots.generations[Int(slot)])
     }
 
@@ -294,7 +306,9 @@ public final class VirtualScheduler: Scheduler {
         sequence &+= 1
         // Without a shuffle the sequence breaks ties: same order as a zero tie-break, one compare.
         let tie = shuffle != nil ? shuffle!.next() : sequence
-        heap.insert(Entry(deadline: max(deadline.nanoseconds, currentNanos), tieBreak: tie, sequence: sequence, slot: slot))
+        let at = max(deadline.nanoseconds, currentNanos)
+        let entry = Entry(deadline: at, tieBreak: tie, sequence: sequence, slot: slot)
+        if at &- currentNanos < Self.nearHorizon { near.insert(entry) } else { far.insert(entry) }
         return slot
     }
 
@@ -315,8 +329,7 @@ public final class VirtualScheduler: Scheduler {
     @discardableResult
     public func step(through deadline: Instant) -> Bool {
         let limit = deadline.nanoseconds
-        while let top = heap.min, top.deadline <= limit {
-            _ = heap.popMin()
+        while let top = popMin(through: limit) {
             guard let action = slots.release(top.slot) else { continue }  // cancelled
             currentNanos = top.deadline
             executedCount += 1
@@ -328,12 +341,28 @@ public final class VirtualScheduler: Scheduler {
 
     /// The deadline of the earliest pending (non-cancelled) action.
     public var nextDeadline: Instant? {
-        while let top = heap.min {
+        while let (top, inNear) = earliest() {
             if slots.actions[Int(top.slot)] != nil { return Instant(nanoseconds: top.deadline) }
-            _ = heap.popMin()
+            _ = inNear ? near.popMin() : far.popMin()
             _ = slots.release(top.slot)
         }
         return nil
+    }
+
+    /// The earliest pending entry and whether it is in `near`.
+    @inline(__always)
+    private func earliest() -> (Entry, Bool)? {
+        guard let n = near.min else { return far.min.map { ($0, false) } }
+        guard let f = far.min else { return (n, true) }
+        return f < n ? (f, false) : (n, true)
+    }
+
+    /// Removes and returns the earliest entry if it is due by `limit`.
+    @inline(__always)
+    private func popMin(through limit: Int64) -> Entry? {
+        guard let (top, inNear) = earliest(), top.deadline <= limit else { return nil }
+        _ = inNear ? near.popMin() : far.popMin()
+        return top
     }
 
     /// Runs every action due up to `deadline` (inclusive), then sets the clock to `deadline`.
