@@ -19,11 +19,7 @@ enum PortableMath {
         var sum = 0.0
         var n = 1.0
         for _ in 0..<20 {
-            let next = sum + term / n
-            // Every later term is smaller and has the same sign: once one leaves the sum as it is,
-            // so would all the rest (rounding is monotonic). Stopping gives the same bits.
-            if next == sum { break }
-            sum = next
+            sum += term / n
             term *= t2
             n += 2
         }
