@@ -1,4 +1,5 @@
 import Protoo
+import ProtooApps
 
 /// Message decode and encode on conference-shaped messages.
 enum CodecBenchmarks {
@@ -29,5 +30,19 @@ enum CodecBenchmarks {
         }
         r.record("codec", "encode", encodeRate, "msg/s")
         r.record("codec", "encode bytes", encodeRate * Double(bytes) / Double(corpus.count) / 1e6, "MB/s")
+
+        // What every receiver does to every frame: check the JSON without building anything. The
+        // payload is a video consumer's rtpParameters, the bulk of a conference's join traffic.
+        var random = SeededRandom(seed: 5)
+        var builder = JSONBuilder(capacity: 2048)
+        ConferencePayloads.writeRtpParameters(kind: "video", mid: "1", &random, into: &builder)
+        let payload = Array(JSONText(unchecked: builder).bytes)
+        let validateRate = r.throughput {
+            payload.withUnsafeBufferPointer { p in
+                for _ in 0..<100 { blackHole(JSONParser.isValid(p)) }
+            }
+            return 100
+        }
+        r.record("codec", "validate rtpParameters (\(payload.count) B, no tree)", validateRate * Double(payload.count) / 1e6, "MB/s")
     }
 }

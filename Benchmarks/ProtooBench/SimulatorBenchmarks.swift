@@ -5,33 +5,48 @@ import ProtooSimulator
 /// The simulator on the conference scenario: speed-up over real time and memory per peer.
 enum SimulatorBenchmarks {
     static func run(_ r: BenchmarkRunner) throws {
+        // Each figure is the best of a few runs (the runs are identical, seed included): other
+        // tenants of a shared machine only ever slow a run down. The note gives the range.
+        let runs = r.quick ? 1 : 3
+
         // 1,000 peers (100 rooms × 10).
         var c = SimulationConfiguration()
         c.rooms = 100
         c.peersPerRoom = 10
         c.duration = r.quick ? .seconds(60) : .seconds(300)
         c.seed = 1
-        let report = try Simulation(c).run()
+        let reports = try (0..<runs).map { _ in try Simulation(c).run() }
+        let report = reports.max { $0.speedUp < $1.speedUp }!
         r.record("simulator", "conference 1,000 peers: virtual/real time", report.speedUp, "×",
-                 note: "\(Int(report.virtualSeconds)) s virtual in \(BenchmarkRunner.format(report.wallSeconds)) s")
+                 note: "\(Int(report.virtualSeconds)) s virtual in \(BenchmarkRunner.format(report.wallSeconds)) s; \(range(reports.map(\.speedUp), runs))")
         r.record("simulator", "conference 1,000 peers: engine events", Double(report.schedulerEvents) / report.wallSeconds, "events/s")
         r.record("simulator", "conference 1,000 peers: protoo messages", Double(report.messages) / report.wallSeconds, "msg/s")
 
         // The same run split at 60 s: the join phase (arrivals within 30 s, consumer fan-out with
         // 1–2 kB payloads) against the steady state of small notifications that follows it.
-        let phases = try phaseSpeedUps(seconds: r.quick ? 120 : 300)
-        r.record("simulator", "conference 1,000 peers, join phase (0–60 s): virtual/real time", phases.join, "×")
-        r.record("simulator", "conference 1,000 peers, steady state (60 s–end): virtual/real time", phases.steady, "×",
-                 note: "from 60 s to the leave, the drain included")
+        let phases = try (0..<runs).map { _ in try phaseSpeedUps(seconds: r.quick ? 120 : 300) }
+        r.record("simulator", "conference 1,000 peers, join phase (0–60 s): virtual/real time", phases.map(\.join).max()!, "×",
+                 note: range(phases.map(\.join), runs))
+        r.record("simulator", "conference 1,000 peers, steady state (60 s–end): virtual/real time", phases.map(\.steady).max()!, "×",
+                 note: "from 60 s to the leave, the drain included; \(range(phases.map(\.steady), runs))")
 
         // Per-event cost against peer count: 10× the peers should cost ≈ the same per event.
-        let small = try eventsPerSecond(rooms: 10, peersPerRoom: 10, seconds: r.quick ? 30 : 60)
-        let large = try eventsPerSecond(rooms: r.quick ? 200 : 1000, peersPerRoom: 10, seconds: r.quick ? 30 : 60)
-        r.record("simulator", "events/s at 100 peers", small.rate, "events/s")
-        r.record("simulator", "events/s at \(large.peers) peers", large.rate, "events/s", ratio: large.rate / small.rate,
-                 note: "ratio ≈ 1 means per-event cost is independent of peer count")
-        r.record("simulator", "memory per simulated peer at \(large.peers) peers", large.bytesPerPeer / 1024, "KB",
+        let small = try (0..<runs).map { _ in try eventsPerSecond(rooms: 10, peersPerRoom: 10, seconds: r.quick ? 30 : 60) }
+        let large = try (0..<(r.quick ? 1 : 2)).map { _ in
+            try eventsPerSecond(rooms: r.quick ? 200 : 1000, peersPerRoom: 10, seconds: r.quick ? 30 : 60)
+        }
+        let smallRate = small.map(\.rate).max()!, largeRate = large.map(\.rate).max()!
+        r.record("simulator", "events/s at 100 peers", smallRate, "events/s", note: range(small.map(\.rate), runs))
+        r.record("simulator", "events/s at \(large[0].peers) peers", largeRate, "events/s", ratio: largeRate / smallRate,
+                 note: "ratio ≈ 1 means per-event cost is independent of peer count; \(range(large.map(\.rate), large.count))")
+        r.record("simulator", "memory per simulated peer at \(large[0].peers) peers", large[0].bytesPerPeer / 1024, "KB",
                  note: "peak RSS growth / peers, all connected and joined")
+    }
+
+    /// "best of N (range lo–hi)" for a figure's note.
+    static func range(_ values: [Double], _ runs: Int) -> String {
+        guard runs > 1 else { return "one run" }
+        return "best of \(runs) runs (range \(BenchmarkRunner.format(values.min()!))–\(BenchmarkRunner.format(values.max()!)))"
     }
 
     /// Speed-up of the join phase (the first 60 virtual seconds) and of the rest of the run.

@@ -59,22 +59,14 @@ final class ConferenceBehaviour: ClientBehaviour {
         // reference-counting path): the behaviour lives as long as its client, which the run keeps.
         client.requestLazily("getRouterRtpCapabilities", then: { [unowned self] r in
             guard alive(), case .success = r else { return }
-            let forceTcp: JSONValue = false
-            client.requestLazily("createWebRtcTransport", ["forceTcp": forceTcp, "producing": true, "consuming": false,
-                                                     "sctpCapabilities": ConferencePayloads.sctpCapabilities], then: { r in
+            client.requestLazily("createWebRtcTransport", ConferenceRequests.createSendTransport, then: { r in
                 guard alive(), case .success(let send) = r else { return }
                 self.sendTransport = send["id"]?.stringValue
-                client.requestLazily("createWebRtcTransport", ["forceTcp": forceTcp, "producing": false, "consuming": true,
-                                                         "sctpCapabilities": ConferencePayloads.sctpCapabilities], then: { r in
+                client.requestLazily("createWebRtcTransport", ConferenceRequests.createRecvTransport, then: { r in
                     guard alive(), case .success(let recv) = r else { return }
                     self.recvTransport = recv["id"]?.stringValue
                     self.nameCount += 1
-                    client.requestLazily("join", [
-                        "displayName": .string("Sim \(client.peerId)"),
-                        "device": ["flag": "chrome", "name": "Chrome", "version": "131.0.0.0"],
-                        "rtpCapabilities": ConferencePayloads.rtpCapabilities,
-                        "sctpCapabilities": ConferencePayloads.sctpCapabilities,
-                    ], then: { r in
+                    client.requestLazily("join", ConferenceRequests.join(displayName: "Sim \(client.peerId)"), then: { r in
                         guard alive(), case .success = r else { return }
                         self.afterJoin(client, peer)
                     })
@@ -86,17 +78,13 @@ final class ConferenceBehaviour: ClientBehaviour {
     private func afterJoin(_ client: SimulatedClient, _ peer: Peer) {
         guard let send = sendTransport, let recv = recvTransport else { return }
         var random = client.context.random
-        let steps: [(String, JSONValue)] = [
-            ("connectWebRtcTransport", ["transportId": .string(recv), "dtlsParameters": ConferencePayloads.clientDtls(&random)]),
-            ("connectWebRtcTransport", ["transportId": .string(send), "dtlsParameters": ConferencePayloads.clientDtls(&random)]),
-            ("produce", ["transportId": .string(send), "kind": "audio",
-                         "rtpParameters": ConferencePayloads.rtpParameters(kind: "audio", mid: "0", &random), "appData": ["source": "mic"]]),
-            ("produce", ["transportId": .string(send), "kind": "video",
-                         "rtpParameters": ConferencePayloads.rtpParameters(kind: "video", mid: "1", &random), "appData": ["source": "webcam"]]),
-            ("produceData", ["transportId": .string(send), "sctpStreamParameters": ConferencePayloads.sctpStream(id: 0),
-                             "label": "chat", "protocol": "", "appData": ["info": "my-chat-DataProducer"]]),
-            ("produceData", ["transportId": .string(send), "sctpStreamParameters": ConferencePayloads.sctpStream(id: 1),
-                             "label": "bot", "protocol": "", "appData": ["info": "my-bot-DataProducer"]]),
+        let steps: [(String, JSONText)] = [
+            ("connectWebRtcTransport", ConferenceRequests.connectTransport(recv, &random)),
+            ("connectWebRtcTransport", ConferenceRequests.connectTransport(send, &random)),
+            ("produce", ConferenceRequests.produce(send, kind: "audio", mid: "0", source: "mic", &random)),
+            ("produce", ConferenceRequests.produce(send, kind: "video", mid: "1", source: "webcam", &random)),
+            ("produceData", ConferenceRequests.produceData(send, streamId: 0, label: "chat", info: "my-chat-DataProducer")),
+            ("produceData", ConferenceRequests.produceData(send, streamId: 1, label: "bot", info: "my-bot-DataProducer")),
         ]
         client.context.random = random
         var at = Duration.zero
@@ -149,10 +137,9 @@ final class ConferenceBehaviour: ClientBehaviour {
             client.send("closeProducer", ["producerId": .string(video)])
         } else if let send = sendTransport {
             var random = client.context.random
-            let params = ConferencePayloads.rtpParameters(kind: "video", mid: "v\(nameCount)", &random)
+            let data = ConferenceRequests.produce(send, kind: "video", mid: "v\(nameCount)", source: "webcam", &random)
             client.context.random = random
-            client.requestLazily("produce", ["transportId": .string(send), "kind": "video", "rtpParameters": params,
-                                       "appData": ["source": "webcam"]], then: { [unowned self] r in
+            client.requestLazily("produce", data, then: { [unowned self] r in
                 if case .success(let data) = r { self.videoProducer = data["id"]?.stringValue }
             })
         }

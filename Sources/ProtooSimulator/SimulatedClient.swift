@@ -162,10 +162,22 @@ public final class SimulatedClient {
     /// Like ``request(_:_:then:)``, with the response data parsed only if `then` reads it.
     public func requestLazily(_ method: String, _ data: JSONValue = .emptyObject,
                               then: @escaping (Result<ResponseData, ProtooError>) -> Void) {
+        tracked(then) { peer, completion in peer.requestLazily(method, data, completion: completion) }
+    }
+
+    /// Like ``requestLazily(_:_:then:)-(String,JSONValue,_)`` with data already written as JSON text.
+    public func requestLazily(_ method: String, _ data: JSONText,
+                              then: @escaping (Result<ResponseData, ProtooError>) -> Void) {
+        tracked(then) { peer, completion in peer.requestLazily(method, data, completion: completion) }
+    }
+
+    /// Sends with `send` on the open peer, recording the request's virtual latency and outcome.
+    private func tracked(_ then: @escaping (Result<ResponseData, ProtooError>) -> Void,
+                         _ send: (Peer, @escaping (Result<ResponseData, ProtooError>) -> Void) -> Void) {
         guard let peer, !peer.isClosed else { return }
         let started = scheduler.now
         let token = simulation.requestStarted()
-        peer.requestLazily(method, data, completion: { [unowned self] result in
+        send(peer, { [unowned self] result in
             self.simulation.requestFinished(token, latency: self.scheduler.now - started, failure: result.failure)
             then(result)
         })

@@ -186,11 +186,22 @@ public final class Peer {
     /// ``request(_:_:completion:)-(String,JSONValue,_)``.
     public func request(_ method: String, _ data: JSONText,
                         completion: @escaping (Result<JSONValue, ProtooError>) -> Void) {
+        sendRequest(method, data, .parsed(completion))
+    }
+
+    /// Sends a request whose data is already JSON text; otherwise like
+    /// ``requestLazily(_:_:completion:)-(String,JSONValue,_)``.
+    public func requestLazily(_ method: String, _ data: JSONText,
+                              completion: @escaping (Result<ResponseData, ProtooError>) -> Void) {
+        sendRequest(method, data, .lazy(completion))
+    }
+
+    private func sendRequest(_ method: String, _ data: JSONText, _ completion: Completion) {
         guard !isClosed else {
             context.scheduler.enqueue { completion(.failure(.peerClosed)) }
             return
         }
-        let requestID = registerPending(method, completion: .parsed(completion))
+        let requestID = registerPending(method, completion: completion)
         guard !isClosed else { return }
         context.send(on: transport) { PreEncoded.request(id: requestID, method: method, data: data.bytes, into: &$0) }
     }
