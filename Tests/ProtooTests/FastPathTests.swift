@@ -357,3 +357,53 @@ import Testing
         #expect(serverEnd.sent == [Message.notification(method: "é", data: .string("ünï\u{1F600}")).encode()])
     }
 }
+
+/// The validator (`skipValue`, what every received frame goes through) against the parser on
+/// thousands of corrupted payloads: the same verdict, and for a refusal the same offset and reason.
+@Suite struct ValidatorAgreementTests {
+    @Test func validatorAndParserAgreeOnCorruptedPayloads() {
+        let value: JSONValue = [
+            "codecs": [["mimeType": "video/VP8", "payloadType": 101, "clockRate": 90000, "parameters": .emptyObject,
+                        "rtcpFeedback": [["type": "nack", "parameter": ""], ["type": "ccm", "parameter": "fir"]]]],
+            "encodings": [["ssrc": 123456789, "scaleResolutionDownBy": 4, "rid": "r0", "dtx": false, "x": nil],
+                          ["maxBitrate": -900000, "ratio": 1.5e-3, "esc": "a\"b\\c\u{1}é"]],
+            "rtcp": ["cname": "ab12cd34", "reducedSize": true], "list": [1, [2, [3, []]], "", 0], "mid": "1",
+        ]
+        let original = Array(JSONText(value).bytes)
+        let replacements = Array(#""\{}[],:0-e.E+ atfnu9"#.utf8) + [0x01, 0x0A, 0xC3]
+        var random = SeededRandom(seed: 11)
+        var checked = 0
+        for _ in 0..<20_000 {
+            var bytes = original
+            for _ in 0..<(1 + Int(random.next(upperBound: UInt64(2)))) {
+                let at = Int(random.next(upperBound: UInt64(bytes.count)))
+                switch random.next(upperBound: UInt64(4)) {
+                case 0: bytes.remove(at: at)
+                case 1: bytes.insert(replacements[Int(random.next(upperBound: UInt64(replacements.count)))], at: at)
+                case 2: bytes.removeSubrange(at...)
+                default: bytes[at] = replacements[Int(random.next(upperBound: UInt64(replacements.count)))]
+                }
+                if bytes.isEmpty { bytes = [0x20] }
+            }
+            bytes.withUnsafeBufferPointer { p in
+                let parsed = Result { () throws(JSONParseError) in try JSONParser.parse(bytes: p) }
+                var cursor = JSONParser.Cursor(bytes: p)
+                cursor.skipWhitespace()
+                let validated = Result { () throws(JSONParseError) in try cursor.skipValue(depth: 0) }
+                switch (parsed, validated) {
+                case (.success, .success): break
+                case (.failure(let a), .failure(let b)):
+                    #expect(a == b, "\(String(decoding: bytes, as: UTF8.self))")
+                case (.failure(let a), .success):
+                    // Only trailing data is refused after the value, by both entry points' own check.
+                    #expect(a.reason == "unexpected data after the value" && !JSONParser.isValid(p),
+                            "\(String(decoding: bytes, as: UTF8.self))")
+                case (.success, .failure(let b)):
+                    Issue.record("validator refused what the parser accepts (\(b)): \(String(decoding: bytes, as: UTF8.self))")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked == 20_000)
+    }
+}

@@ -17,7 +17,7 @@ extension JSONParser.Cursor {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 index += 1
                 skipWhitespace()
-                try skipValue(depth: depth + 1)
+                try skipElement(depth: depth + 1)
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unexpected end of input") }
                 switch bytes[index] {
@@ -33,7 +33,7 @@ extension JSONParser.Cursor {
             if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return }
             while true {
                 skipWhitespace()
-                try skipValue(depth: depth + 1)
+                try skipElement(depth: depth + 1)
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unexpected end of input") }
                 switch bytes[index] {
@@ -49,6 +49,18 @@ extension JSONParser.Cursor {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
         default: throw error("unexpected character")
         }
+    }
+
+    /// ``skipValue(depth:)`` for a member or element: strings and unsigned numbers, most of what
+    /// a container holds, are checked here without another call (the same checks, the same offsets).
+    @inline(__always)
+    mutating func skipElement(depth: Int) throws(JSONParseError) {
+        if index < bytes.count {
+            let c = bytes[index]
+            if c == UInt8(ascii: "\"") { return try skipString() }
+            if c &- UInt8(ascii: "0") < 10 { return try skipNumber() }
+        }
+        try skipValue(depth: depth)
     }
 
     /// Checks a number against the grammar without computing its value: the same verdicts and
