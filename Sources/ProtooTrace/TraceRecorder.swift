@@ -174,6 +174,13 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
     // MARK: writer thread
 
     private func runWriter() {
+        // Named for `top -H` and /proc/<pid>/task/*/comm (at most 15 characters on Linux).
+        #if os(Linux)
+        if let comm = fopen("/proc/thread-self/comm", "w") {
+            fputs("protoo-trace-wr", comm)
+            fclose(comm)
+        }
+        #endif
         var batch = ByteStore(capacity: 64 * 1024)
         let interval = UInt64(max(1, configuration.flushInterval.nanoseconds))
         var nextFlush = DispatchTime.now().uptimeNanoseconds + interval

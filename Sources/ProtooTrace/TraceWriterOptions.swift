@@ -1,6 +1,6 @@
 /// How a ``TraceWriter`` compresses and when it makes data durable.
 public struct TraceWriterOptions: Sendable {
-    /// zstd level (1…19). The default, 1, compresses conference traffic about 8.5× (as well as
+    /// zstd level (1…19, or negative for zstd's faster levels). The default, 1, compresses conference traffic about 8.5× (as well as
     /// level 3 on this traffic) and keeps recording cheap on a busy server.
     public var compressionLevel: Int32
     /// zstd's match-finder hash table, as a power of two (`ZSTD_c_hashLog`); `nil` keeps the
