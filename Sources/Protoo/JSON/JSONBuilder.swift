@@ -74,8 +74,8 @@ public struct JSONText: Sendable, Hashable, CustomStringConvertible {
     public var description: String { String(decoding: bytes, as: UTF8.self) }
 }
 
-/// Word-at-a-time scanning for the string fast paths (SWAR): whether any of 8 bytes needs
-/// attention inside a JSON string (`"`, `\` or a control character below 0x20).
+/// Word-at-a-time scanning for the string fast paths (SWAR): which of 8 bytes need attention
+/// inside a JSON string (`"`, `\` or a control character below 0x20).
 enum JSONScan {
     /// A mask with the high bit set in each byte of `w` that is `"`, `\` or below 0x20 (bytes in
     /// little-endian order). Bits above the lowest set one may be spurious (a borrow carries into
@@ -92,9 +92,6 @@ enum JSONScan {
         let backslash = (b &- ones) & ~b & highs
         return below | quote | backslash
     }
-
-    @inline(__always)
-    static func needsAttention(_ w: UInt64) -> Bool { attentionMask(w) != 0 }
 
     /// The index of the first byte from `start` that is `"`, `\` or below 0x20, or `count`.
     @inline(__always)
