@@ -390,6 +390,7 @@ import Testing
                 var cursor = JSONParser.Cursor(bytes: p)
                 cursor.skipWhitespace()
                 let validated = Result { () throws(JSONParseError) in try cursor.skipValue(depth: 0) }
+                #expect(Self.fastAgrees(p, depth: 0), "\(String(decoding: bytes, as: UTF8.self))")
                 switch (parsed, validated) {
                 case (.success, .success): break
                 case (.failure(let a), .failure(let b)):
@@ -405,5 +406,48 @@ import Testing
             }
         }
         #expect(checked == 20_000)
+    }
+
+    /// Whether the fast path (`validateValue`) ends where the exact validator (`skipValue`) ends,
+    /// or fails with the same error, from the first non-blank byte.
+    static func fastAgrees(_ p: UnsafeBufferPointer<UInt8>, depth: Int) -> Bool {
+        var exact = JSONParser.Cursor(bytes: p)
+        exact.skipWhitespace()
+        var fast = exact
+        let a = Result { () throws(JSONParseError) in try exact.skipValue(depth: depth) }
+        let b = Result { () throws(JSONParseError) in try fast.validateValue(depth: depth) }
+        switch (a, b) {
+        case (.success, .success): return exact.index == fast.index
+        case (.failure(let x), .failure(let y)): return x == y
+        default: return false
+        }
+    }
+
+    /// The cases the fast path hands to the exact validator, and the grammar's corners.
+    @Test(arguments: [
+        #""a\"b""#, #"["\u00e9",1]"#, #"{"k\n":2}"#, "\"\u{1}\"", #""\u12""#,
+        "tru", "true", "truex", "fals", "false", "falsy", "nul", "null", "[true,false,null]",
+        "-", "-0", "01", "1.", "1.5", "1e", "1E+", "1e-7", "-0.5E+3", "0x1", "[1,]", "[,1]", "{\"a\" : 1 , \"b\":[ ] }",
+        "{\"a\"1}", "{1:2}", "{\"a\":}", "[1 2]", "{}", "[]", "[{}]", "{\"a\":{\"b\":{}}}", " ", "", "]", "}",
+    ])
+    func fastPathAgreesOnCorners(text: String) {
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { #expect(Self.fastAgrees($0, depth: 0), "\(text)") }
+        bytes.append(UInt8(ascii: " "))
+        bytes.withUnsafeBufferPointer { #expect(Self.fastAgrees($0, depth: 0), "\(text) + space") }
+    }
+
+    /// Nesting around the fast path's own limit (62 levels) and around the parser's (256).
+    @Test func fastPathAgreesOnDeepNesting() {
+        for levels in [1, 60, 61, 62, 63, 64, 100, 255, 256, 257] {
+            for (open, close) in [("[", "]"), ("{\"k\":", "}")] {
+                let text = String(repeating: open, count: levels) + "1" + String(repeating: close, count: levels)
+                for depth in [0, 1, 200, 256 - levels, 257 - levels] where depth >= 0 {
+                    Array(text.utf8).withUnsafeBufferPointer {
+                        #expect(Self.fastAgrees($0, depth: depth), "\(levels) levels of \(open) at depth \(depth)")
+                    }
+                }
+            }
+        }
     }
 }

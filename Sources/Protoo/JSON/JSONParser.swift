@@ -31,6 +31,15 @@ public enum JSONParser {
     package static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var cursor = Cursor(bytes: bytes)
         cursor.skipWhitespace()
+        do { try cursor.validateValue(depth: 0) } catch { return false }
+        cursor.skipWhitespace()
+        return cursor.index == bytes.count
+    }
+
+    /// ``isValid(_:)`` with the exact validator only (no fast path): the benchmark's baseline.
+    package static func isValidWithoutFastPath(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var cursor = Cursor(bytes: bytes)
+        cursor.skipWhitespace()
         do { try cursor.skipValue(depth: 0) } catch { return false }
         cursor.skipWhitespace()
         return cursor.index == bytes.count

@@ -116,13 +116,13 @@ struct RawMessage {
                     switch field {
                     case .data:
                         let start = cursor.index
-                        try cursor.skipValue(depth: 1)
+                        try cursor.validateValue(depth: 1)
                         dataRange = start..<cursor.index
                         dataTruthy = try Self.isTruthy(bytes, start..<cursor.index)
                     case .known(let key):
                         fields.set(key, try cursor.parseValue(depth: 1))
                     case .other:
-                        try cursor.skipValue(depth: 1)
+                        try cursor.validateValue(depth: 1)
                     }
                     cursor.skipWhitespace()
                     guard cursor.index < bytes.count else { throw cursor.error("unexpected end of input") }
@@ -248,7 +248,7 @@ struct RawJSON {
                     cursor.index += 1  // ':' (validated)
                     cursor.skipWhitespace()
                     let start = cursor.index
-                    try cursor.skipValue(depth: 1)
+                    try cursor.validateValue(depth: 1)
                     index.members.append((k, (range.lowerBound + start)..<(range.lowerBound + cursor.index)))
                     cursor.skipWhitespace()
                     guard cursor.index < bytes.count else { return nil }
@@ -398,7 +398,7 @@ extension JSONParser.Cursor {
     /// truthy data, `.some(nil)` for falsy data (read as `{}`), `nil` otherwise.
     mutating func canonicalDataToEnd() -> Range<Int>?? {
         let start = index
-        guard (try? skipValue(depth: 1)) != nil else { return nil }
+        guard (try? validateValue(depth: 1)) != nil else { return nil }
         let range = start..<index
         guard index + 1 == bytes.count, bytes[index] == UInt8(ascii: "}"),
               let truthy = try? RawMessage.isTruthy(bytes, range) else { return nil }
