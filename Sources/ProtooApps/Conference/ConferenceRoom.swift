@@ -118,9 +118,14 @@ final class ConferenceRoom {
             }
             let pause = request.method == "pauseProducer"
             p.producers[i].paused = pause
+            let method = pause ? "consumerPaused" : "consumerResumed"
             for other in joined where other !== p {
-                for c in other.consumers where c.producerId == producerId {
-                    other.peer.notify(pause ? "consumerPaused" : "consumerResumed", ["consumerId": .string(c.id)])
+                // By index: each consumer is compared in place, not copied (four strings) first.
+                let consumers = other.consumers
+                for i in consumers.indices where consumers[i].producerId == producerId {
+                    other.peer.notify(method) { b in
+                        b.raw("{\"consumerId\":"); b.string(consumers[i].id); b.raw("}")
+                    }
                 }
             }
             return .accept()
