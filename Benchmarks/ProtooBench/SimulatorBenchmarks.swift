@@ -36,8 +36,10 @@ enum SimulatorBenchmarks {
         let phases = try (0..<runs).map { _ in try phaseSpeedUps(seconds: r.quick ? 120 : 300) }
         r.record("simulator", "conference 1,000 peers, join phase (0–60 s): virtual/real time", phases.map(\.join).max()!, "×",
                  note: range(phases.map(\.join), runs))
-        r.record("simulator", "conference 1,000 peers, steady state (60 s–end): virtual/real time", phases.map(\.steady).max()!, "×",
-                 note: "from 60 s to the leave, the drain included; \(range(phases.map(\.steady), runs))")
+        r.record("simulator", "conference 1,000 peers, steady state (60 s–leave): virtual/real time", phases.map(\.steady).max()!, "×",
+                 note: range(phases.map(\.steady), runs))
+        r.record("simulator", "conference 1,000 peers, leave and drain: virtual/real time", phases.map(\.leave).max()!, "×",
+                 note: "90 s virtual, nearly idle after the closes; \(range(phases.map(\.leave), runs))")
 
         // Per-event cost against peer count: 10× the peers should cost ≈ the same per event.
         let small = try (0..<runs).map { _ in try eventsPerSecond(rooms: 10, peersPerRoom: 10, seconds: r.quick ? 30 : 60) }
@@ -53,6 +55,15 @@ enum SimulatorBenchmarks {
                  note: "against 100 peers; \(range(middle.map(\.rate), runs))")
         r.record("simulator", "events/s at \(large[0].peers) peers", largeRate, "events/s", ratio: largeRate / smallRate,
                  note: "against 100 peers (× \(BenchmarkRunner.format(largeRate / middleRate)) against \(middle[0].peers)); ratio ≈ 1 means per-event cost is independent of peer count; \(range(large.map(\.rate), large.count))")
+        // The same runs from the middle to the leave (everyone joined, no 1–2 kB join payloads):
+        // the steady state's per-event cost, the cost a long simulation pays.
+        let smallSteady = small.map(\.steadyRate).max()!, middleSteady = middle.map(\.steadyRate).max()!
+        let largeSteady = large.map(\.steadyRate).max()!
+        r.record("simulator", "steady-state events/s at 100 peers", smallSteady, "events/s", note: range(small.map(\.steadyRate), runs))
+        r.record("simulator", "steady-state events/s at \(middle[0].peers) peers", middleSteady, "events/s", ratio: middleSteady / smallSteady,
+                 note: "against 100 peers; \(range(middle.map(\.steadyRate), runs))")
+        r.record("simulator", "steady-state events/s at \(large[0].peers) peers", largeSteady, "events/s", ratio: largeSteady / smallSteady,
+                 note: "against 100 peers (× \(BenchmarkRunner.format(largeSteady / middleSteady)) against \(middle[0].peers)); \(range(large.map(\.steadyRate), large.count))")
         r.record("simulator", "memory per simulated peer at \(large[0].peers) peers", large[0].bytesPerPeer / 1024, "KB",
                  note: "peak RSS growth / peers, all connected and joined")
     }
@@ -63,26 +74,33 @@ enum SimulatorBenchmarks {
         return "best of \(runs) runs (range \(BenchmarkRunner.format(values.min()!))–\(BenchmarkRunner.format(values.max()!)))"
     }
 
-    /// Speed-up of the join phase (the first 60 virtual seconds) and of the rest of the run.
-    static func phaseSpeedUps(seconds: Int) throws -> (join: Double, steady: Double) {
+    /// Speed-up of the join phase (the first 60 virtual seconds), of the steady state (to the
+    /// leave) and of the leave with the drain after it.
+    static func phaseSpeedUps(seconds: Int) throws -> (join: Double, steady: Double, leave: Double) {
         var c = SimulationConfiguration()
         c.rooms = 100
         c.peersPerRoom = 10
         c.duration = .seconds(Int64(seconds))
         c.seed = 1
         let simulation = Simulation(c)
+        let split = Instant.zero + .seconds(60), leave = Instant(nanoseconds: Int64(seconds) * 1_000_000_000 - 1)
         let start = ContinuousClock.now
-        let split = Instant.zero + .seconds(60)
         try simulation.advance(to: split)
         let joined = ContinuousClock.now
+        try simulation.advance(to: leave)
+        let left = ContinuousClock.now
         try simulation.advance(to: simulation.endInstant)
         let end = ContinuousClock.now
         func wall(_ d: Duration) -> Double { Double(d.nanoseconds) / 1e9 }
-        let rest = Double((simulation.endInstant - split).nanoseconds) / 1e9
-        return (60 / wall(joined - start), rest / wall(end - joined))
+        func virtual(_ a: Instant, _ b: Instant) -> Double { Double((b - a).nanoseconds) / 1e9 }
+        return (60 / wall(joined - start), virtual(split, leave) / wall(left - joined),
+                virtual(leave, simulation.endInstant) / wall(end - left))
     }
 
-    static func eventsPerSecond(rooms: Int, peersPerRoom: Int, seconds: Int) throws -> (rate: Double, peers: Int, bytesPerPeer: Double) {
+    /// Events per wall second over the whole run and in its steady state (from the middle to the
+    /// leave), and resident memory per peer at the middle.
+    static func eventsPerSecond(rooms: Int, peersPerRoom: Int, seconds: Int) throws
+        -> (rate: Double, steadyRate: Double, peers: Int, bytesPerPeer: Double) {
         var c = SimulationConfiguration()
         c.rooms = rooms
         c.peersPerRoom = peersPerRoom
@@ -95,8 +113,14 @@ enum SimulatorBenchmarks {
         // Mid-run everyone is connected and joined: measure resident memory there.
         try simulation.advance(to: Instant.zero + .seconds(Int64(seconds / 2)))
         let grown = max(0, Simulation.residentMemoryMB() - before) * 1024 * 1024
+        // The steady state: from the middle to just before everyone leaves.
+        let middle = ContinuousClock.now, middleEvents = simulation.scheduler.executedCount
+        try simulation.advance(to: Instant(nanoseconds: Int64(seconds) * 1_000_000_000 - 1))
+        let steadyEnd = ContinuousClock.now, steadyEvents = simulation.scheduler.executedCount - middleEvents
         try simulation.advance(to: simulation.endInstant)
-        let wall = Double((ContinuousClock.now - start).nanoseconds) / 1e9
-        return (Double(simulation.scheduler.executedCount) / wall, rooms * peersPerRoom, grown / Double(rooms * peersPerRoom))
+        let end = ContinuousClock.now
+        func wall(_ d: Duration) -> Double { Double(d.nanoseconds) / 1e9 }
+        return (Double(simulation.scheduler.executedCount) / wall(end - start), Double(steadyEvents) / wall(steadyEnd - middle),
+                rooms * peersPerRoom, grown / Double(rooms * peersPerRoom))
     }
 }
