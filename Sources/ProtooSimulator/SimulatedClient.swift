@@ -82,8 +82,11 @@ public final class SimulatedClient {
 
     private func opened(_ link: NetworkLink) {
         guard !leaving else {
+            // The client left while this attempt was on the wire: close it, and that is the end
+            // (no peer was made, so no peer close will finish the client later).
             link.clientEnd.close(code: CloseCode.normal, reason: "client left")
-            return
+            simulation.network.retire(link)
+            return finish()
         }
         state = .open
         opens += 1
@@ -137,6 +140,16 @@ public final class SimulatedClient {
         state = .closed
         retryTimer?.cancel()
         simulation.clientFinished(self)
+    }
+
+    /// What a failure report says about this client: its peer id, state and what it waits for.
+    var statusDescription: String {
+        var parts = ["\(peerId) \(state)", "\(opens) opens", "\(reconnects) reconnects", "retry \(retry)"]
+        if leaving { parts.append("leaving") }
+        if waitingForRetry { parts.append("waiting for a retry") }
+        if let peer { parts.append(peer.isClosed ? "peer closed" : "peer open") }
+        if let link { parts.append("link #\(link.id)") }
+        return parts.joined(separator: ", ")
     }
 
     /// Leaves: closes the connection (close frame 1000) and stops reconnecting.

@@ -278,7 +278,10 @@ public final class Simulation {
             if configuration.scenario == .conference, !openRooms.isEmpty {
                 fail("\(openRooms.count) rooms still open after everyone left")
             }
-            if finishedClients != clients.count { fail("\(clients.count - finishedClients) clients never finished") }
+            if finishedClients != clients.count {
+                let stuck = clients.filter { $0.state != .closed }.prefix(5).map(\.statusDescription)
+                fail("\(clients.count - finishedClients) clients never finished: \(stuck.joined(separator: "; "))")
+            }
         }
         if let failure { throw failure }
     }

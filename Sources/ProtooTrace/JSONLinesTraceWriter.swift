@@ -1,22 +1,47 @@
 /// Writes a JSON-lines trace: header line, one line per record, trailer line.
 public final class JSONLinesTraceWriter: TraceRecordSink {
+    /// The file written.
+    public let path: String
     private let file: FileOutput
     private let buffer = ByteStore(capacity: 1 << 16)
+    private let redactor: TraceRedactor?
     private var counts: [TraceRecordKind: UInt64] = [:]
     private var dropped: UInt64 = 0
     private var latest: Int64?
     private var isClosed = false
 
-    public init(path: String, header: TraceHeader) throws(TraceError) {
+    /// Creates the file and writes the header line. `redactor` rewrites each record first.
+    public init(path: String, header: TraceHeader, redactor: TraceRedactor? = nil) throws(TraceError) {
+        self.path = path
+        self.redactor = redactor
         file = try FileOutput(path: path)
         try append(TraceJSONLines.encode(header))
     }
 
+    /// Records written so far.
+    public var recordCount: UInt64 { counts.values.reduce(0, +) }
+    /// Bytes in the file so far, plus buffered lines.
+    public var bytesWritten: Int64 { file.offset + Int64(buffer.count) }
+
     public func write(_ record: TraceRecord) throws(TraceError) {
         guard !isClosed else { throw TraceError.writerClosed }
+        var record = record
+        redactor?.apply(&record)
         counts[record.event.kind, default: 0] += 1
         latest = max(latest ?? record.time, record.time)
         try append(TraceJSONLines.encode(record))
+    }
+
+    /// Writes a record staged by a ``TraceRecorder``.
+    func writeEncoded(kind: TraceRecordKind, time: Int64, connection: UInt64, body: UnsafeRawBufferPointer) throws(TraceError) {
+        try write(RecordCoding.decodeStaged(kind: kind, time: time, connection: connection, body: body))
+    }
+
+    /// Writes the buffered lines to the file.
+    public func flush() throws(TraceError) {
+        guard !isClosed else { throw TraceError.writerClosed }
+        try file.write(buffer.all)
+        buffer.removeAll()
     }
 
     public func recordDropped(_ count: UInt64) { dropped &+= count }

@@ -28,7 +28,7 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
     private var filePaths: [String] = []
     private let wakeThreshold: Int
     // Writer thread only.
-    private var writer: TraceWriter
+    private var writer: any RecordingOutput
     private var writerFileIndex = 0
     private var writerFileStart: Int64?
     private var writerFailed = false
@@ -209,7 +209,7 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
                 nextFlush = now + interval
             }
             if closeNow, error == nil {
-                error = perform { () throws(TraceError) in try writer.close() }
+                error = perform { () throws(TraceError) in try writer.close(endTime: nil) }
             }
 
             condition.lock()
@@ -245,7 +245,7 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         if let interval = configuration.rotateInterval, let start = writerFileStart,
            time &- start >= interval.nanoseconds { rotate = true }
         guard rotate else { return }
-        try writer.close()
+        try writer.close(endTime: nil)
         writerFileIndex += 1
         writer = try Self.openWriter(configuration, index: writerFileIndex)
         writerFileStart = time
@@ -268,9 +268,14 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         }
     }
 
-    private static func openWriter(_ c: TraceRecorderConfiguration, index: Int) throws(TraceError) -> TraceWriter {
+    /// A binary writer, or a JSON-lines one for a `.jsonl` path (same records, same rotation).
+    private static func openWriter(_ c: TraceRecorderConfiguration, index: Int) throws(TraceError) -> any RecordingOutput {
         var header = c.header
         header.createdAtUnixNanoseconds = Int64(Date().timeIntervalSince1970 * 1e9)
-        return try TraceWriter(path: TraceFileNaming.path(base: c.path, index: index), header: header, options: c.writerOptions)
+        let path = TraceFileNaming.path(base: c.path, index: index)
+        if TraceFiles.isJSONLines(c.path) {
+            return try JSONLinesTraceWriter(path: path, header: header, redactor: c.writerOptions.redactor)
+        }
+        return try TraceWriter(path: path, header: header, options: c.writerOptions)
     }
 }

@@ -8,7 +8,8 @@ public enum TraceOverflowPolicy: Sendable, Hashable {
 
 /// Settings of a ``TraceRecorder``.
 public struct TraceRecorderConfiguration: Sendable {
-    /// Path of the first file; rotated files insert `.0001`, `.0002`, … before the extension.
+    /// Path of the first file: `.jsonl` records JSON lines, anything else the binary format
+    /// (`.ptrace.zst`). Rotated files insert `.0001`, `.0002`, … before the extension.
     public var path: String
     /// Header template; each file gets the wall-clock time it was created.
     public var header: TraceHeader
@@ -50,7 +51,7 @@ public enum TraceFileNaming {
         guard index > 0 else { return base }
         var number = String(index)
         if number.count < 4 { number = String(repeating: "0", count: 4 - number.count) + number }
-        for ext in [".ptrace.zst", ".ptrace", ".zst"] where base.hasSuffix(ext) {
+        for ext in [".ptrace.zst", ".ptrace", ".zst", ".jsonl"] where base.hasSuffix(ext) {
             return String(base.dropLast(ext.count)) + "." + number + ext
         }
         return base + "." + number

@@ -81,17 +81,7 @@ public final class TraceWriter {
     func writeEncoded(kind: TraceRecordKind, time: Int64, connection: UInt64, body: UnsafeRawBufferPointer) throws(TraceError) {
         guard !isClosed else { throw TraceError.writerClosed }
         if options.redactor != nil {
-            let whole = ByteStore(capacity: body.count + 24)
-            RecordCoding.encodeHead(kind: kind, timeDelta: time, connection: connection, into: whole)
-            whole.append(body)
-            var cursor = ByteCursor(whole.all)
-            let record: TraceRecord
-            do {
-                record = try RecordCoding.decode(&cursor, previousTime: 0)
-            } catch {
-                throw TraceError.corrupt(offset: Int64(error.position), reason: "staged record: \(error.reason)")
-            }
-            return try write(record)
+            return try write(RecordCoding.decodeStaged(kind: kind, time: time, connection: connection, body: body))
         }
         RecordCoding.encodeHead(kind: kind, timeDelta: time &- previousTime, connection: connection, into: block)
         block.append(body)

@@ -114,7 +114,7 @@ final class FullLog: TrafficTap {
     func connectionRequested(_ c: ConnectionID, at t: Instant, target: String, headers: [(name: String, value: String)], remoteAddress: String) {
         entries.append(Entry(time: t, connection: c, direction: "connect", text: target))
     }
-    func connectionAccepted(_ c: ConnectionID, at t: Instant) {}
+    func connectionAccepted(_ c: ConnectionID, at t: Instant) { entries.append(Entry(time: t, connection: c, direction: "accepted", text: "")) }
     func connectionRejected(_ c: ConnectionID, at t: Instant, status: Int, reason: String) {}
     func messageReceived(_ c: ConnectionID, at t: Instant, text: String) { entries.append(Entry(time: t, connection: c, direction: "in", text: text)) }
     func messageSent(_ c: ConnectionID, at t: Instant, text: String) { entries.append(Entry(time: t, connection: c, direction: "out", text: text)) }
@@ -187,6 +187,36 @@ final class FullLog: TrafficTap {
         #expect(report.reconnects == 0)
         #expect(report.clientRequestErrors >= 1)
         #expect((raced.app as! ConferenceApp).roomIDs.isEmpty)
+    }
+}
+
+extension ConferenceRaceTests {
+    /// A client leaves while its reconnect attempt is on the wire: the server has accepted the new
+    /// connection, and the client learns it only after leaving. The client closes that connection
+    /// (1000 "client left") as soon as it opens, makes no peer, and finishes; the run ends with every
+    /// invariant holding. (Found by the swarm: seeds 56 and 186 once ended "1 clients never finished".)
+    @Test func leaveRacingReconnect() throws {
+        let dropAt = Duration.seconds(8)
+        let probe = FullLog()
+        let dropped = Simulation(Self.twoPeerRoom(script: [ScriptedFault(at: dropAt, client: 0, .drop)]), tap: probe)
+        _ = try dropped.run()
+        let victim = dropped.clients[0].peerId
+        let connections = probe.connection(of: victim)
+        try #require(connections.count == 2)
+        let accepted = try #require(probe.entries.first { $0.connection == connections[1] && $0.direction == "accepted" })
+
+        // Leave 1 ms after the server accepted the second connection: its `open` is still on the
+        // wire (10 ms each way).
+        let leaveAt = Duration.nanoseconds(accepted.time.nanoseconds) + .milliseconds(1)
+        let log = FullLog()
+        let raced = Simulation(Self.twoPeerRoom(script: [ScriptedFault(at: dropAt, client: 0, .drop),
+                                                         ScriptedFault(at: leaveAt, client: 0, .leave)]), tap: log)
+        let report = try raced.run()  // throws if the client never finishes
+        #expect(report.reconnects == 1)
+        #expect(raced.clients[0].state == .closed)
+        #expect(log.entries.contains { $0.connection == connections[1] && $0.direction == "closed" && $0.text.hasPrefix("1000") })
+        // The client never spoke on the second connection.
+        #expect(!log.entries.contains { $0.connection == connections[1] && $0.direction == "in" })
     }
 }
 

@@ -96,6 +96,52 @@ import Testing
         for f in files { #expect(try TraceReader(path: f).isComplete) }
     }
 
+    /// A `.jsonl` path records JSON lines: the same records as the binary format, readable after
+    /// each flush, redacted the same way, rotated into `.0001.jsonl`, … files.
+    @Test(.timeLimit(.minutes(1))) func jsonLinesPathRecordsJSONLines() throws {
+        func readLines(_ path: String) throws -> [TraceRecord] {
+            let reader = try JSONLinesTraceReader(path: path)
+            var records: [TraceRecord] = []
+            while let r = try reader.next() { records.append(r) }
+            return records
+        }
+        func feed(_ recorder: TraceRecorder) {
+            recorder.connectionRequested(7, at: Instant(nanoseconds: 50), target: "/?roomId=r&peerId=p&token=s3cret",
+                                         headers: [("Origin", "https://x")], remoteAddress: "1.2.3.4:5")
+            recorder.connectionAccepted(7, at: Instant(nanoseconds: 60))
+            for i in 0..<500 { recorder.messageSent(7, at: Instant(nanoseconds: 70 + Int64(i)), text: #"{"n":\#(i),"s":"é\""}"#) }
+            recorder.messageReceived(7, at: Instant(nanoseconds: 600), text: "not json at all")
+            recorder.connectionClosed(7, at: Instant(nanoseconds: 700), event: TransportCloseEvent(code: 4000, reason: "bye", initiator: .local))
+        }
+        let redactor = TraceRedactor.stripQueryParameters(["token"])
+        let binary = try TraceRecorder(configuration: configuration(temporaryPath("same.ptrace.zst"), redactor: redactor))
+        feed(binary)
+        try binary.close()
+        let linesPath = temporaryPath("same.jsonl")
+        let lines = try TraceRecorder(configuration: configuration(linesPath, redactor: redactor))
+        feed(lines)
+        try lines.flush()
+        let expected = try readAll(binary.files)
+        #expect(expected.count == 504)
+        #expect(try readLines(linesPath) == expected, "readable after a flush, before the close")
+        try lines.close()
+        #expect(try readLines(linesPath) == expected)
+        let text = try String(contentsOfFile: linesPath, encoding: .utf8)
+        #expect(text.hasPrefix(#"{"kind":"header""#))
+        #expect(!text.contains("s3cret"))
+
+        let rotated = try TraceRecorder(configuration: configuration(temporaryPath("rot.jsonl"), rotateBytes: 4000))
+        feed(rotated)
+        try rotated.close()
+        #expect(rotated.files.count > 2)
+        #expect(rotated.files[1].hasSuffix("rot.0001.jsonl"))
+        #expect(try rotated.files.flatMap(readLines) == expected.map { r in
+            guard case .connectionRequested(_, let headers, let address) = r.event else { return r }
+            return TraceRecord(time: r.time, connection: r.connection,
+                               event: .connectionRequested(target: "/?roomId=r&peerId=p&token=s3cret", headers: headers, remoteAddress: address))
+        })
+    }
+
     @Test(.timeLimit(.minutes(1))) func rotatesByTraceTime() throws {
         let path = temporaryPath("time.ptrace")
         let recorder = try TraceRecorder(configuration: configuration(path, rotateInterval: .seconds(1)))
