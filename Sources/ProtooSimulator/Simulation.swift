@@ -267,9 +267,10 @@ public final class Simulation {
 
     /// Checks the run's invariants now; `final` adds the end-of-run ones.
     public func checkInvariants(final: Bool) throws {
-        for room in openRooms {
+        // Every virtual second: walks the rooms and peers in place (no arrays, no lookups).
+        inspectable?.forEachOpenRoom { room in
             if room.isClosed { fail("a closed room is still listed as open") }
-            for peer in room.peers where peer.isClosed { fail("closed peer \(peer.id) still in a room") }
+            if let peer = room.firstPeer(where: \.isClosed) { fail("closed peer \(peer.id) still in a room") }
         }
         if final {
             if !outstanding.isEmpty { fail("\(outstanding.count) client requests never completed (neither answered nor timed out)") }
@@ -286,7 +287,8 @@ public final class Simulation {
         if let failure { throw failure }
     }
 
-    private var openRooms: [Room] { (app as? any SimulationInspectable)?.openRooms ?? [] }
+    private var openRooms: [Room] { inspectable?.openRooms ?? [] }
+    private var inspectable: (any SimulationInspectable)? { app as? any SimulationInspectable }
 
     // MARK: Report
 

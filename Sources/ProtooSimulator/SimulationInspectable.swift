@@ -6,10 +6,17 @@ import ProtooApps
 public protocol SimulationInspectable {
     /// The rooms the app considers open.
     var openRooms: [Room] { get }
+    /// Calls `body` with each open room (the periodic check: no array per check if the app can help it).
+    func forEachOpenRoom(_ body: (Room) -> Void)
+}
+
+extension SimulationInspectable {
+    public func forEachOpenRoom(_ body: (Room) -> Void) { openRooms.forEach(body) }
 }
 
 extension ConferenceApp: SimulationInspectable {
     public var openRooms: [Room] { protooRooms }
+    public func forEachOpenRoom(_ body: (Room) -> Void) { forEachProtooRoom(body) }
 }
 
 extension EchoApp: SimulationInspectable {

@@ -10,6 +10,11 @@ import Testing
         #expect(h.room.peer("B") === b.server)
         #expect(h.room.peer("C") == nil)
         #expect(!a.server.isClosed)
+        // In join order, without a copy: the first match wins, no match is nil.
+        _ = try h.connect("C")
+        #expect(h.room.firstPeer { $0.id != "A" }?.id == "B")
+        #expect(h.room.firstPeer { $0.id == "C" }?.id == "C")
+        #expect(h.room.firstPeer(where: \.isClosed) == nil)
     }
 
     @Test func duplicatePeerIdClosesNewTransportAndKeepsFirst() throws {

@@ -13,6 +13,11 @@ public final class Room {
     public var peers: [Peer] { Array(members.values) }
     public var peerCount: Int { members.count }
 
+    /// The first peer, in join order, that satisfies `predicate`; unlike ``peers`` it copies nothing.
+    public func firstPeer(where predicate: (Peer) throws -> Bool) rethrows -> Peer? {
+        try members.values.first(where: predicate)
+    }
+
     public func hasPeer(_ id: String) -> Bool { members[id] != nil }
     public func peer(_ id: String) -> Peer? { members[id] }
 

@@ -25,7 +25,8 @@ public final class ConferenceApp: ProtooApp {
     public let context: EngineContext
     public let configuration: Configuration
     private(set) var rooms: [String: ConferenceRoom] = [:]
-    private var roomOrder: [String] = []
+    /// The open rooms in creation order (what listings and shutdown walk; no lookups by id).
+    private var roomOrder: [ConferenceRoom] = []
 
     public init(context: EngineContext, configuration: Configuration = Configuration()) {
         self.context = context
@@ -33,9 +34,13 @@ public final class ConferenceApp: ProtooApp {
     }
 
     /// Open rooms, by id.
-    public var roomIDs: [String] { roomOrder }
+    public var roomIDs: [String] { roomOrder.map(\.id) }
     /// The protoo rooms that are open, in creation order.
-    public var protooRooms: [Room] { roomOrder.compactMap { rooms[$0]?.protooRoom } }
+    public var protooRooms: [Room] { roomOrder.map(\.protooRoom) }
+    /// Calls `body` with each open protoo room, in creation order, without building an array.
+    public func forEachProtooRoom(_ body: (Room) -> Void) {
+        for room in roomOrder { body(room.protooRoom) }
+    }
     /// Peers in a room (joined or not), in arrival order.
     public func peerIDs(inRoom id: String) -> [String] { rooms[id]?.protooRoom.peers.map(\.id) ?? [] }
 
@@ -62,19 +67,19 @@ public final class ConferenceApp: ProtooApp {
     }
 
     public func shutdown() {
-        for id in roomOrder { rooms[id]?.close() }
+        for room in roomOrder { room.close() }
     }
 
     private func room(_ id: String) -> ConferenceRoom {
         if let r = rooms[id] { return r }
         let r = ConferenceRoom(id: id, app: self)
         rooms[id] = r
-        roomOrder.append(id)
+        roomOrder.append(r)
         return r
     }
 
     func roomDidEmpty(_ room: ConferenceRoom) {
         rooms[room.id] = nil
-        roomOrder.removeAll { $0 == room.id }
+        roomOrder.removeAll { $0 === room }
     }
 }
