@@ -89,6 +89,10 @@ public final class NetworkLink: TimerTarget {
     @exclusivity(unchecked) private var serverToClient = Pipe()
     /// Traffic is held until this instant (a clog or partition).
     @exclusivity(unchecked) var heldUntil: Int64 = 0
+    /// Set by ``drop()``: nothing sent from now on, or still in flight, arrives. Neither side knows
+    /// until its close is delivered one trip later; until then it still sends (and its traffic tap
+    /// still records what it sends, as on a real server) and may close, into the void.
+    @exclusivity(unchecked) public private(set) var isDropped = false
     /// Called on the client side when the server accepted (`.open`).
     var onOpen: (() -> Void)?
     /// Called on the client side when the server refused the upgrade.
@@ -191,11 +195,13 @@ public final class NetworkLink: TimerTarget {
             onRejected?(status, reason)
             onRejected = nil
         case .message(let text):
-            guard !end.isClosed else { return }
+            guard !end.isClosed, !isDropped else { return }
             end.delegate?.transport(end, didReceive: text)
         case .close(let code, let reason):
+            guard !isDropped else { return }
             end.closeFromRemote(TransportCloseEvent(code: code, reason: reason, initiator: .remote))
         case .drop:
+            guard !isDropped else { return }
             end.closeFromRemote(TransportCloseEvent(code: nil, reason: "connection lost", initiator: .network))
         }
     }
@@ -205,15 +211,16 @@ public final class NetworkLink: TimerTarget {
         heldUntil = max(heldUntil, instant.nanoseconds)
     }
 
-    /// Drops the connection without a close frame: each side learns it after one trip.
+    /// Drops the connection without a close frame: traffic stops at once, and each side learns it
+    /// after one trip (until then it may still send or close, and nothing of it arrives).
     public func drop() {
-        guard !clientEnd.isClosed || !serverEnd.isClosed else { return }
+        guard !isDropped, !clientEnd.isClosed || !serverEnd.isClosed else { return }
+        isDropped = true
         let scheduler = network.scheduler
         for end in [clientEnd, serverEnd] where !end.isClosed {
-            end.isClosed = true
             let delay = latency.sample(&network.random)
             scheduler.schedule(after: .nanoseconds(delay)) { [end] in
-                end.deliverClose(TransportCloseEvent(code: nil, reason: "connection lost", initiator: .network))
+                end.closeFromRemote(TransportCloseEvent(code: nil, reason: "connection lost", initiator: .network))
             }
         }
     }
@@ -238,13 +245,17 @@ public final class LinkEnd: Transport {
 
     public func send(_ text: String) {
         guard !isClosed, let linkRef else { return }
-        linkRef._withUnsafeGuaranteedRef { $0.transmit(from: side, .message(text), bytes: text.utf8.count) }
+        linkRef._withUnsafeGuaranteedRef { link in
+            // On a dropped link the message is sent (this side does not know yet) and lost.
+            guard !link.isDropped else { return }
+            link.transmit(from: side, .message(text), bytes: text.utf8.count)
+        }
     }
 
     public func close(code: UInt16, reason: String) {
         guard !isClosed, let link else { return }
         isClosed = true
-        link.transmit(from: side, .close(code: code, reason: reason))
+        if !link.isDropped { link.transmit(from: side, .close(code: code, reason: reason)) }
         let event = TransportCloseEvent(code: code, reason: reason, initiator: .local)
         link.network.scheduler.enqueue { [self] in self.deliverClose(event) }
     }
@@ -252,7 +263,7 @@ public final class LinkEnd: Transport {
     public func abort() {
         guard !isClosed, let link else { return }
         isClosed = true
-        link.transmit(from: side, .drop)
+        if !link.isDropped { link.transmit(from: side, .drop) }
         let event = TransportCloseEvent(code: nil, reason: "aborted", initiator: .local)
         link.network.scheduler.enqueue { [self] in self.deliverClose(event) }
     }
