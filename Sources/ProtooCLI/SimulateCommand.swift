@@ -59,6 +59,14 @@ struct Simulate: ParsableCommand {
     func run() throws {
         if let seeds { return try swarm(seeds.range) }
         let config = configuration(seed: seed, faults: faults)
+        if shuffle, record != nil {
+            FileHandle.standardError.write(Data("""
+                protoo simulate: note: this trace is for reading (protoo trace info/cat), not for protoo replay: \
+                --shuffle ran same-instant server timers in a seeded order, and replay runs them in order of \
+                scheduling, so the server's random draws would differ. Record without --shuffle to replay.
+
+                """.utf8))
+        }
         let recorder = try record.map { path in
             var header = TraceHeader(createdAtUnixNanoseconds: Int64(Date().timeIntervalSince1970 * 1e9),
                                      producerName: "protoo simulate", producerVersion: "0.1.0",
