@@ -3,6 +3,7 @@ import Foundation
 import Protoo
 import ProtooApps
 import ProtooReplay
+import ProtooTrace
 
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,8 @@ struct Replay: ParsableCommand {
         """
     )
 
-    @Argument(help: "The trace (.ptrace.zst or .jsonl).") var path: String
+    @Argument(help: "The trace (.ptrace.zst or .jsonl); for a recording split by --record-rotate-*, its files in order (run.ptrace.zst run.0*.ptrace.zst).")
+    var paths: [String]
     @Option(help: "The app to run: \(BuiltInApps.names.joined(separator: " | ")).") var app: String = "conference"
     @Option(help: "max (virtual time only) or a pace such as 1x, 10x.") var speed: String = "max"
     @Option(help: "A rules file (JSON) added to the default rules.") var rules: String?
@@ -24,6 +26,7 @@ struct Replay: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the summary.") var json = false
 
     func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("give the trace to replay") }
         guard BuiltInApps.factory(named: app) != nil else {
             throw ValidationError("unknown app '\(app)'; use one of: \(BuiltInApps.names.joined(separator: ", "))")
         }
@@ -38,10 +41,19 @@ struct Replay: ParsableCommand {
         options.serverCloses = strictCloses ? .expect : .replayMissing
         if let rules { options.rules = try ReplayRules(contentsOfFile: rules) }
         let factory = BuiltInApps.factory(named: app)!
+        let last = paths[paths.count - 1]
+        if let next = TraceSegments.continuations(of: last).first {
+            FileHandle.standardError.write(Data("""
+                protoo replay: note: \(next) continues this recording; a request at the end of \(last) is \
+                answered there. Give all the files in order to replay across them.
+
+                """.utf8))
+        }
         let bar = ProgressBar(label: "replay")
         let report: ReplayReport
         do {
-            report = try Replayer(path: path, options: options, app: factory).run(progress: bar.update)
+            report = try Replayer(path: paths[0], continuations: Array(paths.dropFirst()), options: options, app: factory)
+                .run(progress: bar.update)
         } catch {
             bar.finish()
             throw error

@@ -99,11 +99,16 @@ public final class Replayer {
         for conn in connections.values { conn.delegate = nil }
     }
 
-    /// Opens the trace at `path` (`.jsonl` or binary) and prepares its replay.
-    public convenience init(path: String, options: ReplayOptions = ReplayOptions(),
+    /// Opens the trace at `path` (`.jsonl` or binary) and prepares its replay. `continuations` are
+    /// the files that continue a rotated recording, in order (see ``TraceSegments``).
+    public convenience init(path: String, continuations: [String] = [], options: ReplayOptions = ReplayOptions(),
                             app makeApp: (EngineContext) -> any ProtooApp) throws(ReplayError) {
         let source: any TraceRecordSource
-        do { source = try TraceFiles.openSource(path) } catch { throw .trace(error) }
+        do {
+            source = continuations.isEmpty ? try TraceFiles.openSource(path) : try TraceSegments(path, continuedBy: continuations)
+        } catch {
+            throw .trace(error)
+        }
         self.init(source: source, options: options, app: makeApp)
     }
 

@@ -18,14 +18,49 @@ import Testing
         for _ in 0..<8 { #expect(live.next() == derived.next()) }
     }
 
-    func record(_ config: SimulationConfiguration, to path: String) throws {
+    /// Records a simulation; returns the files written (more than one with `rotateBytes`).
+    @discardableResult
+    func record(_ config: SimulationConfiguration, to path: String, rotateBytes: Int64? = nil) throws -> [String] {
         let header = TraceHeader(createdAtUnixNanoseconds: 0, producerName: ReplaySeed.simulatorProducerName,
                                  producerVersion: "test", host: "test", scenario: config.scenario.rawValue, seed: config.seed)
         var rc = TraceRecorderConfiguration(path: path, header: header)
         rc.overflowPolicy = .block
+        rc.rotateBytes = rotateBytes
+        // Small blocks, so a binary file's size grows (and rotates) as records come in.
+        if rotateBytes != nil { rc.writerOptions = TraceWriterOptions(flushBytes: 2048, frameBytes: 16 * 1024) }
         let recorder = try TraceRecorder(configuration: rc)
         _ = try Simulation(config, tap: recorder).run()
         try recorder.close()
+        return recorder.files
+    }
+
+    /// A recording rotated into several files reads as one trace (`TraceSegments`: the same records
+    /// as the unrotated recording of the same run) and replays as one.
+    @Test(arguments: ["rot.ptrace.zst", "rot.jsonl"])
+    func rotatedRecordingReplaysAsOneTrace(name: String) throws {
+        var config = SimulationConfiguration()
+        config.rooms = 2
+        config.peersPerRoom = 4
+        config.duration = .seconds(90)
+        config.seed = 5
+        config.faults = FaultProfile.named("light")!
+        let files = try record(config, to: temporaryPath(name), rotateBytes: name.hasSuffix(".jsonl") ? 40_000 : 8_000)
+        #expect(files.count > 3)
+        #expect(TraceSegments.continuations(of: files[0]) == Array(files.dropFirst()))
+
+        func readAll(_ source: any TraceRecordSource) throws -> [TraceRecord] {
+            var records: [TraceRecord] = []
+            while let r = try source.next() { records.append(r) }
+            return records
+        }
+        let whole = temporaryPath("whole.ptrace.zst")
+        try record(config, to: whole)
+        let segments = try TraceSegments(files[0], continuedBy: Array(files.dropFirst()))
+        #expect(try readAll(segments) == readAll(TraceFiles.openSource(whole)))
+
+        let report = try Replayer(path: files[0], continuations: Array(files.dropFirst()), app: { ConferenceApp(context: $0) }).run()
+        #expect(report.passed, "\(report.description)")
+        #expect(report.events > 1000)
     }
 
     @Test(arguments: [(SimulationConfiguration.Scenario.echo, "heavy"), (.conference, "light"), (.conference, "heavy")])
