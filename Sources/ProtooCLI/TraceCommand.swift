@@ -69,13 +69,19 @@ struct Trace: ParsableCommand {
         }
     }
 
+    /// One file, or a rotated recording's files in order, as one source.
+    static func open(_ paths: [String]) throws -> any TraceRecordSource {
+        guard let first = paths.first else { throw ValidationError("give a trace file") }
+        return paths.count == 1 ? try TraceFiles.openSource(first) : try TraceSegments(first, continuedBy: Array(paths.dropFirst()))
+    }
+
     struct Cat: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print every record as one JSON line (for jq).")
-        @Argument(help: "The trace file.") var path: String
+        @Argument(help: "The trace file; for a rotated recording, its files in order.") var paths: [String]
         @Flag(help: "Also print the header and trailer lines.") var all = false
 
         func run() throws {
-            let source = try TraceFiles.openSource(path)
+            let source = try Trace.open(paths)
             var out = FileHandleOutput()
             if all { out.line(TraceJSONLines.encode(source.header)) }
             while let r = try source.next() { out.line(TraceJSONLines.encode(r)) }
@@ -88,8 +94,10 @@ struct Trace: ParsableCommand {
     }
 
     struct Cut: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Copy the records in a time window and/or of one room or peer to a new trace.")
-        @Argument(help: "The trace file.") var path: String
+        static let configuration = CommandConfiguration(
+            abstract: "Copy the records in a time window and/or of one room or peer to a new trace.",
+            discussion: "Given a rotated recording's files in order (run.ptrace.zst run.0*.ptrace.zst), it joins them into one trace.")
+        @Argument(help: "The trace file; for a rotated recording, its files in order.") var paths: [String]
         @Option(help: "Start, seconds since the trace origin.") var from: Double?
         @Option(help: "End (inclusive), seconds since the trace origin.") var to: Double?
         @Option(help: "Only connections whose URL has this roomId.") var room: String?
@@ -97,7 +105,7 @@ struct Trace: ParsableCommand {
         @Option(name: .shortAndLong, help: "Output file (.ptrace, .ptrace.zst or .jsonl).") var output: String
 
         func run() throws {
-            let source = try TraceFiles.openSource(path)
+            let source = try Trace.open(paths)
             let fromNs = from.map { Int64($0 * 1e9) }
             let toNs = to.map { Int64($0 * 1e9) }
             let filterConnections = room != nil || peer != nil
