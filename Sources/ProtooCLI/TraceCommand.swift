@@ -98,16 +98,16 @@ struct Trace: ParsableCommand {
             abstract: "Copy the records in a time window and/or of one room or peer to a new trace.",
             discussion: "Given a rotated recording's files in order (run.ptrace.zst run.0*.ptrace.zst), it joins them into one trace.")
         @Argument(help: "The trace file; for a rotated recording, its files in order.") var paths: [String]
-        @Option(help: "Start, seconds since the trace origin.") var from: Double?
-        @Option(help: "End (inclusive), seconds since the trace origin.") var to: Double?
+        @Option(help: "Start, since the trace origin: 10s, 1.5m, 500ms (a bare number is seconds).") var from: DurationArgument?
+        @Option(help: "End (inclusive), since the trace origin, like --from.") var to: DurationArgument?
         @Option(help: "Only connections whose URL has this roomId.") var room: String?
         @Option(help: "Only connections whose URL has this peerId.") var peer: String?
         @Option(name: .shortAndLong, help: "Output file (.ptrace, .ptrace.zst or .jsonl).") var output: String
 
         func run() throws {
             let source = try Trace.open(paths)
-            let fromNs = from.map { Int64($0 * 1e9) }
-            let toNs = to.map { Int64($0 * 1e9) }
+            let fromNs = from.map { $0.duration.nanoseconds }
+            let toNs = to.map { $0.duration.nanoseconds }
             let filterConnections = room != nil || peer != nil
             if let fromNs, !filterConnections, let reader = source as? TraceReader { try reader.seek(toTime: fromNs) }
             let sink = try TraceFiles.createSink(output, header: source.header)
