@@ -89,7 +89,7 @@ struct Simulate: ParsableCommand {
             bar.finish()
             if json {
                 let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(report), as: UTF8.self))
             } else {
                 print(report.text)
@@ -121,7 +121,7 @@ struct Simulate: ParsableCommand {
         bar.finish()
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(["seeds": results]), as: UTF8.self))
         } else {
             print("swarm: \(range.count) seeds, \(failures.count) failed")
