@@ -18,6 +18,8 @@ struct Simulate: ParsableCommand {
     @Option(help: "Number of rooms.") var rooms: Int = 10
     @Option(name: .customLong("peers-per-room"), help: "Peers in each room.") var peersPerRoom: Int = 6
     @Option(help: "Virtual time until everyone leaves (e.g. 90s, 10m).") var duration: DurationArgument = DurationArgument(argument: "10m")!
+    @Option(name: .customLong("arrival-window"), help: "Peers arrive uniformly at random within this time from the start (e.g. 30s, 0s for all at once).")
+    var arrivalWindow: DurationArgument = DurationArgument(argument: "30s")!
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Run every seed in an inclusive range, e.g. 1..200 (faults drawn per seed).") var seeds: SeedRange?
     @Option(help: "Fault profile: none | light | heavy | random (drawn from the seed).") var faults: String = "none"
@@ -33,6 +35,9 @@ struct Simulate: ParsableCommand {
             throw ValidationError("unknown fault profile '\(faults)'; use none, light, heavy or random")
         }
         guard rooms > 0, peersPerRoom > 0 else { throw ValidationError("--rooms and --peers-per-room must be positive") }
+        guard arrivalWindow.duration < duration.duration else {
+            throw ValidationError("--arrival-window must be shorter than --duration (everyone leaves at --duration)")
+        }
     }
 
     func configuration(seed: UInt64, faults profileName: String) -> SimulationConfiguration {
@@ -41,6 +46,7 @@ struct Simulate: ParsableCommand {
         c.rooms = rooms
         c.peersPerRoom = peersPerRoom
         c.duration = duration.duration
+        c.arrivalWindow = arrivalWindow.duration
         c.seed = seed
         c.shuffleSameInstant = shuffle
         if profileName == "random" {
@@ -53,7 +59,7 @@ struct Simulate: ParsableCommand {
     }
 
     func reproduce(seed: UInt64, faults: String) -> String {
-        "swift run protoo simulate --scenario \(scenario) --rooms \(rooms) --peers-per-room \(peersPerRoom) --duration \(duration) --seed \(seed) --faults \(faults)\(shuffle ? " --shuffle" : "")"
+        "swift run protoo simulate --scenario \(scenario) --rooms \(rooms) --peers-per-room \(peersPerRoom) --duration \(duration) --seed \(seed) --faults \(faults)\(arrivalWindow.duration == .seconds(30) ? "" : " --arrival-window \(arrivalWindow)")\(shuffle ? " --shuffle" : "")"
     }
 
     func run() throws {
