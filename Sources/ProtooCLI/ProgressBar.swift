@@ -2,7 +2,7 @@ import Foundation
 
 /// A one-line progress bar on stderr, shown only once a run has lasted more than a second
 /// and only when stderr is a terminal.
-final class ProgressBar {
+final class ProgressBar: @unchecked Sendable {  // one caller at a time: a run's loop, or the swarm under its lock
     private let label: String
     private let start = ContinuousClock.now
     private var shown = false

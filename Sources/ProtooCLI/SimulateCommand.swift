@@ -23,6 +23,7 @@ struct Simulate: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Run every seed in an inclusive range, e.g. 1..200 (faults drawn per seed).") var seeds: SeedRange?
     @Option(help: "Fault profile: none | light | heavy | random (drawn from the seed).") var faults: String = "none"
+    @Option(help: "With --seeds: how many runs at a time (default: one per core). Results do not depend on it.") var jobs: Int?
     @Flag(help: "Run same-instant events in a seeded random order (explores races).") var shuffle = false
     @Flag(help: "Print one JSON object instead of the summary.") var json = false
     @Option(help: "Record the server's traffic to a trace file (.ptrace.zst or .jsonl).") var record: String?
@@ -34,6 +35,7 @@ struct Simulate: ParsableCommand {
         guard faults == "random" || FaultProfile.named(faults) != nil else {
             throw ValidationError("unknown fault profile '\(faults)'; use none, light, heavy or random")
         }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         guard rooms > 0, peersPerRoom > 0 else { throw ValidationError("--rooms and --peers-per-room must be positive") }
         guard arrivalWindow.duration < duration.duration else {
             throw ValidationError("--arrival-window must be shorter than --duration (everyone leaves at --duration)")
@@ -112,19 +114,21 @@ struct Simulate: ParsableCommand {
         var failures: [(UInt64, SimulationFailure)] = []
         var results: [[String: String]] = []
         let bar = ProgressBar(label: "swarm")
-        for (i, s) in range.enumerated() {
-            let simulation = Simulation(configuration(seed: s, faults: profile))
-            simulation.reproduceCommand = reproduce(seed: s, faults: profile)
-            do {
-                let report = try simulation.run()
-                results.append(["seed": String(s), "digest": report.digest, "status": "ok"])
-            } catch let failure as SimulationFailure {
+        let command = self
+        let total = Double(range.count)
+        let outcomes = Swarm.run(seeds: range, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                                 configure: { s in (command.configuration(seed: s, faults: profile), command.reproduce(seed: s, faults: profile)) },
+                                 progress: { done in bar.update(Double(done) / total) })
+        bar.finish()
+        for outcome in outcomes {
+            let s = outcome.seed
+            if let failure = outcome.failure {
                 failures.append((s, failure))
                 results.append(["seed": String(s), "status": "failed", "invariant": failure.invariant, "reproduce": failure.reproduce])
+            } else {
+                results.append(["seed": String(s), "digest": outcome.digest ?? "", "status": "ok"])
             }
-            bar.update(Double(i + 1) / Double(range.count))
         }
-        bar.finish()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

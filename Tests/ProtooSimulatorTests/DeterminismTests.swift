@@ -116,3 +116,20 @@ final class WallClockApp: ProtooApp {
         }
     }
 }
+
+/// Swarm runs side by side give what they give one at a time, in seed order.
+@Suite struct SwarmTests {
+    @Test func parallelSwarmMatchesRunsOneAtATime() {
+        let seeds: ClosedRange<UInt64> = 40...63
+        let configure: @Sendable (UInt64) -> (SimulationConfiguration, reproduce: String?) = { (DeterminismTests.small(seed: $0), nil) }
+        let alone = seeds.map { seed in try? Simulation(DeterminismTests.small(seed: seed)).run().digest }
+        let one = Swarm.run(seeds: seeds, jobs: 1, configure: configure)
+        let four = Swarm.run(seeds: seeds, jobs: 4, configure: configure)
+        #expect(one.map(\.seed) == Array(seeds))
+        #expect(four.map(\.seed) == Array(seeds))
+        #expect(one.map(\.digest) == alone)
+        #expect(four.map(\.digest) == alone)
+        #expect(four.allSatisfy { $0.failure == nil && $0.digest != nil })
+        #expect(Set(four.compactMap(\.digest)).count == seeds.count)
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// Runs many seeds, each in its own ``Simulation``, on several threads at once.
+///
+/// Runs share nothing, and each is deterministic on its own, so running them side by side changes
+/// no outcome: the results come back in seed order, the same as one at a time.
+public enum Swarm {
+    /// What one seed gave.
+    public struct Outcome: Sendable {
+        public var seed: UInt64
+        /// The run's digest, when it finished.
+        public var digest: String?
+        /// The broken invariant, when it did not.
+        public var failure: SimulationFailure?
+    }
+
+    /// Runs every seed of `seeds` with the configuration `configure` returns for it (and the
+    /// command that reproduces it), `jobs` runs at a time. `progress` gets the number of runs done
+    /// so far, one call at a time.
+    public static func run(seeds: ClosedRange<UInt64>, jobs: Int,
+                           configure: @escaping @Sendable (UInt64) -> (SimulationConfiguration, reproduce: String?),
+                           progress: (@Sendable (Int) -> Void)? = nil) -> [Outcome] {
+        let count = seeds.count
+        let state = SharedState(count: count)
+        let workers = max(1, min(jobs, count))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let index = state.nextIndex() {
+                let seed = seeds.lowerBound + UInt64(index)
+                let (configuration, reproduce) = configure(seed)
+                let simulation = Simulation(configuration)
+                simulation.reproduceCommand = reproduce
+                var outcome = Outcome(seed: seed)
+                do {
+                    outcome.digest = try simulation.run().digest
+                } catch let failure as SimulationFailure {
+                    outcome.failure = failure
+                } catch {
+                    outcome.failure = SimulationFailure(invariant: "\(error)", seed: seed, time: simulation.scheduler.now,
+                                                        lastEvents: [], reproduce: reproduce ?? "")
+                }
+                state.finish(index, outcome, progress)
+            }
+        }
+        return state.results()
+    }
+
+    /// The next index to run and the outcomes so far.
+    private final class SharedState: @unchecked Sendable {  // every access holds `lock`
+        private let lock = NSLock()
+        private var next = 0
+        private var done = 0
+        private let count: Int
+        private var outcomes: [Outcome?]
+
+        init(count: Int) {
+            self.count = count
+            outcomes = Array(repeating: nil, count: count)
+        }
+
+        func nextIndex() -> Int? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard next < count else { return nil }
+            next += 1
+            return next - 1
+        }
+
+        func results() -> [Outcome] {
+            lock.lock()
+            defer { lock.unlock() }
+            return outcomes.map { $0! }
+        }
+
+        func finish(_ index: Int, _ outcome: Outcome, _ progress: (@Sendable (Int) -> Void)?) {
+            lock.lock()
+            defer { lock.unlock() }
+            outcomes[index] = outcome
+            done += 1
+            progress?(done)
+        }
+    }
+}
