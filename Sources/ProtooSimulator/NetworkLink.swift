@@ -219,8 +219,14 @@ public final class NetworkLink: TimerTarget {
         let scheduler = network.scheduler
         for end in [clientEnd, serverEnd] where !end.isClosed {
             let delay = latency.sample(&network.random)
-            scheduler.schedule(after: .nanoseconds(delay)) { [end] in
+            scheduler.schedule(after: .nanoseconds(delay)) { [self, end] in
                 end.closeFromRemote(TransportCloseEvent(code: nil, reason: "connection lost", initiator: .network))
+                // A client still waiting for the upgrade sees its connection attempt fail (it retries).
+                if end.side == .client, onOpen != nil, let failed = onRejected {
+                    onOpen = nil
+                    onRejected = nil
+                    failed(0, "connection lost")
+                }
             }
         }
     }

@@ -42,7 +42,8 @@ public final class SimulatedNetwork {
     }
 
     private func arrive(_ link: NetworkLink, target: String, remoteAddress: String) {
-        guard !link.clientEnd.isClosed else {
+        // A request on a link dropped meanwhile is lost with it: the server never sees it.
+        guard !link.clientEnd.isClosed, !link.isDropped else {
             links[link.id] = nil
             return
         }

@@ -220,6 +220,32 @@ extension ConferenceRaceTests {
     }
 }
 
+extension ConferenceRaceTests {
+    /// A client's connection is dropped while its upgrade request is on the wire: the request is
+    /// lost with the link (the server never sees it), the client learns one trip later that the
+    /// attempt failed, retries after 1 s like protoo-client, and joins on the second connection.
+    @Test func dropWhileConnecting() throws {
+        let probe = FullLog()
+        let plain = Simulation(Self.twoPeerRoom(), tap: probe)
+        _ = try plain.run()
+        let victim = plain.clients[0].peerId
+        let first = try #require(probe.entries.first { $0.direction == "connect" && $0.text.hasSuffix("peerId=\(victim)") })
+
+        // The request reaches the server 10 ms after the client sent it: drop the link halfway.
+        let dropAt = Duration.nanoseconds(first.time.nanoseconds) - .milliseconds(5)
+        let log = FullLog()
+        let raced = Simulation(Self.twoPeerRoom(script: [ScriptedFault(at: dropAt, client: 0, .drop)]), tap: log)
+        let report = try raced.run()
+        let connections = log.entries.filter { $0.direction == "connect" && $0.text.hasSuffix("peerId=\(victim)") }
+        #expect(connections.count == 1, "the dropped attempt never reached the server")
+        #expect(raced.clients[0].failures == 1)
+        #expect(report.reconnects == 0)
+        let retried = try #require(connections.first)
+        #expect(retried.time.nanoseconds - first.time.nanoseconds >= 1_000_000_000, "retried after the 1 s back-off")
+        #expect(log.entries.contains { $0.connection == retried.connection && $0.direction == "in" && $0.text.contains(#""method":"join""#) })
+    }
+}
+
 extension Message {
     var requestData: JSONValue? {
         if case .request(_, _, let data) = self { return data }
