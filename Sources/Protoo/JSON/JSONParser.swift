@@ -29,18 +29,23 @@ public enum JSONParser {
 
     /// Whether `bytes` are one JSON text, checked without building anything: the parser's verdict.
     package static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var cursor = Cursor(bytes: bytes)
-        cursor.skipWhitespace()
-        do { try cursor.validateValue(depth: 0) } catch { return false }
-        cursor.skipWhitespace()
-        return cursor.index == bytes.count
+        isValid(bytes, fastPath: true)
     }
 
     /// ``isValid(_:)`` with the exact validator only (no fast path): the benchmark's baseline.
     package static func isValidWithoutFastPath(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        isValid(bytes, fastPath: false)
+    }
+
+    @inline(__always)
+    private static func isValid(_ bytes: UnsafeBufferPointer<UInt8>, fastPath: Bool) -> Bool {
         var cursor = Cursor(bytes: bytes)
         cursor.skipWhitespace()
-        do { try cursor.skipValue(depth: 0) } catch { return false }
+        do {
+            if fastPath { try cursor.validateValue(depth: 0) } else { try cursor.skipValue(depth: 0) }
+        } catch {
+            return false
+        }
         cursor.skipWhitespace()
         return cursor.index == bytes.count
     }
