@@ -89,9 +89,10 @@ public final class NetworkLink: TimerTarget {
     @exclusivity(unchecked) private var serverToClient = Pipe()
     /// Traffic is held until this instant (a clog or partition).
     @exclusivity(unchecked) var heldUntil: Int64 = 0
-    /// Set by ``drop()``: nothing sent from now on, or still in flight, arrives. Neither side knows
-    /// until its close is delivered one trip later; until then it still sends (and its traffic tap
-    /// still records what it sends, as on a real server) and may close, into the void.
+    /// Set by ``drop()``: nothing sent from now on, or still in flight (the upgrade's answer
+    /// included), arrives. Neither side knows until its close is delivered one trip later; until
+    /// then it still sends (and its traffic tap still records what it sends, as on a real server)
+    /// and may close, into the void.
     @exclusivity(unchecked) public private(set) var isDropped = false
     /// Called on the client side when the server accepted (`.open`).
     var onOpen: (() -> Void)?
@@ -184,6 +185,8 @@ public final class NetworkLink: TimerTarget {
     }
 
     private func deliver(_ payload: Payload, to end: LinkEnd) {
+        // Whatever was in flight when the link dropped is lost; each side hears of the drop itself.
+        guard !isDropped else { return }
         switch payload {
         case .open:
             onRejected = nil
@@ -195,13 +198,11 @@ public final class NetworkLink: TimerTarget {
             onRejected?(status, reason)
             onRejected = nil
         case .message(let text):
-            guard !end.isClosed, !isDropped else { return }
+            guard !end.isClosed else { return }
             end.delegate?.transport(end, didReceive: text)
         case .close(let code, let reason):
-            guard !isDropped else { return }
             end.closeFromRemote(TransportCloseEvent(code: code, reason: reason, initiator: .remote))
         case .drop:
-            guard !isDropped else { return }
             end.closeFromRemote(TransportCloseEvent(code: nil, reason: "connection lost", initiator: .network))
         }
     }

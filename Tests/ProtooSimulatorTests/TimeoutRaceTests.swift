@@ -244,6 +244,31 @@ extension ConferenceRaceTests {
         #expect(retried.time.nanoseconds - first.time.nanoseconds >= 1_000_000_000, "retried after the 1 s back-off")
         #expect(log.entries.contains { $0.connection == retried.connection && $0.direction == "in" && $0.text.contains(#""method":"join""#) })
     }
+
+    /// The same, once the server has accepted: its answer to the upgrade is lost with the link. The
+    /// server learns of the drop a trip later ("connection lost"); the client never saw the
+    /// connection open, so for it the attempt failed: it retries after 1 s and joins.
+    @Test func dropWhileTheUpgradeAnswerIsOnTheWire() throws {
+        let probe = FullLog()
+        let plain = Simulation(Self.twoPeerRoom(), tap: probe)
+        _ = try plain.run()
+        let victim = plain.clients[0].peerId
+        let first = try #require(probe.entries.first { $0.direction == "connect" && $0.text.hasSuffix("peerId=\(victim)") })
+
+        let dropAt = Duration.nanoseconds(first.time.nanoseconds) + .milliseconds(5)
+        let log = FullLog()
+        let raced = Simulation(Self.twoPeerRoom(script: [ScriptedFault(at: dropAt, client: 0, .drop)]), tap: log)
+        let report = try raced.run()
+        let connections = log.entries.filter { $0.direction == "connect" && $0.text.hasSuffix("peerId=\(victim)") }.map(\.connection)
+        #expect(connections.count == 2)
+        #expect(raced.clients[0].failures == 1)
+        #expect(raced.clients[0].opens == 1, "only the second connection ever opened for the client")
+        #expect(report.reconnects == 0)
+        #expect(log.entries.contains { $0.connection == connections[0] && $0.direction == "accepted" })
+        #expect(log.entries.contains { $0.connection == connections[0] && $0.direction == "closed" && $0.text == "- network" })
+        #expect(!log.entries.contains { $0.connection == connections[0] && $0.direction == "in" })
+        #expect(log.entries.contains { $0.connection == connections[1] && $0.direction == "in" && $0.text.contains(#""method":"join""#) })
+    }
 }
 
 extension Message {
