@@ -221,15 +221,20 @@ extension ConferenceRaceTests {
 }
 
 extension ConferenceRaceTests {
+    /// Client 0's peer id and its first connection request as the server saw it, in a run without faults.
+    static func firstConnection() throws -> (peerId: String, FullLog.Entry) {
+        let probe = FullLog()
+        let plain = Simulation(twoPeerRoom(), tap: probe)
+        _ = try plain.run()
+        let victim = plain.clients[0].peerId
+        return (victim, try #require(probe.entries.first { $0.direction == "connect" && $0.text.hasSuffix("peerId=\(victim)") }))
+    }
+
     /// A client's connection is dropped while its upgrade request is on the wire: the request is
     /// lost with the link (the server never sees it), the client learns one trip later that the
     /// attempt failed, retries after 1 s like protoo-client, and joins on the second connection.
     @Test func dropWhileConnecting() throws {
-        let probe = FullLog()
-        let plain = Simulation(Self.twoPeerRoom(), tap: probe)
-        _ = try plain.run()
-        let victim = plain.clients[0].peerId
-        let first = try #require(probe.entries.first { $0.direction == "connect" && $0.text.hasSuffix("peerId=\(victim)") })
+        let (victim, first) = try Self.firstConnection()
 
         // The request reaches the server 10 ms after the client sent it: drop the link halfway.
         let dropAt = Duration.nanoseconds(first.time.nanoseconds) - .milliseconds(5)
@@ -249,11 +254,7 @@ extension ConferenceRaceTests {
     /// server learns of the drop a trip later ("connection lost"); the client never saw the
     /// connection open, so for it the attempt failed: it retries after 1 s and joins.
     @Test func dropWhileTheUpgradeAnswerIsOnTheWire() throws {
-        let probe = FullLog()
-        let plain = Simulation(Self.twoPeerRoom(), tap: probe)
-        _ = try plain.run()
-        let victim = plain.clients[0].peerId
-        let first = try #require(probe.entries.first { $0.direction == "connect" && $0.text.hasSuffix("peerId=\(victim)") })
+        let (victim, first) = try Self.firstConnection()
 
         let dropAt = Duration.nanoseconds(first.time.nanoseconds) + .milliseconds(5)
         let log = FullLog()
