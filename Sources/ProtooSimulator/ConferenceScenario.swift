@@ -34,7 +34,8 @@ final class ConferenceBehaviour: ClientBehaviour {
         peer.onRequest { [unowned self, unowned client] request in
             self.answer(request, client)
         }
-        peer.onNotification { _ in }
+        // No notification handler: like a protoo-client app with no 'notification' listener, the
+        // client reads what the server notifies (the peer validates every frame) and ignores it.
         join(client, peer)
     }
 

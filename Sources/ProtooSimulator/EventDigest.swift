@@ -23,13 +23,13 @@ public struct EventDigest: Sendable, Hashable {
 
     public mutating func add(_ s: String) {
         // Native strings are read in place (no copy, no retain); others are copied once.
-        if let done: Void = s.utf8.withContiguousStorageIfAvailable({ add(bytes: $0) }) { return done }
+        if let done: Void = s.utf8.withContiguousStorageIfAvailable({ add(bytes: UnsafeRawBufferPointer($0)) }) { return done }
         var copy = s
-        copy.withUTF8 { add(bytes: $0) }
+        copy.withUTF8 { add(bytes: UnsafeRawBufferPointer($0)) }
     }
 
-    @inline(__always) private mutating func add(bytes: UnsafeBufferPointer<UInt8>) {
-        let raw = UnsafeRawBufferPointer(bytes)
+    /// Mixes a byte string (the same as ``add(_:)-(String)`` of its text).
+    @inline(__always) mutating func add(bytes raw: UnsafeRawBufferPointer) {
         var i = 0
         while i + 8 <= raw.count {
             word(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
@@ -42,7 +42,7 @@ public struct EventDigest: Sendable, Hashable {
             shift += 8
             i += 1
         }
-        word(tail ^ (UInt64(bytes.count) << 56))
+        word(tail ^ (UInt64(raw.count) << 56))
     }
 
     /// 32 lowercase hex digits.

@@ -34,8 +34,8 @@ public final class EventLog: TrafficTap {
         public var bytesIn = 0, bytesOut = 0
         public var messages: Int { requestsIn + responsesIn + notificationsIn + requestsOut + responsesOut + notificationsOut }
 
-        mutating func count(_ text: String, inbound: Bool) {
-            let kind = EventLog.kind(of: text)
+        mutating func count(_ utf8: UnsafeRawBufferPointer, inbound: Bool) {
+            let kind = EventLog.kind(of: utf8)
             if inbound {
                 switch kind {
                 case .request: requestsIn += 1
@@ -43,7 +43,7 @@ public final class EventLog: TrafficTap {
                 case .notification: notificationsIn += 1
                 case .other: break
                 }
-                bytesIn += text.utf8.count
+                bytesIn += utf8.count
             } else {
                 switch kind {
                 case .request: requestsOut += 1
@@ -51,7 +51,7 @@ public final class EventLog: TrafficTap {
                 case .notification: notificationsOut += 1
                 case .other: break
                 }
-                bytesOut += text.utf8.count
+                bytesOut += utf8.count
             }
         }
     }
@@ -60,57 +60,104 @@ public final class EventLog: TrafficTap {
     public var digest: EventDigest { state.digest }
     public var counters: Counters { state.counters }
     public var eventCount: Int { state.eventCount }
-    /// Private and only ever read or written whole (updates work on a local copy), like `recent`
-    /// and `recentIndex`: no access spans a call, so none is checked at run time.
+    /// Private and only ever read or written whole (updates work on a local copy), like
+    /// `recentIndex`: no access spans a call, so none is checked at run time.
     @exclusivity(unchecked) private var state = State()
     private struct State {
         var digest = EventDigest()
         var counters = Counters()
         var eventCount = 0
     }
-    @exclusivity(unchecked) private var recent: [Event?]
+    /// The recent history: a ring of `history` slots, each the event's time, connection, tag and
+    /// the first ``slotBytes`` bytes of its text. Messages are copied in as bytes (no `String`
+    /// is made or kept per message); ``lastEvents`` makes the strings when a report asks.
+    private let history: Int
+    private let times: UnsafeMutablePointer<Int64>
+    private let connections: UnsafeMutablePointer<ConnectionID>
+    private let tags: UnsafeMutablePointer<UInt8>
+    private let lengths: UnsafeMutablePointer<Int32>
+    private let texts: UnsafeMutablePointer<UInt8>
     @exclusivity(unchecked) private var recentIndex = 0
+    @exclusivity(unchecked) private var recentCount = 0
+    /// How much of each event's text the history keeps (reports show 200 characters of a message).
+    static let slotBytes = 512
     let forward: (any TrafficTap)?
     var onClosed: ((ConnectionID) -> Void)?
 
     public init(history: Int = 24, forward: (any TrafficTap)? = nil) {
-        recent = Array(repeating: nil, count: max(1, history))
+        self.history = max(1, history)
+        times = .allocate(capacity: self.history)
+        connections = .allocate(capacity: self.history)
+        tags = .allocate(capacity: self.history)
+        lengths = .allocate(capacity: self.history)
+        texts = .allocate(capacity: self.history * Self.slotBytes)
         self.forward = forward
+    }
+
+    deinit {
+        times.deallocate()
+        connections.deallocate()
+        tags.deallocate()
+        lengths.deallocate()
+        texts.deallocate()
     }
 
     /// The last events, oldest first.
     public var lastEvents: [Event] {
-        (0..<recent.count).compactMap { recent[(recentIndex + $0) % recent.count] }
+        let first = recentCount < history ? 0 : recentIndex
+        return (0..<recentCount).map { k in
+            let i = (first + k) % history
+            let text = String(decoding: UnsafeBufferPointer(start: texts + i * Self.slotBytes, count: Int(lengths[i])), as: UTF8.self)
+            return Event(time: Instant(nanoseconds: times[i]), connection: connections[i], tag: tags[i], text: text)
+        }
+    }
+
+    /// Puts an event in the history (its text cut to ``slotBytes``).
+    @inline(__always)
+    private func remember(_ time: Instant, _ connection: ConnectionID, _ tag: UInt8, _ utf8: UnsafeRawBufferPointer) {
+        let i = recentIndex
+        times[i] = time.nanoseconds
+        connections[i] = connection
+        tags[i] = tag
+        let n = min(utf8.count, Self.slotBytes)
+        lengths[i] = Int32(n)
+        if n > 0 { UnsafeMutableRawPointer(texts + i * Self.slotBytes).copyMemory(from: utf8.baseAddress!, byteCount: n) }
+        recentIndex = i + 1 == history ? 0 : i + 1
+        if recentCount < history { recentCount += 1 }
     }
 
     private func note(_ time: Instant, _ connection: ConnectionID, _ tag: UInt8, _ text: String) {
+        var text = text
+        text.withUTF8 { note(time, connection, tag, UnsafeRawBufferPointer($0)) }
+    }
+
+    @inline(__always)
+    private func note(_ time: Instant, _ connection: ConnectionID, _ tag: UInt8, _ utf8: UnsafeRawBufferPointer) {
         var d = state.digest
         d.add(UInt64(bitPattern: time.nanoseconds))
         d.add(connection)
         d.byte(tag)
-        d.add(text)
+        d.add(bytes: utf8)
         state.digest = d
         state.eventCount += 1
-        recent[recentIndex] = Event(time: time, connection: connection, tag: tag, text: text)
-        recentIndex = (recentIndex + 1) % recent.count
+        remember(time, connection, tag, utf8)
     }
 
     /// A simulator note (fault, client failure) for the recent history; not in the digest.
     func note(at time: Instant, _ text: String) {
-        recent[recentIndex] = Event(time: time, connection: 0, tag: 7, text: text)
-        recentIndex = (recentIndex + 1) % recent.count
+        var text = text
+        text.withUTF8 { remember(time, 0, 7, UnsafeRawBufferPointer($0)) }
     }
 
     enum Kind { case request, response, notification, other }
-    @inline(__always) static func kind(of text: String) -> Kind {
+    @inline(__always) static func kind(of utf8: UnsafeRawBufferPointer) -> Kind {
         // Messages written by the engine start with their kind's flag: `{"n`, `{"res`, `{"req`.
-        var utf8 = text.utf8.makeIterator()
-        guard utf8.next() == UInt8(ascii: "{"), utf8.next() == UInt8(ascii: "\"") else { return .other }
-        switch utf8.next() {
+        guard utf8.count >= 5, utf8[0] == UInt8(ascii: "{"), utf8[1] == UInt8(ascii: "\"") else { return .other }
+        switch utf8[2] {
         case UInt8(ascii: "n"): return .notification
         case UInt8(ascii: "r"):
-            guard utf8.next() == UInt8(ascii: "e") else { return .other }
-            switch utf8.next() {
+            guard utf8[3] == UInt8(ascii: "e") else { return .other }
+            switch utf8[4] {
             case UInt8(ascii: "s"): return .response
             case UInt8(ascii: "q"): return .request
             default: return .other
@@ -139,19 +186,29 @@ public final class EventLog: TrafficTap {
     }
 
     public func messageReceived(_ connection: ConnectionID, at time: Instant, text: String) {
-        var c = state.counters
-        c.count(text, inbound: true)
-        state.counters = c
-        note(time, connection, 4, text)
-        forward?.messageReceived(connection, at: time, text: text)
+        var text = text
+        text.withUTF8 { messageReceived(connection, at: time, utf8: UnsafeRawBufferPointer($0)) }
     }
 
     public func messageSent(_ connection: ConnectionID, at time: Instant, text: String) {
+        var text = text
+        text.withUTF8 { messageSent(connection, at: time, utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    public func messageReceived(_ connection: ConnectionID, at time: Instant, utf8: UnsafeRawBufferPointer) {
         var c = state.counters
-        c.count(text, inbound: false)
+        c.count(utf8, inbound: true)
         state.counters = c
-        note(time, connection, 5, text)
-        forward?.messageSent(connection, at: time, text: text)
+        note(time, connection, 4, utf8)
+        forward?.messageReceived(connection, at: time, utf8: utf8)
+    }
+
+    public func messageSent(_ connection: ConnectionID, at time: Instant, utf8: UnsafeRawBufferPointer) {
+        var c = state.counters
+        c.count(utf8, inbound: false)
+        state.counters = c
+        note(time, connection, 5, utf8)
+        forward?.messageSent(connection, at: time, utf8: utf8)
     }
 
     public func connectionClosed(_ connection: ConnectionID, at time: Instant, event: TransportCloseEvent) {

@@ -8,7 +8,8 @@ public final class NetworkLink: TimerTarget {
     enum Payload {
         case open
         case rejected(status: Int, reason: String)
-        case message(String)
+        /// A text message of this many bytes, waiting in its pipe's byte queue.
+        case message(Int)
         case close(code: UInt16, reason: String)
         case drop
     }
@@ -41,12 +42,80 @@ public final class NetworkLink: TimerTarget {
         private var head = 0
         private var count = 0
         private var capacity = 0
+        /// The bytes of the messages in flight, in order, in `bytes[byteStart..<byteEnd]`: a
+        /// message crosses the link as bytes, copied once in and read in place on delivery (no
+        /// `String`, no allocation per message once the buffer has grown to the traffic).
+        private var bytes: UnsafeMutablePointer<UInt8>?
+        private var byteStart = 0
+        private var byteEnd = 0
+        private var byteCapacity = 0
+        /// Set while a message is handed over from `bytes`: the buffer must not move meanwhile.
+        private var delivering = false
+        /// A buffer replaced during a delivery, freed once it ends.
+        private var retired: UnsafeMutablePointer<UInt8>?
 
         /// Frees what is still in flight (the owner calls it once, from its `deinit`).
         mutating func destroy() {
             while count > 0 { _ = popFirst() }
             ring?.deallocate()
             ring = nil
+            bytes?.deallocate()
+            bytes = nil
+            retired?.deallocate()
+            retired = nil
+        }
+
+        /// Queues a message's bytes (its slot is appended with ``append(_:_:)``).
+        mutating func appendBytes(_ utf8: UnsafeRawBufferPointer) {
+            let n = utf8.count
+            if byteEnd + n > byteCapacity { makeRoom(for: n) }
+            if n > 0 { UnsafeMutableRawPointer(bytes! + byteEnd).copyMemory(from: utf8.baseAddress!, byteCount: n) }
+            byteEnd += n
+        }
+
+        /// Moves the queued bytes to the front, or to a bigger buffer. During a delivery the bytes
+        /// being read stay where they are: the queue moves to a new buffer and the old one waits.
+        private mutating func makeRoom(for n: Int) {
+            let live = byteEnd - byteStart
+            if !delivering, byteStart > 0, live + n <= byteCapacity {
+                if live > 0 { UnsafeMutableRawPointer(bytes!).copyMemory(from: bytes! + byteStart, byteCount: live) }
+            } else {
+                var newCapacity = max(256, byteCapacity)
+                while newCapacity < live + n { newCapacity *= 2 }
+                let b = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+                if live > 0 { UnsafeMutableRawPointer(b).copyMemory(from: bytes! + byteStart, byteCount: live) }
+                if delivering, retired == nil { retired = bytes } else { bytes?.deallocate() }
+                bytes = b
+                byteCapacity = newCapacity
+            }
+            byteStart = 0
+            byteEnd = live
+        }
+
+        /// The first `n` queued bytes, readable until ``endDelivery(_:)``.
+        mutating func beginDelivery(_ n: Int) -> UnsafeRawBufferPointer {
+            delivering = true
+            return UnsafeRawBufferPointer(start: bytes.map { UnsafeRawPointer($0 + byteStart) }, count: n)
+        }
+
+        /// Drops the `n` bytes just delivered (an emptied queue starts over at the front; a big
+        /// buffer, grown by a burst, is given back).
+        mutating func endDelivery(_ n: Int) {
+            delivering = false
+            if let r = retired {
+                r.deallocate()
+                retired = nil
+            }
+            byteStart += n
+            if byteStart == byteEnd {
+                byteStart = 0
+                byteEnd = 0
+                if byteCapacity > 2048 {
+                    bytes?.deallocate()
+                    bytes = nil
+                    byteCapacity = 0
+                }
+            }
         }
 
         /// The delivery time of the first payload in flight.
@@ -127,6 +196,17 @@ public final class NetworkLink: TimerTarget {
         }
     }
 
+    /// Sends one text message, given as its UTF-8, from `side` to the other side.
+    func transmit(from side: Side, utf8: UnsafeRawBufferPointer) {
+        if side == .client {
+            clientToServer.appendBytes(utf8)
+            transmit(&clientToServer, tag: Side.client.rawValue, .message(utf8.count), bytes: utf8.count)
+        } else {
+            serverToClient.appendBytes(utf8)
+            transmit(&serverToClient, tag: Side.server.rawValue, .message(utf8.count), bytes: utf8.count)
+        }
+    }
+
     @inline(__always)
     private func transmit(_ pipe: inout Pipe, tag: Int, _ payload: consuming Payload, bytes: Int) {
         let now = schedulerRef._withUnsafeGuaranteedRef { $0.now.nanoseconds }
@@ -162,7 +242,11 @@ public final class NetworkLink: TimerTarget {
     private func deliverDue(client: Bool, tag: Int, to target: LinkEnd) {
         let now = schedulerRef._withUnsafeGuaranteedRef { $0.now.nanoseconds }
         while let payload = popDue(client: client, now: now) {
-            deliver(payload, to: target)
+            if case .message(let n) = payload {
+                deliverMessage(n, client: client, to: target)
+            } else {
+                deliver(payload, to: target)
+            }
         }
         let next = client ? clientToServer.firstTime : serverToClient.firstTime
         if let next {
@@ -184,6 +268,17 @@ public final class NetworkLink: TimerTarget {
         return serverToClient.popFirst()
     }
 
+    /// Hands the next `n` bytes of the pipe to `end`'s delegate, in place, then drops them.
+    /// Whatever was in flight when the link dropped is lost.
+    @inline(__always)
+    private func deliverMessage(_ n: Int, client: Bool, to end: LinkEnd) {
+        let utf8 = client ? clientToServer.beginDelivery(n) : serverToClient.beginDelivery(n)
+        if !isDropped, !end.isClosed {
+            end.delegate?.transport(end, didReceiveUTF8: utf8)
+        }
+        if client { clientToServer.endDelivery(n) } else { serverToClient.endDelivery(n) }
+    }
+
     private func deliver(_ payload: Payload, to end: LinkEnd) {
         // Whatever was in flight when the link dropped is lost; each side hears of the drop itself.
         guard !isDropped else { return }
@@ -197,9 +292,8 @@ public final class NetworkLink: TimerTarget {
             end.isClosed = true
             onRejected?(status, reason)
             onRejected = nil
-        case .message(let text):
-            guard !end.isClosed else { return }
-            end.delegate?.transport(end, didReceive: text)
+        case .message:
+            preconditionFailure("messages are delivered from their pipe's bytes")
         case .close(let code, let reason):
             end.closeFromRemote(TransportCloseEvent(code: code, reason: reason, initiator: .remote))
         case .drop:
@@ -251,11 +345,18 @@ public final class LinkEnd: Transport {
     init(side: NetworkLink.Side) { self.side = side }
 
     public func send(_ text: String) {
+        guard !isClosed else { return }
+        var text = text
+        text.withUTF8 { send(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Copies the bytes into the link (no `String` is made).
+    public func send(utf8: UnsafeRawBufferPointer) {
         guard !isClosed, let linkRef else { return }
         linkRef._withUnsafeGuaranteedRef { link in
             // On a dropped link the message is sent (this side does not know yet) and lost.
             guard !link.isDropped else { return }
-            link.transmit(from: side, .message(text), bytes: text.utf8.count)
+            link.transmit(from: side, utf8: utf8)
         }
     }
 

@@ -25,27 +25,31 @@ enum StagedRecords {
     @inline(__always)
     static func appendMessage(kind: TraceRecordKind, time: Int64, connection: UInt64, text: String, to store: ByteStore) {
         var text = text
-        text.withUTF8 { utf8 in
-            let n = utf8.count
-            var lengthBytes = 1
-            var v = UInt64(n)
-            while v >= 0x80 { v >>= 7; lengthBytes += 1 }
-            let body = lengthBytes + n
-            store.appendRaw(headerSize + body) { p in
-                p.storeBytes(of: kind.rawValue, as: UInt8.self)
-                p.storeBytes(of: UInt64(bitPattern: time).littleEndian, toByteOffset: 1, as: UInt64.self)
-                p.storeBytes(of: connection.littleEndian, toByteOffset: 9, as: UInt64.self)
-                p.storeBytes(of: UInt32(body).littleEndian, toByteOffset: 17, as: UInt32.self)
-                var q = p + headerSize
-                var length = UInt64(n)
-                while length >= 0x80 {
-                    q.storeBytes(of: UInt8(truncatingIfNeeded: length) | 0x80, as: UInt8.self)
-                    q += 1
-                    length >>= 7
-                }
-                q.storeBytes(of: UInt8(length), as: UInt8.self)
-                if let src = utf8.baseAddress, n > 0 { (q + 1).copyMemory(from: src, byteCount: n) }
+        text.withUTF8 { appendMessage(kind: kind, time: time, connection: connection, utf8: UnsafeRawBufferPointer($0), to: store) }
+    }
+
+    /// ``appendMessage(kind:time:connection:text:to:)`` for a message given as its UTF-8.
+    @inline(__always)
+    static func appendMessage(kind: TraceRecordKind, time: Int64, connection: UInt64, utf8: UnsafeRawBufferPointer, to store: ByteStore) {
+        let n = utf8.count
+        var lengthBytes = 1
+        var v = UInt64(n)
+        while v >= 0x80 { v >>= 7; lengthBytes += 1 }
+        let body = lengthBytes + n
+        store.appendRaw(headerSize + body) { p in
+            p.storeBytes(of: kind.rawValue, as: UInt8.self)
+            p.storeBytes(of: UInt64(bitPattern: time).littleEndian, toByteOffset: 1, as: UInt64.self)
+            p.storeBytes(of: connection.littleEndian, toByteOffset: 9, as: UInt64.self)
+            p.storeBytes(of: UInt32(body).littleEndian, toByteOffset: 17, as: UInt32.self)
+            var q = p + headerSize
+            var length = UInt64(n)
+            while length >= 0x80 {
+                q.storeBytes(of: UInt8(truncatingIfNeeded: length) | 0x80, as: UInt8.self)
+                q += 1
+                length >>= 7
             }
+            q.storeBytes(of: UInt8(length), as: UInt8.self)
+            if let src = utf8.baseAddress, n > 0 { (q + 1).copyMemory(from: src, byteCount: n) }
         }
     }
 

@@ -88,6 +88,14 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         stageMessage(.messageOut, time, connection, text)
     }
 
+    public func messageReceived(_ connection: ConnectionID, at time: Instant, utf8: UnsafeRawBufferPointer) {
+        stageMessage(.messageIn, time, connection, utf8)
+    }
+
+    public func messageSent(_ connection: ConnectionID, at time: Instant, utf8: UnsafeRawBufferPointer) {
+        stageMessage(.messageOut, time, connection, utf8)
+    }
+
     public func connectionClosed(_ connection: ConnectionID, at time: Instant, event: TransportCloseEvent) {
         let closed = TraceEvent.closed(code: event.code, reason: event.reason, initiator: TraceCloseInitiator(event.initiator))
         stage(.closed, time, connection) { RecordCoding.encodeBody(closed, into: $0) }
@@ -129,6 +137,14 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         defer { condition.unlock() }
         guard admit() else { return }
         StagedRecords.appendMessage(kind: kind, time: time.nanoseconds &- origin, connection: connection, text: text, to: pending)
+        staged()
+    }
+
+    private func stageMessage(_ kind: TraceRecordKind, _ time: Instant, _ connection: ConnectionID, _ utf8: UnsafeRawBufferPointer) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard admit() else { return }
+        StagedRecords.appendMessage(kind: kind, time: time.nanoseconds &- origin, connection: connection, utf8: utf8, to: pending)
         staged()
     }
 

@@ -350,6 +350,27 @@ extension Peer: TransportDelegate {
         handle(message)
     }
 
+    /// Decodes the bytes in place; a `String` is made only for a message whose data someone may
+    /// read (a notification with no handler needs none).
+    public func transport(_ transport: any Transport, didReceiveUTF8 bytes: UnsafeRawBufferPointer) {
+        guard !isClosed else { return }
+        let decoded: (RawMessage.Kind, Range<Int>?)
+        do {
+            decoded = try RawMessage.decode(bytes: bytes.assumingMemoryBound(to: UInt8.self))
+        } catch {
+            logger.warning("dropped invalid message", metadata: ["peer": "\(id)", "reason": "\(error)", "bytes": "\(bytes.count)"])
+            return
+        }
+        if logsDebug { logger.debug("received", metadata: ["peer": "\(id)", "bytes": "\(bytes.count)"]) }
+        if case .notification = decoded.0, notificationHandler == nil { return }
+        // Byte ranges hold in the string only if it has the same bytes: invalid UTF-8 (which the
+        // JSON grammar lets through inside strings) is repaired, and the text decoded again.
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            return self.transport(transport, didReceive: String(decoding: bytes, as: UTF8.self))
+        }
+        handle(RawMessage(kind: decoded.0, data: decoded.1.map { RawJSON(text: text, range: $0) }))
+    }
+
     public func transport(_ transport: any Transport, didClose event: TransportCloseEvent) {
         guard !isClosed else { return }
         isClosed = true

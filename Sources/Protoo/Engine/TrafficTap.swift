@@ -14,6 +14,21 @@ public protocol TrafficTap: AnyObject {
     func messageReceived(_ connection: ConnectionID, at time: Instant, text: String)
     func messageSent(_ connection: ConnectionID, at time: Instant, text: String)
     func connectionClosed(_ connection: ConnectionID, at time: Instant, event: TransportCloseEvent)
+    /// ``messageReceived(_:at:text:)`` with the message as its UTF-8, readable only during the
+    /// call. The default makes a `String`; a tap that digests or copies bytes saves it.
+    func messageReceived(_ connection: ConnectionID, at time: Instant, utf8: UnsafeRawBufferPointer)
+    /// ``messageSent(_:at:text:)`` with the message as its UTF-8, readable only during the call.
+    func messageSent(_ connection: ConnectionID, at time: Instant, utf8: UnsafeRawBufferPointer)
+}
+
+extension TrafficTap {
+    public func messageReceived(_ connection: ConnectionID, at time: Instant, utf8: UnsafeRawBufferPointer) {
+        messageReceived(connection, at: time, text: String(decoding: utf8, as: UTF8.self))
+    }
+
+    public func messageSent(_ connection: ConnectionID, at time: Instant, utf8: UnsafeRawBufferPointer) {
+        messageSent(connection, at: time, text: String(decoding: utf8, as: UTF8.self))
+    }
 }
 
 /// Wraps a transport and reports its traffic to a ``TrafficTap``: messages in and out, and the close.
@@ -41,12 +56,25 @@ public final class TappedTransport: Transport, TransportDelegate {
         inner.send(text)
     }
 
+    /// Hands the bytes on as they are: the tap and the inner transport see the engine's encoding
+    /// buffer, with no `String` in between unless one of them makes it.
+    public func send(utf8: UnsafeRawBufferPointer) {
+        guard !inner.isClosed else { return }
+        tap.messageSent(connection, at: scheduler.now, utf8: utf8)
+        inner.send(utf8: utf8)
+    }
+
     public func close(code: UInt16, reason: String) { inner.close(code: code, reason: reason) }
     public func abort() { inner.abort() }
 
     public func transport(_ transport: any Transport, didReceive text: String) {
         tap.messageReceived(connection, at: scheduler.now, text: text)
         delegate?.transport(self, didReceive: text)
+    }
+
+    public func transport(_ transport: any Transport, didReceiveUTF8 bytes: UnsafeRawBufferPointer) {
+        tap.messageReceived(connection, at: scheduler.now, utf8: bytes)
+        delegate?.transport(self, didReceiveUTF8: bytes)
     }
 
     public func transport(_ transport: any Transport, didClose event: TransportCloseEvent) {

@@ -57,7 +57,18 @@ extension Transport {
 /// Receives what a ``Transport`` delivers.
 public protocol TransportDelegate: AnyObject {
     func transport(_ transport: any Transport, didReceive text: String)
+    /// One inbound message given as its UTF-8, readable only during the call: what a transport
+    /// that holds messages as bytes delivers (the simulator's links). A delegate that can use the
+    /// bytes as they are saves making a `String` (the ``Peer`` makes one only for data it keeps);
+    /// the default makes one and calls ``transport(_:didReceive:)``.
+    func transport(_ transport: any Transport, didReceiveUTF8 bytes: UnsafeRawBufferPointer)
     func transport(_ transport: any Transport, didClose event: TransportCloseEvent)
+}
+
+extension TransportDelegate {
+    public func transport(_ transport: any Transport, didReceiveUTF8 bytes: UnsafeRawBufferPointer) {
+        self.transport(transport, didReceive: String(decoding: bytes, as: UTF8.self))
+    }
 }
 
 /// WebSocket close codes the protocol uses.
