@@ -82,6 +82,14 @@ final class ClientCore: Transport, TransportDelegate {
         connection.send(text)
     }
 
+    func send(utf8: UnsafeRawBufferPointer) {
+        guard !isClosed, isOpen, let connection else {
+            logger.debug("message not sent: not connected")
+            return
+        }
+        connection.send(utf8: utf8)
+    }
+
     func close(code: UInt16, reason: String) {
         guard !isClosed else { return }
         finish(emitting: true) {

@@ -83,6 +83,23 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         }
     }
 
+    /// Frames the engine's bytes as they are (a `String` is made only while not yet open).
+    package func send(utf8: UnsafeRawBufferPointer) {
+        guard !isClosed else { return }
+        switch state {
+        case .pending:
+            send(String(decoding: utf8, as: UTF8.self))
+        case .open(let context):
+            var buffer = outbound ?? context.channel.allocator.buffer(capacity: max(1024, utf8.count + 14))
+            outbound = nil  // unique while appending
+            WebSocketFrameCodec.writeText(utf8: utf8, fragmentSize: limits.outgoingFragmentSize, maskKey: maskKey, into: &buffer)
+            outbound = buffer
+            requestFlush()
+        case .closing, .closed:
+            break
+        }
+    }
+
     package func close(code: UInt16, reason: String) {
         guard !isClosed else { return }
         isClosed = true

@@ -120,22 +120,24 @@ package enum WebSocketFrameCodec {
     /// Appends `text` as one text message: a single frame, or fragments of at most `fragmentSize` bytes.
     package static func writeText(_ text: String, fragmentSize: Int, maskKey: () -> UInt32?, into buffer: inout ByteBuffer) {
         var text = text
-        text.withUTF8 { utf8 in
-            let raw = UnsafeRawBufferPointer(utf8)
-            let size = max(1, fragmentSize)
-            if raw.count <= size {
-                writeFrame(fin: true, opcode: .text, payload: raw, maskKey: maskKey(), into: &buffer)
-                return
-            }
-            var offset = 0
-            var opcode = Opcode.text
-            while offset < raw.count {
-                let end = min(raw.count, offset + size)
-                writeFrame(fin: end == raw.count, opcode: opcode, payload: UnsafeRawBufferPointer(rebasing: raw[offset..<end]),
-                           maskKey: maskKey(), into: &buffer)
-                opcode = .continuation
-                offset = end
-            }
+        text.withUTF8 { writeText(utf8: UnsafeRawBufferPointer($0), fragmentSize: fragmentSize, maskKey: maskKey, into: &buffer) }
+    }
+
+    /// ``writeText(_:fragmentSize:maskKey:into:)`` for a message given as its UTF-8.
+    package static func writeText(utf8 raw: UnsafeRawBufferPointer, fragmentSize: Int, maskKey: () -> UInt32?, into buffer: inout ByteBuffer) {
+        let size = max(1, fragmentSize)
+        if raw.count <= size {
+            writeFrame(fin: true, opcode: .text, payload: raw, maskKey: maskKey(), into: &buffer)
+            return
+        }
+        var offset = 0
+        var opcode = Opcode.text
+        while offset < raw.count {
+            let end = min(raw.count, offset + size)
+            writeFrame(fin: end == raw.count, opcode: opcode, payload: UnsafeRawBufferPointer(rebasing: raw[offset..<end]),
+                       maskKey: maskKey(), into: &buffer)
+            opcode = .continuation
+            offset = end
         }
     }
 }
