@@ -49,6 +49,8 @@ public final class NetworkLink: TimerTarget {
         private var byteStart = 0
         private var byteEnd = 0
         private var byteCapacity = 0
+        /// The buffer an idle pipe keeps (larger ones are freed once empty).
+        static let keptBytes = 256
         /// Set while a message is handed over from `bytes`: the buffer must not move meanwhile.
         private var delivering = false
         /// A buffer replaced during a delivery, freed once it ends.
@@ -80,7 +82,7 @@ public final class NetworkLink: TimerTarget {
             if !delivering, byteStart > 0, live + n <= byteCapacity {
                 if live > 0 { UnsafeMutableRawPointer(bytes!).copyMemory(from: bytes! + byteStart, byteCount: live) }
             } else {
-                var newCapacity = max(256, byteCapacity)
+                var newCapacity = max(Self.keptBytes, byteCapacity)
                 while newCapacity < live + n { newCapacity *= 2 }
                 let b = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
                 if live > 0 { UnsafeMutableRawPointer(b).copyMemory(from: bytes! + byteStart, byteCount: live) }
@@ -98,8 +100,9 @@ public final class NetworkLink: TimerTarget {
             return UnsafeRawBufferPointer(start: bytes.map { UnsafeRawPointer($0 + byteStart) }, count: n)
         }
 
-        /// Drops the `n` bytes just delivered (an emptied queue starts over at the front; a big
-        /// buffer, grown by a burst, is given back).
+        /// Drops the `n` bytes just delivered. An emptied queue starts over at the front, and gives
+        /// back a buffer grown past ``keptBytes`` by a burst (the join's big requests): what stays is
+        /// what steady traffic needs, a few hundred bytes per direction.
         mutating func endDelivery(_ n: Int) {
             delivering = false
             if let r = retired {
@@ -110,7 +113,7 @@ public final class NetworkLink: TimerTarget {
             if byteStart == byteEnd {
                 byteStart = 0
                 byteEnd = 0
-                if byteCapacity > 2048 {
+                if byteCapacity > Self.keptBytes {
                     bytes?.deallocate()
                     bytes = nil
                     byteCapacity = 0
@@ -181,6 +184,9 @@ public final class NetworkLink: TimerTarget {
     }
 
     func end(_ side: Side) -> LinkEnd { side == .client ? clientEnd : serverEnd }
+
+    /// The scheduler's time.
+    var now: Instant { schedulerRef._withUnsafeGuaranteedRef { $0.now } }
 
     deinit {
         clientToServer.destroy()
@@ -274,6 +280,7 @@ public final class NetworkLink: TimerTarget {
     private func deliverMessage(_ n: Int, client: Bool, to end: LinkEnd) {
         let utf8 = client ? clientToServer.beginDelivery(n) : serverToClient.beginDelivery(n)
         if !isDropped, !end.isClosed {
+            if let tap = end.tap { tap.messageReceived(id, at: now, utf8: utf8) }
             end.delegate?.transport(end, didReceiveUTF8: utf8)
         }
         if client { clientToServer.endDelivery(n) } else { serverToClient.endDelivery(n) }
@@ -328,9 +335,14 @@ public final class NetworkLink: TimerTarget {
 }
 
 /// One end of a ``NetworkLink``: the engine transport the server app or a simulated client uses.
+///
+/// The server end of an accepted connection reports its traffic to the network's tap itself,
+/// exactly where a ``TappedTransport`` around it would (one object less on every message's way).
 public final class LinkEnd: Transport {
     /// Held until the close is delivered (see ``Transport``).
     @exclusivity(unchecked) public var delegate: (any TransportDelegate)?
+    /// Sees this end's messages in and out and its close (set on the server end once accepted).
+    @exclusivity(unchecked) var tap: (any TrafficTap)?
     @exclusivity(unchecked) public internal(set) var isClosed = false
     let side: NetworkLink.Side
     /// Strong (no weak side table on the hot path); released once this end's close is delivered.
@@ -354,6 +366,7 @@ public final class LinkEnd: Transport {
     public func send(utf8: UnsafeRawBufferPointer) {
         guard !isClosed, let linkRef else { return }
         linkRef._withUnsafeGuaranteedRef { link in
+            if let tap { tap.messageSent(link.id, at: link.now, utf8: utf8) }
             // On a dropped link the message is sent (this side does not know yet) and lost.
             guard !link.isDropped else { return }
             link.transmit(from: side, utf8: utf8)
@@ -385,6 +398,7 @@ public final class LinkEnd: Transport {
     func deliverClose(_ event: TransportCloseEvent) {
         guard !closeDelivered else { return }
         closeDelivered = true
+        if let tap, let link { tap.connectionClosed(link.id, at: link.now, event: event) }
         let delegate = self.delegate
         self.delegate = nil
         link = nil

@@ -16,8 +16,8 @@ public final class SimulatedNetwork {
     private var nextConnectionID: ConnectionID = 1
     /// Links whose connection is open or being opened, by id.
     public private(set) var links: [ConnectionID: NetworkLink] = [:]
-    /// Server-side transports of open connections (their delegates are the server peers).
-    private(set) var serverTransports: [ConnectionID: TappedTransport] = [:]
+    /// Server ends of open connections (tapped; their delegates are the server peers).
+    private(set) var serverTransports: [ConnectionID: LinkEnd] = [:]
 
     init(scheduler: VirtualScheduler, seed: UInt64, latency: LatencyModel, app: any ProtooApp, tap: any TrafficTap) {
         self.scheduler = scheduler
@@ -54,10 +54,10 @@ public final class SimulatedNetwork {
             path: path, query: query, headers: headers, remoteAddress: remoteAddress,
             accept: { [unowned self] in
                 self.tap.connectionAccepted(link.id, at: self.scheduler.now)
-                let tapped = TappedTransport(link.serverEnd, connection: link.id, tap: self.tap, scheduler: self.scheduler)
-                self.serverTransports[link.id] = tapped
+                link.serverEnd.tap = self.tap
+                self.serverTransports[link.id] = link.serverEnd
                 link.transmit(from: .server, .open)
-                return tapped
+                return link.serverEnd
             },
             reject: { [unowned self] status, reason in
                 self.tap.connectionRejected(link.id, at: self.scheduler.now, status: status, reason: reason)
@@ -75,6 +75,7 @@ public final class SimulatedNetwork {
     }
 
     /// Removes a closed connection's server transport and returns its peer, if the app made one.
+    /// Call it while the tap hears of the close: the peer is still the transport's delegate then.
     func takeServerPeer(_ id: ConnectionID) -> Peer? {
         serverTransports.removeValue(forKey: id)?.delegate as? Peer
     }

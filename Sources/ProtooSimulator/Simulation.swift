@@ -244,11 +244,13 @@ public final class Simulation {
     }
 
     private func serverConnectionClosed(_ id: ConnectionID) {
-        // Once the peer has processed the close (same turn, after the tap), nothing may stay pending.
+        // The tap hears of the close first: the peer is taken now, and checked once it has
+        // processed the close (same turn, after the tap).
         // `unowned`, not `weak`: a weak reference would put the simulation on the slow
         // reference-counting path; the scheduler (owned by the simulation) never outlives it running.
+        guard let peer = network.takeServerPeer(id) else { return }
         scheduler.enqueue { [unowned self] in
-            if let peer = self.network.takeServerPeer(id), peer.pendingRequestCount != 0 {
+            if peer.pendingRequestCount != 0 {
                 self.fail("server peer \(peer.id) closed with \(peer.pendingRequestCount) pending requests")
             }
         }
