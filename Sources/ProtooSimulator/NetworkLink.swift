@@ -177,8 +177,8 @@ public final class NetworkLink: TimerTarget {
         self.networkRef = Unmanaged.passUnretained(network)
         self.schedulerRef = Unmanaged.passUnretained(network.scheduler)
         self.latency = latency
-        clientEnd = LinkEnd(side: .client)
-        serverEnd = LinkEnd(side: .server)
+        clientEnd = LinkEnd(side: .client, tap: network.tap)
+        serverEnd = LinkEnd(side: .server, tap: network.tap)
         clientEnd.link = self
         serverEnd.link = self
     }
@@ -280,7 +280,7 @@ public final class NetworkLink: TimerTarget {
     private func deliverMessage(_ n: Int, client: Bool, to end: LinkEnd) {
         let utf8 = client ? clientToServer.beginDelivery(n) : serverToClient.beginDelivery(n)
         if !isDropped, !end.isClosed {
-            if let tap = end.tap { tap.messageReceived(id, at: now, utf8: utf8) }
+            if end.isTapped { end.tap.messageReceived(id, at: now, utf8: utf8) }
             end.delegate?.transport(end, didReceiveUTF8: utf8)
         }
         if client { clientToServer.endDelivery(n) } else { serverToClient.endDelivery(n) }
@@ -341,8 +341,12 @@ public final class NetworkLink: TimerTarget {
 public final class LinkEnd: Transport {
     /// Held until the close is delivered (see ``Transport``).
     @exclusivity(unchecked) public var delegate: (any TransportDelegate)?
-    /// Sees this end's messages in and out and its close (set on the server end once accepted).
-    @exclusivity(unchecked) var tap: (any TrafficTap)?
+    /// Sees this end's messages in and out and its close, once ``isTapped`` (the server end of an
+    /// accepted connection). A constant, and not optional: calling it borrows it, with no retain
+    /// per message (binding an optional would copy it).
+    let tap: any TrafficTap
+    /// Set when the connection is accepted: from then on the tap sees this end's traffic.
+    @exclusivity(unchecked) var isTapped = false
     @exclusivity(unchecked) public internal(set) var isClosed = false
     let side: NetworkLink.Side
     /// Strong (no weak side table on the hot path); released once this end's close is delivered.
@@ -354,7 +358,10 @@ public final class LinkEnd: Transport {
     @exclusivity(unchecked) private var linkRef: Unmanaged<NetworkLink>?
     @exclusivity(unchecked) private var closeDelivered = false
 
-    init(side: NetworkLink.Side) { self.side = side }
+    init(side: NetworkLink.Side, tap: any TrafficTap) {
+        self.side = side
+        self.tap = tap
+    }
 
     public func send(_ text: String) {
         guard !isClosed else { return }
@@ -366,7 +373,7 @@ public final class LinkEnd: Transport {
     public func send(utf8: UnsafeRawBufferPointer) {
         guard !isClosed, let linkRef else { return }
         linkRef._withUnsafeGuaranteedRef { link in
-            if let tap { tap.messageSent(link.id, at: link.now, utf8: utf8) }
+            if isTapped { tap.messageSent(link.id, at: link.now, utf8: utf8) }
             // On a dropped link the message is sent (this side does not know yet) and lost.
             guard !link.isDropped else { return }
             link.transmit(from: side, utf8: utf8)
@@ -398,7 +405,7 @@ public final class LinkEnd: Transport {
     func deliverClose(_ event: TransportCloseEvent) {
         guard !closeDelivered else { return }
         closeDelivered = true
-        if let tap, let link { tap.connectionClosed(link.id, at: link.now, event: event) }
+        if isTapped, let link { tap.connectionClosed(link.id, at: link.now, event: event) }
         let delegate = self.delegate
         self.delegate = nil
         link = nil

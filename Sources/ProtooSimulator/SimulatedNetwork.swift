@@ -54,7 +54,7 @@ public final class SimulatedNetwork {
             path: path, query: query, headers: headers, remoteAddress: remoteAddress,
             accept: { [unowned self] in
                 self.tap.connectionAccepted(link.id, at: self.scheduler.now)
-                link.serverEnd.tap = self.tap
+                link.serverEnd.isTapped = true
                 self.serverTransports[link.id] = link.serverEnd
                 link.transmit(from: .server, .open)
                 return link.serverEnd
