@@ -44,6 +44,34 @@ import Testing
         }
     }
 
+    /// A message handed over as bytes (what the engine's transports and the simulator's links do)
+    /// is recorded exactly as the same message given as text.
+    @Test(.timeLimit(.minutes(1))) func bytesAndTextRecordTheSameRecords() throws {
+        let texts = ["", "a", #"{"notification":true,"method":"x","data":{"é":"€"}}"#, String(repeating: "z", count: 70_000)]
+        var recorded: [[TraceRecord]] = []
+        for asBytes in [false, true] {
+            let path = temporaryPath(asBytes ? "bytes.ptrace" : "text.ptrace")
+            let recorder = try TraceRecorder(configuration: configuration(path))
+            for (i, text) in texts.enumerated() {
+                let at = Instant(nanoseconds: Int64(i))
+                if asBytes {
+                    var copy = text
+                    copy.withUTF8 { utf8 in
+                        recorder.messageSent(3, at: at, utf8: UnsafeRawBufferPointer(utf8))
+                        recorder.messageReceived(4, at: at, utf8: UnsafeRawBufferPointer(utf8))
+                    }
+                } else {
+                    recorder.messageSent(3, at: at, text: text)
+                    recorder.messageReceived(4, at: at, text: text)
+                }
+            }
+            try recorder.close()
+            recorded.append(try TraceReader(path: path).readAll())
+        }
+        #expect(recorded[0].count == texts.count * 2)
+        #expect(recorded[0] == recorded[1])
+    }
+
     @Test(.timeLimit(.minutes(1))) func dropPolicyCountsEveryDroppedRecord() throws {
         let path = temporaryPath("drop.ptrace")
         let recorder = try TraceRecorder(configuration: configuration(path, capacity: 1, policy: .dropNewest))
