@@ -139,11 +139,17 @@ import Testing
         #expect(order(9) != order(10))
     }
 
-    /// Timers due soon and timers due late sit in different heaps; the order must not notice.
-    /// Actions schedule more actions (delays from 0 to 3 s, either side of the near horizon, many
-    /// on the same instants) and cancel some; the run must follow a plain reference scheduler
-    /// (earliest deadline, then insertion order) step for step.
-    @Test func nearAndFarTimersRunInOneTotalOrder() {
+    /// Timers due soon and timers due late wait in different places (the near heap, the wheel's
+    /// buckets, the far heap); the order must not notice. Actions schedule more actions (delays
+    /// either side of the near horizon, of a bucket's width and of the wheel's span, many on the
+    /// same instants) and cancel some; the run must follow a plain reference scheduler (earliest
+    /// deadline, then insertion order) step for step.
+    @Test(arguments: [
+        [0, 1, 50_000_000, 99_999_999, 100_000_000, 100_000_001, 250_000_000, 1_000_000_000, 3_000_000_000] as [Int64],
+        [0, 134_217_727, 134_217_728, 134_217_729, 268_435_456, 137_438_953_471, 137_438_953_472, 137_438_953_473,
+         200_000_000_000, 1_000_000_000_000, 30_000_000_000],
+    ])
+    func nearAndFarTimersRunInOneTotalOrder(delays: [Int64]) {
         final class Reference {
             var now: Int64 = 0
             var sequence = 0
@@ -162,11 +168,10 @@ import Testing
                 return nil
             }
         }
-        let delays: [Int64] = [0, 1, 50_000_000, 99_999_999, 100_000_000, 100_000_001, 250_000_000, 1_000_000_000, 3_000_000_000]
         func program(_ schedule: (Int64, Int) -> Void, _ cancel: (Int) -> Void, _ random: inout SeededRandom, _ id: Int, _ nextID: inout Int) {
             for _ in 0..<Int(random.next(upperBound: UInt64(3))) where nextID < 4_000 {
                 let delay = random.next(upperBound: UInt64(2)) == 0 ? delays[Int(random.next(upperBound: UInt64(delays.count)))]
-                    : Int64(random.next(upperBound: UInt64(3_000_000_000)))
+                    : Int64(random.next(upperBound: UInt64(max(3_000_000_000, delays.max()! / 2))))
                 schedule(delay, nextID)
                 nextID += 1
             }
@@ -204,7 +209,10 @@ import Testing
                 "order differs from the reference at step \(firstDifference ?? min(ran.count, expected.count)) of \(expected.count)")
     }
 
-    @Test func cancelledTimersAreCompactedAwayWithoutChangingTheOrder() {
+    /// `spacing` 1 keeps every timer in the near heap; 60 ms spreads them over 300 s, through the
+    /// wheel's buckets and past its span into the far heap.
+    @Test(arguments: [Int64(1), 60_000_000])
+    func cancelledTimersAreCompactedAwayWithoutChangingTheOrder(spacing: Int64) {
         // 20,000 timers, three in four cancelled (like answered requests' timeouts): the heap is
         // compacted while timers are still being added, and the survivors run exactly as in a
         // scheduler that never cancels anything, in deadline-then-insertion order.
@@ -214,7 +222,7 @@ import Testing
         var handles: [TimerHandle] = []
         var peak = 0
         for i in 0..<20_000 {
-            let deadline = Int64((i * 7_919) % 5_000)
+            let deadline = Int64((i * 7_919) % 5_000) * spacing
             let h = s.schedule(at: Instant(nanoseconds: deadline)) { ran.append(i) }
             if i % 4 == 0 { expected.append((deadline, i)) } else { handles.append(h) }
             if handles.count == 64 {
