@@ -1,9 +1,10 @@
-/// A deterministic scheduler on virtual time: an event-jump loop over a heap of timers.
+/// A deterministic scheduler on virtual time: an event-jump loop over a heap of timers (and a
+/// wheel that feeds it the later ones).
 ///
 /// Nothing moves until you drive it. ``run(until:)`` runs every due action in a total order
 /// (deadline, then tie-break, then insertion sequence) and jumps straight to the next deadline;
-/// there is no tick. Cancellation is lazy: a cancelled entry is skipped when it surfaces, so both
-/// scheduling and cancelling stay O(log n) whatever the number of pending timers.
+/// there is no tick. Cancellation is lazy: a cancelled entry is skipped when it surfaces, so
+/// scheduling and cancelling stay O(log n) in the timers due soon, whatever the number pending.
 ///
 /// With a `shuffleSeed`, actions due at the same instant run in a seeded random order instead of
 /// insertion order, to explore races; the same seed gives the same order.
