@@ -30,9 +30,10 @@ public final class NetworkLink: TimerTarget {
     /// One direction of the link: the latest scheduled delivery (FIFO), when the sender's pipe is
     /// free (bandwidth), the payloads in flight in delivery order (their times never decrease), and
     /// whether a wake-up is scheduled for the head. One timer per direction at a time: no closure
-    /// per message. Stored inline in the link, with one hand-managed ring of (time, payload): a
-    /// message touches the link and one buffer, not two more objects (fewer cache misses when
-    /// there are many peers and little of them fits in the cache: +10 % events/s at 10,000).
+    /// per message. Stored inline in the link, with a hand-managed ring of (time, payload) and a
+    /// byte queue for the messages' text: a message touches the link and its two buffers, not
+    /// more objects (fewer cache misses when there are many peers and little of them fits in the
+    /// cache: +10 % events/s at 10,000).
     struct Pipe {
         typealias Slot = (time: Int64, payload: Payload)
         var lastDelivery: Int64 = 0
