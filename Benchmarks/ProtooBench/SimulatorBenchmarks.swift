@@ -44,11 +44,15 @@ enum SimulatorBenchmarks {
         // Per-event cost against peer count: 10× the peers should cost ≈ the same per event.
         // 100 peers run for ≈ 50 ms of wall time, where one slow moment weighs most: best of 7.
         let small = try (0..<(r.quick ? 1 : 7)).map { _ in try eventsPerSecond(rooms: 10, peersPerRoom: 10, seconds: r.quick ? 30 : 60) }
-        let large = try (0..<(r.quick ? 1 : 2)).map { _ in
-            try eventsPerSecond(rooms: r.quick ? 200 : 1000, peersPerRoom: 10, seconds: r.quick ? 30 : 60)
-        }
-        let middle = try (0..<runs).map { _ in
-            try eventsPerSecond(rooms: r.quick ? 20 : 100, peersPerRoom: 10, seconds: r.quick ? 30 : 60)
+        // 1,000 and 10,000 peers run in alternation, so each pair shares the VM's mood of the
+        // moment: the pairs' ratios say more than the ratio of two bests taken minutes apart.
+        var middle: [(rate: Double, steadyRate: Double, peers: Int, bytesPerPeer: Double)] = []
+        var large = middle
+        for _ in 0..<runs {
+            // The large run first: the first one's memory is measured on a heap only the 100-peer
+            // runs have used (memory freed by a bigger run would be reused and hide growth).
+            large.append(try eventsPerSecond(rooms: r.quick ? 200 : 1000, peersPerRoom: 10, seconds: r.quick ? 30 : 60))
+            middle.append(try eventsPerSecond(rooms: r.quick ? 20 : 100, peersPerRoom: 10, seconds: r.quick ? 30 : 60))
         }
         let smallRate = small.map(\.rate).max()!, middleRate = middle.map(\.rate).max()!, largeRate = large.map(\.rate).max()!
         r.record("simulator", "events/s at 100 peers", smallRate, "events/s", note: range(small.map(\.rate), small.count))
@@ -65,6 +69,12 @@ enum SimulatorBenchmarks {
                  note: "against 100 peers; \(range(middle.map(\.steadyRate), runs))")
         r.record("simulator", "steady-state events/s at \(large[0].peers) peers", largeSteady, "events/s", ratio: largeSteady / smallSteady,
                  note: "against 100 peers (× \(BenchmarkRunner.format(largeSteady / middleSteady)) against \(middle[0].peers)); \(range(large.map(\.steadyRate), large.count))")
+        for (name, rate) in [("whole runs", \(Double, Double, Int, Double).0), ("steady state", \.1)] as [(String, KeyPath<(Double, Double, Int, Double), Double>)] {
+            let ratios = zip(large, middle).map { $0.0[keyPath: rate] / $0.1[keyPath: rate] }.sorted()
+            r.record("simulator", "events/s at \(large[0].peers) against \(middle[0].peers) peers, \(name), pairs run back to back",
+                     ratios[ratios.count / 2], "×",
+                     note: "median of \(ratios.count) pair(s)\(ratios.count > 1 ? " (range \(BenchmarkRunner.format(ratios.first!))–\(BenchmarkRunner.format(ratios.last!)))" : ""); ≈ 1 means per-event cost is independent of peer count")
+        }
         r.record("simulator", "memory per simulated peer at \(large[0].peers) peers", large[0].bytesPerPeer / 1024, "KB",
                  note: "peak RSS growth / peers, all connected and joined")
     }
