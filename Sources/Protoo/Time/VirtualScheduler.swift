@@ -241,17 +241,27 @@ public final class VirtualScheduler: Scheduler {
         static let width: Int64 = 1 << shift
         static let bucketCount = 1_024
         static let span: Int64 = width * Int64(bucketCount)
-        private var buckets: UnsafeMutablePointer<[Entry]>
+        /// Entries live in one pool; each bucket is a list through `next` (-1 ends it), and freed
+        /// nodes form a free list: no allocation per bucket, and a burst's room is reused.
+        private var entries: UnsafeMutablePointer<Entry>
+        private var next: UnsafeMutablePointer<Int32>
+        private var heads: UnsafeMutablePointer<Int32>
+        private var capacity = 256
+        private var used = 0
+        private var freeHead: Int32 = -1
         package private(set) var count = 0
 
         package init() {
-            buckets = .allocate(capacity: Self.bucketCount)
-            buckets.initialize(repeating: [], count: Self.bucketCount)
+            entries = .allocate(capacity: capacity)
+            next = .allocate(capacity: capacity)
+            heads = .allocate(capacity: Self.bucketCount)
+            heads.initialize(repeating: -1, count: Self.bucketCount)
         }
 
         package func deallocate() {
-            buckets.deinitialize(count: Self.bucketCount)
-            buckets.deallocate()
+            entries.deallocate()
+            next.deallocate()
+            heads.deallocate()
         }
 
         @inline(__always)
@@ -259,32 +269,71 @@ public final class VirtualScheduler: Scheduler {
 
         @inline(__always)
         package mutating func insert(_ e: Entry) {
-            buckets[Self.index(e.deadline)].append(e)
+            let node: Int32
+            if freeHead >= 0 {
+                node = freeHead
+                freeHead = next[Int(node)]
+            } else {
+                if used == capacity { grow() }
+                node = Int32(used)
+                used += 1
+            }
+            let b = Self.index(e.deadline)
+            (entries + Int(node)).initialize(to: e)
+            next[Int(node)] = heads[b]
+            heads[b] = node
             count += 1
         }
 
-        /// Moves the bucket starting at `start` (a multiple of ``width``) into `heap`. A bucket keeps
-        /// room for 64 entries (2 kB); a bigger one is freed: a burst (a join's request timeouts)
-        /// must not stay allocated in every bucket it passed through (≈ 1.5 KB per peer at 10,000
-        /// peers when kept).
+        private mutating func grow() {
+            let newCapacity = capacity * 2
+            let e = UnsafeMutablePointer<Entry>.allocate(capacity: newCapacity)
+            e.moveInitialize(from: entries, count: used)
+            entries.deallocate()
+            entries = e
+            let n = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity)
+            n.moveInitialize(from: next, count: used)
+            next.deallocate()
+            next = n
+            capacity = newCapacity
+        }
+
+        /// Moves the bucket starting at `start` (a multiple of ``width``) into `heap` (in any
+        /// order: the heap orders them).
         package mutating func open(_ start: Int64, into heap: inout EntryHeap) {
-            let i = Self.index(start)
-            guard !buckets[i].isEmpty else { return }
-            for e in buckets[i] { heap.insert(e) }
-            count -= buckets[i].count
-            if buckets[i].capacity > 64 { buckets[i] = [] } else { buckets[i].removeAll(keepingCapacity: true) }
+            let b = Self.index(start)
+            var node = heads[b]
+            heads[b] = -1
+            while node >= 0 {
+                let i = Int(node)
+                heap.insert(entries[i])
+                let following = next[i]
+                next[i] = freeHead
+                freeHead = node
+                count -= 1
+                node = following
+            }
         }
 
         /// Drops every entry whose timer was cancelled, freeing its slot.
         package mutating func dropCancelled(in slots: Slots) {
-            for i in 0..<Self.bucketCount where !buckets[i].isEmpty {
-                let before = buckets[i].count
-                buckets[i].removeAll { entry in
-                    guard slots.actions[Int(entry.slot)] == nil else { return false }
-                    _ = slots.release(entry.slot)
-                    return true
+            for b in 0..<Self.bucketCount where heads[b] >= 0 {
+                var previous: Int32 = -1
+                var node = heads[b]
+                while node >= 0 {
+                    let i = Int(node)
+                    let following = next[i]
+                    if slots.actions[Int(entries[i].slot)] == nil {
+                        _ = slots.release(entries[i].slot)
+                        if previous >= 0 { next[Int(previous)] = following } else { heads[b] = following }
+                        next[i] = freeHead
+                        freeHead = node
+                        count -= 1
+                    } else {
+                        previous = node
+                    }
+                    node = following
                 }
-                count -= before - buckets[i].count
             }
         }
     }
