@@ -20,15 +20,8 @@ enum StagedRecords {
         store.setLE32(UInt32(store.count - start - headerSize), at: start + 17)
     }
 
-    /// Appends a message record (`messageIn`/`messageOut`) in one reserved write: the hot path,
-    /// two per request.
-    @inline(__always)
-    static func appendMessage(kind: TraceRecordKind, time: Int64, connection: UInt64, text: String, to store: ByteStore) {
-        var text = text
-        text.withUTF8 { appendMessage(kind: kind, time: time, connection: connection, utf8: UnsafeRawBufferPointer($0), to: store) }
-    }
-
-    /// ``appendMessage(kind:time:connection:text:to:)`` for a message given as its UTF-8.
+    /// Appends a message record (`messageIn`/`messageOut`), given as its UTF-8, in one reserved
+    /// write: the hot path, two per request.
     @inline(__always)
     static func appendMessage(kind: TraceRecordKind, time: Int64, connection: UInt64, utf8: UnsafeRawBufferPointer, to store: ByteStore) {
         let n = utf8.count

@@ -133,11 +133,8 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
 
     /// ``stage(_:_:_:body:)`` for a message, written in one reserved copy.
     private func stageMessage(_ kind: TraceRecordKind, _ time: Instant, _ connection: ConnectionID, _ text: String) {
-        condition.lock()
-        defer { condition.unlock() }
-        guard admit() else { return }
-        StagedRecords.appendMessage(kind: kind, time: time.nanoseconds &- origin, connection: connection, text: text, to: pending)
-        staged()
+        var text = text
+        text.withUTF8 { stageMessage(kind, time, connection, UnsafeRawBufferPointer($0)) }
     }
 
     private func stageMessage(_ kind: TraceRecordKind, _ time: Instant, _ connection: ConnectionID, _ utf8: UnsafeRawBufferPointer) {

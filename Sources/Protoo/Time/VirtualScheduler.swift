@@ -95,18 +95,9 @@ public final class VirtualScheduler: Scheduler {
 
         private func grow() {
             let newCapacity = capacity * 2
-            let a = UnsafeMutablePointer<Action?>.allocate(capacity: newCapacity)
-            a.moveInitialize(from: actions, count: count)
-            actions.deallocate()
-            actions = a
-            let g = UnsafeMutablePointer<UInt32>.allocate(capacity: newCapacity)
-            g.moveInitialize(from: generations, count: count)
-            generations.deallocate()
-            generations = g
-            let f = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity)
-            f.moveInitialize(from: free, count: freeCount)
-            free.deallocate()
-            free = f
+            actions = actions.moved(count, toCapacity: newCapacity)
+            generations = generations.moved(count, toCapacity: newCapacity)
+            free = free.moved(freeCount, toCapacity: newCapacity)
             capacity = newCapacity
         }
 
@@ -211,10 +202,7 @@ public final class VirtualScheduler: Scheduler {
         package mutating func insert(_ e: Entry) {
             if count == capacity {
                 let newCapacity = capacity * 2
-                let b = UnsafeMutablePointer<Entry>.allocate(capacity: newCapacity)
-                b.moveInitialize(from: base, count: count)
-                base.deallocate()
-                base = b
+                base = base.moved(count, toCapacity: newCapacity)
                 capacity = newCapacity
             }
             count += 1
@@ -287,14 +275,8 @@ public final class VirtualScheduler: Scheduler {
 
         private mutating func grow() {
             let newCapacity = capacity * 2
-            let e = UnsafeMutablePointer<Entry>.allocate(capacity: newCapacity)
-            e.moveInitialize(from: entries, count: used)
-            entries.deallocate()
-            entries = e
-            let n = UnsafeMutablePointer<Int32>.allocate(capacity: newCapacity)
-            n.moveInitialize(from: next, count: used)
-            next.deallocate()
-            next = n
+            entries = entries.moved(used, toCapacity: newCapacity)
+            next = next.moved(used, toCapacity: newCapacity)
             capacity = newCapacity
         }
 
@@ -534,5 +516,17 @@ public final class VirtualScheduler: Scheduler {
         var count = 0
         while count < limit, step() { count += 1 }
         return count
+    }
+}
+
+extension UnsafeMutablePointer {
+    /// A new allocation of `capacity` with this one's first `count` elements moved into it; this
+    /// one is freed (the scheduler's hand-managed storage grows this way).
+    @inline(__always)
+    fileprivate func moved(_ count: Int, toCapacity capacity: Int) -> UnsafeMutablePointer<Pointee> {
+        let grown = UnsafeMutablePointer<Pointee>.allocate(capacity: capacity)
+        grown.moveInitialize(from: self, count: count)
+        deallocate()
+        return grown
     }
 }
