@@ -74,3 +74,42 @@ import Testing
         _ = client
     }
 }
+
+/// `TappedTransport` hands the engine's bytes to its tap and its transport as they are; a tap that
+/// implements only the text methods gets the same messages through the defaults.
+@Suite struct TappedTransportTests {
+    final class TextTap: TrafficTap {
+        var sent: [String] = [], received: [String] = [], closed = 0
+        func connectionRequested(_ c: ConnectionID, at t: Instant, target: String, headers: [(name: String, value: String)], remoteAddress: String) {}
+        func connectionAccepted(_ c: ConnectionID, at t: Instant) {}
+        func connectionRejected(_ c: ConnectionID, at t: Instant, status: Int, reason: String) {}
+        func messageReceived(_ c: ConnectionID, at t: Instant, text: String) { received.append(text) }
+        func messageSent(_ c: ConnectionID, at t: Instant, text: String) { sent.append(text) }
+        func connectionClosed(_ c: ConnectionID, at t: Instant, event: TransportCloseEvent) { closed += 1 }
+    }
+
+    @Test func theTapSeesWhatCrossesBothWays() throws {
+        let (context, scheduler) = EngineContext.virtual(seed: 3)
+        let (serverEnd, clientEnd) = MemoryTransport.pair(scheduler: scheduler)
+        let tap = TextTap()
+        let tapped = TappedTransport(serverEnd, connection: 9, tap: tap, scheduler: scheduler)
+        let server = Peer(id: "s", transport: tapped, context: context)
+        let client = Peer(id: "c", transport: clientEnd, context: context, configuration: .client)
+        var heard: [String] = []
+        client.onNotification { method, _ in heard.append(method) }
+        server.onRequest { .accept(["echo": $0.data]) }
+        server.notify("hello", ["é": "€"])
+        server.notify("built") { b in b.raw("{\"n\":"); b.int(7); b.raw("}") }
+        let out = Outcomes()
+        client.request("q", ["x": 1], completion: out.handler)
+        scheduler.run(until: scheduler.now + .seconds(1))
+        #expect(heard == ["hello", "built"])
+        #expect(try out.results.single().get() == ["echo": ["x": 1]])
+        #expect(tap.sent.count == 3 && tap.received.count == 1)
+        #expect(tap.sent.prefix(2).map { try? Message.decode($0) } == [.notification(method: "hello", data: ["é": "€"]), .notification(method: "built", data: ["n": 7])])
+        #expect(serverEnd.sent == tap.sent, "the transport sent exactly what the tap saw")
+        server.close()
+        scheduler.run(until: scheduler.now + .seconds(1))
+        #expect(tap.closed == 1)
+    }
+}
