@@ -13,7 +13,8 @@ let webSocketStack: [Target.Dependency] = [
 
 let package = Package(
     name: "swift-protoo",
-    platforms: [.macOS(.v14)],
+    // macOS 15: the engine uses UInt128 and String(validating:as:), new in Swift 6 runtimes.
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Protoo", targets: ["Protoo"]),
         .library(name: "ProtooTrace", targets: ["ProtooTrace"]),
