@@ -73,29 +73,32 @@ public final class Peer {
         }
     }
 
-    public let id: String
-    public let context: EngineContext
-    public let configuration: Configuration
-    public let transport: any Transport
-    /// The app's own per-peer state (protoo's `peer.data`).
-    public var data: [String: Any] = [:]
+    // Stored in the order a message reads them (a class keeps its declaration order): receiving
+    // one reads the flags and a handler, sending one the flag, the context and the transport, so
+    // each touches one or two cache lines of the peer instead of three (at 10,000 simulated peers
+    // little of them is in cache).
     /// (Unchecked exclusivity: a flag read on every message, set once, never across a call.)
     @exclusivity(unchecked) public private(set) var isClosed = false
-
-    /// The room this peer belongs to. `unowned(unsafe)`: the room clears it in its `deinit`, and a
-    /// weak reference would slow every retain of the room on the message path.
-    unowned(unsafe) var room: Room?
-    /// Unchecked exclusivity: every update is a single insert or removal that runs no peer code
-    /// (a removed entry is released after the access ends).
-    @exclusivity(unchecked) private var pending: [RequestID: Pending] = [:]
-    private var requestHandler: RequestHandler?
-    private var notificationHandler: NotificationHandler?
-    private var closeHandlers: [CloseHandler] = []
-    /// The context's logger (immutable there).
-    private let logger: Logger
     /// Whether debug lines are wanted, read from the logger once: asking a `Logger` its level
     /// copies its handler (retains and releases), too much for every message.
     private let logsDebug: Bool
+    public let context: EngineContext
+    private var notificationHandler: NotificationHandler?
+    private var requestHandler: RequestHandler?
+    public let transport: any Transport
+    /// Unchecked exclusivity: every update is a single insert or removal that runs no peer code
+    /// (a removed entry is released after the access ends).
+    @exclusivity(unchecked) private var pending: [RequestID: Pending] = [:]
+    public let id: String
+    public let configuration: Configuration
+    /// The app's own per-peer state (protoo's `peer.data`).
+    public var data: [String: Any] = [:]
+    /// The room this peer belongs to. `unowned(unsafe)`: the room clears it in its `deinit`, and a
+    /// weak reference would slow every retain of the room on the message path.
+    unowned(unsafe) var room: Room?
+    private var closeHandlers: [CloseHandler] = []
+    /// The context's logger (immutable there).
+    private let logger: Logger
 
     /// Creates a peer on `transport`. If the transport is already closed the peer closes right away
     /// (its close handlers run on the next turn of the scheduler).
