@@ -346,10 +346,9 @@ extension Peer: TransportDelegate {
         do {
             message = try RawMessage.decode(text)
         } catch {
-            logger.warning("dropped invalid message", metadata: ["peer": "\(id)", "reason": "\(error)", "bytes": "\(text.utf8.count)"])
-            return
+            return dropInvalid(error, bytes: text.utf8.count)
         }
-        if logsDebug { logger.debug("received", metadata: ["peer": "\(id)", "bytes": "\(text.utf8.count)"]) }
+        if logsDebug { logReceived(bytes: text.utf8.count) }
         handle(message)
     }
 
@@ -361,17 +360,27 @@ extension Peer: TransportDelegate {
         do {
             decoded = try RawMessage.decode(bytes: bytes.assumingMemoryBound(to: UInt8.self))
         } catch {
-            logger.warning("dropped invalid message", metadata: ["peer": "\(id)", "reason": "\(error)", "bytes": "\(bytes.count)"])
-            return
+            return dropInvalid(error, bytes: bytes.count)
         }
-        if logsDebug { logger.debug("received", metadata: ["peer": "\(id)", "bytes": "\(bytes.count)"]) }
+        if logsDebug { logReceived(bytes: bytes.count) }
         if case .notification = decoded.0, notificationHandler == nil { return }
         // Byte ranges hold in the string only if it has the same bytes: invalid UTF-8 (which the
-        // JSON grammar lets through inside strings) is repaired, and the text decoded again.
+        // JSON grammar lets through inside strings) is repaired, and the text decoded again (its
+        // structure is the bytes', so it decodes too).
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            return self.transport(transport, didReceive: String(decoding: bytes, as: UTF8.self))
+            guard let message = try? RawMessage.decode(String(decoding: bytes, as: UTF8.self)) else { return }
+            return handle(message)
         }
         handle(RawMessage(kind: decoded.0, data: decoded.1.map { RawJSON(text: text, range: $0) }))
+    }
+
+    /// Logs a frame that is not a protoo message; protoo drops it and the connection lives.
+    private func dropInvalid(_ error: MessageDecodingError, bytes: Int) {
+        logger.warning("dropped invalid message", metadata: ["peer": "\(id)", "reason": "\(error)", "bytes": "\(bytes)"])
+    }
+
+    private func logReceived(bytes: Int) {
+        logger.debug("received", metadata: ["peer": "\(id)", "bytes": "\(bytes)"])
     }
 
     public func transport(_ transport: any Transport, didClose event: TransportCloseEvent) {
