@@ -1,4 +1,9 @@
 import Foundation
+import ProtooSimulator
+
+// The simulator's figures are taken with its heap on huge pages, as `protoo simulate` runs
+// (re-executes once; child processes start without it).
+HugePages.reexecIfUseful()
 
 // swift run -c release protoo-bench [--quick] [--json] [suite ...]
 let arguments = Array(CommandLine.arguments.dropFirst())

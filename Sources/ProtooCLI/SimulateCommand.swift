@@ -65,6 +65,9 @@ struct Simulate: ParsableCommand {
     }
 
     func run() throws {
+        // One run at a time is memory-bound: put its heap on huge pages (re-executes once; same
+        // results). Parallel swarm jobs keep glibc's per-thread arenas instead.
+        if seeds == nil || jobs == 1 { HugePages.reexecIfUseful() }
         if let seeds { return try swarm(seeds.range) }
         let config = configuration(seed: seed, faults: faults)
         if shuffle, record != nil {
