@@ -12,7 +12,7 @@ import Glibc
 /// arena so the heap grows in aligned 2 MB steps), but it reads that setting from
 /// `GLIBC_TUNABLES` only when a process starts. So ``reexecIfUseful()`` sets it and re-executes
 /// the same binary with the same arguments. Results do not change, only speed: measured here,
-/// 10,000 peers run × 1.12–1.17 faster and 1,000 peers about × 1.08.
+/// 10,000 peers run × 1.12–1.27 faster; 1,000 peers, within the noise.
 ///
 /// Nothing happens when `GLIBC_TUNABLES` is already set (the caller chose), when
 /// `PROTOO_HUGE_PAGES=0`, when the kernel has transparent huge pages off, or off Linux.
