@@ -317,7 +317,7 @@ public final class Simulation {
             serverRequests: counters.requestsOut, serverRequestsUnanswered: max(0, counters.requestsOut - counters.responsesIn),
             reconnects: reconnects,
             latencyP50Ms: pct(0.5), latencyP99Ms: pct(0.99), latencyMaxMs: sorted.last.map { Double($0) / 1e6 } ?? 0,
-            peakMemoryMB: Self.peakMemoryMB(), digest: log.digest.hex)
+            peakMemoryMB: Self.peakMemoryMB(), hugePages: HugePages.applied, digest: log.digest.hex)
     }
 
     /// The process's current resident set size (Linux `/proc/self/statm`), or 0 if unknown.

@@ -27,6 +27,8 @@ public struct SimulationReport: Sendable, Codable, Hashable {
     public var latencyP99Ms: Double
     public var latencyMaxMs: Double
     public var peakMemoryMB: Double
+    /// Whether the process's heap was on huge pages (see ``HugePages``): speed only, never events.
+    public var hugePages: Bool
     public var digest: String
 
     /// A human summary, one figure a line.
@@ -43,7 +45,7 @@ public struct SimulationReport: Sendable, Codable, Hashable {
         messages        \(messages) (\(kinds)); \(bytesIn) B in, \(bytesOut) B out
         requests        client→server \(clientRequests) (\(clientRequestTimeouts) timed out, \(clientRequestErrors) errors); server→client \(serverRequests) (\(serverRequestsUnanswered) unanswered)
         latency         p50 \(f(latencyP50Ms, 2)) ms, p99 \(f(latencyP99Ms, 2)) ms, max \(f(latencyMaxMs, 2)) ms (virtual, client requests)
-        peak memory     \(f(peakMemoryMB)) MB
+        peak memory     \(f(peakMemoryMB)) MB\(hugePages ? " (heap on huge pages)" : "")
         digest          \(digest)
         """
     }
