@@ -23,7 +23,7 @@ public enum HugePages {
     static let marker = "PROTOO_HUGE_PAGES"
 
     /// Whether this process runs on the tunables it set itself (after ``reexecIfUseful()``).
-    /// Written once, by ``reexecIfUseful()`` before other threads start; read-only after.
+    /// Written once, by ``reexecIfUseful()`` before a simulation starts; only read after that.
     public private(set) nonisolated(unsafe) static var applied = false
 
     /// What ``reexecIfUseful()`` does, given the environment and the kernel's setting.
@@ -48,7 +48,8 @@ public enum HugePages {
     /// Re-executes the process with ``tunables`` if that is useful and allowed; returns when it
     /// is not (or when `execv` fails, which only costs the speed-up). In the re-executed process it
     /// removes both variables from the environment, so child processes start unchanged.
-    /// Call it first thing, before any output and before other threads start.
+    /// Call it before any output and before any work: `execv` replaces the process, other
+    /// threads included, and whatever was done is done again.
     public static func reexecIfUseful() {
         #if os(Linux) && canImport(Glibc)
         let mode = try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)
