@@ -45,6 +45,11 @@ public enum HugePages {
         return .reexecute
     }
 
+    /// The kernel's transparent-huge-page setting (e.g. `always [madvise] never`), or `nil`.
+    static var kernelMode: String? {
+        try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)
+    }
+
     /// Re-executes the process with ``tunables`` if that is useful and allowed; returns when it
     /// is not (or when `execv` fails, which only costs the speed-up). In the re-executed process it
     /// removes both variables from the environment, so child processes start unchanged.
@@ -52,8 +57,7 @@ public enum HugePages {
     /// threads included, and whatever was done is done again.
     public static func reexecIfUseful() {
         #if os(Linux) && canImport(Glibc)
-        let mode = try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)
-        switch decide(marker: getenv(marker).map { String(cString: $0) }, tunablesSet: getenv("GLIBC_TUNABLES") != nil, kernelMode: mode) {
+        switch decide(marker: getenv(marker).map { String(cString: $0) }, tunablesSet: getenv("GLIBC_TUNABLES") != nil, kernelMode: kernelMode) {
         case .applied:
             unsetenv("GLIBC_TUNABLES")
             unsetenv(marker)

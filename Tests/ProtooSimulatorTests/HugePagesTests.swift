@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ProtooSimulator
 
@@ -23,5 +24,48 @@ import Testing
         let parts = HugePages.tunables.split(separator: ":")
         #expect(parts.contains("glibc.malloc.hugetlb=1"))
         #expect(parts.contains("glibc.malloc.arena_max=1"))
+    }
+
+    /// The real `protoo simulate` (built by `swift test` next to the test runner): it re-executes
+    /// itself on huge pages where the kernel offers them, says so, and prints the digest it prints
+    /// on 4 KB pages.
+    @Test func theCommandReexecutesAndKeepsItsDigest() throws {
+        let arguments = ["simulate", "--rooms", "2", "--peers-per-room", "3", "--duration", "20s", "--arrival-window", "5s", "--json"]
+        let onHugePages = try Self.runProtoo(arguments, environment: [:])
+        let onSmallPages = try Self.runProtoo(arguments, environment: ["PROTOO_HUGE_PAGES": "0"])
+        #if os(Linux)
+        let offered = HugePages.decide(marker: nil, tunablesSet: false, kernelMode: HugePages.kernelMode) == .reexecute
+        #else
+        let offered = false
+        #endif
+        #expect(onHugePages["hugePages"] as? Bool == offered)
+        #expect(onSmallPages["hugePages"] as? Bool == false)
+        let digest = try #require(onSmallPages["digest"] as? String)
+        #expect(digest.count == 32)
+        #expect(onHugePages["digest"] as? String == digest)
+    }
+
+    /// Runs the `protoo` executable beside this test runner and decodes its JSON output.
+    static func runProtoo(_ arguments: [String], environment extra: [String: String]) throws -> [String: Any] {
+        let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        let protoo = runner.deletingLastPathComponent().appendingPathComponent("protoo")
+        try #require(FileManager.default.isExecutableFile(atPath: protoo.path),
+                     "no protoo executable at \(protoo.path): `swift test` builds it; with --filter, run `swift build` first")
+        let process = Process()
+        process.executableURL = protoo
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["GLIBC_TUNABLES"] = nil
+        environment["PROTOO_HUGE_PAGES"] = nil
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "protoo simulate exited with \(process.terminationStatus)")
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 }
