@@ -23,7 +23,10 @@ struct Simulate: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Run every seed in an inclusive range, e.g. 1..200 (faults drawn per seed).") var seeds: SeedRange?
     @Option(help: "Fault profile: none | light | heavy | random (drawn from the seed).") var faults: String = "none"
-    @Option(help: "With --seeds: how many runs at a time (default: one per core). Results do not depend on it.") var jobs: Int?
+    @Option(help: "Spread the rooms over this many independent server shards, run side by side (default: 1, one server holding every room).") var shards: Int = 1
+    @Option(name: .customLong("shard-window"), help: ArgumentHelp("With --shards: virtual time each shard runs before the next window (a speed knob; results do not depend on it).", visibility: .hidden))
+    var shardWindow: DurationArgument = DurationArgument(argument: "30s")!
+    @Option(help: "With --seeds: how many runs at a time; with --shards: how many shards (default: one per core). Results do not depend on it.") var jobs: Int?
     @Flag(help: "Run same-instant events in a seeded random order (explores races).") var shuffle = false
     @Flag(help: "Print one JSON object instead of the summary.") var json = false
     @Option(help: "Record the server's traffic to a trace file (.ptrace.zst or .jsonl).") var record: String?
@@ -37,6 +40,12 @@ struct Simulate: ParsableCommand {
         }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         guard rooms > 0, peersPerRoom > 0 else { throw ValidationError("--rooms and --peers-per-room must be positive") }
+        guard shards >= 1, shards <= rooms else {
+            throw ValidationError("--shards must be between 1 and --rooms (\(rooms)): a shard holds at least one room")
+        }
+        if shards > 1, record != nil {
+            throw ValidationError("--record records one server's traffic: drop --shards (or use --shards 1) to record")
+        }
         guard arrivalWindow.duration < duration.duration else {
             throw ValidationError("--arrival-window must be shorter than --duration (everyone leaves at --duration)")
         }
@@ -47,6 +56,7 @@ struct Simulate: ParsableCommand {
         c.scenario = SimulationConfiguration.Scenario(rawValue: scenario)!
         c.rooms = rooms
         c.peersPerRoom = peersPerRoom
+        c.shards = shards
         c.duration = duration.duration
         c.arrivalWindow = arrivalWindow.duration
         c.seed = seed
@@ -61,13 +71,13 @@ struct Simulate: ParsableCommand {
     }
 
     func reproduce(seed: UInt64, faults: String) -> String {
-        "swift run protoo simulate --scenario \(scenario) --rooms \(rooms) --peers-per-room \(peersPerRoom) --duration \(duration) --seed \(seed) --faults \(faults)\(arrivalWindow.duration == .seconds(30) ? "" : " --arrival-window \(arrivalWindow)")\(shuffle ? " --shuffle" : "")"
+        "swift run protoo simulate --scenario \(scenario) --rooms \(rooms) --peers-per-room \(peersPerRoom) --duration \(duration) --seed \(seed) --faults \(faults)\(shards > 1 ? " --shards \(shards)" : "")\(arrivalWindow.duration == .seconds(30) ? "" : " --arrival-window \(arrivalWindow)")\(shuffle ? " --shuffle" : "")"
     }
 
     func run() throws {
         // One run at a time is memory-bound: put its heap on huge pages (re-executes once; same
-        // results). Parallel swarm jobs keep glibc's per-thread arenas instead.
-        if seeds == nil || jobs == 1 { HugePages.reexecIfUseful() }
+        // results). Parallel swarm jobs and shards keep glibc's per-thread arenas instead.
+        if (seeds == nil && shards == 1) || jobs == 1 { HugePages.reexecIfUseful() }
         if let seeds { return try swarm(seeds.range) }
         let config = configuration(seed: seed, faults: faults)
         if shuffle, record != nil {
@@ -92,7 +102,8 @@ struct Simulate: ParsableCommand {
                 FileHandle.standardError.write(Data("error: closing the trace failed: \(error)\n".utf8))
             }
         }
-        let simulation = Simulation(config, tap: recorder)
+        let simulation = recorder.map { ShardedSimulation(Simulation(config, tap: $0)) }
+            ?? ShardedSimulation(config, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, window: shardWindow.duration)
         simulation.reproduceCommand = reproduce(seed: seed, faults: faults)
         let bar = ProgressBar(label: "simulate")
         do {

@@ -102,7 +102,7 @@ public final class Simulation {
         let c = configuration
         var ids = SeededRandom(seed: c.seed ^ 0x4944_5320)
         for room in 0..<c.rooms {
-            let roomId = "room-\(room)"
+            let roomId = "room-\(c.firstRoom + room)"
             for _ in 0..<c.peersPerRoom {
                 let peerId = ConferencePayloads.peerId(&ids)
                 let behaviour: any ClientBehaviour
@@ -295,29 +295,15 @@ public final class Simulation {
     // MARK: Report
 
     private func report(wall: Double) -> SimulationReport {
-        let counters = log.counters
-        let sorted = latencies.sorted()
-        func pct(_ p: Double) -> Double {
-            guard !sorted.isEmpty else { return 0 }
-            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6
-        }
-        let virtual = Double(scheduler.now.nanoseconds) / 1e9
-        return SimulationReport(
-            scenario: configuration.scenario.rawValue, seed: configuration.seed, faults: configuration.faults.summary,
-            rooms: configuration.rooms, peers: configuration.totalPeers,
-            virtualSeconds: virtual, wallSeconds: wall, speedUp: wall > 0 ? virtual / wall : 0,
-            schedulerEvents: scheduler.executedCount,
-            connections: counters.connectionsRequested, connectionsRejected: counters.connectionsRejected,
-            messages: counters.messages,
-            messagesByKind: ["request in": counters.requestsIn, "response in": counters.responsesIn,
-                             "notification in": counters.notificationsIn, "request out": counters.requestsOut,
-                             "response out": counters.responsesOut, "notification out": counters.notificationsOut],
-            bytesIn: counters.bytesIn, bytesOut: counters.bytesOut,
-            clientRequests: clientRequests, clientRequestTimeouts: clientTimeouts, clientRequestErrors: clientErrors,
-            serverRequests: counters.requestsOut, serverRequestsUnanswered: max(0, counters.requestsOut - counters.responsesIn),
-            reconnects: reconnects,
-            latencyP50Ms: pct(0.5), latencyP99Ms: pct(0.99), latencyMaxMs: sorted.last.map { Double($0) / 1e6 } ?? 0,
-            peakMemoryMB: Self.peakMemoryMB(), hugePages: HugePages.applied, digest: log.digest.hex)
+        SimulationReport(configuration, tally: tally, wall: wall)
+    }
+
+    /// What the run has counted so far (a report's figures; sharded runs add them up).
+    var tally: SimulationTally {
+        SimulationTally(counters: log.counters, latencies: latencies, clientRequests: clientRequests,
+                        clientTimeouts: clientTimeouts, clientErrors: clientErrors, reconnects: reconnects,
+                        events: scheduler.executedCount, virtualNanoseconds: scheduler.now.nanoseconds,
+                        digest: log.digest.hex)
     }
 
     /// The process's current resident set size (Linux `/proc/self/statm`), or 0 if unknown.

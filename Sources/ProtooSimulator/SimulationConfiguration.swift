@@ -12,6 +12,12 @@ public struct SimulationConfiguration: Sendable {
     public var scenario: Scenario = .conference
     public var rooms = 10
     public var peersPerRoom = 6
+    /// How many independent server shards the rooms are spread over (see ``ShardedSimulation``).
+    /// 1, the default, is one server holding every room.
+    public var shards = 1
+    /// The number of the first room (rooms are named `room-N`): a shard's rooms follow the
+    /// previous shard's.
+    public var firstRoom = 0
     /// Virtual time from the first arrival until everyone leaves.
     public var duration: Duration = .seconds(600)
     public var seed: UInt64 = 1

@@ -7,6 +7,8 @@ public struct SimulationReport: Sendable, Codable, Hashable {
     public var faults: String
     public var rooms: Int
     public var peers: Int
+    /// Independent server shards the rooms ran on (1: one server; see ``ShardedSimulation``).
+    public var shards: Int
     public var virtualSeconds: Double
     public var wallSeconds: Double
     public var speedUp: Double
@@ -40,7 +42,7 @@ public struct SimulationReport: Sendable, Codable, Hashable {
         let kinds = messagesByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         return """
         scenario        \(scenario) (seed \(seed)); faults: \(faults)
-        peers           \(peers) in \(rooms) rooms; \(connections) connections (\(connectionsRejected) rejected), \(reconnects) reconnects
+        peers           \(peers) in \(rooms) rooms\(shards > 1 ? " on \(shards) server shards" : ""); \(connections) connections (\(connectionsRejected) rejected), \(reconnects) reconnects
         virtual time    \(f(virtualSeconds)) s in \(f(wallSeconds, 3)) s wall — \(f(speedUp, 0))× real time (\(schedulerEvents) events)
         messages        \(messages) (\(kinds)); \(bytesIn) B in, \(bytesOut) B out
         requests        client→server \(clientRequests) (\(clientRequestTimeouts) timed out, \(clientRequestErrors) errors); server→client \(serverRequests) (\(serverRequestsUnanswered) unanswered)
@@ -48,6 +50,36 @@ public struct SimulationReport: Sendable, Codable, Hashable {
         peak memory     \(f(peakMemoryMB)) MB\(hugePages ? " (heap on huge pages)" : "")
         digest          \(digest)
         """
+    }
+}
+
+extension SimulationReport {
+    /// The report of a run of `configuration` that counted `tally` in `wall` seconds.
+    init(_ configuration: SimulationConfiguration, tally: SimulationTally, wall: Double) {
+        let counters = tally.counters
+        let sorted = tally.latencies.sorted()
+        func pct(_ p: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6
+        }
+        let virtual = Double(tally.virtualNanoseconds) / 1e9
+        self.init(
+            scenario: configuration.scenario.rawValue, seed: configuration.seed, faults: configuration.faults.summary,
+            rooms: configuration.rooms, peers: configuration.totalPeers, shards: configuration.shards,
+            virtualSeconds: virtual, wallSeconds: wall, speedUp: wall > 0 ? virtual / wall : 0,
+            schedulerEvents: tally.events,
+            connections: counters.connectionsRequested, connectionsRejected: counters.connectionsRejected,
+            messages: counters.messages,
+            messagesByKind: ["request in": counters.requestsIn, "response in": counters.responsesIn,
+                             "notification in": counters.notificationsIn, "request out": counters.requestsOut,
+                             "response out": counters.responsesOut, "notification out": counters.notificationsOut],
+            bytesIn: counters.bytesIn, bytesOut: counters.bytesOut,
+            clientRequests: tally.clientRequests, clientRequestTimeouts: tally.clientTimeouts,
+            clientRequestErrors: tally.clientErrors,
+            serverRequests: counters.requestsOut, serverRequestsUnanswered: max(0, counters.requestsOut - counters.responsesIn),
+            reconnects: tally.reconnects,
+            latencyP50Ms: pct(0.5), latencyP99Ms: pct(0.99), latencyMaxMs: sorted.last.map { Double($0) / 1e6 } ?? 0,
+            peakMemoryMB: Simulation.peakMemoryMB(), hugePages: HugePages.applied, digest: tally.digest)
     }
 }
 

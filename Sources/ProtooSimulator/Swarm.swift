@@ -27,7 +27,8 @@ public enum Swarm {
             while let index = state.nextIndex() {
                 let seed = seeds.lowerBound + UInt64(index)
                 let (configuration, reproduce) = configure(seed)
-                let simulation = Simulation(configuration)
+                // A sharded seed runs its shards one after another: the swarm's jobs are the threads.
+                let simulation = ShardedSimulation(configuration)
                 simulation.reproduceCommand = reproduce
                 var outcome = Outcome(seed: seed)
                 do {
@@ -35,7 +36,7 @@ public enum Swarm {
                 } catch let failure as SimulationFailure {
                     outcome.failure = failure
                 } catch {
-                    outcome.failure = SimulationFailure(invariant: "\(error)", seed: seed, time: simulation.scheduler.now,
+                    outcome.failure = SimulationFailure(invariant: "\(error)", seed: seed, time: simulation.shards[0].scheduler.now,
                                                         lastEvents: [], reproduce: reproduce ?? "")
                 }
                 state.finish(index, outcome, progress)
