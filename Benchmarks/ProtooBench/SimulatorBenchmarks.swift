@@ -1,3 +1,4 @@
+import Foundation
 import Protoo
 import ProtooApps
 import ProtooSimulator
@@ -41,6 +42,29 @@ enum SimulatorBenchmarks {
         r.record("simulator", "conference 1,000 peers, leave and drain: virtual/real time", phases.map(\.leave).max()!, "×",
                  note: "90 s virtual, nearly idle after the closes; \(range(phases.map(\.leave), runs))")
 
+        // The same 1,000 peers on 10 server shards of 100 peers (`--shards 10`). On one thread
+        // the gain is locality alone: a shard's objects stay in the core's cache for a window.
+        var sharded = c
+        sharded.shards = 10
+        let shardedReports = try (0..<runs).map { _ in try ShardedSimulation(sharded, jobs: 1).run() }
+        let shardedBest = shardedReports.max { $0.speedUp < $1.speedUp }!
+        r.record("simulator", "conference 1,000 peers on 10 shards, 1 thread: virtual/real time", shardedBest.speedUp, "×",
+                 ratio: shardedBest.speedUp / report.speedUp,
+                 note: "against one server; \(range(shardedReports.map(\.speedUp), runs))")
+        // On every core, as `protoo simulate --shards 10` runs them (a child process: its heap
+        // keeps glibc's per-thread arenas, which parallel shards need).
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        for (label, virtual, baseline) in [("", c.duration, report), (", default duration", d.duration, best)] {
+            let seconds = Int(virtual.nanoseconds / 1_000_000_000)
+            let children = try (0..<runs).map { _ in
+                try simulateInChild(["--rooms", "100", "--peers-per-room", "10", "--duration", "\(seconds)s", "--seed", "1", "--shards", "10"])
+            }
+            let fastest = children.max { $0.speedUp < $1.speedUp }!
+            r.record("simulator", "conference 1,000 peers\(label) on 10 shards, \(cores) threads: virtual/real time", fastest.speedUp, "×",
+                     ratio: fastest.speedUp / baseline.speedUp,
+                     note: "against one server; \(Int(fastest.virtualSeconds)) s virtual in \(BenchmarkRunner.format(fastest.wallSeconds)) s; \(range(children.map(\.speedUp), runs))")
+        }
+
         // Per-event cost against peer count: 10× the peers should cost ≈ the same per event.
         // 100 peers run for ≈ 50 ms of wall time, where one slow moment weighs most: best of 7.
         let small = try (0..<(r.quick ? 1 : 7)).map { _ in try eventsPerSecond(rooms: 10, peersPerRoom: 10, seconds: r.quick ? 30 : 60) }
@@ -77,6 +101,32 @@ enum SimulatorBenchmarks {
         }
         r.record("simulator", "memory per simulated peer at \(large[0].peers) peers", large[0].bytesPerPeer / 1024, "KB",
                  note: "peak RSS growth / peers, all connected and joined")
+
+        // Per-event cost against peer count on shards of 100 peers, one thread: 1,000 peers on 10
+        // shards against 10,000 on 100, in alternation (each pair shares the VM's mood).
+        var shardedMiddle: [(rate: Double, steadyRate: Double, peers: Int, bytesPerPeer: Double)] = []
+        var shardedLarge = shardedMiddle
+        for _ in 0..<runs {
+            shardedLarge.append(try eventsPerSecond(rooms: r.quick ? 200 : 1000, peersPerRoom: 10, seconds: r.quick ? 30 : 60, shards: r.quick ? 20 : 100))
+            shardedMiddle.append(try eventsPerSecond(rooms: r.quick ? 20 : 100, peersPerRoom: 10, seconds: r.quick ? 30 : 60, shards: r.quick ? 2 : 10))
+        }
+        for (name, rate) in [("whole runs", \(Double, Double, Int, Double).0), ("steady state", \.1)] as [(String, KeyPath<(Double, Double, Int, Double), Double>)] {
+            let ratios = zip(shardedLarge, shardedMiddle).map { $0.0[keyPath: rate] / $0.1[keyPath: rate] }.sorted()
+            r.record("simulator", "events/s at \(shardedLarge[0].peers) against \(shardedMiddle[0].peers) peers on shards of 100 peers, 1 thread, \(name)",
+                     ratios[ratios.count / 2], "×",
+                     note: "median of \(ratios.count) pair(s)\(ratios.count > 1 ? " (range \(BenchmarkRunner.format(ratios.first!))–\(BenchmarkRunner.format(ratios.last!)))" : ""); \(BenchmarkRunner.format(shardedLarge.map { $0[keyPath: rate] }.max()!)) against \(BenchmarkRunner.format(shardedMiddle.map { $0[keyPath: rate] }.max()!)) events/s (best)")
+        }
+        // Memory per peer, each way in a fresh process (a heap that bigger runs freed would be
+        // reused and hide growth): peak RSS over a one-peer run's, per peer.
+        let largeRooms = r.quick ? 200 : 1000, largeShards = r.quick ? 20 : 100
+        let common = ["--peers-per-room", "10", "--duration", "60s", "--arrival-window", "10s", "--seed", "2", "--jobs", "1"]
+        let empty = try simulateInChild(["--rooms", "1", "--peers-per-room", "1", "--duration", "60s", "--arrival-window", "10s", "--seed", "2"])
+        let oneServer = try simulateInChild(["--rooms", "\(largeRooms)"] + common)
+        let shardedServers = try simulateInChild(["--rooms", "\(largeRooms)", "--shards", "\(largeShards)"] + common)
+        func perPeerKB(_ report: SimulationReport) -> Double { (report.peakMemoryMB - empty.peakMemoryMB) * 1024 / Double(report.peers) }
+        r.record("simulator", "memory per simulated peer at \(largeRooms * 10) peers on \(largeShards) shards", perPeerKB(shardedServers), "KB",
+                 ratio: perPeerKB(shardedServers) / perPeerKB(oneServer),
+                 note: "peak RSS over a one-peer run's, per peer, fresh process; one server the same way: \(BenchmarkRunner.format(perPeerKB(oneServer))) KB")
     }
 
     /// "best of N (range lo–hi)" for a figure's note.
@@ -110,28 +160,46 @@ enum SimulatorBenchmarks {
 
     /// Events per wall second over the whole run and in its steady state (from the middle to the
     /// leave), and resident memory per peer at the middle.
-    static func eventsPerSecond(rooms: Int, peersPerRoom: Int, seconds: Int) throws
+    static func eventsPerSecond(rooms: Int, peersPerRoom: Int, seconds: Int, shards: Int = 1) throws
         -> (rate: Double, steadyRate: Double, peers: Int, bytesPerPeer: Double) {
         var c = SimulationConfiguration()
         c.rooms = rooms
         c.peersPerRoom = peersPerRoom
+        c.shards = shards
         c.duration = .seconds(Int64(seconds))
         c.arrivalWindow = .seconds(10)
         c.seed = 2
         let before = Simulation.residentMemoryMB()
         let start = ContinuousClock.now
-        let simulation = Simulation(c)
+        let simulation = ShardedSimulation(c, jobs: 1)
         // Mid-run everyone is connected and joined: measure resident memory there.
         try simulation.advance(to: Instant.zero + .seconds(Int64(seconds / 2)))
         let grown = max(0, Simulation.residentMemoryMB() - before) * 1024 * 1024
         // The steady state: from the middle to just before everyone leaves.
-        let middle = ContinuousClock.now, middleEvents = simulation.scheduler.executedCount
+        let middle = ContinuousClock.now, middleEvents = simulation.executedCount
         try simulation.advance(to: Instant(nanoseconds: Int64(seconds) * 1_000_000_000 - 1))
-        let steadyEnd = ContinuousClock.now, steadyEvents = simulation.scheduler.executedCount - middleEvents
+        let steadyEnd = ContinuousClock.now, steadyEvents = simulation.executedCount - middleEvents
         try simulation.advance(to: simulation.endInstant)
         let end = ContinuousClock.now
         func wall(_ d: Duration) -> Double { Double(d.nanoseconds) / 1e9 }
-        return (Double(simulation.scheduler.executedCount) / wall(end - start), Double(steadyEvents) / wall(steadyEnd - middle),
+        return (Double(simulation.executedCount) / wall(end - start), Double(steadyEvents) / wall(steadyEnd - middle),
                 rooms * peersPerRoom, grown / Double(rooms * peersPerRoom))
+    }
+
+    /// Runs `protoo simulate <arguments> --json` (built next to this benchmark) and decodes its report.
+    static func simulateInChild(_ arguments: [String]) throws -> SimulationReport {
+        let process = Process()
+        process.executableURL = try ChildServer.protooExecutable()
+        process.arguments = ["simulate"] + arguments + ["--json"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ChildServer.Failure(description: "protoo simulate \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+        }
+        return try JSONDecoder().decode(SimulationReport.self, from: data)
     }
 }

@@ -79,6 +79,13 @@ public final class ShardedSimulation {
         return z ^ (z >> 31)
     }
 
+    /// When the run ends (the same for every shard).
+    public var endInstant: Instant { shards[0].endInstant }
+    /// Events run so far, all shards together.
+    public var executedCount: Int { shards.reduce(0) { $0 + $1.scheduler.executedCount } }
+    /// How far every shard has run.
+    public private(set) var reached = Instant.zero
+
     /// Runs every shard to the end. Throws the ``SimulationFailure`` that comes first in virtual
     /// time (then in shard order), whatever `jobs` and `window` are. `progress` is called after
     /// each window with the fraction done.
@@ -88,19 +95,23 @@ public final class ShardedSimulation {
             return try shards[0].run(progress: progress)
         }
         let wallStart = ContinuousClock.now
-        let end = shards[0].endInstant
-        var reached = Instant.zero
+        try advance(to: endInstant, progress: progress)
+        let failures = forEachShard { try $0.checkInvariants(final: true) }
+        if let first = failures.min(by: { $0.0 < $1.0 }) { throw describe(first.1, shard: first.0) }
+        let wall = ContinuousClock.now - wallStart
+        return SimulationReport(configuration, tally: .merged(shards.map(\.tally)), wall: Double(wall.nanoseconds) / 1e9)
+    }
+
+    /// Runs every shard up to `end`, a window at a time (for stepping a run by hand, e.g. to
+    /// measure memory mid-run). Throws like ``run(progress:)``.
+    public func advance(to end: Instant, progress: ((Double) -> Void)? = nil) throws {
         while reached < end {
             let next = min(reached + window, end)
             let failures = forEachShard { try $0.advance(to: next) }
             if let first = failures.min(by: { ($0.1.time, $0.0) < ($1.1.time, $1.0) }) { throw describe(first.1, shard: first.0) }
             reached = next
-            progress?(Double(reached.nanoseconds) / Double(end.nanoseconds))
+            progress?(Double(reached.nanoseconds) / Double(endInstant.nanoseconds))
         }
-        let failures = forEachShard { try $0.checkInvariants(final: true) }
-        if let first = failures.min(by: { $0.0 < $1.0 }) { throw describe(first.1, shard: first.0) }
-        let wall = ContinuousClock.now - wallStart
-        return SimulationReport(configuration, tally: .merged(shards.map(\.tally)), wall: Double(wall.nanoseconds) / 1e9)
     }
 
     /// Runs `body` on every shard, `jobs` at a time, and returns the shards that failed.

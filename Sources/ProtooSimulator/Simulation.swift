@@ -314,10 +314,24 @@ public final class Simulation {
         return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
     }
 
-    /// The process's peak resident set size.
+    /// The process's peak resident set size: `VmHWM` of `/proc/self/status` on Linux (this
+    /// program's own), else `getrusage` (whose `ru_maxrss` survives `exec`, so a process spawned by
+    /// a big one would report its parent's peak).
     public static func peakMemoryMB() -> Double {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let peak = highWaterMarkMB(status: status) {
+            return peak
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024
+    }
+
+    /// The `VmHWM:` line of a `/proc/<pid>/status` text (`VmHWM:\t  2192 kB`), in MB.
+    static func highWaterMarkMB(status: String) -> Double? {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kB = line.dropFirst("VmHWM:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap({ Double($0) })
+        else { return nil }
+        return kB / 1024
     }
 }

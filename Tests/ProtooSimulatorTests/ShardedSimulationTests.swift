@@ -160,3 +160,15 @@ import ProtooApps
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+/// Peak memory is this program's own, even when a big process started it.
+@Suite struct PeakMemoryTests {
+    @Test func highWaterMarkIsReadFromProcStatus() {
+        let status = "Name:\tprotoo\nVmPeak:\t  901234 kB\nVmHWM:\t    2192 kB\nVmRSS:\t    2000 kB\n"
+        #expect(Simulation.highWaterMarkMB(status: status) == 2192.0 / 1024)
+        #expect(Simulation.highWaterMarkMB(status: "Name:\tprotoo\n") == nil)
+        #if os(Linux)
+        #expect(Simulation.peakMemoryMB() >= Simulation.residentMemoryMB() - 1)
+        #endif
+    }
+}
