@@ -42,25 +42,25 @@ enum SimulatorBenchmarks {
         r.record("simulator", "conference 1,000 peers, leave and drain: virtual/real time", phases.map(\.leave).max()!, "×",
                  note: "90 s virtual, nearly idle after the closes; \(range(phases.map(\.leave), runs))")
 
-        // The same 1,000 peers on 10 server shards of 100 peers (`--shards 10`). On one thread
+        // The same 1,000 peers on 4 server shards of 250 peers (`--shards 4`). On one thread
         // the gain is locality alone: a shard's objects stay in the core's cache for a window.
         var sharded = c
-        sharded.shards = 10
+        sharded.shards = 4
         let shardedReports = try (0..<runs).map { _ in try ShardedSimulation(sharded, jobs: 1).run() }
         let shardedBest = shardedReports.max { $0.speedUp < $1.speedUp }!
-        r.record("simulator", "conference 1,000 peers on 10 shards, 1 thread: virtual/real time", shardedBest.speedUp, "×",
+        r.record("simulator", "conference 1,000 peers on 4 shards, 1 thread: virtual/real time", shardedBest.speedUp, "×",
                  ratio: shardedBest.speedUp / report.speedUp,
                  note: "against one server; \(range(shardedReports.map(\.speedUp), runs))")
-        // On every core, as `protoo simulate --shards 10` runs them (a child process: its heap
+        // On every core, as `protoo simulate --shards 4` runs them (a child process: its heap
         // keeps glibc's per-thread arenas, which parallel shards need).
         let cores = ProcessInfo.processInfo.activeProcessorCount
         for (label, virtual, baseline) in [("", c.duration, report), (", default duration", d.duration, best)] {
             let seconds = Int(virtual.nanoseconds / 1_000_000_000)
             let children = try (0..<runs).map { _ in
-                try simulateInChild(["--rooms", "100", "--peers-per-room", "10", "--duration", "\(seconds)s", "--seed", "1", "--shards", "10"])
+                try simulateInChild(["--rooms", "100", "--peers-per-room", "10", "--duration", "\(seconds)s", "--seed", "1", "--shards", "4"])
             }
             let fastest = children.max { $0.speedUp < $1.speedUp }!
-            r.record("simulator", "conference 1,000 peers\(label) on 10 shards, \(cores) threads: virtual/real time", fastest.speedUp, "×",
+            r.record("simulator", "conference 1,000 peers\(label) on 4 shards, \(cores) threads: virtual/real time", fastest.speedUp, "×",
                      ratio: fastest.speedUp / baseline.speedUp,
                      note: "against one server; \(Int(fastest.virtualSeconds)) s virtual in \(BenchmarkRunner.format(fastest.wallSeconds)) s; \(range(children.map(\.speedUp), runs))")
         }
@@ -102,23 +102,23 @@ enum SimulatorBenchmarks {
         r.record("simulator", "memory per simulated peer at \(large[0].peers) peers", large[0].bytesPerPeer / 1024, "KB",
                  note: "peak RSS growth / peers, all connected and joined")
 
-        // Per-event cost against peer count on shards of 100 peers, one thread: 1,000 peers on 10
-        // shards against 10,000 on 100, in alternation (each pair shares the VM's mood).
+        // Per-event cost against peer count on shards of 250 peers, one thread: 1,000 peers on 4
+        // shards against 10,000 on 40, in alternation (each pair shares the VM's mood).
         var shardedMiddle: [(rate: Double, steadyRate: Double, peers: Int, bytesPerPeer: Double)] = []
         var shardedLarge = shardedMiddle
         for _ in 0..<runs {
-            shardedLarge.append(try eventsPerSecond(rooms: r.quick ? 200 : 1000, peersPerRoom: 10, seconds: r.quick ? 30 : 60, shards: r.quick ? 20 : 100))
-            shardedMiddle.append(try eventsPerSecond(rooms: r.quick ? 20 : 100, peersPerRoom: 10, seconds: r.quick ? 30 : 60, shards: r.quick ? 2 : 10))
+            shardedLarge.append(try eventsPerSecond(rooms: r.quick ? 200 : 1000, peersPerRoom: 10, seconds: r.quick ? 30 : 60, shards: r.quick ? 8 : 40))
+            shardedMiddle.append(try eventsPerSecond(rooms: r.quick ? 20 : 100, peersPerRoom: 10, seconds: r.quick ? 30 : 60, shards: r.quick ? 1 : 4))
         }
         for (name, rate) in [("whole runs", \(Double, Double, Int, Double).0), ("steady state", \.1)] as [(String, KeyPath<(Double, Double, Int, Double), Double>)] {
             let ratios = zip(shardedLarge, shardedMiddle).map { $0.0[keyPath: rate] / $0.1[keyPath: rate] }.sorted()
-            r.record("simulator", "events/s at \(shardedLarge[0].peers) against \(shardedMiddle[0].peers) peers on shards of 100 peers, 1 thread, \(name)",
+            r.record("simulator", "events/s at \(shardedLarge[0].peers) against \(shardedMiddle[0].peers) peers on shards of 250 peers, 1 thread, \(name)",
                      ratios[ratios.count / 2], "×",
                      note: "median of \(ratios.count) pair(s)\(ratios.count > 1 ? " (range \(BenchmarkRunner.format(ratios.first!))–\(BenchmarkRunner.format(ratios.last!)))" : ""); \(BenchmarkRunner.format(shardedLarge.map { $0[keyPath: rate] }.max()!)) against \(BenchmarkRunner.format(shardedMiddle.map { $0[keyPath: rate] }.max()!)) events/s (best)")
         }
         // Memory per peer, each way in a fresh process (a heap that bigger runs freed would be
         // reused and hide growth): peak RSS over a one-peer run's, per peer.
-        let largeRooms = r.quick ? 200 : 1000, largeShards = r.quick ? 20 : 100
+        let largeRooms = r.quick ? 200 : 1000, largeShards = r.quick ? 8 : 40
         let common = ["--peers-per-room", "10", "--duration", "60s", "--arrival-window", "10s", "--seed", "2", "--jobs", "1"]
         let empty = try simulateInChild(["--rooms", "1", "--peers-per-room", "1", "--duration", "60s", "--arrival-window", "10s", "--seed", "2"])
         let oneServer = try simulateInChild(["--rooms", "\(largeRooms)"] + common)
