@@ -77,8 +77,9 @@ struct Simulate: ParsableCommand {
     func run() throws {
         // One run at a time is memory-bound: put its heap on huge pages (re-executes once; same
         // results). Parallel swarm jobs and shards keep glibc's per-thread arenas instead.
-        if (seeds == nil && shards == 1) || jobs == 1 { HugePages.reexecIfUseful() }
-        if let seeds { return try swarm(seeds.range) }
+        let threads = (seeds != nil || shards > 1) ? jobs ?? ProcessInfo.processInfo.activeProcessorCount : 1
+        if threads == 1 { HugePages.reexecIfUseful() }
+        if let seeds { return try swarm(seeds.range, threads: threads) }
         let config = configuration(seed: seed, faults: faults)
         if shuffle, record != nil {
             FileHandle.standardError.write(Data("""
@@ -103,7 +104,7 @@ struct Simulate: ParsableCommand {
             }
         }
         let simulation = recorder.map { ShardedSimulation(Simulation(config, tap: $0)) }
-            ?? ShardedSimulation(config, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, window: shardWindow.duration)
+            ?? ShardedSimulation(config, jobs: threads, window: shardWindow.duration)
         simulation.reproduceCommand = reproduce(seed: seed, faults: faults)
         let bar = ProgressBar(label: "simulate")
         do {
@@ -123,14 +124,14 @@ struct Simulate: ParsableCommand {
         }
     }
 
-    private func swarm(_ range: ClosedRange<UInt64>) throws {
+    private func swarm(_ range: ClosedRange<UInt64>, threads: Int) throws {
         let profile = faults == "none" ? "random" : faults
         var failures: [(UInt64, SimulationFailure)] = []
         var results: [[String: String]] = []
         let bar = ProgressBar(label: "swarm")
         let command = self
         let total = Double(range.count)
-        let outcomes = Swarm.run(seeds: range, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+        let outcomes = Swarm.run(seeds: range, jobs: threads,
                                  configure: { s in (command.configuration(seed: s, faults: profile), command.reproduce(seed: s, faults: profile)) },
                                  progress: { done in bar.update(Double(done) / total) })
         bar.finish()

@@ -29,10 +29,12 @@ public final class Simulation {
     private var finishedClients = 0
     private let silenceLogs: Bool
 
-    /// Builds a run. `tap` (e.g. a trace recorder) sees the same traffic as the event log.
+    /// Builds a run of one server (`configuration.shards` must be 1; ``ShardedSimulation`` runs
+    /// more). `tap` (e.g. a trace recorder) sees the same traffic as the event log.
     /// `app` replaces the scenario's default app (``ConferenceApp`` or ``EchoApp``).
     public init(_ configuration: SimulationConfiguration, tap: (any TrafficTap)? = nil, logger: Logger? = nil,
                 app makeApp: ((EngineContext) -> any ProtooApp)? = nil) {
+        precondition(configuration.shards == 1, "configuration.shards is \(configuration.shards): run it with ShardedSimulation")
         self.configuration = configuration
         let seed = configuration.seed
         scheduler = VirtualScheduler(shuffleSeed: configuration.shuffleSameInstant ? seed ^ 0x5348_5546 : nil)
