@@ -59,6 +59,24 @@ import ProtooApps
         #expect(sharded.shards[2].clients.allSatisfy { $0.target.contains("roomId=room-5") || $0.target.contains("roomId=room-6") })
     }
 
+    /// Shards move together, a window at a time: mid-run every shard stands at the same instant
+    /// with its peers connected, so every peer of the run is alive at once.
+    @Test func shardsAdvanceTogetherWithEveryPeerAlive() throws {
+        var c = Self.small(seed: 6, shards: 3)
+        c.faults = .none
+        c.duration = .seconds(60)
+        let sharded = ShardedSimulation(c, jobs: 2, window: .seconds(4))
+        try sharded.advance(to: Instant.zero + .seconds(10))
+        #expect(sharded.reached == Instant.zero + .seconds(10))
+        for shard in sharded.shards {
+            #expect(shard.scheduler.now == Instant.zero + .seconds(10))
+            #expect(shard.clients.allSatisfy { $0.state == .open })
+        }
+        #expect(sharded.shards.reduce(0) { $0 + $1.clients.count } == 21)
+        let report = try sharded.run()
+        #expect(report.virtualSeconds == Double((c.duration + c.drainTime).nanoseconds) / 1e9)
+    }
+
     /// Threads and windows change nothing, for 20 seeds with faults.
     @Test func threadsAndWindowsDoNotChangeTheResult() throws {
         var digests = Set<String>()
