@@ -95,6 +95,16 @@ import ProtooApps
         #expect(digests.count == 20)
     }
 
+    /// A swarm of sharded seeds gives what each sharded seed gives alone, on any number of jobs.
+    @Test func swarmOfShardedSeedsMatchesRunsAlone() {
+        let seeds: ClosedRange<UInt64> = 30...37
+        let configure: @Sendable (UInt64) -> (SimulationConfiguration, reproduce: String?) = { (Self.small(seed: $0, shards: 3), nil) }
+        let alone = seeds.map { try? ShardedSimulation(Self.small(seed: $0, shards: 3)).run().digest }
+        #expect(Swarm.run(seeds: seeds, jobs: 1, configure: configure).map(\.digest) == alone)
+        #expect(Swarm.run(seeds: seeds, jobs: 3, configure: configure).map(\.digest) == alone)
+        #expect(alone.allSatisfy { $0 != nil })
+    }
+
     /// An echo app whose `shutdown` (a scripted fault) makes it claim a closed room is open.
     final class LeakOnShutdownApp: ProtooApp, SimulationInspectable {
         let inner: EchoApp
