@@ -34,6 +34,15 @@ public final class EventLog: TrafficTap {
         public var bytesIn = 0, bytesOut = 0
         public var messages: Int { requestsIn + responsesIn + notificationsIn + requestsOut + responsesOut + notificationsOut }
 
+        /// Adds another log's counts (a sharded run's shards).
+        mutating func add(_ o: Counters) {
+            connectionsRequested += o.connectionsRequested; connectionsAccepted += o.connectionsAccepted
+            connectionsRejected += o.connectionsRejected; connectionsClosed += o.connectionsClosed
+            requestsIn += o.requestsIn; responsesIn += o.responsesIn; notificationsIn += o.notificationsIn
+            requestsOut += o.requestsOut; responsesOut += o.responsesOut; notificationsOut += o.notificationsOut
+            bytesIn += o.bytesIn; bytesOut += o.bytesOut
+        }
+
         mutating func count(_ utf8: UnsafeRawBufferPointer, inbound: Bool) {
             let kind = EventLog.kind(of: utf8)
             if inbound {

@@ -21,20 +21,7 @@ struct SimulationTally {
         digest.add(UInt64(shards.count))
         digest.add(shards[0].digest)
         for s in shards.dropFirst() {
-            var c = total.counters
-            c.connectionsRequested += s.counters.connectionsRequested
-            c.connectionsAccepted += s.counters.connectionsAccepted
-            c.connectionsRejected += s.counters.connectionsRejected
-            c.connectionsClosed += s.counters.connectionsClosed
-            c.requestsIn += s.counters.requestsIn
-            c.responsesIn += s.counters.responsesIn
-            c.notificationsIn += s.counters.notificationsIn
-            c.requestsOut += s.counters.requestsOut
-            c.responsesOut += s.counters.responsesOut
-            c.notificationsOut += s.counters.notificationsOut
-            c.bytesIn += s.counters.bytesIn
-            c.bytesOut += s.counters.bytesOut
-            total.counters = c
+            total.counters.add(s.counters)
             total.latencies += s.latencies
             total.clientRequests += s.clientRequests
             total.clientTimeouts += s.clientTimeouts

@@ -47,25 +47,8 @@ import Testing
 
     /// Runs the `protoo` executable beside this test runner and decodes its JSON output.
     static func runProtoo(_ arguments: [String], environment extra: [String: String]) throws -> [String: Any] {
-        let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-        let protoo = runner.deletingLastPathComponent().appendingPathComponent("protoo")
-        try #require(FileManager.default.isExecutableFile(atPath: protoo.path),
-                     "no protoo executable at \(protoo.path): `swift test` builds it; with --filter, run `swift build` first")
-        let process = Process()
-        process.executableURL = protoo
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["GLIBC_TUNABLES"] = nil
-        environment["PROTOO_HUGE_PAGES"] = nil
-        environment.merge(extra) { $1 }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "protoo simulate exited with \(process.terminationStatus)")
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let (status, output, _) = try ProtooProcess.run(arguments, environment: extra)
+        try #require(status == 0, "protoo \(arguments.joined(separator: " ")) exited with \(status)")
+        return try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
     }
 }

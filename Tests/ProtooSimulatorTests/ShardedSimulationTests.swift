@@ -167,25 +167,10 @@ import ProtooApps
 
         for (extra, message) in [(["--shards", "7"], "--shards must be between 1 and --rooms"),
                                  (["--shards", "2", "--record", "/tmp/never.ptrace.zst"], "--record records one server")] {
-            let (status, error) = try Self.runProtooFailing(["simulate", "--rooms", "6"] + extra)
+            let (status, _, error) = try ProtooProcess.run(["simulate", "--rooms", "6"] + extra)
             #expect(status != 0)
-            #expect(error.contains(message), "\(error)")
+            #expect(String(decoding: error, as: UTF8.self).contains(message))
         }
-    }
-
-    /// Runs the `protoo` executable beside this test runner; its exit status and standard error.
-    static func runProtooFailing(_ arguments: [String]) throws -> (Int32, String) {
-        let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-        let process = Process()
-        process.executableURL = runner.deletingLastPathComponent().appendingPathComponent("protoo")
-        process.arguments = arguments
-        let error = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = error
-        try process.run()
-        let data = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
 
