@@ -133,7 +133,7 @@ public final class ShardedSimulation {
         var f = failure
         f.invariant = "shard \(index) of \(shards.count) (room-\(c.firstRoom)…room-\(c.firstRoom + c.rooms - 1)): \(failure.invariant)"
         f.seed = configuration.seed
-        f.reproduce = reproduceCommand ?? "swift run protoo simulate --scenario \(configuration.scenario.rawValue) --rooms \(configuration.rooms) --peers-per-room \(configuration.peersPerRoom) --duration \(Int(configuration.duration.nanoseconds / 1_000_000_000))s --seed \(configuration.seed) --shards \(configuration.shards)"
+        f.reproduce = reproduceCommand ?? configuration.commandLine
         return f
     }
 }

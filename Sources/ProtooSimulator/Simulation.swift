@@ -240,7 +240,7 @@ public final class Simulation {
     private func fail(_ invariant: String) {
         guard failure == nil else { return }
         let c = configuration
-        let command = reproduceCommand ?? "swift run protoo simulate --scenario \(c.scenario.rawValue) --rooms \(c.rooms) --peers-per-room \(c.peersPerRoom) --duration \(Int(c.duration.nanoseconds / 1_000_000_000))s --seed \(c.seed)"
+        let command = reproduceCommand ?? c.commandLine
         failure = SimulationFailure(invariant: invariant, seed: c.seed, time: scheduler.now,
                                     lastEvents: log.lastEvents.map(\.description), reproduce: command)
     }

@@ -41,6 +41,12 @@ public struct SimulationConfiguration: Sendable {
     public init() {}
 
     public var totalPeers: Int { rooms * peersPerRoom }
+
+    /// The `protoo simulate` command for this run's scenario, size, duration, seed and shards (the
+    /// reproduce line of a failure when the caller gave none).
+    public var commandLine: String {
+        "swift run protoo simulate --scenario \(scenario.rawValue) --rooms \(rooms) --peers-per-room \(peersPerRoom) --duration \(Int(duration.nanoseconds / 1_000_000_000))s --seed \(seed)\(shards > 1 ? " --shards \(shards)" : "")"
+    }
 }
 
 /// A fault at an exact virtual instant, applied to client number `client` (arrival order of creation).
