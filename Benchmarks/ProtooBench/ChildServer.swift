@@ -89,6 +89,15 @@ final class ChildServer {
 
     /// utime + stime of the process whose stat file is at `statPath`, in seconds.
     static func cpuSeconds(statPath: String) throws -> Double {
+        let times = try cpuTimes(statPath: statPath)
+        return times.user + times.system
+    }
+
+    /// The child's user and kernel CPU time so far, in seconds.
+    func cpuTimes() throws -> (user: Double, system: Double) { try Self.cpuTimes(statPath: "/proc/\(pid)/stat") }
+
+    /// utime and stime of the process whose stat file is at `statPath`, in seconds.
+    static func cpuTimes(statPath: String) throws -> (user: Double, system: Double) {
         let stat = try String(contentsOfFile: statPath, encoding: .utf8)
         // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
         guard let close = stat.lastIndex(of: ")") else { throw Failure(description: "unreadable \(statPath)") }
@@ -96,7 +105,8 @@ final class ChildServer {
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
             throw Failure(description: "unreadable \(statPath)")
         }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (user / tick, system / tick)
     }
 
     /// SIGTERM, then waits (≤ 10 s, SIGKILL after that) for the exit.

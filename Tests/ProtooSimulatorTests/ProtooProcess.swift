@@ -4,8 +4,10 @@ import Testing
 /// The `protoo` executable that `swift test` builds beside the test runner, run as a child.
 enum ProtooProcess {
     /// Runs `protoo <arguments>` with the environment of this process minus the huge-page variables,
-    /// plus `extra`; returns its exit status, standard output and standard error.
-    static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, output: Data, error: Data) {
+    /// plus `extra`, in `directory` (default: this process's); returns its exit status, standard
+    /// output and standard error.
+    static func run(_ arguments: [String], environment extra: [String: String] = [:],
+                    in directory: URL? = nil) throws -> (status: Int32, output: Data, error: Data) {
         let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         let protoo = runner.deletingLastPathComponent().appendingPathComponent("protoo")
         try #require(FileManager.default.isExecutableFile(atPath: protoo.path),
@@ -13,6 +15,7 @@ enum ProtooProcess {
         let process = Process()
         process.executableURL = protoo
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         var environment = ProcessInfo.processInfo.environment
         environment["GLIBC_TUNABLES"] = nil
         environment["PROTOO_HUGE_PAGES"] = nil

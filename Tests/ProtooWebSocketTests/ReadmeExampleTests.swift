@@ -3,7 +3,8 @@ import ProtooClient
 import ProtooWebSocket
 import Testing
 
-// The README's minimal server and client, verbatim but for the port (0 here).
+// The README's minimal server and client, verbatim but for the port (0 here); `ReadmeTests`
+// checks that every line of the README's Swift blocks is in a test like this one.
 
 final class EchoRoom: ProtooApp {
     let room: Room
@@ -20,8 +21,7 @@ final class EchoRoom: ProtooApp {
 
 @Suite struct ReadmeExampleTests {
     @Test func minimalServerAndClientFromTheReadme() async throws {
-        let server = try await ProtooServer.start(.init(host: "127.0.0.1", port: 0, logger: Harness.quietLogger),
-                                                  app: { EchoRoom(context: $0) })
+        let server = try await ProtooServer.start(.init(host: "127.0.0.1", port: 0), app: { EchoRoom(context: $0) })
         let client = try await ProtooClient.start(url: "ws://127.0.0.1:\(server.port)/?peerId=alice")
         for await event in client.events where event == .open { break }
         let reply = try await client.request("echo", ["hello": "world"])

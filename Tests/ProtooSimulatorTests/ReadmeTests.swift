@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+/// The README keeps its promises: its Swift code is compiled by a test, the products it names
+/// exist, and its trace and replay commands run as written.
+@Suite struct ReadmeTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Block {
+        var language: String
+        var lines: [String]
+    }
+
+    static func blocks(of markdown: String) -> [Block] {
+        var blocks: [Block] = []
+        var current: Block?
+        for line in markdown.components(separatedBy: "\n") {
+            if line.hasPrefix("```") {
+                if let block = current {
+                    blocks.append(block)
+                    current = nil
+                } else {
+                    current = Block(language: String(line.dropFirst(3)), lines: [])
+                }
+            } else {
+                current?.lines.append(line)
+            }
+        }
+        return blocks
+    }
+
+    static func readme() throws -> String {
+        try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+    }
+
+    /// A line as compared: trailing `// comment` removed, whitespace collapsed, the README's port
+    /// (4443) read as the tests' (0, or the server's own).
+    static func normalized(_ line: String) -> String {
+        var text = line
+        if let comment = text.range(of: #"\s+//\s.*$"#, options: .regularExpression) { text.removeSubrange(comment) }
+        text = text.replacingOccurrences(of: "port: 4443", with: "port: 0")
+            .replacingOccurrences(of: "127.0.0.1:4443", with: #"127.0.0.1:\(server.port)"#)
+        return text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    @Test func everySwiftBlockIsInACompiledTest() throws {
+        let sources = try FileManager.default.subpathsOfDirectory(atPath: Self.root.appendingPathComponent("Tests").path)
+            .filter { $0.hasSuffix(".swift") && !$0.hasSuffix("ReadmeTests.swift") }
+            .map { try String(contentsOf: Self.root.appendingPathComponent("Tests").appendingPathComponent($0), encoding: .utf8) }
+            .map { Set($0.components(separatedBy: "\n").map(Self.normalized)) }
+        let code = Self.blocks(of: try Self.readme()).filter { $0.language == "swift" && $0.lines.first != "// Package.swift" }
+        #expect(code.count >= 2)
+        for block in code {
+            let lines = block.lines.map(Self.normalized).filter { !$0.isEmpty && !$0.hasPrefix("//") }
+            let best = sources.map { source in lines.filter { !source.contains($0) } }.min { $0.count < $1.count } ?? lines
+            #expect(best.isEmpty, "README lines found in no test file: \(best)")
+        }
+    }
+
+    @Test func theManifestExcerptNamesRealProducts() throws {
+        let manifest = try String(contentsOf: Self.root.appendingPathComponent("Package.swift"), encoding: .utf8)
+        let library = try Regex(#"\.library\(name: "([A-Za-z]+)""#)
+        let products = Set(manifest.matches(of: library).map { String($0.output[1].substring ?? "") })
+        let readme = try Self.readme()
+        let excerpt = try #require(Self.blocks(of: readme).first { $0.lines.first == "// Package.swift" })
+        let named = try Regex(#"\.product\(name: "([A-Za-z]+)", package: "swift-protoo"\)"#)
+        let used = excerpt.lines.joined(separator: "\n").matches(of: named).map { String($0.output[1].substring ?? "") }
+        #expect(!used.isEmpty)
+        // The products table too: its first column.
+        let tableRow = try Regex(#"^\| `([A-Za-z]+)` \|"#).anchorsMatchLineEndings()
+        let listed = readme.matches(of: tableRow).map { String($0.output[1].substring ?? "") }.filter { $0.hasPrefix("Protoo") }
+        #expect(listed.count >= 4)
+        for product in used + listed {
+            #expect(products.contains(product), "README names product \(product), which Package.swift does not declare")
+        }
+    }
+
+    /// Every `swift run protoo trace|replay …` line of the README (debug builds: the ones without
+    /// `-c release`), run with the `protoo` that `swift test` builds, from the package root.
+    @Test func traceAndReplayCommandsRunAsWritten() throws {
+        let commands = Self.blocks(of: try Self.readme()).filter { $0.language == "sh" }.flatMap(\.lines)
+            .map { $0.components(separatedBy: " #").first!.components(separatedBy: " | ").first! }
+            .filter { $0.hasPrefix("swift run protoo trace ") || $0.hasPrefix("swift run protoo replay ") }
+        #expect(commands.count >= 3)
+        for command in commands {
+            let arguments = command.dropFirst("swift run protoo ".count).split(separator: " ").map(String.init)
+            let result = try ProtooProcess.run(arguments, in: Self.root)
+            #expect(result.status == 0, "`\(command)` exited \(result.status): \(String(decoding: result.error, as: UTF8.self))")
+            #expect(!result.output.isEmpty, "`\(command)` printed nothing")
+        }
+    }
+}
