@@ -58,6 +58,14 @@ public final class NIOEventLoopScheduler: Scheduler {
         eventLoop.execute { bound.value() }
     }
 
+    public var isCurrentThread: Bool { eventLoop.inEventLoop }
+
+    /// `execute` on the loop (thread-safe). Work handed over once the loop has shut down is
+    /// dropped by the engine's executor, which the server closes first.
+    public func enqueueFromAnyThread(_ action: @escaping @Sendable () -> Void) {
+        eventLoop.execute(action)
+    }
+
     // MARK: Timers
 
     /// Arms the NIO task for `deadline` (re-arming only moves it earlier; a later one is re-armed

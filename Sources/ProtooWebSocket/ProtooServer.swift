@@ -86,7 +86,8 @@ public final class ProtooServer: Sendable {
         try? await eventLoop.submit { core.value.stopAccepting() }.get()
     }
 
-    /// Graceful shutdown: stop accepting, `app.shutdown()`, close remaining connections with 4000,
+    /// Graceful shutdown: stop accepting, let async request handlers still running finish (or
+    /// cancel them) within ``Configuration/shutdownGracePeriod``, `app.shutdown()`, close remaining connections with 4000,
     /// wait for their close handshakes (bounded by ``Configuration/shutdownGracePeriod``), stop
     /// listening and end the event loop. Idempotent.
     public func shutdown() async {
@@ -96,8 +97,11 @@ public final class ProtooServer: Sendable {
         }
         guard first else { return }
         let core = self.core
+        // Handlers still awaiting finish (or are cancelled) while their peers are still open.
+        let executor = try? await eventLoop.flatSubmit { core.value.settleHandlers() }.get()
         try? await eventLoop.flatSubmit { core.value.shutdown() }.get()
         try? await serverChannel.close()
+        executor?.close()
         try? await group.shutdownGracefully()
     }
 

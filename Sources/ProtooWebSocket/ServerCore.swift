@@ -137,6 +137,22 @@ final class ServerCore {
         accepting = false
     }
 
+    /// Stops accepting and gives the app's engine tasks (async request handlers) the grace period
+    /// to finish, then the same again once the rest are cancelled; the future carries the
+    /// executor, for the server to close once the loop's work is done.
+    func settleHandlers() -> EventLoopFuture<EngineExecutor> {
+        accepting = false
+        let executor = context.executor
+        let promise = eventLoop.makePromise(of: EngineExecutor.self)
+        executor.settle(within: configuration.shutdownGracePeriod) { [logger = configuration.logger] unfinished in
+            if !unfinished.isEmpty {
+                logger.info("shutdown: engine tasks still running after cancellation", metadata: ["tasks": "\(unfinished.map(\.description))"])
+            }
+            promise.succeed(executor)
+        }
+        return promise.futureResult
+    }
+
     /// Stops accepting, shuts the app down, closes remaining connections with 4000; the future
     /// completes once every connection is closed (forced after the grace period).
     func shutdown() -> EventLoopFuture<Void> {

@@ -11,6 +11,8 @@ public final class EngineContext {
     /// the context, and a dynamic check on every message is measurable.)
     @exclusivity(unchecked) public var random: SeededRandom
     public let logger: Logger
+    /// Runs the engine's async code (handlers, client scripts) on ``scheduler``.
+    public private(set) lazy var executor = EngineExecutor(scheduler: scheduler)
 
     public init(scheduler: any Scheduler, random: SeededRandom, logger: Logger = Logger(label: "protoo")) {
         self.scheduler = scheduler

@@ -19,9 +19,26 @@ public protocol Scheduler: AnyObject {
     /// nothing per timer this way; the default wraps the call in a closure.
     @discardableResult
     func schedule(at deadline: Instant, target: any TimerTarget, tag: Int) -> TimerHandle
+
+    /// Whether the calling thread is the one this scheduler runs its actions on (only there may
+    /// engine objects be touched).
+    var isCurrentThread: Bool { get }
+
+    /// Runs `action` on this scheduler soon; callable from any thread (the engine's way back from
+    /// another thread, see ``EngineContext/callback(_:)``).
+    func enqueueFromAnyThread(_ action: @escaping @Sendable () -> Void)
 }
 
 extension Scheduler {
+    /// A scheduler that does not say which thread it runs on is taken to be driven by its caller.
+    public var isCurrentThread: Bool { true }
+
+    /// Without a thread-safe queue of its own, a scheduler accepts work only from its own thread.
+    public func enqueueFromAnyThread(_ action: @escaping @Sendable () -> Void) {
+        precondition(isCurrentThread, "\(type(of: self)) cannot take work from another thread")
+        enqueue(action)
+    }
+
     /// Runs `action` after `delay`.
     @discardableResult
     public func schedule(after delay: Duration, _ action: @escaping () -> Void) -> TimerHandle {

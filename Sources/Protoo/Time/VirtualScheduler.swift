@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
 /// A deterministic scheduler on virtual time: an event-jump loop over a heap of timers (and a
 /// wheel that feeds it the later ones).
 ///
@@ -349,8 +356,20 @@ public final class VirtualScheduler: Scheduler {
     /// How many actions have run so far.
     @exclusivity(unchecked) public private(set) var executedCount = 0
 
+    /// The thread that drives this scheduler (its creator until ``adoptCurrentThread()``).
+    private var owner: pthread_t
+    /// Work handed over from other threads, run at the current virtual instant by the next step.
+    private let inbox = Inbox()
+
+    /// Actions other threads handed over (``enqueueFromAnyThread(_:)``), taken by the driving thread.
+    private final class Inbox: Sendable {
+        let waiting = Atomic<Int>(0)
+        let actions = Mutex<[@Sendable () -> Void]>([])
+    }
+
     public init(start: Instant = .zero, shuffleSeed: UInt64? = nil) {
         currentNanos = start.nanoseconds
+        owner = pthread_self()
         openedUntil = Self.bucketStart(start.nanoseconds)
         shuffle = shuffleSeed.map { SeededRandom(seed: $0) }
     }
@@ -423,6 +442,34 @@ public final class VirtualScheduler: Scheduler {
         schedule(at: now, action)
     }
 
+    /// Makes the calling thread the one that drives this scheduler (a simulation run on a worker
+    /// thread calls this before stepping).
+    public func adoptCurrentThread() { owner = pthread_self() }
+
+    public var isCurrentThread: Bool { pthread_equal(owner, pthread_self()) != 0 }
+
+    /// Hands `action` to the driving thread: it runs at the virtual instant of the next step.
+    /// Where it lands in the order depends on real time, so a simulation reports such work rather
+    /// than rely on it (see ``EngineExecutor``).
+    public func enqueueFromAnyThread(_ action: @escaping @Sendable () -> Void) {
+        if isCurrentThread { return enqueue(action) }
+        inbox.actions.withLock { $0.append(action) }
+        inbox.waiting.add(1, ordering: .releasing)
+    }
+
+    /// Whether other threads have handed over work not yet taken.
+    public var hasForeignWork: Bool { inbox.waiting.load(ordering: .relaxed) != 0 }
+
+    /// Moves work handed over by other threads into the timer order, at the current instant.
+    private func takeForeignWork() {
+        let taken = inbox.actions.withLock { actions in
+            defer { actions.removeAll() }
+            return actions
+        }
+        inbox.waiting.subtract(taken.count, ordering: .acquiring)
+        for action in taken { enqueue(action) }
+    }
+
 
     /// Runs the earliest pending action, moving time to its deadline. Returns `false` when idle.
     @discardableResult
@@ -436,6 +483,7 @@ public final class VirtualScheduler: Scheduler {
     @discardableResult
     public func step(through deadline: Instant) -> Bool {
         let limit = deadline.nanoseconds
+        if inbox.waiting.load(ordering: .relaxed) != 0 { takeForeignWork() }
         while let top = popMin(through: limit) {
             guard let action = slots.release(top.slot) else { continue }  // cancelled
             currentNanos = top.deadline

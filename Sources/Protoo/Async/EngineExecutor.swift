@@ -1,0 +1,106 @@
+import Synchronization
+
+/// The executor that runs an engine's async code: request handlers, simulated client scripts and
+/// whatever they await (actors, `async let`, task groups), one job at a time on the engine's
+/// ``Scheduler``.
+///
+/// Under a ``VirtualScheduler`` every job runs on the simulation's thread in the scheduler's total
+/// order, so the same seed gives the same run. On a NIO event loop it is the loop. Work that comes
+/// back from another thread (a `Task.sleep`, a Dispatch queue, another executor) is handed over
+/// through ``Scheduler/enqueueFromAnyThread(_:)``; where ``reportsNondeterminism`` is set (the
+/// simulator and replay), it is also reported to ``onNondeterminism``, since its place in the
+/// order depends on real time.
+///
+/// Get it from ``EngineContext/executor``; start engine tasks with ``EngineContext/spawn(_:_:)``.
+public final class EngineExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
+    // @unchecked Sendable: `scheduler`, `inFlight` and the callbacks are used on the engine's
+    // thread only; other threads reach the executor through `enqueue`, which touches nothing but
+    // the scheduler's thread-safe entry points and the mutex-guarded `running` table.
+
+    let scheduler: any Scheduler
+    /// Report work that resumes off the engine (set by the simulator and replay).
+    public var reportsNondeterminism = false {
+        didSet { if reportsNondeterminism { EscapeWatch.install() } }
+    }
+    /// Called on the engine's thread for each piece of work that escaped it.
+    public var onNondeterminism: ((NondeterminismReport) -> Void)?
+    /// Engine tasks still running, by start order.
+    var inFlight: [Int: EngineTaskRecord] = [:]
+    var nextTaskID = 0
+    var settleWaiters: [() -> Void] = []
+    /// Running engine tasks by task address, so that work resumed from another thread can be named.
+    let running = Mutex<[UInt: EngineTask]>([:])
+    /// Set once the engine is gone (the server's loop shut down): later work is dropped.
+    let isClosed = Atomic<Bool>(false)
+
+    init(scheduler: any Scheduler) {
+        self.scheduler = scheduler
+    }
+
+    public func enqueue(_ job: UnownedJob) {
+        if scheduler.isCurrentThread {
+            scheduler.enqueue { [self] in job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor()) }
+            return
+        }
+        guard !isClosed.load(ordering: .acquiring) else { return }
+        let task = reportsNondeterminism ? running.withLock { $0[UInt(bitPattern: unsafeBitCast(job, to: Int.self))] } : nil
+        scheduler.enqueueFromAnyThread { [self] in
+            if reportsNondeterminism {
+                report(.resumedOffEngine, task: task)
+            }
+            job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        }
+    }
+
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+
+    public func isSameExclusiveExecutionContext(other: EngineExecutor) -> Bool { self === other }
+
+    public func checkIsolated() {
+        precondition(scheduler.isCurrentThread, "not on the engine's thread")
+    }
+
+    /// Ends the executor: work handed over from other threads afterwards is dropped (the loop that
+    /// would run it is gone). Callable from any thread.
+    public func close() { isClosed.store(true, ordering: .releasing) }
+
+    /// Reports escaped work on the engine's thread (or hands the report over to it).
+    func report(_ kind: NondeterminismReport.Kind, task: EngineTask?) {
+        guard reportsNondeterminism else { return }
+        guard scheduler.isCurrentThread else {
+            return scheduler.enqueueFromAnyThread { [self] in report(kind, task: task) }
+        }
+        onNondeterminism?(NondeterminismReport(kind: kind, task: task?.description, at: scheduler.now))
+    }
+}
+
+/// Work that left the engine's executor during a simulation or replay: its timing, and so the
+/// run, depends on real time.
+public struct NondeterminismReport: Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// An unstructured `Task {}` or `Task.detached` started by engine code: it runs on the
+        /// global executor, not the engine's.
+        case unstructuredTask
+        /// Main-actor work started by engine code (the simulation's thread blocks the main actor).
+        case mainActor
+        /// An engine task resumed from another thread (`Task.sleep`, a Dispatch queue, a callback
+        /// of another library, another executor).
+        case resumedOffEngine
+    }
+
+    public var kind: Kind
+    /// The engine task it came from (`request 'join' of peer alice`), when known.
+    public var task: String?
+    /// The virtual time at which the engine saw it.
+    public var at: Instant
+
+    public var description: String {
+        let what: String
+        switch kind {
+        case .unstructuredTask: what = "an unstructured Task started (it runs off the engine's executor; use async let, a task group or context.spawn)"
+        case .mainActor: what = "main-actor work started (the simulation does not run the main actor)"
+        case .resumedOffEngine: what = "work resumed from another thread (Task.sleep, a Dispatch queue or another executor; use context.sleep, or context.callback to come back)"
+        }
+        return "nondeterminism in \(task ?? "engine code"): \(what), at virtual \(at)"
+    }
+}
