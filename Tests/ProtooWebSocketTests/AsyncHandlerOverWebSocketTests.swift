@@ -1,0 +1,116 @@
+import Foundation
+import Protoo
+import ProtooClient
+import ProtooWebSocket
+import Synchronization
+import Testing
+
+/// An app service the handlers await, as real handlers await a media server or a database.
+actor Inventory {
+    private var next = 0
+    func reserve() -> Int {
+        next += 1
+        return next
+    }
+}
+
+/// Async handlers on a real server: sleeps on the event loop's timer, awaits an actor and a
+/// request to the client, and one handler that never finishes unless cancelled.
+final class AsyncApp: ProtooApp {
+    let context: EngineContext
+    let room: Room
+    let inventory = Inventory()
+    let cancelledForever: AsyncHandlerOverWebSocketTests.Counter
+
+    init(context: EngineContext, cancelled: AsyncHandlerOverWebSocketTests.Counter) {
+        self.context = context
+        self.room = Room(context: context)
+        self.cancelledForever = cancelled
+    }
+
+    func handleConnection(_ request: ConnectionRequest) {
+        guard let id = request.queryValue("peerId"), let peer = try? room.createPeer(id: id, transport: request.accept()) else {
+            return request.reject(status: 400, reason: "peerId required")
+        }
+        peer.onRequest { [context, inventory, unowned peer] request async throws -> Reply in
+            switch request.method {
+            case "sleep":
+                let ms = Int64(request.data["ms"]?.intValue ?? 0)
+                try await context.sleep(for: .milliseconds(ms))
+                return .accept(["slept": .int(ms)])
+            case "reserve":
+                return .accept(["n": .int(Int64(await inventory.reserve()))])
+            case "ask":
+                let answer = try await peer.request("question", ["q": "ready?"])
+                return .accept(["client said": answer])
+            case "forever":
+                do {
+                    try await context.sleep(for: .seconds(3600))
+                } catch is CancellationError {
+                    _ = self.cancelledForever.value.add(1, ordering: .relaxed)
+                    throw ProtooError.reject(503, "server shutting down")
+                }
+                return .accept()
+            default:
+                throw ProtooError.reject(404, "unknown method")
+            }
+        }
+    }
+}
+
+@Suite struct AsyncHandlerOverWebSocketTests {
+    final class Counter: Sendable { let value = Atomic<Int>(0) }
+
+    static func start(_ counter: Counter) async throws -> ProtooServer {
+        let configuration = ProtooServer.Configuration(host: "127.0.0.1", port: 0, shutdownGracePeriod: .milliseconds(300),
+                                                       logger: Harness.quietLogger)
+        return try await ProtooServer.start(configuration) { AsyncApp(context: $0, cancelled: counter) }
+    }
+
+    @Test func asyncHandlersAnswerOverRealSocketsManyAtOnce() async throws {
+        let counter = Counter()
+        let server = try await Self.start(counter)
+        let connected = try await Harness.openClient(server, peerID: "alice")
+        let client = connected.client
+        await client.onRequest { method, data in ["echoed": data["q"] ?? .null, "method": .string(method)] }
+        // Ten in flight at once on one connection; the shortest sleep answers first.
+        let answers = try await withThrowingTaskGroup(of: (Int, JSONValue).self) { group in
+            for i in 0..<10 {
+                group.addTask { (i, try await client.request("sleep", ["ms": .int(Int64(100 - i * 10))])) }
+            }
+            var all: [(Int, JSONValue)] = []
+            for try await answer in group { all.append(answer) }
+            return all
+        }
+        #expect(answers.count == 10)
+        for (i, data) in answers { #expect(data == ["slept": .int(Int64(100 - i * 10))]) }
+        let reserved = try await client.request("reserve")
+        #expect(reserved == ["n": 1])
+        let asked = try await client.request("ask")
+        #expect(asked == ["client said": ["echoed": "ready?", "method": "question"]])
+        await #expect(throws: ProtooError.rejected(code: 404, reason: "unknown method")) { try await client.request("nope") }
+        await client.close()
+        await server.shutdown()
+    }
+
+    @Test func shutdownSettlesHandlersStillAwaiting() async throws {
+        let counter = Counter()
+        let server = try await Self.start(counter)
+        let connected = try await Harness.openClient(server, peerID: "bob", reconnect: nil)
+        let client = connected.client
+        let pending = Task { try await client.request("forever") }
+        let quick = Task { try await client.request("sleep", ["ms": 50]) }
+        try await Harness.waitUntil("both requests on the server") {
+            (try? await server.withApp { app in (app as! AsyncApp).context.executor.runningTasks.count }) == 2
+        }
+        let started = ContinuousClock.now
+        await server.shutdown()
+        let took = ContinuousClock.now - started
+        // The quick one finished inside the grace period; the stuck one was cancelled and answered.
+        #expect(try await quick.value == ["slept": 50])
+        await #expect(throws: ProtooError.rejected(code: 503, reason: "server shutting down")) { try await pending.value }
+        #expect(counter.value.load(ordering: .relaxed) == 1)
+        #expect(took < .seconds(5))
+        await client.close()
+    }
+}
