@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "ProtooClient", targets: ["ProtooClient"]),
         .library(name: "ProtooApps", targets: ["ProtooApps"]),
         .library(name: "ProtooReplay", targets: ["ProtooReplay"]),
+        .library(name: "ProtooSimulator", targets: ["ProtooSimulator"]),
+        .library(name: "ProtooCommands", targets: ["ProtooCommands"]),
         .executable(name: "protoo", targets: ["ProtooCLI"]),
         .executable(name: "protoo-bench", targets: ["ProtooBench"]),
     ],
@@ -92,8 +94,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(
-            name: "ProtooCLI",
+        // The command tree (serve, simulate, trace, replay, load) for any apps and scenarios.
+        .target(
+            name: "ProtooCommands",
             dependencies: [
                 "Protoo",
                 "ProtooApps",
@@ -106,6 +109,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `protoo`: the command tree with the built-in apps and scenarios.
+        .executableTarget(name: "ProtooCLI", dependencies: ["ProtooCommands"]),
         // swift run -c release protoo-bench
         .executableTarget(
             name: "ProtooBench",

@@ -29,14 +29,27 @@ public final class ShardedSimulation {
     /// Builds a run of `configuration` split into `configuration.shards` shards
     /// (1 ... `rooms`), `jobs` of them running at a time. `app` replaces the scenario's app in
     /// every shard (see ``Simulation/init(_:tap:logger:app:)``).
-    public init(_ configuration: SimulationConfiguration, jobs: Int = 1, window: Duration = ShardedSimulation.defaultWindow,
-                app makeApp: ((EngineContext) -> any ProtooApp)? = nil) {
+    public convenience init(_ configuration: SimulationConfiguration, jobs: Int = 1, window: Duration = ShardedSimulation.defaultWindow,
+                            app makeApp: (@Sendable (EngineContext) -> any ProtooApp)? = nil) {
+        guard var scenario = SimulationScenario.named(configuration.scenario.rawValue) else {
+            preconditionFailure("no built-in scenario '\(configuration.scenario)': pass your scenario with ShardedSimulation(_:scenario:)")
+        }
+        if let makeApp { scenario.app = makeApp }
+        self.init(configuration, scenario: scenario, jobs: jobs, window: window)
+    }
+
+    /// Builds a run of `scenario` split into `configuration.shards` shards (1 ... `rooms`), `jobs`
+    /// of them running at a time. Each shard builds its own app with the scenario's factory.
+    public init(_ configuration: SimulationConfiguration, scenario: SimulationScenario, jobs: Int = 1,
+                window: Duration = ShardedSimulation.defaultWindow) {
         precondition(configuration.shards >= 1 && configuration.shards <= configuration.rooms,
                      "shards must be between 1 and the number of rooms")
+        var configuration = configuration
+        configuration.scenario = .init(rawValue: scenario.name)
         self.configuration = configuration
         self.jobs = max(1, jobs)
         self.window = window > .zero ? window : Self.defaultWindow
-        shards = (0..<configuration.shards).map { Simulation(Self.configuration(ofShard: $0, of: configuration), app: makeApp) }
+        shards = (0..<configuration.shards).map { Simulation(Self.configuration(ofShard: $0, of: configuration), scenario: scenario) }
     }
 
     /// A one-shard run of a simulation built by hand (e.g. with a trace recorder on its traffic).

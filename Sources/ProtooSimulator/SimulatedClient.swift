@@ -25,6 +25,8 @@ public final class SimulatedClient {
     }
 
     public let peerId: String
+    /// The room the client joins (`room-N`).
+    public let roomId: String
     public let target: String
     /// `unowned(unsafe)`: the simulation keeps every client for its whole life; a checked
     /// `unowned` reference costs an atomic check on every use.
@@ -45,15 +47,18 @@ public final class SimulatedClient {
     /// Per-client scratch state for the behaviour.
     public var memory: [String: Any] = [:]
 
-    init(peerId: String, target: String, simulation: Simulation, behaviour: any ClientBehaviour) {
+    init(peerId: String, roomId: String, target: String, simulation: Simulation, behaviour: any ClientBehaviour) {
         self.peerId = peerId
+        self.roomId = roomId
         self.target = target
         self.simulation = simulation
         self.behaviour = behaviour
     }
 
-    var context: EngineContext { simulation.clientContext }
-    var scheduler: VirtualScheduler { simulation.scheduler }
+    /// The clients' engine context (their randomness, timers and executor).
+    public var context: EngineContext { simulation.clientContext }
+    /// The simulation's virtual-time scheduler.
+    public var scheduler: VirtualScheduler { simulation.scheduler }
 
     /// Starts the first connection attempt now.
     public func start() {

@@ -13,6 +13,8 @@ public final class Simulation {
     /// The clients' context (a separate random stream, same scheduler).
     public let clientContext: EngineContext
     public let app: any ProtooApp
+    /// What the run simulates: the app, the clients' script and the app's invariants.
+    public let scenario: SimulationScenario
     public let log: EventLog
     public private(set) var network: SimulatedNetwork!
     public private(set) var clients: [SimulatedClient] = []
@@ -29,13 +31,32 @@ public final class Simulation {
     private var finishedClients = 0
     private let silenceLogs: Bool
 
-    /// Builds a run of one server (`configuration.shards` must be 1; ``ShardedSimulation`` runs
-    /// more). `tap` (e.g. a trace recorder) sees the same traffic as the event log.
-    /// `app` replaces the scenario's default app (``ConferenceApp`` or ``EchoApp``).
-    public init(_ configuration: SimulationConfiguration, tap: (any TrafficTap)? = nil, logger: Logger? = nil,
-                app makeApp: ((EngineContext) -> any ProtooApp)? = nil) {
+    /// Builds a run of `scenario` on one server (`configuration.shards` must be 1;
+    /// ``ShardedSimulation`` runs more). `tap` (e.g. a trace recorder) sees the same traffic as the
+    /// event log. The run's ``SimulationConfiguration/scenario`` becomes the scenario's name.
+    public convenience init(_ configuration: SimulationConfiguration, scenario: SimulationScenario,
+                            tap: (any TrafficTap)? = nil, logger: Logger? = nil) {
+        self.init(configuration, resolved: scenario, tap: tap, logger: logger)
+    }
+
+    /// Builds a run of the built-in scenario `configuration.scenario` names (`conference` or
+    /// `echo`) on one server. `app` replaces the scenario's app (a variant of it, say).
+    public convenience init(_ configuration: SimulationConfiguration, tap: (any TrafficTap)? = nil, logger: Logger? = nil,
+                            app makeApp: (@Sendable (EngineContext) -> any ProtooApp)? = nil) {
+        guard var scenario = SimulationScenario.named(configuration.scenario.rawValue) else {
+            preconditionFailure("no built-in scenario '\(configuration.scenario)': pass your scenario with Simulation(_:scenario:)")
+        }
+        if let makeApp { scenario.app = makeApp }
+        self.init(configuration, resolved: scenario, tap: tap, logger: logger)
+    }
+
+    private init(_ configuration: SimulationConfiguration, resolved scenario: SimulationScenario,
+                 tap: (any TrafficTap)?, logger: Logger?) {
         precondition(configuration.shards == 1, "configuration.shards is \(configuration.shards): run it with ShardedSimulation")
+        var configuration = configuration
+        configuration.scenario = .init(rawValue: scenario.name)
         self.configuration = configuration
+        self.scenario = scenario
         let seed = configuration.seed
         scheduler = VirtualScheduler(shuffleSeed: configuration.shuffleSameInstant ? seed ^ 0x5348_5546 : nil)
         var quiet = Logger(label: "protoo.sim")
@@ -44,17 +65,16 @@ public final class Simulation {
         serverContext = EngineContext(scheduler: scheduler, random: SeededRandom(seed: seed ^ 0x5345_5256), logger: logger ?? quiet)
         clientContext = EngineContext(scheduler: scheduler, random: SeededRandom(seed: seed ^ 0x434C_4E54), logger: logger ?? quiet)
         faultRandom = SeededRandom(seed: seed ^ 0x4641_554C)
-        if let makeApp {
-            app = makeApp(serverContext)
-        } else {
-            switch configuration.scenario {
-            case .conference: app = ConferenceApp(context: serverContext)
-            case .echo: app = EchoApp(context: serverContext)
-            }
+        app = scenario.app(serverContext)
+        for context in [serverContext, clientContext] {
+            context.executor.reportsNondeterminism = true
         }
         log = EventLog(history: configuration.history, forward: tap)
         network = SimulatedNetwork(scheduler: scheduler, seed: seed ^ 0x4E45_5457, latency: configuration.latency, app: app, tap: log)
         log.onClosed = { [unowned self] id in self.serverConnectionClosed(id) }
+        for context in [serverContext, clientContext] {
+            context.executor.onNondeterminism = { [unowned self] report in self.fail(report.description) }
+        }
     }
 
     // MARK: Running
@@ -87,6 +107,7 @@ public final class Simulation {
     /// Runs events up to `end` (for stepping a run by hand, e.g. to measure memory mid-run).
     public func advance(to end: Instant, progress: ((Double) -> Void)? = nil) throws {
         prepare()
+        scheduler.adoptCurrentThread()
         var steps = 0
         while scheduler.step(through: end) {
             steps += 1
@@ -108,11 +129,12 @@ public final class Simulation {
             for _ in 0..<c.peersPerRoom {
                 let peerId = ConferencePayloads.peerId(&ids)
                 let behaviour: any ClientBehaviour
-                switch c.scenario {
-                case .conference: behaviour = ConferenceBehaviour(answers: answerStyle())
-                case .echo: behaviour = EchoBehaviour()
+                switch scenario.client {
+                case .behaviour(let make): behaviour = make(answerStyle())
+                case .script(let script):
+                    behaviour = ScriptBehaviour(scenario, script: script, answers: answerStyle()) { [unowned self] in self.fail($0) }
                 }
-                let client = SimulatedClient(peerId: peerId, target: "/?roomId=\(roomId)&peerId=\(peerId)",
+                let client = SimulatedClient(peerId: peerId, roomId: roomId, target: scenario.target(roomId, peerId),
                                              simulation: self, behaviour: behaviour)
                 clients.append(client)
                 let arrival = c.arrivalWindow.nanoseconds > 0
@@ -237,7 +259,7 @@ public final class Simulation {
 
     // MARK: Invariants
 
-    private func fail(_ invariant: String) {
+    func fail(_ invariant: String) {
         guard failure == nil else { return }
         let c = configuration
         let command = reproduceCommand ?? c.commandLine
@@ -276,11 +298,14 @@ public final class Simulation {
             if room.isClosed { fail("a closed room is still listed as open") }
             if let peer = room.firstPeer(where: \.isClosed) { fail("closed peer \(peer.id) still in a room") }
         }
+        for invariant in scenario.invariants {
+            if let broken = invariant.check(app) { fail("invariant '\(invariant.name)': \(broken)") }
+        }
         if final {
             if !outstanding.isEmpty { fail("\(outstanding.count) client requests never completed (neither answered nor timed out)") }
             let left = openRooms.reduce(0) { $0 + $1.peerCount }
             if left != 0 { fail("\(left) peers still in rooms after everyone left") }
-            if configuration.scenario == .conference, !openRooms.isEmpty {
+            if scenario.roomsCloseWhenEmpty, !openRooms.isEmpty {
                 fail("\(openRooms.count) rooms still open after everyone left")
             }
             if finishedClients != clients.count {

@@ -2,11 +2,17 @@ import Protoo
 
 /// Everything that defines a run. Same configuration (seed included) ⇒ same events, byte for byte.
 public struct SimulationConfiguration: Sendable {
-    public enum Scenario: String, Sendable, CaseIterable {
+    /// A scenario's name (``SimulationScenario/name``): the built-in `.conference` and `.echo`,
+    /// or any scenario of your own.
+    public struct Scenario: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(stringLiteral value: String) { rawValue = value }
+        public var description: String { rawValue }
         /// Video-conference rooms (`../shared/traffic-model.md`) against ``ConferenceApp``.
-        case conference
+        public static let conference: Scenario = "conference"
         /// Clients sending `echo` requests against ``EchoApp``.
-        case echo
+        public static let echo: Scenario = "echo"
     }
 
     public var scenario: Scenario = .conference

@@ -15,9 +15,10 @@ public enum Swarm {
     }
 
     /// Runs every seed of `seeds` with the configuration `configure` returns for it (and the
-    /// command that reproduces it), `jobs` runs at a time. `progress` gets the number of runs done
+    /// command that reproduces it), `jobs` runs at a time, of `scenario` (default: the built-in
+    /// one the configuration names). `progress` gets the number of runs done
     /// so far, one call at a time.
-    public static func run(seeds: ClosedRange<UInt64>, jobs: Int,
+    public static func run(seeds: ClosedRange<UInt64>, jobs: Int, scenario: SimulationScenario? = nil,
                            configure: @escaping @Sendable (UInt64) -> (SimulationConfiguration, reproduce: String?),
                            progress: (@Sendable (Int) -> Void)? = nil) -> [Outcome] {
         let count = seeds.count
@@ -28,7 +29,7 @@ public enum Swarm {
                 let seed = seeds.lowerBound + UInt64(index)
                 let (configuration, reproduce) = configure(seed)
                 // A sharded seed runs its shards one after another: the swarm's jobs are the threads.
-                let simulation = ShardedSimulation(configuration)
+                let simulation = scenario.map { ShardedSimulation(configuration, scenario: $0) } ?? ShardedSimulation(configuration)
                 simulation.reproduceCommand = reproduce
                 var outcome = Outcome(seed: seed)
                 do {

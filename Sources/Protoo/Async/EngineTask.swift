@@ -37,7 +37,7 @@ extension EngineExecutor {
     /// Starts `body` as an engine task: it runs on this executor, named by `name` and `detail` in
     /// reports, and is cancelled by ``cancelAll()``. Call on the engine's thread.
     @discardableResult
-    func spawn(_ name: String, _ detail: String, _ body: @escaping () async -> Void) -> Int {
+    package func spawn(_ name: String, _ detail: String, _ body: @escaping () async -> Void) -> Int {
         nextTaskID += 1
         let id = nextTaskID
         let info = EngineTask(id: id, executor: self, name: name, detail: detail)
@@ -76,6 +76,9 @@ extension EngineExecutor {
 
     /// Engine tasks still running, in start order (request handlers, client scripts).
     public var runningTasks: [EngineTask] { inFlight.keys.sorted().map { inFlight[$0]!.info } }
+
+    /// Cancels the engine task `id` (as returned by ``spawn(_:_:_:)``) if it is still running.
+    package func cancel(_ id: Int) { inFlight[id]?.task.cancel() }
 
     /// Cancels every engine task still running, in start order.
     public func cancelAll() {

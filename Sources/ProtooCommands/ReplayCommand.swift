@@ -18,7 +18,7 @@ struct Replay: ParsableCommand {
 
     @Argument(help: "The trace (.ptrace.zst or .jsonl); for a recording split by --record-rotate-*, its files in order (run.ptrace.zst run.0*.ptrace.zst).")
     var paths: [String]
-    @Option(help: "The app to run: \(BuiltInApps.names.joined(separator: " | ")).") var app: String = "conference"
+    @Option(help: "The app to run: \(CommandRegistry.current.appNames.joined(separator: " | ")).") var app: String = CommandRegistry.current.defaultApp
     @Option(help: "max (virtual time only) or a pace such as 1x, 10x.") var speed: String = "max"
     @Option(help: "A rules file (JSON) added to the default rules.") var rules: String?
     @Option(help: "Engine seed: auto (the trace's, for simulated traces) or a number.") var seed: String = "auto"
@@ -27,8 +27,8 @@ struct Replay: ParsableCommand {
 
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("give the trace to replay") }
-        guard BuiltInApps.factory(named: app) != nil else {
-            throw ValidationError("unknown app '\(app)'; use one of: \(BuiltInApps.names.joined(separator: ", "))")
+        guard CommandRegistry.current.app(named: app) != nil else {
+            throw ValidationError("unknown app '\(app)'; use one of: \(CommandRegistry.current.appNames.joined(separator: ", "))")
         }
         guard ReplaySpeed(argument: speed) != nil else { throw ValidationError("--speed must be max or a pace like 1x, 10x") }
         guard seed == "auto" || UInt64(seed) != nil else { throw ValidationError("--seed must be auto or an unsigned integer") }
@@ -40,7 +40,7 @@ struct Replay: ParsableCommand {
         options.seed = UInt64(seed).map(ReplaySeed.fixed) ?? .automatic
         options.serverCloses = strictCloses ? .expect : .replayMissing
         if let rules { options.rules = try ReplayRules(contentsOfFile: rules) }
-        let factory = BuiltInApps.factory(named: app)!
+        let factory = CommandRegistry.current.app(named: app)!
         let last = paths[paths.count - 1]
         if let next = TraceSegments.continuations(of: last).first {
             FileHandle.standardError.write(Data("""

@@ -14,7 +14,7 @@ struct Simulate: ParsableCommand {
         """
     )
 
-    @Option(help: "conference | echo") var scenario: String = "conference"
+    @Option(help: "\(CommandRegistry.current.scenarioNames.joined(separator: " | "))") var scenario: String = CommandRegistry.current.defaultScenario
     @Option(help: "Number of rooms.") var rooms: Int = 10
     @Option(name: .customLong("peers-per-room"), help: "Peers in each room.") var peersPerRoom: Int = 6
     @Option(help: "Virtual time until everyone leaves (e.g. 90s, 10m).") var duration: DurationArgument = DurationArgument(argument: "10m")!
@@ -32,8 +32,8 @@ struct Simulate: ParsableCommand {
     @Option(help: "Record the server's traffic to a trace file (.ptrace.zst or .jsonl).") var record: String?
 
     func validate() throws {
-        guard SimulationConfiguration.Scenario(rawValue: scenario) != nil else {
-            throw ValidationError("unknown scenario '\(scenario)'; use one of: \(SimulationConfiguration.Scenario.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard CommandRegistry.current.scenario(named: scenario) != nil else {
+            throw ValidationError("unknown scenario '\(scenario)'; use one of: \(CommandRegistry.current.scenarioNames.joined(separator: ", "))")
         }
         guard faults == "random" || FaultProfile.named(faults) != nil else {
             throw ValidationError("unknown fault profile '\(faults)'; use none, light, heavy or random")
@@ -53,7 +53,7 @@ struct Simulate: ParsableCommand {
 
     func configuration(seed: UInt64, faults profileName: String) -> SimulationConfiguration {
         var c = SimulationConfiguration()
-        c.scenario = SimulationConfiguration.Scenario(rawValue: scenario)!
+        c.scenario = .init(rawValue: scenario)
         c.rooms = rooms
         c.peersPerRoom = peersPerRoom
         c.shards = shards
@@ -71,7 +71,7 @@ struct Simulate: ParsableCommand {
     }
 
     func reproduce(seed: UInt64, faults: String) -> String {
-        "swift run protoo simulate --scenario \(scenario) --rooms \(rooms) --peers-per-room \(peersPerRoom) --duration \(duration) --seed \(seed) --faults \(faults)\(shards > 1 ? " --shards \(shards)" : "")\(arrivalWindow.duration == .seconds(30) ? "" : " --arrival-window \(arrivalWindow)")\(shuffle ? " --shuffle" : "")"
+        "\(CommandRegistry.current.commandName) simulate --scenario \(scenario) --rooms \(rooms) --peers-per-room \(peersPerRoom) --duration \(duration) --seed \(seed) --faults \(faults)\(shards > 1 ? " --shards \(shards)" : "")\(arrivalWindow.duration == .seconds(30) ? "" : " --arrival-window \(arrivalWindow)")\(shuffle ? " --shuffle" : "")"
     }
 
     func run() throws {
@@ -81,6 +81,7 @@ struct Simulate: ParsableCommand {
         if threads == 1 { HugePages.reexecIfUseful() }
         if let seeds { return try swarm(seeds.range, threads: threads) }
         let config = configuration(seed: seed, faults: faults)
+        let scenario = CommandRegistry.current.scenario(named: self.scenario)!
         if shuffle, record != nil {
             FileHandle.standardError.write(Data("""
                 protoo simulate: note: this trace is for reading (protoo trace info/cat), not for protoo replay: \
@@ -91,7 +92,7 @@ struct Simulate: ParsableCommand {
         }
         let recorder = try record.map { path in
             var header = TraceHeader(createdAtUnixNanoseconds: Int64(Date().timeIntervalSince1970 * 1e9),
-                                     producerName: "protoo simulate", producerVersion: "0.1.0",
+                                     producerName: "\(CommandRegistry.current.toolName) simulate", producerVersion: "0.1.0",
                                      host: ProcessInfo.processInfo.hostName, scenario: config.scenario.rawValue, seed: seed)
             header.monotonicOrigin = .zero
             var rc = TraceRecorderConfiguration(path: path, header: header)
@@ -103,8 +104,8 @@ struct Simulate: ParsableCommand {
                 FileHandle.standardError.write(Data("error: closing the trace failed: \(error)\n".utf8))
             }
         }
-        let simulation = recorder.map { ShardedSimulation(Simulation(config, tap: $0)) }
-            ?? ShardedSimulation(config, jobs: threads, window: shardWindow.duration)
+        let simulation = recorder.map { ShardedSimulation(Simulation(config, scenario: scenario, tap: $0)) }
+            ?? ShardedSimulation(config, scenario: scenario, jobs: threads, window: shardWindow.duration)
         simulation.reproduceCommand = reproduce(seed: seed, faults: faults)
         let bar = ProgressBar(label: "simulate")
         do {
@@ -131,7 +132,7 @@ struct Simulate: ParsableCommand {
         let bar = ProgressBar(label: "swarm")
         let command = self
         let total = Double(range.count)
-        let outcomes = Swarm.run(seeds: range, jobs: threads,
+        let outcomes = Swarm.run(seeds: range, jobs: threads, scenario: CommandRegistry.current.scenario(named: scenario),
                                  configure: { s in (command.configuration(seed: s, faults: profile), command.reproduce(seed: s, faults: profile)) },
                                  progress: { done in bar.update(Double(done) / total) })
         bar.finish()

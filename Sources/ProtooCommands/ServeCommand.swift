@@ -13,14 +13,14 @@ import Glibc
 import Darwin
 #endif
 
-/// `protoo serve`: runs a built-in app behind the WebSocket server until SIGINT/SIGTERM.
+/// `protoo serve`: runs an app behind the WebSocket server until SIGINT/SIGTERM.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run a built-in protoo app on a WebSocket server (ws://, or wss:// with --tls-cert/--tls-key)."
+        abstract: "Run a protoo app on a WebSocket server (ws://, or wss:// with --tls-cert/--tls-key)."
     )
 
-    @Option(help: "The app to run: \(BuiltInApps.names.joined(separator: ", ")).")
+    @Option(help: "The app to run: \(CommandRegistry.current.appNames.joined(separator: ", ")).")
     var app: String
 
     @Option(help: "Interface to listen on.")
@@ -59,8 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        guard BuiltInApps.factory(named: app) != nil else {
-            throw ValidationError("unknown app '\(app)'; choose one of: \(BuiltInApps.names.joined(separator: ", "))")
+        guard CommandRegistry.current.app(named: app) != nil else {
+            throw ValidationError("unknown app '\(app)'; choose one of: \(CommandRegistry.current.appNames.joined(separator: ", "))")
         }
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
@@ -85,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "protoo.serve")
-        guard let factory = BuiltInApps.factory(named: app) else { throw ExitCode.validationFailure }
+        guard let factory = CommandRegistry.current.app(named: app) else { throw ExitCode.validationFailure }
         let tls = tlsCert.flatMap { cert in tlsKey.map { ProtooServer.Configuration.TLS(certificatePath: cert, privateKeyPath: $0) } }
         var configuration = ProtooServer.Configuration(host: host, port: port, tls: tls, logger: Logger(label: "protoo.server"))
         let recorder = try record.map { path in
