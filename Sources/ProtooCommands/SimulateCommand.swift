@@ -30,6 +30,9 @@ struct Simulate: ParsableCommand {
     @Flag(help: "Run same-instant events in a seeded random order (explores races).") var shuffle = false
     @Flag(help: "Print one JSON object instead of the summary.") var json = false
     @Option(help: "Record the server's traffic to a trace file (.ptrace.zst or .jsonl).") var record: String?
+    @Flag(name: .customLong("check-determinism"),
+          help: "Run the seed twice, the second time in a fresh process (another hash seed: Dictionary and Set orders change), and report the first event that differs.")
+    var checkDeterminism = false
 
     func validate() throws {
         guard CommandRegistry.current.scenario(named: scenario) != nil else {
@@ -45,6 +48,9 @@ struct Simulate: ParsableCommand {
         }
         if shards > 1, record != nil {
             throw ValidationError("--record records one server's traffic: drop --shards (or use --shards 1) to record")
+        }
+        if checkDeterminism, seeds != nil || shards > 1 || record != nil {
+            throw ValidationError("--check-determinism runs one seed on one server: drop --seeds, --shards and --record")
         }
         guard arrivalWindow.duration < duration.duration else {
             throw ValidationError("--arrival-window must be shorter than --duration (everyone leaves at --duration)")
@@ -80,6 +86,7 @@ struct Simulate: ParsableCommand {
         let threads = (seeds != nil || shards > 1) ? jobs ?? ProcessInfo.processInfo.activeProcessorCount : 1
         if threads == 1 { HugePages.reexecIfUseful() }
         if let seeds { return try swarm(seeds.range, threads: threads) }
+        if checkDeterminism { return try DeterminismCheck(command: self).run() }
         let config = configuration(seed: seed, faults: faults)
         let scenario = CommandRegistry.current.scenario(named: self.scenario)!
         if shuffle, record != nil {
@@ -90,15 +97,7 @@ struct Simulate: ParsableCommand {
 
                 """.utf8))
         }
-        let recorder = try record.map { path in
-            var header = TraceHeader(createdAtUnixNanoseconds: Int64(Date().timeIntervalSince1970 * 1e9),
-                                     producerName: "\(CommandRegistry.current.toolName) simulate", producerVersion: "0.1.0",
-                                     host: ProcessInfo.processInfo.hostName, scenario: config.scenario.rawValue, seed: seed)
-            header.monotonicOrigin = .zero
-            var rc = TraceRecorderConfiguration(path: path, header: header)
-            rc.overflowPolicy = .block  // a simulation must lose nothing: wait for the writer instead
-            return try TraceRecorder(configuration: rc)
-        }
+        let recorder = try record.map { try makeRecorder(path: $0, config: config) }
         defer {
             do { try recorder?.close() } catch {
                 FileHandle.standardError.write(Data("error: closing the trace failed: \(error)\n".utf8))
@@ -123,6 +122,17 @@ struct Simulate: ParsableCommand {
             FileHandle.standardError.write(Data("\(failure)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// A recorder of the run's traffic at `path` (it blocks rather than drop: a simulation loses nothing).
+    func makeRecorder(path: String, config: SimulationConfiguration) throws -> TraceRecorder {
+        var header = TraceHeader(createdAtUnixNanoseconds: Int64(Date().timeIntervalSince1970 * 1e9),
+                                 producerName: "\(CommandRegistry.current.toolName) simulate", producerVersion: "0.1.0",
+                                 host: ProcessInfo.processInfo.hostName, scenario: config.scenario.rawValue, seed: seed)
+        header.monotonicOrigin = .zero
+        var rc = TraceRecorderConfiguration(path: path, header: header)
+        rc.overflowPolicy = .block  // a simulation must lose nothing: wait for the writer instead
+        return try TraceRecorder(configuration: rc)
     }
 
     private func swarm(_ range: ClosedRange<UInt64>, threads: Int) throws {

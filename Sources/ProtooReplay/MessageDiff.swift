@@ -7,20 +7,25 @@ struct MessageDiff {
     private let capturePaths: [JSONPathPattern]
     private let ignorePaths: [JSONPathPattern]
     var substitutions: Substitutions
+    /// Strings the recorded clients sent before (in messages or connection URLs): a value at a
+    /// capture path that is one of these did not come from the server, so it is compared.
+    private let clientValues: Set<String>
     var differences: [ReplayDifference] = []
     /// Reports stop after this many differences.
     static let limit = 20
 
-    init(rules: ReplayRules, method: String, substitutions: Substitutions) {
+    init(rules: ReplayRules, method: String, substitutions: Substitutions, clientValues: Set<String> = []) {
         let paths = Self.paths(rules: rules, method: method)
-        self.init(capturePaths: paths.capture, ignorePaths: paths.ignore, substitutions: substitutions)
+        self.init(capturePaths: paths.capture, ignorePaths: paths.ignore, substitutions: substitutions, clientValues: clientValues)
     }
 
     /// With the rules' paths for the message's method already filtered (``paths(rules:method:)``).
-    init(capturePaths: [JSONPathPattern], ignorePaths: [JSONPathPattern], substitutions: Substitutions) {
+    init(capturePaths: [JSONPathPattern], ignorePaths: [JSONPathPattern], substitutions: Substitutions,
+         clientValues: Set<String> = []) {
         self.capturePaths = capturePaths
         self.ignorePaths = ignorePaths
         self.substitutions = substitutions
+        self.clientValues = clientValues
     }
 
     /// The capture and ignore paths of the rules that apply to `method`.
@@ -42,7 +47,8 @@ struct MessageDiff {
     private mutating func compareHere(_ expected: JSONValue, _ actual: JSONValue) {
         guard differences.count < Self.limit else { return }
         if !current.isEmpty {
-            if capturePaths.contains(where: { $0.matches(current[...]) }) {
+            if capturePaths.contains(where: { $0.matches(current[...]) }),
+               !{ if case .string(let e) = expected { return clientValues.contains(e) } else { return false } }() {
                 if case .string(let e) = expected, case .string(let a) = actual { substitutions.learn(recorded: e, live: a) }
                 return
             }

@@ -156,6 +156,12 @@ final class ReplayConnection: Transport {
         }
     }
 
+    /// The recorded event `offset` places after the last one taken (0: the next), not consumed.
+    func expected(after offset: Int) -> (time: Int64, output: ReplayOutput)? {
+        let i = expectedHead + offset
+        return i < expected.count ? (expected[i].time, output(of: expected[i].event)) : nil
+    }
+
     var firstUnmatched: (time: Int64, output: ReplayOutput)? {
         expectedHead < expected.count ? (expected[expectedHead].time, output(of: expected[expectedHead].event)) : nil
     }

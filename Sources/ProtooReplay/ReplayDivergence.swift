@@ -9,6 +9,9 @@ public struct ReplayDivergence: Sendable, Hashable, CustomStringConvertible {
         case unexpected
         /// The recording has events the server never produced by the end of the replay.
         case missing
+        /// The live event is one the recording has later on this connection: the order or the
+        /// timing changed (``matchedTime`` is when the recording had it).
+        case reordered
     }
 
     public var kind: Kind
@@ -16,6 +19,8 @@ public struct ReplayDivergence: Sendable, Hashable, CustomStringConvertible {
     public var time: Instant
     /// When the recording had the expected event, if there is one.
     public var recordedTime: Instant?
+    /// For `reordered`: when the recording had the event the live one equals.
+    public var matchedTime: Instant?
     public var connection: ConnectionID
     /// `peerId` and `roomId` from the connection's URL, when present.
     public var peer: String?
@@ -36,7 +41,12 @@ public struct ReplayDivergence: Sendable, Hashable, CustomStringConvertible {
         let who = [peer.map { "peer \($0)" }, room.map { "room \($0)" }].compactMap { $0 }.joined(separator: ", ")
         lines.append("divergence (\(kind.rawValue)) at \(time) on connection #\(connection)\(who.isEmpty ? "" : " (\(who))")"
                      + (method.map { ", method \($0)" } ?? ""))
-        if let recordedTime, recordedTime != time { lines.append("  recorded at \(recordedTime)") }
+        if kind == .reordered, let matchedTime {
+            lines.append("  order/timing changed: this message was recorded at \(matchedTime), after the expected one below "
+                         + "(recorded at \(recordedTime.map(\.description) ?? "?")); it came at \(time)")
+        } else if let recordedTime, recordedTime != time {
+            lines.append("  recorded at \(recordedTime)")
+        }
         for d in differences { lines.append("  \(d)") }
         if let expected { lines.append("  expected: \(Self.clip(expected))") }
         if let actual { lines.append("  actual:   \(Self.clip(actual))") }
@@ -54,6 +64,7 @@ public struct ReplayDivergence: Sendable, Hashable, CustomStringConvertible {
         o["timeNs"] = .int(time.nanoseconds)
         o["time"] = .string(time.description)
         if let recordedTime { o["recordedTimeNs"] = .int(recordedTime.nanoseconds) }
+        if let matchedTime { o["matchedRecordedTimeNs"] = .int(matchedTime.nanoseconds) }
         o["connection"] = .int(Int64(connection))
         o["peer"] = peer.map(JSONValue.string) ?? .null
         o["room"] = room.map(JSONValue.string) ?? .null

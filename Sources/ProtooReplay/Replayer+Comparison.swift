@@ -56,8 +56,31 @@ extension Replayer {
         let expected = (time: next.time, output: conn.output(of: next.event))
         let differences = compare(expected.output, output, on: conn)
         if !differences.isEmpty {
-            diverge(conn, .mismatch, expected: expected, actual: output, differences: differences)
+            if let later = laterMatch(of: output, on: conn) {
+                diverge(conn, .reordered, expected: expected, actual: output, differences: [], matchedTime: later)
+            } else {
+                diverge(conn, .mismatch, expected: expected, actual: output, differences: differences)
+            }
         }
+    }
+
+    /// How far ahead on a connection a live message is looked for when it does not match the
+    /// next recorded one.
+    static let reorderWindow = 64
+
+    /// When the recording has `output` later on `conn` (equal, under the substitutions learned so
+    /// far, to one of the ``reorderWindow`` recorded events after the one it was compared with):
+    /// that event's recorded time.
+    private func laterMatch(of output: ReplayOutput, on conn: ReplayConnection) -> Instant? {
+        guard case .message(let text, _) = output else { return nil }
+        for offset in 0..<Self.reorderWindow {
+            guard let candidate = conn.expected(after: offset) else { return nil }
+            guard case .message(let recorded, _) = candidate.output else { continue }
+            if recorded == text || (!substitutions.isEmpty && SubstitutedEquality.holds(recorded, text, under: substitutions)) {
+                return Instant(nanoseconds: candidate.time)
+            }
+        }
+        return nil
     }
 
     /// The differences between a recorded and a live event (empty when they match).
@@ -102,7 +125,8 @@ extension Replayer {
             paths = MessageDiff.paths(rules: options.rules, method: method)
             diffPathCache[method] = paths
         }
-        var diff = MessageDiff(capturePaths: paths.capture, ignorePaths: paths.ignore, substitutions: substitutions)
+        var diff = MessageDiff(capturePaths: paths.capture, ignorePaths: paths.ignore, substitutions: substitutions,
+                               clientValues: clientValues)
         substitutions = Substitutions()
         diff.compare(expected, actual, at: JSONPath())
         substitutions = diff.substitutions
@@ -145,10 +169,10 @@ extension Replayer {
 
     private func diverge(_ conn: ReplayConnection, _ kind: ReplayDivergence.Kind,
                          expected: (time: Int64, output: ReplayOutput)?, actual: ReplayOutput,
-                         differences: [ReplayDifference]) {
+                         differences: [ReplayDifference], matchedTime: Instant? = nil) {
         conn.diverged = true
         divergences.append(ReplayDivergence(
-            kind: kind, time: scheduler.now, recordedTime: expected.map { Instant(nanoseconds: $0.time) },
+            kind: kind, time: scheduler.now, recordedTime: expected.map { Instant(nanoseconds: $0.time) }, matchedTime: matchedTime,
             connection: conn.id, peer: conn.peer, room: conn.room,
             method: expected.flatMap { method(of: $0.output, on: conn) } ?? method(of: actual, on: conn),
             expected: expected?.output.text, actual: actual.text, differences: differences, lastEvents: history.lines))

@@ -85,6 +85,7 @@ extension Replayer {
             inputCount += 1
             history.add(now, conn.id, "connect", target)
             let (path, query) = ConnectionRequest.parseTarget(target)
+            if hasCaptureRules { for (_, value) in query { clientValues.insert(value) } }
             let request = ConnectionRequest(
                 path: path, query: query, headers: headers.map { ($0.name, $0.value) }, remoteAddress: remoteAddress,
                 accept: { [unowned self, unowned conn] in
@@ -101,6 +102,7 @@ extension Replayer {
         case .message(let text):
             guard conn.state == .open else { return }
             inputCount += 1
+            noteClientValues(text)
             let live = clientText(text, id: nil)
             history.add(now, conn.id, "in ", live)
             conn.receive(live)
@@ -112,6 +114,7 @@ extension Replayer {
         case .response(let text, let liveID):
             guard conn.state == .open else { return }
             inputCount += 1
+            noteClientValues(text)
             let live = clientText(text, id: liveID)
             history.add(now, conn.id, "in ", live)
             conn.receive(live)
@@ -130,6 +133,23 @@ extension Replayer {
         pair.scheduled = true
         let at = max(scheduler.now.nanoseconds, live.time &+ (response.time &- recorded.time))
         enqueueInput(PendingInput(time: at, sequence: response.sequence, connection: conn, kind: .response(response.text, liveID: live.id)))
+    }
+
+    /// Whether any rule captures values (then what clients send is remembered).
+    var hasCaptureRules: Bool { !options.rules.capture.isEmpty }
+
+    /// Remembers the strings of a recorded client message (its `data`'s, at any depth).
+    func noteClientValues(_ text: String) {
+        guard hasCaptureRules, let value = try? JSONParser.parse(text), let data = value["data"] else { return }
+        func walk(_ v: JSONValue) {
+            switch v {
+            case .string(let s): clientValues.insert(s)
+            case .array(let items): items.forEach(walk)
+            case .object(let members): for m in members { walk(m.value) }
+            default: break
+            }
+        }
+        walk(data)
     }
 
     /// A recorded client message as the live server must see it: learned substitutions applied and,

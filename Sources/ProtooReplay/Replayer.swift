@@ -50,6 +50,9 @@ public final class Replayer {
         }
     }
     @exclusivity(unchecked) var substitutions = Substitutions()
+    /// Every string the recorded clients have sent so far (messages, connection URL query values):
+    /// values at capture paths that are among them are compared, not captured (see ``MessageDiff``).
+    var clientValues = Set<String>()
     @exclusivity(unchecked) var history: ReplayHistory
     var divergences: [ReplayDivergence] = []
     var skipCache: [String: Bool] = [:]
