@@ -27,7 +27,7 @@ typedef struct ZSTD_outBuffer_s {
 
 typedef enum {
     ZSTD_c_compressionLevel = 100,
-    ZSTD_c_hashLog = 101,
+    ZSTD_c_hashLog = 102,
     ZSTD_c_checksumFlag = 201
 } ZSTD_cParameter;
 

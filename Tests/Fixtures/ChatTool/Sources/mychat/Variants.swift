@@ -37,20 +37,20 @@ final class UnorderedChatApp: ProtooApp {
     }
 }
 
-/// The chat scenario with an invariant that breaks once more than five rooms exist.
-let brokenChat: SimulationScenario = {
+/// `chat` with an invariant that breaks once more than five rooms exist.
+func broken(_ chat: SimulationScenario) -> SimulationScenario {
     var scenario = chat
     scenario.name = "chat-broken"
     scenario.invariant("at most five rooms") { (app: ChatApp) -> String? in
         app.rooms.count > 5 ? "\(app.rooms.count) rooms" : nil
     }
     return scenario
-}()
+}
 
-/// The chat scenario against ``UnorderedChatApp``.
-let unorderedChat: SimulationScenario = {
+/// `chat` against ``UnorderedChatApp``.
+func unordered(_ chat: SimulationScenario) -> SimulationScenario {
     var scenario = chat
     scenario.name = "chat-unordered"
     scenario.app = { UnorderedChatApp(context: $0) }
     return scenario
-}()
+}
