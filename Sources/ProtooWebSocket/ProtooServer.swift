@@ -48,8 +48,16 @@ public final class ProtooServer: Sendable {
             }.get()
             let channel: any Channel
             do {
+                let logger = configuration.logger, retryDelay = acceptRetryDelay
                 channel = try await ServerBootstrap(group: loop)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .serverChannelInitializer { channel in
+                        // Out of file descriptors (EMFILE/ENFILE), accept() fails while the listening
+                        // socket stays readable: pause accepting instead of retrying in a busy loop.
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(AcceptErrorHandler(logger: logger, retryDelay: retryDelay))
+                        }
+                    }
                     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture { try core.value.initialize(channel, ssl: ssl) }
@@ -68,6 +76,9 @@ public final class ProtooServer: Sendable {
             throw error
         }
     }
+
+    /// How long accepting pauses after `accept()` failed (e.g. out of file descriptors).
+    static let acceptRetryDelay: Duration = .milliseconds(500)
 
     private static func makeSSLContext(_ tls: Configuration.TLS) throws -> NIOSSLContext {
         do {
