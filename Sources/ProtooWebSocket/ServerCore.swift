@@ -96,12 +96,12 @@ final class ServerCore {
     }
 
     /// Logs a line a flood of connections would repeat: the first, then one per 10 s with a count.
-    private func logLimited(_ message: String, metadata: Logger.Metadata) {
+    private func logLimited(_ message: String, metadata: Logger.Metadata, level: Logger.Level = .warning) {
         let now = Instant(nanoseconds: Int64(clamping: eventLoop.now.uptimeNanoseconds))
         guard case .log(let suppressed) = logLimiter.admit(message, at: now) else { return }
         var metadata = metadata
         if suppressed > 0 { metadata["sinceLastLine"] = "\(suppressed)" }
-        logger.warning("\(message)", metadata: metadata)
+        logger.log(level: level, "\(message)", metadata: metadata)
     }
 
     /// Decides an upgrade request: headers for the 101, or `nil` with `outcome` saying what to answer.
@@ -114,7 +114,7 @@ final class ServerCore {
         }
         let offered = head.headers[canonicalForm: "sec-websocket-protocol"].map { $0.lowercased() }
         guard offered.contains("protoo") else {
-            logger.info("upgrade refused: subprotocol protoo not offered", metadata: ["target": "\(head.uri)"])
+            logLimited("upgrade refused: subprotocol protoo not offered", metadata: ["target": "\(head.uri)"], level: .info)
             outcome.status = 403
             outcome.reason = "invalid/missing Sec-WebSocket-Protocol"
             return nil
