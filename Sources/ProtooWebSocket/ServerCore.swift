@@ -176,11 +176,11 @@ final class ServerCore {
             response.add(name: "Sec-WebSocket-Protocol", value: "protoo")
             return response
         case .rejected(let status, let reason):
-            logger.info("connection rejected by the app", metadata: ["connection": "\(id)", "status": "\(status)", "reason": "\(reason)"])
+            logLimited("connection rejected by the app", metadata: ["connection": "\(id)", "status": "\(status)", "reason": "\(reason)"], level: .info)
             return nil
         case nil:
-            logger.warning("the app left the connection request undecided: answering 500 (call accept() or reject() inside handleConnection)",
-                           metadata: ["connection": "\(id)"])
+            logLimited("the app left the connection request undecided: answering 500 (call accept() or reject() inside handleConnection)",
+                       metadata: ["connection": "\(id)"])
             outcome.status = 500
             outcome.reason = "connection request not handled"
             tap?.connectionRejected(id, at: context.now, status: 500, reason: outcome.reason)
