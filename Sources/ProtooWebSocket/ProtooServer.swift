@@ -14,7 +14,8 @@ import Protoo
 /// ```
 /// Listening socket, connections and engine all run on one NIO event loop, so the app (not
 /// `Sendable`) is only ever touched from that loop. Upgrades without subprotocol `protoo` get 403;
-/// an upgrade the app neither accepts nor rejects inside `handleConnection` gets 500.
+/// an upgrade the app neither accepts nor rejects inside `handleConnection` gets 500. Limits on
+/// handshakes, connections and memory, and the RFC 6455 checks, are listed in `docs/limits.md`.
 public final class ProtooServer: Sendable {
     /// The address the server listens on (with the real port when started on port 0).
     public let localAddress: SocketAddress
