@@ -58,6 +58,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(name: .customLong("handshake-timeout"),
+            help: "Close a connection that has not completed its WebSocket upgrade after this long (e.g. 10s, 500ms; a bare number is seconds).")
+    var handshakeTimeout = DurationArgument(argument: "10s")!
+
+    @Option(name: .customLong("max-pending-handshakes"), help: "Close new connections at once while this many are still in their handshake.")
+    var maxPendingHandshakes = 1024
+
+    @Option(name: .customLong("max-connections"), help: "Answer upgrades with HTTP 503 beyond this many open connections (default: no limit).")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("max-partial-message-bytes"),
+            help: "Bytes all connections may hold in unfinished messages (e.g. 64MiB); past it the largest holders are closed with 1009.")
+    var maxPartialMessageBytes = ByteCountArgument(argument: "64MiB")!
+
     func validate() throws {
         guard CommandRegistry.current.app(named: app) != nil else {
             throw ValidationError("unknown app '\(app)'; choose one of: \(CommandRegistry.current.appNames.joined(separator: ", "))")
@@ -75,6 +89,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard ["drop", "block"].contains(recordOverflow) else { throw ValidationError("--record-overflow is drop or block") }
         if let mb = recordRotateMB, mb <= 0 { throw ValidationError("--record-rotate-mb must be positive") }
         if let every = recordRotateEvery, every.duration <= .zero { throw ValidationError("--record-rotate-every must be positive") }
+        guard handshakeTimeout.duration > .zero else { throw ValidationError("--handshake-timeout must be positive") }
+        guard maxPendingHandshakes > 0 else { throw ValidationError("--max-pending-handshakes must be positive") }
+        if let max = maxConnections, max <= 0 { throw ValidationError("--max-connections must be positive") }
     }
 
     func run() async throws {
@@ -87,7 +104,9 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "protoo.serve")
         guard let factory = CommandRegistry.current.app(named: app) else { throw ExitCode.validationFailure }
         let tls = tlsCert.flatMap { cert in tlsKey.map { ProtooServer.Configuration.TLS(certificatePath: cert, privateKeyPath: $0) } }
-        var configuration = ProtooServer.Configuration(host: host, port: port, tls: tls, logger: Logger(label: "protoo.server"))
+        var configuration = ProtooServer.Configuration(host: host, port: port, tls: tls, logger: Logger(label: "protoo.server"),
+                                                       handshakeTimeout: handshakeTimeout.duration, maxPendingHandshakes: maxPendingHandshakes,
+                                                       maxConnections: maxConnections, maxPartialMessageBytes: maxPartialMessageBytes.bytes)
         let recorder = try record.map { path in
             let header = TraceHeader(createdAtUnixNanoseconds: Int64(Date().timeIntervalSince1970 * 1e9),
                                      producerName: "protoo serve --app \(app)", producerVersion: "0.1.0",

@@ -14,7 +14,8 @@ import Protoo
 /// ```
 /// Listening socket, connections and engine all run on one NIO event loop, so the app (not
 /// `Sendable`) is only ever touched from that loop. Upgrades without subprotocol `protoo` get 403;
-/// an upgrade the app neither accepts nor rejects inside `handleConnection` gets 500.
+/// an upgrade the app neither accepts nor rejects inside `handleConnection` gets 500. Limits on
+/// handshakes, connections and memory, and the RFC 6455 checks, are listed in `docs/limits.md`.
 public final class ProtooServer: Sendable {
     /// The address the server listens on (with the real port when started on port 0).
     public let localAddress: SocketAddress
@@ -48,8 +49,16 @@ public final class ProtooServer: Sendable {
             }.get()
             let channel: any Channel
             do {
+                let logger = configuration.logger, retryDelay = acceptRetryDelay
                 channel = try await ServerBootstrap(group: loop)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .serverChannelInitializer { channel in
+                        // Out of file descriptors (EMFILE/ENFILE), accept() fails while the listening
+                        // socket stays readable: pause accepting instead of retrying in a busy loop.
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(AcceptErrorHandler(logger: logger, retryDelay: retryDelay))
+                        }
+                    }
                     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture { try core.value.initialize(channel, ssl: ssl) }
@@ -68,6 +77,9 @@ public final class ProtooServer: Sendable {
             throw error
         }
     }
+
+    /// How long accepting pauses after `accept()` failed (e.g. out of file descriptors).
+    static let acceptRetryDelay: Duration = .milliseconds(500)
 
     private static func makeSSLContext(_ tls: Configuration.TLS) throws -> NIOSSLContext {
         do {

@@ -31,13 +31,28 @@ extension ProtooServer {
         public var randomSeed: UInt64?
         /// How long ``ProtooServer/shutdown()`` waits for connections to finish their close handshake.
         public var shutdownGracePeriod: Duration
-        /// Where the server and the engine log (one line per refused, dropped or misbehaving connection).
+        /// Where the server and the engine log (one line per refused, dropped or misbehaving
+        /// connection; repeated lines are rate-limited).
         public var logger: Logger
+        /// How long a new TCP connection may take to complete its WebSocket upgrade (TLS and the
+        /// HTTP request included) before it is closed. Default 10 s.
+        public var handshakeTimeout: Duration
+        /// Connections still in their handshake beyond which a new TCP connection is closed at once. Default 1,024.
+        public var maxPendingHandshakes: Int
+        /// Open connections (handshaking or upgraded) beyond which an upgrade is answered HTTP 503;
+        /// `nil`: no cap. Default `nil`.
+        public var maxConnections: Int?
+        /// Bytes all connections together may hold in messages not received whole yet (fragments
+        /// and partly read frames); past it the connections holding the most are closed with 1009. Default 64 MiB.
+        public var maxPartialMessageBytes: Int
 
-        /// A configuration; defaults: loopback, port 4443, `ws://`, reference limits, no tap.
+        /// A configuration; defaults: loopback, port 4443, `ws://`, reference limits, no tap, and
+        /// the handshake and memory limits above.
         public init(host: String = "127.0.0.1", port: Int = 4443, tls: TLS? = nil, limits: WebSocketLimits = WebSocketLimits(),
                     trafficTap: (any TrafficTap & Sendable)? = nil, randomSeed: UInt64? = nil,
-                    shutdownGracePeriod: Duration = .seconds(3), logger: Logger = Logger(label: "protoo.server")) {
+                    shutdownGracePeriod: Duration = .seconds(3), logger: Logger = Logger(label: "protoo.server"),
+                    handshakeTimeout: Duration = .seconds(10), maxPendingHandshakes: Int = 1024, maxConnections: Int? = nil,
+                    maxPartialMessageBytes: Int = 64 * 1024 * 1024) {
             self.host = host
             self.port = port
             self.tls = tls
@@ -46,6 +61,10 @@ extension ProtooServer {
             self.randomSeed = randomSeed
             self.shutdownGracePeriod = shutdownGracePeriod
             self.logger = logger
+            self.handshakeTimeout = handshakeTimeout
+            self.maxPendingHandshakes = maxPendingHandshakes
+            self.maxConnections = maxConnections
+            self.maxPartialMessageBytes = maxPartialMessageBytes
         }
     }
 }

@@ -17,17 +17,31 @@ final class ServerCore {
     private var appShutDown = false
     private var nextConnectionID: ConnectionID = 1
     private var channels: [ObjectIdentifier: (channel: any Channel, outcome: UpgradeOutcome)] = [:]
+    /// Connections accepted whose upgrade has not ended yet.
+    private var pendingHandshakes = 0
+    /// Bytes held in unfinished messages, over all connections.
+    let partialMessages: PartialMessageBudget
+    /// Server-wide lines a flood of connections could repeat: one per kind per 10 s, with a count.
+    private var logLimiter = LogLimiter<String>(burst: 1, interval: .seconds(10))
 
     init(configuration: ProtooServer.Configuration, factory: ProtooAppFactory, eventLoop: any EventLoop) {
         self.configuration = configuration
         self.eventLoop = eventLoop
+        partialMessages = PartialMessageBudget(limit: configuration.maxPartialMessageBytes)
         let random = configuration.randomSeed.map { SeededRandom(seed: $0) } ?? .fromSystemEntropy()
         context = EngineContext(scheduler: NIOEventLoopScheduler(eventLoop: eventLoop), random: random, logger: configuration.logger)
         app = factory(context)
     }
 
-    /// Builds a new TCP connection's pipeline: TLS, HTTP with the WebSocket upgrader, the refusal handler.
+    /// Builds a new TCP connection's pipeline: TLS, HTTP with the WebSocket upgrader, the refusal
+    /// handler; and arms its handshake deadline.
+    /// - Throws: ``ConnectionRefusedAtAccept`` when too many handshakes are unfinished (NIO closes the connection).
     func initialize(_ channel: any Channel, ssl: NIOSSLContext?) throws {
+        guard pendingHandshakes < configuration.maxPendingHandshakes else {
+            logLimited("closing new connections at once: too many unfinished WebSocket handshakes",
+                       metadata: ["maxPendingHandshakes": "\(configuration.maxPendingHandshakes)"])
+            throw ConnectionRefusedAtAccept.tooManyPendingHandshakes(limit: configuration.maxPendingHandshakes)
+        }
         let sync = channel.pipeline.syncOperations
         if let ssl { try sync.addHandler(NIOSSLServerHandler(context: ssl)) }
         let outcome = UpgradeOutcome()
@@ -47,6 +61,7 @@ final class ServerCore {
                 channel.eventLoop.makeCompletedFuture {
                     // The refusal handler sits before the WebSocket codec the upgrader appended.
                     let sync = channel.pipeline.syncOperations
+                    boundSelf.value.endHandshake(boundOutcome.value)
                     sync.removeHandler(boundRefusalHandler.value, promise: nil)
                     guard let connection = boundOutcome.value.connection else { return }
                     try connection.install(in: sync)
@@ -57,17 +72,49 @@ final class ServerCore {
         try sync.addHandler(refusalHandler)
         let key = ObjectIdentifier(channel)
         channels[key] = (channel, outcome)
+        pendingHandshakes += 1
+        let timeout = configuration.handshakeTimeout
+        outcome.deadline = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
+            boundSelf.value.logLimited("closed connections that did not complete the WebSocket handshake in time",
+                                       metadata: ["handshakeTimeout": "\(timeout)"])
+            channel.close(promise: nil)
+        }
         channel.closeFuture.whenComplete { _ in
             boundSelf.value.channels[key] = nil
+            boundSelf.value.endHandshake(boundOutcome.value)
             boundOutcome.value.connection?.channelClosedBeforeAttaching()
         }
     }
 
+    /// The connection upgraded or closed: its handshake no longer counts, its deadline is off.
+    private func endHandshake(_ outcome: UpgradeOutcome) {
+        guard !outcome.handshakeEnded else { return }
+        outcome.handshakeEnded = true
+        outcome.deadline?.cancel()
+        outcome.deadline = nil
+        pendingHandshakes -= 1
+    }
+
+    /// Logs a line a flood of connections would repeat: the first, then one per 10 s with a count.
+    private func logLimited(_ message: String, metadata: Logger.Metadata, level: Logger.Level = .warning) {
+        let now = Instant(nanoseconds: Int64(clamping: eventLoop.now.uptimeNanoseconds))
+        guard case .log(let suppressed) = logLimiter.admit(message, at: now) else { return }
+        var metadata = metadata
+        if suppressed > 0 { metadata["sinceLastLine"] = "\(suppressed)" }
+        logger.log(level: level, "\(message)", metadata: metadata)
+    }
+
     /// Decides an upgrade request: headers for the 101, or `nil` with `outcome` saying what to answer.
     private func negotiate(_ head: HTTPRequestHead, channel: any Channel, outcome: UpgradeOutcome) -> HTTPHeaders? {
+        if let problem = HandshakeValidation.problem(with: head) {
+            logLimited("upgrade refused: invalid WebSocket handshake", metadata: ["problem": "\(problem)"])
+            outcome.status = 400
+            outcome.reason = problem
+            return nil
+        }
         let offered = head.headers[canonicalForm: "sec-websocket-protocol"].map { $0.lowercased() }
         guard offered.contains("protoo") else {
-            logger.info("upgrade refused: subprotocol protoo not offered", metadata: ["target": "\(head.uri)"])
+            logLimited("upgrade refused: subprotocol protoo not offered", metadata: ["target": "\(head.uri)"], level: .info)
             outcome.status = 403
             outcome.reason = "invalid/missing Sec-WebSocket-Protocol"
             return nil
@@ -75,6 +122,13 @@ final class ServerCore {
         guard accepting else {
             outcome.status = 503
             outcome.reason = "server is not accepting protoo connections"
+            return nil
+        }
+        // `channels` counts this connection too.
+        if let limit = configuration.maxConnections, channels.count > limit {
+            logLimited("upgrade refused with 503: connection limit reached", metadata: ["maxConnections": "\(limit)"])
+            outcome.status = 503
+            outcome.reason = "server is at its connection limit"
             return nil
         }
         let id = nextConnectionID
@@ -89,11 +143,13 @@ final class ServerCore {
         connectionLogger[metadataKey: "connection"] = "\(id)"
         let limits = configuration.limits
         let loop = eventLoop
+        let budget = partialMessages
         let context = self.context
         let request = ConnectionRequest(
             path: path, query: query, headers: headers, remoteAddress: remote,
             accept: {
-                let connection = WebSocketConnection(role: .server, limits: limits, eventLoop: loop, logger: connectionLogger)
+                let connection = WebSocketConnection(role: .server, limits: limits, eventLoop: loop, logger: connectionLogger,
+                                                     partialMessageBudget: budget)
                 guard outcome.deciding else {
                     connectionLogger.warning("accept() after the connection request was answered: ignored")
                     connection.abort()
@@ -120,11 +176,11 @@ final class ServerCore {
             response.add(name: "Sec-WebSocket-Protocol", value: "protoo")
             return response
         case .rejected(let status, let reason):
-            logger.info("connection rejected by the app", metadata: ["connection": "\(id)", "status": "\(status)", "reason": "\(reason)"])
+            logLimited("connection rejected by the app", metadata: ["connection": "\(id)", "status": "\(status)", "reason": "\(reason)"], level: .info)
             return nil
         case nil:
-            logger.warning("the app left the connection request undecided: answering 500 (call accept() or reject() inside handleConnection)",
-                           metadata: ["connection": "\(id)"])
+            logLimited("the app left the connection request undecided: answering 500 (call accept() or reject() inside handleConnection)",
+                       metadata: ["connection": "\(id)"])
             outcome.status = 500
             outcome.reason = "connection request not handled"
             tap?.connectionRejected(id, at: context.now, status: 500, reason: outcome.reason)

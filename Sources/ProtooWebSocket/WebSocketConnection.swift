@@ -9,6 +9,9 @@ import Protoo
 /// until ``handlerAdded(context:)``, then: reads frames from raw bytes (``WebSocketFrameCodec``),
 /// reassembles fragmented text messages, ignores binary messages, answers pings, sends keep-alive
 /// pings, fragments outgoing messages, enforces ``WebSocketLimits``, and runs the close handshake.
+/// A server connection also refuses unmasked frames (1002); both sides refuse text that is not
+/// UTF-8 (1007) and invalid close frames (1002). After failing a connection this way it stops
+/// reading, and closes TCP (FIN) once its close frame is out.
 /// Outgoing frames are appended to one buffer that is written and flushed once per read batch or
 /// loop turn. Close events reach the delegate on a later turn of the event loop, never inside
 /// `send`/`close`/`abort`, and at most once.
@@ -59,12 +62,22 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     private var keepAliveTask: Scheduled<Void>?
     private var awaitingPong = false
     private var closeTimeoutTask: Scheduled<Void>?
+    /// Set once the connection failed (protocol error or limit): later input is dropped unread.
+    private var discardingInput = false
+    /// The server-wide cap on bytes of unfinished messages (servers only), and what was last reported to it.
+    private let partialMessageBudget: PartialMessageBudget?
+    private var reportedPartialBytes = 0
+    /// Keeps a remote that repeats a loggable event (binary frames) from flooding the log.
+    private var logLimiter = LogLimiter<String>()
 
-    package init(role: Role, limits: WebSocketLimits, eventLoop: any EventLoop, logger: Logger) {
+    /// A connection; a server's connections share the server's `partialMessageBudget`.
+    package init(role: Role, limits: WebSocketLimits, eventLoop: any EventLoop, logger: Logger,
+                 partialMessageBudget: PartialMessageBudget? = nil) {
         self.role = role
         self.limits = limits
         self.eventLoop = eventLoop
         self.logger = logger
+        self.partialMessageBudget = partialMessageBudget
     }
 
 
@@ -187,6 +200,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
 
     package func channelInactive(context: ChannelHandlerContext) {
         cancelTimers()
+        dropPartialMessage()
         if !isClosed {
             isClosed = true
             report(TransportCloseEvent(code: nil, reason: "connection lost", initiator: .network))
@@ -202,6 +216,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !discardingInput else { return }
         readingBatch = true
         var bytes = unwrapInboundIn(data)
         // Whether `bytes` is our own buffer (the incomplete frame plus this read) or NIO's read buffer.
@@ -212,7 +227,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
             bytes = partial
             ownBuffer = true
         }
-        while bytes.readableBytes > 0 {
+        while bytes.readableBytes > 0, !discardingInput {
             switch state {
             case .open, .closing: break
             case .pending, .closed: return
@@ -221,7 +236,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         }
         switch state {
         case .open, .closing:
-            guard bytes.readableBytes > 0 else { break }
+            guard bytes.readableBytes > 0, !discardingInput else { break }
             if ownBuffer {
                 // Keep growing our buffer while a big frame arrives read by read.
                 bytes.discardReadBytes()
@@ -234,13 +249,14 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
             }
         case .pending, .closed: break
         }
+        reportPartialBytes()
     }
 
     /// Reads one whole frame from the front of `bytes` and handles it; `false` if the frame is not
     /// complete yet (nothing consumed) or the connection stopped reading.
     private func readFrame(from bytes: inout ByteBuffer, context: ChannelHandlerContext) -> Bool {
         let header: WebSocketFrameCodec.Header
-        switch WebSocketFrameCodec.parseHeader(bytes, maxFrameSize: limits.maxFrameSize) {
+        switch WebSocketFrameCodec.parseHeader(bytes, maxFrameSize: limits.maxFrameSize, requireMask: role == .server) {
         case .needMoreBytes:
             return false
         case .invalid(let code, let reason):
@@ -282,6 +298,9 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
                 append(payload, maskKey: key, context: context)
                 if frame.fin, let bytes = assembling {
                     assembling = nil
+                    guard UTF8Validation.isValid(bytes) else {
+                        return protocolViolation("text message is not valid UTF-8", code: CloseCode.invalidPayload, context: context)
+                    }
                     deliver(text: String(decoding: bytes, as: UTF8.self))
                 }
             } else {
@@ -291,7 +310,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
             guard assembling == nil, !skippingBinary else {
                 return protocolViolation("binary frame inside a fragmented message", code: 1002, context: context)
             }
-            logger.info("binary frame ignored (protoo messages are text)", metadata: ["bytes": "\(payload.readableBytes)"])
+            logLimited("binary frame ignored (protoo messages are text)", metadata: ["bytes": "\(payload.readableBytes)"])
             skippingBinary = !frame.fin
         case .close:
             receivedClose(Self.unmasked(payload, key), context: context)
@@ -333,14 +352,19 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         guard count <= limits.maxMessageSize else {
             return protocolViolation("message larger than \(limits.maxMessageSize) bytes", code: CloseCode.messageTooBig, context: context)
         }
-        // One copy, unmasking on the way; invalid UTF-8 is repaired, as `String(decoding:)` does.
+        // One copy, unmasking on the way, then validated in place (invalid UTF-8 fails the connection).
+        var valid = true
         let text = buffer.withUnsafeReadableBytes { source in
             String(unsafeUninitializedCapacity: count) { target in
                 let raw = UnsafeMutableRawBufferPointer(target)
                 if count > 0 { raw.copyMemory(from: source) }
                 if let maskKey { WebSocketFrameCodec.applyMask(maskKey, to: raw) }
-                return count
+                valid = UTF8Validation.isValid(UnsafeRawBufferPointer(raw))
+                return valid ? count : 0
             }
+        }
+        guard valid else {
+            return protocolViolation("text message is not valid UTF-8", code: CloseCode.invalidPayload, context: context)
         }
         deliver(text: text)
     }
@@ -351,8 +375,14 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     }
 
     private func receivedClose(_ data: [UInt8], context: ChannelHandlerContext) {
-        let code = data.count >= 2 ? UInt16(data[0]) << 8 | UInt16(data[1]) : nil
-        let reason = data.count > 2 ? String(decoding: data[2...], as: UTF8.self) : ""
+        let code: UInt16?, reason: String
+        switch WebSocketFrameCodec.parseClosePayload(data) {
+        case .valid(let c, let r):
+            (code, reason) = (c, r)
+        case .invalid(let failCode, let what):
+            // Not echoed: codes such as 1005 must never go on the wire.
+            return protocolViolation(what, code: failCode, context: context)
+        }
         switch state {
         case .closing:
             // Our close frame was answered: the handshake is complete.
@@ -371,17 +401,86 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         }
     }
 
-    /// The remote broke the protocol or a limit: close with `code`, drop everything else it sends.
+    /// The remote broke the protocol or a limit (RFC 6455 §7.1.7, "fail the connection"): send a
+    /// close frame with `code`, stop reading (the rest of the input may not even be frames), and
+    /// close TCP as soon as the close frame is out; no reply is awaited.
     private func protocolViolation(_ what: String, code: UInt16, context: ChannelHandlerContext) {
         logger.warning("closing connection: \(what)", metadata: ["code": "\(code)"])
-        assembling = nil
+        discardingInput = true
         skippingBinary = false
-        guard case .open = state else { return }
-        if !isClosed {
-            isClosed = true
-            report(TransportCloseEvent(code: code, reason: what, initiator: .local))
+        dropPartialMessage()
+        switch state {
+        case .open:
+            if !isClosed {
+                isClosed = true
+                report(TransportCloseEvent(code: code, reason: what, initiator: .local))
+            }
+            failConnection(code: code, context: context)
+        case .closing:
+            // Our close frame is already out: nothing more to say.
+            terminate()
+        case .pending, .closed:
+            break
         }
-        startClosing(code: code, reason: code == CloseCode.messageTooBig ? "message too big" : "protocol error", context: context)
+    }
+
+    /// Sends the close frame for a failed connection, then closes our side of TCP (the FIN tells
+    /// the remote the close is final); the close handshake timeout bounds the rest.
+    private func failConnection(code: UInt16, context: ChannelHandlerContext) {
+        state = .closing(context)
+        let reason = switch code {
+        case CloseCode.messageTooBig: "message too big"
+        case CloseCode.invalidPayload: "invalid UTF-8"
+        default: "protocol error"
+        }
+        let sent = context.eventLoop.makePromise(of: Void.self)
+        writeControl(.close, payload: [UInt8(code >> 8), UInt8(code & 0xFF)] + reason.utf8, context: context, promise: sent)
+        sent.futureResult.assumeIsolated().whenComplete { [self] _ in
+            guard case .closing(let context) = self.state else { return }
+            let outputClosed = context.eventLoop.makePromise(of: Void.self)
+            outputClosed.futureResult.assumeIsolated().whenFailure { [self] _ in self.terminate() }
+            context.close(mode: .output, promise: outputClosed)
+        }
+        closeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.closeHandshakeTimeout.nanoseconds)) { [self] in
+            self.terminate()
+        }
+    }
+
+    /// The server holds too many bytes of unfinished messages and this connection is one of the
+    /// largest holders: fail it with 1009.
+    package func partialMessageBudgetExceeded(limit: Int) {
+        switch state {
+        case .open(let context), .closing(let context):
+            protocolViolation("server-wide limit of \(limit) bytes in unfinished messages reached; this connection holds the most",
+                              code: CloseCode.messageTooBig, context: context)
+        case .pending, .closed:
+            dropPartialMessage()
+        }
+    }
+
+    /// Forgets a message being reassembled and a frame partly read, and tells the budget.
+    private func dropPartialMessage() {
+        assembling = nil
+        partialFrame = nil
+        reportPartialBytes()
+    }
+
+    /// Tells the server-wide budget how many bytes of unfinished messages this connection holds.
+    private func reportPartialBytes() {
+        guard let partialMessageBudget else { return }
+        let held = (assembling?.count ?? 0) + (partialFrame?.readableBytes ?? 0)
+        guard held != reportedPartialBytes else { return }
+        reportedPartialBytes = held
+        partialMessageBudget.update(self, holding: held)
+    }
+
+    /// Logs an info line the remote can repeat at will: the first 5, then one per 10 s with a count.
+    private func logLimited(_ message: String, metadata: @autoclosure () -> Logger.Metadata) {
+        let now = Instant(nanoseconds: Int64(clamping: eventLoop.now.uptimeNanoseconds))
+        guard case .log(let suppressed) = logLimiter.admit(message, at: now) else { return }
+        var metadata = metadata()
+        if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
+        logger.info("\(message)", metadata: metadata)
     }
 
     // MARK: Outbound
@@ -456,6 +555,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     /// Closes TCP now (no close frame if none was sent yet).
     private func terminate() {
         cancelTimers()
+        dropPartialMessage()
         switch state {
         case .open(let context), .closing(let context):
             state = .closed

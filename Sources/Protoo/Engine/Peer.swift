@@ -99,6 +99,21 @@ public final class Peer {
     private var closeHandlers: [CloseHandler] = []
     /// The context's logger (immutable there).
     private let logger: Logger
+    /// Keeps a peer that sends junk from flooding the log (scheduler time: deterministic).
+    private var logLimiter = LogLimiter<LogKind>()
+
+    /// The warnings a remote peer can trigger at will, each limited on its own.
+    private enum LogKind: Hashable, Sendable {
+        case invalidMessage, unmatchedResponse, unhandledRequest
+
+        var line: String {
+            switch self {
+            case .invalidMessage: "dropped invalid message"
+            case .unmatchedResponse: "response does not match any pending request (late or unknown)"
+            case .unhandledRequest: "request with no handler left unanswered"
+            }
+        }
+    }
 
     /// Creates a peer on `transport`. If the transport is already closed the peer closes right away
     /// (its close handlers run on the next turn of the scheduler).
@@ -263,6 +278,7 @@ public final class Peer {
     }
 
     private func notifyClosed(_ cause: CloseCause) {
+        logSuppressedWarnings()
         let failed = pending
         pending.removeAll()
         // Fail in id order so the outcome does not depend on dictionary layout.
@@ -310,8 +326,7 @@ public final class Peer {
 
     private func takePending(_ requestID: RequestID) -> Pending? {
         guard let p = pending.removeValue(forKey: requestID) else {
-            logger.warning("response does not match any pending request (late or unknown)",
-                           metadata: ["peer": "\(id)", "id": "\(requestID)"])
+            warnLimited(.unmatchedResponse, ["peer": "\(id)", "id": "\(requestID)"])
             return nil
         }
         p.timer.cancel()
@@ -323,7 +338,7 @@ public final class Peer {
             if let reply = configuration.unhandledRequestReply {
                 request.reject(code: reply.code, reason: "\(reply.reason) [method:\(request.method)]")
             } else {
-                logger.warning("request with no handler left unanswered", metadata: ["peer": "\(id)", "method": "\(request.method)"])
+                warnLimited(.unhandledRequest, ["peer": "\(id)", "method": "\(request.method)"])
             }
             return
         }
@@ -376,7 +391,23 @@ extension Peer: TransportDelegate {
 
     /// Logs a frame that is not a protoo message; protoo drops it and the connection lives.
     private func dropInvalid(_ error: MessageDecodingError, bytes: Int) {
-        logger.warning("dropped invalid message", metadata: ["peer": "\(id)", "reason": "\(error)", "bytes": "\(bytes)"])
+        warnLimited(.invalidMessage, ["peer": "\(id)", "reason": "\(error)", "bytes": "\(bytes)"])
+    }
+
+    /// Logs a warning the remote side can repeat at will: the first 5 of a kind, then one per
+    /// 10 s of scheduler time carrying the count of those dropped in between.
+    private func warnLimited(_ kind: LogKind, _ metadata: @autoclosure () -> Logger.Metadata) {
+        guard case .log(let suppressed) = logLimiter.admit(kind, at: context.scheduler.now) else { return }
+        var metadata = metadata()
+        if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
+        logger.warning("\(kind.line)", metadata: metadata)
+    }
+
+    /// One line per kind of warning dropped since its last logged one, when the peer closes.
+    private func logSuppressedWarnings() {
+        for (kind, count) in logLimiter.takeSuppressed() {
+            logger.warning("\(kind.line): \(count) more not logged", metadata: ["peer": "\(id)", "suppressed": "\(count)"])
+        }
     }
 
     private func logReceived(bytes: Int) {

@@ -77,5 +77,9 @@ public enum CloseCode {
     public static let protoo: UInt16 = 4000
     public static let normal: UInt16 = 1000
     public static let goingAway: UInt16 = 1001
+    /// The remote broke RFC 6455 (e.g. an unmasked client frame, an invalid close code).
+    public static let protocolError: UInt16 = 1002
+    /// A text message that is not valid UTF-8.
+    public static let invalidPayload: UInt16 = 1007
     public static let messageTooBig: UInt16 = 1009
 }

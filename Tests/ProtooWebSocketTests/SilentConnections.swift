@@ -1,0 +1,45 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Many TCP connections that send `preamble` (nothing by default) and then stay silent, on one
+/// event loop: counts how many the server has closed.
+final class SilentConnections: Sendable {
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let channels = NIOLockedValueBox<[any Channel]>([])
+    private let closedCount = NIOLockedValueBox(0)
+
+    /// Opens `count` connections to `127.0.0.1:port`. A connection the kernel queues without the
+    /// server accepting it counts as open.
+    init(count: Int, port: Int, preamble: String = "") async throws {
+        let closed = closedCount
+        for _ in 0..<count {
+            let channel = try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(10))
+                .connect(host: "127.0.0.1", port: port).get()
+            channel.closeFuture.whenComplete { _ in closed.withLockedValue { $0 += 1 } }
+            if !preamble.isEmpty { try await channel.writeAndFlush(ByteBuffer(string: preamble)) }
+            channels.withLockedValue { $0.append(channel) }
+        }
+    }
+
+    /// How many of them the server closed so far.
+    var closed: Int { closedCount.withLockedValue { $0 } }
+
+    /// Waits until at least `count` are closed; `false` if that did not happen within `timeout`.
+    func waitUntilClosed(_ count: Int, timeout: Duration) async throws -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            if closed >= count { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return closed >= count
+    }
+
+    /// Closes the ones still open and ends the loop.
+    func close() async {
+        for channel in channels.withLockedValue({ $0 }) { try? await channel.close() }
+        try? await group.shutdownGracefully()
+    }
+}
