@@ -72,12 +72,18 @@ extension Replayer {
     /// far, to one of the ``reorderWindow`` recorded events after the one it was compared with):
     /// that event's recorded time.
     private func laterMatch(of output: ReplayOutput, on conn: ReplayConnection) -> Instant? {
-        guard case .message(let text, _) = output else { return nil }
         for offset in 0..<Self.reorderWindow {
             guard let candidate = conn.expected(after: offset) else { return nil }
-            guard case .message(let recorded, _) = candidate.output else { continue }
-            if recorded == text || (!substitutions.isEmpty && SubstitutedEquality.holds(recorded, text, under: substitutions)) {
-                return Instant(nanoseconds: candidate.time)
+            switch (candidate.output, output) {
+            case (.message(let recorded, _), .message(let text, _)):
+                if recorded == text || (!substitutions.isEmpty && SubstitutedEquality.holds(recorded, text, under: substitutions)) {
+                    return Instant(nanoseconds: candidate.time)
+                }
+            case (.message, _), (_, .message):
+                continue
+            default:
+                // A close (or an upgrade's answer) that came before messages the recording has first.
+                if compare(candidate.output, output, on: conn).isEmpty { return Instant(nanoseconds: candidate.time) }
             }
         }
         return nil

@@ -56,7 +56,7 @@ import Testing
         let d = try first(try replay { SwapFirst(#""method":"newConsumer""#) })
         let recorded = try #require(try firstRecord(in: threeRooms) { isOut($0, containing: #""method":"newConsumer""#) })
         #expect(d.connection == recorded.connection)
-        #expect(d.time == Instant(nanoseconds: recorded.time))
+        #expect(d.recordedTime == Instant(nanoseconds: recorded.time))
         #expect(d.method == "newConsumer")
         // The live message is the recording's next one: reported as moved, not diffed field by field.
         #expect(d.kind == .reordered)

@@ -24,13 +24,18 @@ public final class ConferenceApp: ProtooApp {
 
     public let context: EngineContext
     public let configuration: Configuration
+    /// What `join`, `createWebRtcTransport`, `connectWebRtcTransport`, `produce` and each
+    /// `newConsumer` await first.
+    public let media: any MediaService
     private(set) var rooms: [String: ConferenceRoom] = [:]
     /// The open rooms in creation order (what listings and shutdown walk; no lookups by id).
     private var roomOrder: [ConferenceRoom] = []
 
-    public init(context: EngineContext, configuration: Configuration = Configuration()) {
+    /// An app whose rooms await `media` (default: a ``SimulatedMediaService``, a few ms a call).
+    public init(context: EngineContext, configuration: Configuration = Configuration(), media: (any MediaService)? = nil) {
         self.context = context
         self.configuration = configuration
+        self.media = media ?? SimulatedMediaService(context: context)
     }
 
     /// Open rooms, by id.

@@ -38,13 +38,35 @@ final class ConferenceRoom {
         arrivals += 1
         participant.arrival = arrivals
         participants[peer.id] = participant
-        peer.onRequest { [unowned self] request in try self.handle(request, from: participant) }
+        peer.onRequest { [unowned self] request in
+            // The router's capabilities are at hand, and a request refused before `join` is refused
+            // at once (as mediasoup-demo checks `joined` first); everything else awaits the media server.
+            guard request.method != "getRouterRtpCapabilities",
+                  participant.joined || Self.beforeJoin.contains(request.method) else { return try self.handle(request, from: participant) }
+            // The task holds the room (strongly: the room may empty and be dropped by the app
+            // while the media server works).
+            self.afterMedia(request.method, answering: request) { [room = self] in
+                // The peer may have left while the media server worked: nothing more to do.
+                guard room.participants[participant.id] === participant else { return }
+                do {
+                    switch try room.handle(request, from: participant) {
+                    case .accept(let data): request.accept(data)
+                    case .reject(let code, let reason): request.reject(code: code, reason: reason)
+                    case .deferred: break
+                    }
+                } catch {
+                    request.reject(error)
+                }
+            }
+            return .deferred
+        }
         peer.onNotification { _ in }
         peer.onClose { [unowned self] _ in self.leave(participant) }
         peer.notify("mediasoup-version", ["version": .string(app.configuration.version)])
     }
 
     func close() {
+        app.media.closeRouter(roomId: id)
         bweTimer?.cancel()
         speakerTimer?.cancel()
         protooRoom.close()
@@ -158,6 +180,24 @@ final class ConferenceRoom {
         }
     }
 
+    /// The requests a peer may make before `join` (any other is refused with 500).
+    static let beforeJoin: Set<String> = ["createWebRtcTransport", "connectWebRtcTransport", "restartIce", "join"]
+
+    /// Runs `then` on the engine once the media server performed `call`, in an engine task; if the
+    /// call throws, `request` (when given) is answered with the error, else the error is logged.
+    private func afterMedia(_ call: String, answering request: IncomingRequest? = nil, then: @escaping () -> Void) {
+        let media = app.media, roomId = id, logger = self.logger
+        context.spawn(call) {
+            do {
+                try await media.perform(call, roomId: roomId)
+            } catch {
+                if let request { return request.reject(error) }
+                return logger.warning("media call failed", metadata: ["call": "\(call)", "error": "\(error)"])
+            }
+            then()
+        }
+    }
+
     private func join(_ request: IncomingRequest, _ p: ConferenceParticipant) throws -> Reply {
         guard !p.joined else { throw ProtooError.reject(500, "Peer already joined") }
         p.displayName = request.member("displayName")?.stringValue ?? ""
@@ -185,6 +225,15 @@ final class ConferenceRoom {
     private func createConsumer(for consumer: ConferenceParticipant, of producer: ConferenceParticipant.Producer,
                                 from producerPeer: ConferenceParticipant) {
         guard consumer.hasRtpCapabilities else { return }
+        afterMedia("consume") { [self] in
+            guard !consumer.peer.isClosed else { return }
+            sendNewConsumer(to: consumer, of: producer, from: producerPeer)
+        }
+    }
+
+    /// The `newConsumer` request, once the media server made the consumer.
+    private func sendNewConsumer(to consumer: ConferenceParticipant, of producer: ConferenceParticipant.Producer,
+                                 from producerPeer: ConferenceParticipant) {
         let c = ConferenceParticipant.Consumer(id: ConferencePayloads.uuid(&context.random), producerId: producer.id,
                                                producerPeerId: producerPeer.id, kind: producer.kind)
         consumer.consumers.append(c)
@@ -217,6 +266,15 @@ final class ConferenceRoom {
 
     private func createDataConsumer(for consumer: ConferenceParticipant, of dp: ConferenceParticipant.DataProducer,
                                     from producerPeer: ConferenceParticipant) {
+        afterMedia("consumeData") { [self] in
+            guard !consumer.peer.isClosed else { return }
+            sendNewDataConsumer(to: consumer, of: dp, from: producerPeer)
+        }
+    }
+
+    /// The `newDataConsumer` request, once the media server made the data consumer.
+    private func sendNewDataConsumer(to consumer: ConferenceParticipant, of dp: ConferenceParticipant.DataProducer,
+                                     from producerPeer: ConferenceParticipant) {
         let dc = ConferenceParticipant.DataConsumer(id: ConferencePayloads.uuid(&context.random), dataProducerId: dp.id,
                                                     producerPeerId: producerPeer.id)
         consumer.dataConsumers.append(dc)
@@ -262,6 +320,7 @@ final class ConferenceRoom {
         if participants.isEmpty {
             bweTimer?.cancel()
             speakerTimer?.cancel()
+            app.media.closeRouter(roomId: id)
             protooRoom.close()
             app.roomDidEmpty(self)
         }

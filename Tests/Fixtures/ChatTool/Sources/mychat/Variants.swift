@@ -47,10 +47,9 @@ func broken(_ chat: SimulationScenario) -> SimulationScenario {
     return scenario
 }
 
-/// `chat` against ``UnorderedChatApp``.
-func unordered(_ chat: SimulationScenario) -> SimulationScenario {
-    var scenario = chat
-    scenario.name = "chat-unordered"
-    scenario.app = { UnorderedChatApp(context: $0) }
-    return scenario
+/// Clients that join ``UnorderedChatApp``'s rooms and chat a little.
+let unorderedChat = SimulationScenario(name: "chat-unordered", app: { UnorderedChatApp(context: $0) }) { client in
+    _ = try await client.request("join")
+    try await client.sleep(for: .seconds(1))
+    client.notify("chat", ["text": "hello"])
 }

@@ -50,5 +50,5 @@ if CommandLine.arguments.dropFirst().first == "contract" {
 } else {
     ProtooCommand.main(apps: ["chat": { ChatApp(context: $0) }, "chat-renamed": { RenamedChatApp(context: $0) },
                               "chat-unordered": { UnorderedChatApp(context: $0) }],
-                       scenarios: [chat, broken(chat), unordered(chat)])
+                       scenarios: [chat, broken(chat), unorderedChat])
 }
