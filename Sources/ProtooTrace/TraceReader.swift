@@ -300,8 +300,8 @@ public final class TraceReader {
             var h: UInt32 = 0
             if positions.blockHeaderNext {
                 guard try input.fill(atLeast: 3) else {
-                    try endedEarly(reason: "the compressed frame at \(frameStart) is incomplete", from: frameStart,
-                                   lostDecoded: decoded.count, damageAt: positions.start)
+                    try endedEarly(reason: "the compressed frame at \(frameStart) is incomplete", from: unusableFrom,
+                                   lostDecoded: decoded.count - decodedPosition, damageAt: positions.start)
                     return
                 }
                 let w = input.window
@@ -311,8 +311,8 @@ public final class TraceReader {
         }
         if input.available == 0 {
             guard try input.fill(atLeast: 1) else {
-                try endedEarly(reason: "the compressed frame at \(frameStart) is incomplete", from: frameStart,
-                               lostDecoded: decoded.count, damageAt: positions.start)
+                try endedEarly(reason: "the compressed frame at \(frameStart) is incomplete", from: unusableFrom,
+                               lostDecoded: decoded.count - decodedPosition, damageAt: positions.start)
                 return
             }
         }
@@ -333,6 +333,13 @@ public final class TraceReader {
         positions.produced(decodedStart: decoded.count, count: outBuffer.pos, outputFull: outBuffer.pos == outBuffer.size)
         decoded.count += outBuffer.pos
         if rc == 0 { frameDone = true }
+    }
+
+    /// In a frame cut off: the first compressed byte whose records could not be read (the start of
+    /// the segment that produced the incomplete record block, or of the incomplete segment).
+    private var unusableFrom: Int64 {
+        if decodedPosition < decoded.count { return positions.origin(ofDecoded: decodedPosition, fallback: frameStart) }
+        return input.position >= positions.end ? input.position : positions.start
     }
 
     /// A damaged record block: the offset is the first compressed byte it was decoded from.

@@ -17,9 +17,12 @@ extension TraceRecordSource {
     public var damages: [TraceDamage] { [] }
     public var sourceEndedEarly: String? { nil }
 
-    /// Why the records of this source stop short of what was recorded, if they do: a truncation,
-    /// or a copy of a trace that ended early.
-    public var endedEarly: String? { truncation?.description ?? sourceEndedEarly.map { "copied from a trace that ended early: \($0)" } }
+    /// Why the records of this source stop short of what was recorded, if they do: where a
+    /// truncated file stops being usable, or what a copy of a trace that ended early says.
+    public var endedEarly: String? {
+        if let t = truncation { return "at byte \(t.incompleteFrom): \(t.reason)" }
+        return sourceEndedEarly.map { ": this is a copy of a trace that ended early (\($0))" }
+    }
 }
 
 /// Anything records can be written to: a compressed trace or a JSON-lines file.
