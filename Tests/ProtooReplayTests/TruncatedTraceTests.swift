@@ -90,5 +90,11 @@ import Testing
         #expect(replayed.status == 0, "\(String(decoding: replayed.output, as: UTF8.self))")
         #expect(replayed.error.contains("trace truncated"), "\(replayed.error)")
         #expect(try replay(path).truncation == nil)
+        // As JSON lines too: the trailer line carries the note.
+        let lines = copy + ".jsonl"
+        #expect(try ProtooTool.run(["trace", "cut", "--salvage", damagedPath, "-o", lines]).status == 0)
+        let report = try replay(lines)
+        #expect(report.passed)
+        #expect(report.truncation?.reason.contains("copy of a trace that ended early") == true)
     }
 }
