@@ -61,6 +61,10 @@ public final class TraceReader {
     /// The zstd frame header bytes (descriptor, window descriptor) every data frame of the file has:
     /// from the trace header (writers since it records them), else the first frame's.
     private var firstFrameHeader: [UInt8]?
+    /// `firstFrameHeader` comes from the (checksummed) trace header.
+    private var frameHeaderRecorded = false
+    /// The frame header to give zstd instead of the damaged one in the file (magic included).
+    private var repairedFrameHeader: [UInt8]?
     @exclusivity(unchecked) private var ended = false
     @exclusivity(unchecked) private var skipBefore: Int64?
 
@@ -80,6 +84,7 @@ public final class TraceReader {
                                                                                      offset: 8, path: path)
         input.consume(8 + size)
         dataStart = input.position
+        frameHeaderRecorded = firstFrameHeader != nil
         let tail = try TraceTail.read(input, dataStart: dataStart)
         trailer = tail.trailer
         tailStart = tail.trailerOffset
@@ -316,6 +321,9 @@ public final class TraceReader {
                 return
             }
         }
+        if positions.segment == .frameHeader, let repaired = repairedFrameHeader {
+            return try decodeRepairedHeader(repaired)
+        }
         let window = input.window
         let limit = min(window.count, Int(positions.end - input.position))
         var inBuffer = ZSTD_inBuffer(src: window.baseAddress, size: limit, pos: 0)
@@ -333,6 +341,24 @@ public final class TraceReader {
         positions.produced(decodedStart: decoded.count, count: outBuffer.pos, outputFull: outBuffer.pos == outBuffer.size)
         decoded.count += outBuffer.pos
         if rc == 0 { frameDone = true }
+    }
+
+    /// Gives zstd the recorded frame header in place of the damaged one in the file.
+    private func decodeRepairedHeader(_ repaired: [UInt8]) throws(TraceError) {
+        guard try input.fill(atLeast: repaired.count) else {
+            return try endedEarly(reason: "a frame header is incomplete", from: frameStart, lostDecoded: 0)
+        }
+        var outBuffer = ZSTD_outBuffer(dst: decoded.base + decoded.count, size: decoded.spare, pos: 0)
+        let rc = repaired.withUnsafeBytes { p -> Int in
+            var inBuffer = ZSTD_inBuffer(src: p.baseAddress, size: p.count, pos: 0)
+            let rc = ZSTD_decompressStream(dctx, &outBuffer, &inBuffer)
+            return ZSTD_isError(rc) != 0 || inBuffer.pos != p.count ? -1 : 0
+        }
+        guard rc == 0 else {
+            throw TraceError.corrupt(offset: frameStart, reason: "zstd refused the recorded frame header for the frame at \(frameStart)")
+        }
+        input.consume(repaired.count)
+        repairedFrameHeader = nil
     }
 
     /// In a frame cut off: the first compressed byte whose records could not be read (the start of
@@ -407,17 +433,22 @@ public final class TraceReader {
             return
         }
         let descriptor = input.window[4]
-        if let problem = ZstdFrameScanner.descriptorProblem(descriptor) {
+        var headerLength = ZstdFrameScanner.headerLength(descriptor: descriptor)
+        let header = Array(input.window[4..<6])
+        if let expected = firstFrameHeader, expected != header {
+            let at = offset + (header[0] != expected[0] ? 4 : 5)
+            let what = "zstd frame header of the frame at \(offset) is \(header.map { String($0, radix: 16) }), not \(expected.map { String($0, radix: 16) })"
+            // The trace header's copy is checksummed: decode with it (the records are verified as ever).
+            guard frameHeaderRecorded, ZstdFrameScanner.headerLength(descriptor: expected[0]) == 6 else {
+                throw TraceError.corrupt(offset: at, reason: "\(what) like the file's first frame (one writer writes them all alike)")
+            }
+            noteDamage(at, "\(what) as the trace header records; the frame was decoded with the recorded header")
+            repairedFrameHeader = TraceFormat.zstdMagicBytes + expected
+            headerLength = 6
+        } else if let problem = ZstdFrameScanner.descriptorProblem(descriptor) {
             throw TraceError.corrupt(offset: offset + 4, reason: "zstd frame header of the frame at \(offset): \(problem)")
         }
-        let headerLength = ZstdFrameScanner.headerLength(descriptor: descriptor)
-        let header = Array(input.window[4..<6])
-        if let first = firstFrameHeader, first != header {
-            throw TraceError.corrupt(offset: offset + (header[0] != first[0] ? 4 : 5),
-                                     reason: "zstd frame header of the frame at \(offset) is \(header.map { String($0, radix: 16) }), "
-                                     + "not \(first.map { String($0, radix: 16) }) as the trace header says (one writer writes them all alike)")
-        }
-        firstFrameHeader = header
+        if firstFrameHeader == nil { firstFrameHeader = header }
         inFrame = true
         frameDone = false
         frameStart = offset
