@@ -94,6 +94,8 @@ struct Trace: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print every record as one JSON line (for jq).")
         @Argument(help: "The trace file; for a rotated recording, its files in order.") var paths: [String]
         @Flag(help: "Also print the header and trailer lines.") var all = false
+        @Flag(help: "On damage to the records, go on with the next intact frame (a gap, named on stderr) instead of stopping; the exit code is still 1.")
+        var skipDamaged = false
 
         func run() throws {
             let source = try Trace.open(paths)
@@ -101,10 +103,23 @@ struct Trace: ParsableCommand {
             // Damage to the records: every record verified before it is printed, then the error.
             defer { out.flush() }
             if all { out.line(TraceJSONLines.encode(source.header)) }
-            while let r = try source.next() { out.line(TraceJSONLines.encode(r)) }
+            var firstDamage: TraceError?
+            while true {
+                do {
+                    guard let r = try source.next() else { break }
+                    out.line(TraceJSONLines.encode(r))
+                } catch {
+                    guard skipDamaged, let reader = source as? TraceReader else { throw error }
+                    firstDamage = firstDamage ?? error
+                    let gap = try reader.skipDamage(after: error)
+                    out.flush()
+                    FileHandle.standardError.write(Data("warning: \(error)\nwarning: skipped bytes \(gap.map { "\($0.lowerBound)..<\($0.upperBound)" } ?? "to the end"); records there are lost\n".utf8))
+                }
+            }
             if all, let t = (source as? TraceReader)?.trailer { out.line(TraceJSONLines.encode(t)) }
             out.flush()
             Trace.warn(about: source)
+            if let firstDamage { throw firstDamage }
         }
     }
 

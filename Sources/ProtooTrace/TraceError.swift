@@ -27,7 +27,8 @@ public enum TraceError: Error, Sendable, Hashable, CustomStringConvertible {
             return "trace format version \(v) is newer than this reader supports (\(TraceHeader.currentFormatVersion)); upgrade protoo"
         case .corrupt(let offset, let reason):
             return "trace is corrupt at byte offset \(offset): \(reason); every record before it verified: "
-                + "`protoo trace cut --salvage FILE -o COPY` copies them into a trace that says where it was cut"
+                + "`protoo trace cut --salvage FILE -o COPY` copies them into a trace that says where it was cut "
+                + "(and `protoo trace cat --skip-damaged FILE` also prints the intact frames after it)"
         case .compression(let reason):
             return "zstd compression failed: \(reason); check memory and the compression level"
         case .writerClosed:

@@ -50,6 +50,8 @@ public final class TraceReader {
     private var unindexedFrame: TraceIndexEntry?
     @exclusivity(unchecked) private var counts = [UInt64](repeating: 0, count: 8)
     private var readFromStart = true
+    /// No frame was skipped over damage (``skipDamage(after:)``): the trailer's counts must hold.
+    private var countsComplete = true
     /// Where the footer says the trailer is, when the footer is intact (its trailer may not be).
     private let tailStart: Int64?
     /// The file ends in a footer-sized frame with the footer's magic (intact or not).
@@ -178,8 +180,60 @@ public final class TraceReader {
         }
     }
 
+    /// After ``next()`` threw ``TraceError/corrupt(offset:reason:)``, moves to the next zstd frame
+    /// after the damage, so that reading goes on with the records that verify there (for tools that
+    /// want every verifiable record, not a prefix: `protoo trace cat --skip-damaged`). Returns the
+    /// file range skipped: the records of the damaged frame not returned before the error are lost,
+    /// and so are any between it and the next frame found. `nil`: no frame follows (the end).
+    /// The next frame comes from the trailer's index when it is intact, else from a scan for the
+    /// zstd magic followed by this file's frame header; a false match fails to verify and can be
+    /// skipped in turn.
+    public func skipDamage(after error: TraceError) throws(TraceError) -> Range<Int64>? {
+        guard case .corrupt(let offset, _) = error else { throw error }
+        let from = inFrame ? frameStart : offset
+        var next: Int64?
+        if let trailer {
+            next = trailer.index.first(where: { $0.frameOffset > max(from, offset) })?.frameOffset
+        }
+        if next == nil { next = try scanForFrame(after: max(from, offset)) }
+        inFrame = false
+        frameDone = false
+        unindexedFrame = nil
+        decoded.removeAll()
+        decodedPosition = 0
+        blockRecordsLeft = 0
+        countsComplete = false
+        ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only)
+        guard let next else {
+            ended = true
+            return nil
+        }
+        input.seek(to: next)
+        return from..<next
+    }
+
+    /// The offset of the next zstd frame start after `offset`: its magic, then this file's frame
+    /// header bytes when known.
+    private func scanForFrame(after offset: Int64) throws(TraceError) -> Int64? {
+        let magic = TraceFormat.zstdMagicBytes + (firstFrameHeader ?? [])
+        var position = offset + 1
+        let chunk = 1 << 16
+        while position + Int64(magic.count) <= input.size {
+            let n = Int(min(Int64(chunk + magic.count), input.size - position))
+            guard let bytes = try input.read(at: position, count: n) else { return nil }
+            var i = 0
+            while i + magic.count <= bytes.count {
+                if bytes[i] == magic[0] && Array(bytes[i..<(i + magic.count)]) == magic { return position + Int64(i) }
+                i += 1
+            }
+            position += Int64(chunk)
+        }
+        return nil
+    }
+
     /// Goes back to the first record.
     public func rewind() {
+        countsComplete = true
         reset()
         readFromStart = true
         skipBefore = nil
@@ -501,7 +555,7 @@ public final class TraceReader {
 
     /// Checks the trailer's counts against the records read (when reading from the start).
     private func checkCounts(_ t: TraceTrailer, at offset: Int64) throws(TraceError) {
-        guard readFromStart else { return }
+        guard readFromStart && countsComplete else { return }
         for k in TraceRecordKind.allCases where (t.recordCounts[k] ?? 0) != counts[Int(k.rawValue)] {
             throw TraceError.corrupt(offset: offset, reason: "trailer counts \(t.recordCounts[k] ?? 0) \(k) records, the file holds \(counts[Int(k.rawValue)])")
         }

@@ -97,6 +97,24 @@ import Testing
         }
     }
 
+    /// Every record ``TraceReader/skipDamage(after:)`` lets through.
+    private func readSkippingDamage(_ bytes: [UInt8]) throws -> [TraceRecord] {
+        let path = temporaryPath("skip.ptrace")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let reader = try TraceReader(path: path)
+        var read: [TraceRecord] = []
+        var skips = 0
+        while true {
+            do {
+                guard let r = try reader.next() else { return read }
+                read.append(r)
+            } catch {
+                skips += 1
+                guard skips < 100, try reader.skipDamage(after: error) != nil else { return read }
+            }
+        }
+    }
+
     /// Issue 22: a cut at (and next to) every block, frame, index, trailer and footer boundary reads
     /// exactly the records of the blocks before the cut, reports the truncation, and never throws.
     @Test func aCutAtEveryStructuralBoundaryRecoversEveryCompleteBlock() throws {
@@ -151,6 +169,13 @@ import Testing
                 guard case .corrupt(let offset, _) = error else { Issue.record("\(what): \(error)"); continue }
                 // At or before the damage: the damaged structure, or the one whose block header placed it.
                 #expect(offset >= previous && offset <= position, "\(what): error at \(offset), not in \(previous)...\(position): \(error)")
+                // Skipping the damaged frame, every later frame's records are read as well.
+                let skipped = try readSkippingDamage(damaged)
+                let later = records.count - layout.recordsBefore(layout.frames.first { $0.end > position }?.end ?? layout.size)
+                let head = skipped.count - later
+                #expect(head >= result.records.count, "\(what): skipping lost records before the damage")
+                #expect(Array(skipped.prefix(max(0, head))) == Array(records.prefix(max(0, head))), "\(what): skipping, the records before the gap are wrong")
+                #expect(Array(skipped.suffix(later)) == Array(records.suffix(later)), "\(what): skipping, a later frame's records are missing")
             }
         }
         #expect(cases > 1000)

@@ -64,6 +64,17 @@ import Testing
         #expect(cat.error.contains("corrupt at byte offset \(offset)"), "\(cat.error)")
     }
 
+    @Test func catSkippingDamagePrintsTheIntactFramesAfterItToo() throws {
+        let (path, verified, _, _) = try damagedInTheRecords()
+        let cat = try ProtooTool.run(["trace", "cat", "--skip-damaged", path])
+        #expect(cat.status != 0, "the damage still fails the command")
+        #expect(cat.error.contains("skipped bytes"), "\(cat.error)")
+        let text = String(decoding: cat.output, as: UTF8.self)
+        #expect(text.hasPrefix(lines(records.prefix(verified))))
+        #expect(cat.outputLines > verified)
+        #expect(text.hasSuffix(lines(records.suffix(cat.outputLines - verified - 1).suffix(100))))
+    }
+
     // MARK: item 6
 
     @Test func cutAndConvertRefuseTheirInputAsOutputHoweverItIsSpelled() throws {
