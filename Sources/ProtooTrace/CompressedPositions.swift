@@ -79,13 +79,11 @@ struct CompressedPositions {
 
     /// The reader dropped its first `n` decoded bytes.
     mutating func dropDecoded(_ n: Int) {
-        guard n > 0 else { return }
-        var kept: [(decoded: Int, fileOffset: Int64)] = []
-        for (i, m) in marks.enumerated() {
-            let next = i + 1 < marks.count ? marks[i + 1].decoded : Int.max
-            if next > n { kept.append((max(0, m.decoded - n), m.fileOffset)) }
-        }
-        marks = kept
+        guard n > 0, !marks.isEmpty else { return }
+        // Keep the last mark at or before `n` (it produced byte `n`) and every one after it.
+        let firstKept = (marks.lastIndex(where: { $0.decoded <= n }) ?? 0)
+        if firstKept > 0 { marks.removeFirst(firstKept) }
+        for i in marks.indices { marks[i].decoded = max(0, marks[i].decoded - n) }
     }
 
     /// The file offset of the segment that produced decoded byte `p` (`fallback` if unknown).

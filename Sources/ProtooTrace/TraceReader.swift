@@ -368,6 +368,8 @@ public final class TraceReader {
             }
             try positions.advance(blockHeader: h, frameStart: frameStart)
         }
+        // The whole segment in one call where the file has it (a zstd block is at most 128 KiB).
+        _ = try input.fill(atLeast: Int(positions.end - input.position))
         if input.available == 0 {
             guard try input.fill(atLeast: 1) else {
                 try endedEarly(reason: "the compressed frame at \(frameStart) is incomplete", from: unusableFrom,
@@ -383,6 +385,15 @@ public final class TraceReader {
         var inBuffer = ZSTD_inBuffer(src: window.baseAddress, size: limit, pos: 0)
         var outBuffer = ZSTD_outBuffer(dst: decoded.base + decoded.count, size: decoded.spare, pos: 0)
         let rc = ZSTD_decompressStream(dctx, &outBuffer, &inBuffer)
+        if ZSTD_isError(rc) != 0, positions.segment == .checksum, decodedPosition == decoded.count, limit == 4 {
+            // Every record block of the frame verified (CRC-32C) and the frame ends on the last one:
+            // the damage is in the 4 checksum bytes themselves.
+            noteDamage(positions.start, "zstd content checksum of the frame at \(frameStart): \(String(cString: ZSTD_getErrorName(rc))), "
+                       + "although every record block of the frame verified")
+            input.consume(limit)
+            frameDone = true
+            return
+        }
         if ZSTD_isError(rc) != 0 {
             // Decoded bytes not yet verified (a record block still incomplete) may be where the
             // damage went: it lies from the first compressed byte they came from on.
