@@ -127,6 +127,24 @@ import Testing
         #expect(try TraceReader(path: directory + "/target.ptrace.zst").readAll() == Array(records.prefix(verified)))
     }
 
+    /// A copy of a cut-off trace is a complete file whose trailer says its source ended early (so a
+    /// replay of the copy knows it is cut off too).
+    @Test func aCopyOfATruncatedTraceSaysItsSourceEndedEarly() throws {
+        let (path, bytes, _) = try trace()
+        let cut = directory(of: path) + "/cut.ptrace.zst"
+        try Data(bytes.prefix(bytes.count / 2)).write(to: URL(fileURLWithPath: cut))
+        let truncated = try TraceReader(path: cut)
+        let kept = try truncated.readAll().count
+        let copy = directory(of: path) + "/copy.ptrace.zst"
+        let run = try ProtooTool.run(["trace", "convert", cut, copy])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.error.contains("trace ends early"), "\(run.error)")
+        let reader = try TraceReader(path: copy)
+        #expect(try reader.readAll().count == kept)
+        #expect(reader.isComplete)
+        #expect(reader.trailer?.sourceEndedEarly == truncated.truncation?.description)
+    }
+
     // MARK: item 9
 
     /// A byte flipped in an index frame, the trailer or the footer: every tool still sees every record.
