@@ -27,6 +27,7 @@ typedef struct ZSTD_outBuffer_s {
 
 typedef enum {
     ZSTD_c_compressionLevel = 100,
+    ZSTD_c_windowLog = 101,
     ZSTD_c_hashLog = 102,
     ZSTD_c_checksumFlag = 201
 } ZSTD_cParameter;
@@ -51,6 +52,7 @@ size_t ZSTD_freeCCtx(ZSTD_CCtx *cctx);
 size_t ZSTD_CCtx_setParameter(ZSTD_CCtx *cctx, ZSTD_cParameter param, int value);
 size_t ZSTD_compressStream2(ZSTD_CCtx *cctx, ZSTD_outBuffer *output, ZSTD_inBuffer *input, ZSTD_EndDirective endOp);
 size_t ZSTD_CStreamOutSize(void);
+size_t ZSTD_CCtx_reset(ZSTD_CCtx *cctx, ZSTD_ResetDirective reset);
 
 ZSTD_DCtx *ZSTD_createDCtx(void);
 size_t ZSTD_freeDCtx(ZSTD_DCtx *dctx);

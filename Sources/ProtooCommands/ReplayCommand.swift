@@ -12,6 +12,7 @@ struct Replay: ParsableCommand {
         The recorded clients are played back (connections, messages, closes at their recorded times;
         answers to server requests after their recorded delay) and every server event is compared,
         connection by connection, with the recording. Exit code 0 only when nothing diverged.
+        A recording cut off by a crash is compared up to its last complete record (said on stderr).
         Rules (--rules FILE, JSON) say which values are volatile; see docs/replay.md.
         """
     )
@@ -59,6 +60,10 @@ struct Replay: ParsableCommand {
             throw error
         }
         bar.finish()
+        if let truncation = report.truncation {
+            FileHandle.standardError.write(Data("protoo replay: \(truncation)\n".utf8))
+        }
+        for damage in report.metadataDamage { FileHandle.standardError.write(Data("protoo replay: warning: \(damage)\n".utf8)) }
         print(json ? report.json.description : report.description)
         if !report.passed { throw ExitCode(1) }
     }

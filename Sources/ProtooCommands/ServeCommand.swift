@@ -55,6 +55,10 @@ struct ServeCommand: AsyncParsableCommand {
             help: "When the writer cannot keep up: drop (default; dropped records are counted in the trailer) or block (back-pressure, no loss).")
     var recordOverflow = "drop"
 
+    @Option(name: .customLong("record-buffer-mb"),
+            help: "Megabytes of records the recorder holds for its writer thread before --record-overflow applies (default 64).")
+    var recordBufferMB = 64
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -87,6 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--record-level must be 1…19, or -1…-7 (written --record-level=-3) for faster, larger files")
         }
         guard ["drop", "block"].contains(recordOverflow) else { throw ValidationError("--record-overflow is drop or block") }
+        guard (1...65_536).contains(recordBufferMB) else { throw ValidationError("--record-buffer-mb must be 1…65536 (megabytes)") }
         if let mb = recordRotateMB, mb <= 0 { throw ValidationError("--record-rotate-mb must be positive") }
         if let every = recordRotateEvery, every.duration <= .zero { throw ValidationError("--record-rotate-every must be positive") }
         guard handshakeTimeout.duration > .zero else { throw ValidationError("--handshake-timeout must be positive") }
@@ -117,7 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
                 options.redactor = .stripQueryParameters(Set(names))
             }
             let configuration = TraceRecorderConfiguration(
-                path: path, header: header, writerOptions: options,
+                path: path, header: header, writerOptions: options, bufferBytes: recordBufferMB << 20,
                 overflowPolicy: recordOverflow == "block" ? .block : .dropNewest,
                 rotateBytes: recordRotateMB.map { Int64($0) * 1_048_576 }, rotateInterval: recordRotateEvery?.duration)
             return try TraceRecorder(configuration: configuration, logger: Logger(label: "protoo.trace"))

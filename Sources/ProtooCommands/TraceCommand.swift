@@ -18,7 +18,13 @@ struct Trace: ParsableCommand {
         func run() throws {
             let source = try TraceFiles.openSource(path)
             var stats = TraceStatistics()
-            while let r = try source.next() { stats.add(r) }
+            // Damage to the records: what was read before it is shown, then the error.
+            var readError: TraceError?
+            do {
+                while let r = try source.next() { stats.add(r) }
+            } catch {
+                readError = error
+            }
             let reader = source as? TraceReader
             let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             var o = JSONObject()
@@ -47,6 +53,12 @@ struct Trace: ParsableCommand {
                 o["encodedBytes"] = .int(Int64(t.rawBytes))
                 o["droppedRecords"] = .int(Int64(t.droppedRecords))
                 o["frames"] = .int(Int64(t.index.count))
+                if let r = t.recorder {
+                    o["recorderBufferBytes"] = .int(Int64(clamping: r.bufferBytes))
+                    o["recorderPeakBufferedBytes"] = .int(Int64(clamping: r.peakBufferedBytes))
+                    o["recorderBlockedRecords"] = .int(Int64(clamping: r.blockedRecords))
+                }
+                if let reason = t.sourceEndedEarly { o["sourceEndedEarly"] = .string(reason) }
             }
             o["fileBytes"] = .int(Int64(fileSize))
             if fileSize > 0 {
@@ -54,6 +66,8 @@ struct Trace: ParsableCommand {
                 o["messageBytesPerFileByte"] = .double((Double(raw) / Double(fileSize) * 100).rounded() / 100)
             }
             if let t = reader?.truncation { o["truncated"] = .string(t.description) }
+            if !source.damages.isEmpty { o["metadataDamage"] = .array(source.damages.map { .string($0.description) }) }
+            if let readError { o["corrupt"] = .string(readError.description) }
             if json {
                 print(JSONWriter.string(.object(o)))
             } else {
@@ -66,6 +80,7 @@ struct Trace: ParsableCommand {
                     }
                 }
             }
+            if let readError { throw readError }
         }
     }
 
@@ -79,18 +94,75 @@ struct Trace: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print every record as one JSON line (for jq).")
         @Argument(help: "The trace file; for a rotated recording, its files in order.") var paths: [String]
         @Flag(help: "Also print the header and trailer lines.") var all = false
+        @Flag(help: "On damage to the records, go on with the next intact frame (a gap, named on stderr) instead of stopping; the exit code is still 1.")
+        var skipDamaged = false
 
         func run() throws {
             let source = try Trace.open(paths)
             var out = FileHandleOutput()
+            // Damage to the records: every record verified before it is printed, then the error.
+            defer { out.flush() }
             if all { out.line(TraceJSONLines.encode(source.header)) }
-            while let r = try source.next() { out.line(TraceJSONLines.encode(r)) }
+            var firstDamage: TraceError?
+            while true {
+                do {
+                    guard let r = try source.next() else { break }
+                    out.line(TraceJSONLines.encode(r))
+                } catch {
+                    guard skipDamaged, let reader = source as? TraceReader else { throw error }
+                    firstDamage = firstDamage ?? error
+                    let gap = try reader.skipDamage(after: error)
+                    out.flush()
+                    FileHandle.standardError.write(Data("warning: \(error)\nwarning: skipped bytes \(gap.map { "\($0.lowerBound)..<\($0.upperBound)" } ?? "to the end"); records there are lost\n".utf8))
+                }
+            }
             if all, let t = (source as? TraceReader)?.trailer { out.line(TraceJSONLines.encode(t)) }
             out.flush()
-            if let t = (source as? TraceReader)?.truncation {
-                FileHandle.standardError.write(Data("warning: \(t)\n".utf8))
-            }
+            Trace.warn(about: source)
+            if let firstDamage { throw firstDamage }
         }
+    }
+
+    /// Warns on standard error about a truncated or damaged source (records were read anyway).
+    static func warn(about source: any TraceRecordSource) {
+        var lines: [String] = []
+        if let t = source.truncation { lines.append("warning: \(t)") }
+        if let reason = source.sourceEndedEarly { lines.append("warning: this trace was copied from one that ended early: \(reason)") }
+        for d in source.damages { lines.append("warning: \(d)") }
+        if !lines.isEmpty { FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8)) }
+    }
+
+    /// Copies `source` to a new trace at `output` (never over an input, never half-written),
+    /// passing each record through `keep`. The copy's trailer says when the source ended early.
+    /// With `salvage`, damage to the records ends the copy instead of failing it.
+    static func copy(_ source: any TraceRecordSource, inputs: [String], to output: String, salvage: Bool,
+                     keep: (TraceRecord) -> Bool) throws -> (written: Int, damage: TraceError?) {
+        let file = try ReplacingOutput(output, inputs: inputs)
+        let sink = try TraceFiles.createSink(file.temporaryPath, header: source.header)
+        var written = 0
+        var damage: TraceError?
+        do {
+            while let r = try source.next() {
+                guard keep(r) else { continue }
+                try sink.write(r)
+                written += 1
+            }
+        } catch {
+            guard salvage, case .corrupt = error else { throw error }
+            damage = error
+        }
+        if let reader = source as? TraceReader, let t = reader.trailer { sink.recordDropped(t.droppedRecords) }
+        if let reader = source as? JSONLinesTraceReader { sink.recordDropped(reader.droppedRecords) }
+        if let damage, case .corrupt(let offset, let reason) = damage {
+            sink.markSourceEndedEarly("damaged at byte offset \(offset): \(reason)")
+        } else if let t = source.truncation {
+            sink.markSourceEndedEarly(t.description)
+        } else if let reason = source.sourceEndedEarly {
+            sink.markSourceEndedEarly(reason)
+        }
+        try sink.close(endTime: nil)
+        try file.commit()
+        return (written, damage)
     }
 
     struct Cut: ParsableCommand {
@@ -102,7 +174,9 @@ struct Trace: ParsableCommand {
         @Option(help: "End (inclusive), since the trace origin, like --from.") var to: DurationArgument?
         @Option(help: "Only connections whose URL has this roomId.") var room: String?
         @Option(help: "Only connections whose URL has this peerId.") var peer: String?
-        @Option(name: .shortAndLong, help: "Output file (.ptrace, .ptrace.zst or .jsonl).") var output: String
+        @Option(name: .shortAndLong, help: "Output file (.ptrace, .ptrace.zst or .jsonl); never one of the inputs. Written to a temporary file beside it and renamed into place when complete.") var output: String
+        @Flag(help: "On damage to the records, keep every record verified before it (the copy's trailer says where the source was damaged) instead of failing.")
+        var salvage = false
 
         func run() throws {
             let source = try Trace.open(paths)
@@ -110,23 +184,23 @@ struct Trace: ParsableCommand {
             let toNs = to.map { $0.duration.nanoseconds }
             let filterConnections = room != nil || peer != nil
             if let fromNs, !filterConnections, let reader = source as? TraceReader { try reader.seek(toTime: fromNs) }
-            let sink = try TraceFiles.createSink(output, header: source.header)
             var selected: [ConnectionID: Bool] = [:]
-            var written = 0
-            while let r = try source.next() {
+            let (written, damage) = try Trace.copy(source, inputs: paths, to: output, salvage: salvage) { r in
                 if case .connectionRequested(let target, _, _) = r.event {
                     let query = ConnectionRequest.parseTarget(target).query
                     let matches = (room.map { q in query.contains { $0.name == "roomId" && $0.value == q } } ?? true)
                         && (peer.map { q in query.contains { $0.name == "peerId" && $0.value == q } } ?? true)
                     selected[r.connection] = matches
                 }
-                if let fromNs, r.time < fromNs { continue }
-                if let toNs, r.time > toNs { continue }
-                if filterConnections && r.connection != 0 && selected[r.connection] != true { continue }
-                try sink.write(r)
-                written += 1
+                if let fromNs, r.time < fromNs { return false }
+                if let toNs, r.time > toNs { return false }
+                if filterConnections && r.connection != 0 && selected[r.connection] != true { return false }
+                return true
             }
-            try sink.close(endTime: nil)
+            Trace.warn(about: source)
+            if let damage {
+                FileHandle.standardError.write(Data("salvaged: the records after the damage are lost: \(damage)\n".utf8))
+            }
             FileHandle.standardError.write(Data("wrote \(written) records to \(output)\n".utf8))
         }
     }
@@ -134,19 +208,12 @@ struct Trace: ParsableCommand {
     struct Convert: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Convert between JSON lines (.jsonl) and compressed traces (.ptrace, .ptrace.zst), by extension.")
         @Argument(help: "Input file.") var input: String
-        @Argument(help: "Output file.") var output: String
+        @Argument(help: "Output file; never the input. Written to a temporary file beside it and renamed into place when complete.") var output: String
 
         func run() throws {
             let source = try TraceFiles.openSource(input)
-            let sink = try TraceFiles.createSink(output, header: source.header)
-            var n = 0
-            while let r = try source.next() {
-                try sink.write(r)
-                n += 1
-            }
-            if let reader = source as? TraceReader, let t = reader.trailer { sink.recordDropped(t.droppedRecords) }
-            if let reader = source as? JSONLinesTraceReader { sink.recordDropped(reader.droppedRecords) }
-            try sink.close(endTime: nil)
+            let (n, _) = try Trace.copy(source, inputs: [input], to: output, salvage: false) { _ in true }
+            Trace.warn(about: source)
             FileHandle.standardError.write(Data("converted \(n) records to \(output)\n".utf8))
         }
     }

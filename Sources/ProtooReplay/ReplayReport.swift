@@ -25,6 +25,11 @@ public struct ReplayReport: Sendable, Hashable, CustomStringConvertible {
     public var skippedRecords: Int
     /// `true` when the replay stopped at ``ReplayOptions/stopAfterDivergences``.
     public var stoppedEarly: Bool
+    /// Set when the recording was cut off (a crash, `head -c`, or a salvaged copy): what was
+    /// compared. `nil` for a complete trace.
+    public var truncation: ReplayTruncation? = nil
+    /// Damaged trace metadata the reader worked around (no record was lost), one line each.
+    public var metadataDamage: [String] = []
 
     /// `true` when nothing diverged.
     public var passed: Bool { divergences.isEmpty }
@@ -46,6 +51,8 @@ public struct ReplayReport: Sendable, Hashable, CustomStringConvertible {
         ]
         if replayerServerCloses > 0 { lines.append("replayer closes:  \(replayerServerCloses) (server closes the app did not make itself)") }
         if skippedRecords > 0 { lines.append("skipped:          \(skippedRecords) records of connections opened before the trace") }
+        if let truncation { lines.append("truncated:        \(truncation)") }
+        for d in metadataDamage { lines.append("damaged:          \(d)") }
         for d in divergences.prefix(10) { lines.append(""); lines.append(d.description) }
         if divergences.count > 10 { lines.append("… and \(divergences.count - 10) more (use --json for all)") }
         return lines.joined(separator: "\n")
@@ -60,6 +67,7 @@ public struct ReplayReport: Sendable, Hashable, CustomStringConvertible {
             "engineSeed": .string(String(engineSeed)), "substitutionsLearned": JSONValue(substitutionsLearned),
             "replayerServerCloses": JSONValue(replayerServerCloses), "skippedRecords": JSONValue(skippedRecords),
             "stoppedEarly": .bool(stoppedEarly), "divergences": .array(divergences.map(\.json)),
+            "truncation": truncation?.json ?? .null, "metadataDamage": .array(metadataDamage.map(JSONValue.string)),
         ]
     }
 

@@ -74,6 +74,10 @@ public final class Replayer {
     @exclusivity(unchecked) var readerTime = Int64.min
     @exclusivity(unchecked) var endTime = Int64.min
     @exclusivity(unchecked) var eof = false
+    /// Why the recording stops short (a truncated trace, or a copy of one), once the end is read.
+    var cutOff: String?
+    /// Live server events after a connection's last recorded one in a cut-off trace: not compared.
+    var uncomparedAfterCut = 0
 
     // Counters.
     @exclusivity(unchecked) var events = 0
@@ -156,7 +160,9 @@ public final class Replayer {
             events: events, inputs: inputCount, outputsCompared: outputsCompared, divergences: divergences,
             virtualDuration: .nanoseconds(max(0, endTime)), wallSeconds: Double(wall.nanoseconds) / 1e9,
             engineSeed: engineSeed, substitutionsLearned: substitutions.count, replayerServerCloses: replayerCloses,
-            skippedRecords: skippedRecords, stoppedEarly: stopped)
+            skippedRecords: skippedRecords, stoppedEarly: stopped,
+            truncation: cutOff.map { ReplayTruncation(reason: $0, comparedUpTo: .nanoseconds(max(0, endTime)), uncomparedOutputs: uncomparedAfterCut) },
+            metadataDamage: source.damages.map(\.description))
     }
 
     // MARK: Reading
@@ -165,14 +171,14 @@ public final class Replayer {
     private func readOne() throws(TraceError) {
         guard let binary else {
             guard let record = try source.next() else {
-                eof = true
+                reachedEnd()
                 return
             }
             return take(record)
         }
         let read = binary._withUnsafeGuaranteedRef { reader in Result { () throws(TraceError) in try reader.nextUndecoded() } }
         guard let raw = try read.get() else {
-            eof = true
+            reachedEnd()
             return
         }
         guard let bytes = raw.messageOut else {
@@ -193,6 +199,12 @@ public final class Replayer {
             return
         }
         take(TraceRecord(time: raw.time, connection: raw.connection, event: .messageOut(String(decoding: bytes, as: UTF8.self))))
+    }
+
+    /// The last record is read: from now on, whether the recording was cut off is known.
+    private func reachedEnd() {
+        eof = true
+        cutOff = source.endedEarly
     }
 
     /// Takes one record: inputs go to the queue, server events to their connection's expectations.
@@ -264,7 +276,8 @@ public final class Replayer {
         }
     }
 
-    /// At the end: every connection that has recorded events left never produced them.
+    /// At the end: every connection that has recorded events left never produced them. (A cut-off
+    /// recording holds a prefix of each connection's events: what it has, the server must produce.)
     private func reportMissing() {
         for id in connections.keys.sorted() {
             guard let conn = connections[id], !conn.diverged, let first = conn.firstUnmatched else { continue }

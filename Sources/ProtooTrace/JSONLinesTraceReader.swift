@@ -11,6 +11,8 @@ public final class JSONLinesTraceReader: TraceRecordSource {
     public private(set) var header: TraceHeader
     /// The trailer line's dropped-record count, once read.
     public private(set) var droppedRecords: UInt64 = 0
+    /// The trailer line's `sourceEndedEarly` (a copy of a trace that ended early), once read.
+    public private(set) var sourceEndedEarly: String?
     private let input: FileInput
     private var lineNumber = 0
     private var pendingLine: TraceJSONLines.Line?
@@ -62,7 +64,11 @@ public final class JSONLinesTraceReader: TraceRecordSource {
             input.consume(found ? length + 1 : length)
             lineNumber += 1
             if text.allSatisfy({ $0.isWhitespace }) { continue }
-            return try TraceJSONLines.decode(text, line: lineNumber)
+            let line = try TraceJSONLines.decode(text, line: lineNumber)
+            if case .trailer = line, let note = (try? JSONParser.parse(text))?["sourceEndedEarly"]?.stringValue {
+                sourceEndedEarly = note
+            }
+            return line
         }
     }
 }

@@ -8,6 +8,8 @@ public final class JSONLinesTraceWriter: TraceRecordSink {
     private var counts: [TraceRecordKind: UInt64] = [:]
     private var dropped: UInt64 = 0
     private var latest: Int64?
+    private var staging: TraceRecorderStatistics?
+    private var sourceEndedEarly: String?
     private var isClosed = false
 
     /// Creates the file and writes the header line. `redactor` rewrites each record first.
@@ -46,11 +48,18 @@ public final class JSONLinesTraceWriter: TraceRecordSink {
 
     public func recordDropped(_ count: UInt64) { dropped &+= count }
 
+    /// The recorder's staging figures for the trailer line.
+    func recordStaging(_ statistics: TraceRecorderStatistics) { staging = statistics }
+
+    /// Says in the trailer line that the records come from a trace that ended early or was damaged.
+    public func markSourceEndedEarly(_ reason: String) { sourceEndedEarly = reason }
+
     @discardableResult
     public func close(endTime: Int64? = nil) throws(TraceError) -> TraceTrailer {
         guard !isClosed else { throw TraceError.writerClosed }
         isClosed = true
-        let trailer = TraceTrailer(recordCounts: counts, droppedRecords: dropped, endTime: endTime ?? latest ?? 0)
+        let trailer = TraceTrailer(recordCounts: counts, droppedRecords: dropped, endTime: endTime ?? latest ?? 0,
+                                   recorder: staging, sourceEndedEarly: sourceEndedEarly)
         try append(TraceJSONLines.encode(trailer))
         try file.write(buffer.all)
         try file.close()

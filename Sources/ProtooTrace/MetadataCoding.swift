@@ -31,7 +31,9 @@ enum MetadataCoding {
 
     // MARK: header
 
-    static func encodeHeader(_ h: TraceHeader, into out: ByteStore) {
+    /// `frameHeader`: the zstd frame header bytes every data frame starts with (flags bit 2; readers
+    /// that predate it ignore the bit and the bytes after the seed).
+    static func encodeHeader(_ h: TraceHeader, frameHeader: [UInt8]? = nil, into out: ByteStore) {
         let p = ByteStore(capacity: 256)
         for b in TraceFormat.headerTag { p.append(b) }
         p.append(UInt8(h.formatVersion & 0xFF))
@@ -41,14 +43,21 @@ enum MetadataCoding {
         p.appendString(h.producerName)
         p.appendString(h.producerVersion)
         p.appendString(h.host)
-        p.append((h.scenario != nil ? 1 : 0) | (h.seed != nil ? 2 : 0))
+        p.append((h.scenario != nil ? 1 : 0) | (h.seed != nil ? 2 : 0) | (frameHeader?.count == 2 ? 4 : 0))
         if let s = h.scenario { p.appendString(s) }
         if let s = h.seed { p.appendLE64(s) }
+        if let f = frameHeader, f.count == 2 { p.append(f[0]); p.append(f[1]) }
         appendFrame(magic: TraceFormat.headerMagic, payload: p, to: out)
     }
 
     /// Decodes a header payload (the bytes after the 8-byte frame header). `offset` is the payload's file offset.
     static func decodeHeader(_ payload: UnsafeRawBufferPointer, offset: Int64, path: String) throws(TraceError) -> TraceHeader {
+        try decodeHeaderAndFrameHeader(payload, offset: offset, path: path).header
+    }
+
+    /// The header and, when the writer recorded them, the zstd frame header bytes of its data frames.
+    static func decodeHeaderAndFrameHeader(_ payload: UnsafeRawBufferPointer, offset: Int64,
+                                           path: String) throws(TraceError) -> (header: TraceHeader, frameHeader: [UInt8]?) {
         // Check tag and version before the CRC so a newer format gets its own error.
         guard payload.count >= 6, Array(payload[0..<4]) == TraceFormat.headerTag else { throw TraceError.notATrace(path: path) }
         var c = try verified(payload, offset: offset, what: "header")
@@ -62,9 +71,10 @@ enum MetadataCoding {
             let flags = try c.byte()
             let scenario = flags & 1 != 0 ? try c.string() : nil
             let seed = flags & 2 != 0 ? try c.le64() : nil
-            return TraceHeader(createdAtUnixNanoseconds: created, monotonicOrigin: Instant(nanoseconds: origin),
-                               producerName: name, producerVersion: version2, host: host,
-                               scenario: scenario, seed: seed, formatVersion: version)
+            let frameHeader = flags & 4 != 0 ? [try c.byte(), try c.byte()] : nil
+            return (TraceHeader(createdAtUnixNanoseconds: created, monotonicOrigin: Instant(nanoseconds: origin),
+                                producerName: name, producerVersion: version2, host: host,
+                                scenario: scenario, seed: seed, formatVersion: version), frameHeader)
         } catch let e as CursorError {
             throw TraceError.corrupt(offset: offset + Int64(e.position), reason: "header: \(e.reason)")
         } catch let e as TraceError {
@@ -123,6 +133,7 @@ enum MetadataCoding {
             p.appendSignedVarint(e.lastTime)
             p.appendVarint(e.recordCount)
         }
+        TrailerExtensions.encode(t, into: p)
         appendFrame(magic: TraceFormat.trailerMagic, payload: p, to: out)
     }
 
@@ -148,6 +159,7 @@ enum MetadataCoding {
                 t.index.append(TraceIndexEntry(frameOffset: Int64(bitPattern: try c.varint()), frameLength: Int64(bitPattern: try c.varint()),
                                                firstTime: try c.signedVarint(), lastTime: try c.signedVarint(), recordCount: try c.varint()))
             }
+            try TrailerExtensions.decode(&c, into: &t)
             return t
         } catch {
             throw TraceError.corrupt(offset: offset + Int64(error.position), reason: "trailer: \(error.reason)")

@@ -8,6 +8,8 @@ protocol RecordingOutput: AnyObject {
     /// Writes one record staged by the recorder (see ``StagedRecords``): head fields and body.
     func writeEncoded(kind: TraceRecordKind, time: Int64, connection: UInt64, body: UnsafeRawBufferPointer) throws(TraceError)
     func recordDropped(_ count: UInt64)
+    /// The recorder's staging figures so far, for the trailer.
+    func recordStaging(_ statistics: TraceRecorderStatistics)
     /// Puts everything written so far in the file (the recorder calls it every flush interval).
     func flush() throws(TraceError)
     @discardableResult

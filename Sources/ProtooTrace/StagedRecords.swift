@@ -20,6 +20,15 @@ enum StagedRecords {
         store.setLE32(UInt32(store.count - start - headerSize), at: start + 17)
     }
 
+    /// The staged size of a message record whose text has `utf8Count` bytes.
+    @inline(__always)
+    static func messageSize(_ utf8Count: Int) -> Int {
+        var lengthBytes = 1
+        var v = UInt64(utf8Count)
+        while v >= 0x80 { v >>= 7; lengthBytes += 1 }
+        return headerSize + lengthBytes + utf8Count
+    }
+
     /// Appends a message record (`messageIn`/`messageOut`), given as its UTF-8, in one reserved
     /// write: the hot path, two per request.
     @inline(__always)

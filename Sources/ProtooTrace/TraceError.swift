@@ -14,6 +14,8 @@ public enum TraceError: Error, Sendable, Hashable, CustomStringConvertible {
     case writerClosed
     /// A JSON-lines trace has an invalid line.
     case invalidJSONLine(line: Int, reason: String)
+    /// A tool was asked to write its output over one of its inputs (same file, whatever the spelling).
+    case outputIsInput(output: String, input: String)
 
     public var description: String {
         switch self {
@@ -24,13 +26,17 @@ public enum TraceError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unsupportedVersion(let v):
             return "trace format version \(v) is newer than this reader supports (\(TraceHeader.currentFormatVersion)); upgrade protoo"
         case .corrupt(let offset, let reason):
-            return "trace is corrupt at byte offset \(offset): \(reason); records before it are usable (`protoo trace cut --to`)"
+            return "trace is corrupt at byte offset \(offset): \(reason); every record before it verified: "
+                + "`protoo trace cut --salvage FILE -o COPY` copies them into a trace that says where it was cut "
+                + "(and `protoo trace cat --skip-damaged FILE` also prints the intact frames after it)"
         case .compression(let reason):
             return "zstd compression failed: \(reason); check memory and the compression level"
         case .writerClosed:
             return "the trace writer is closed; open a new one"
         case .invalidJSONLine(let line, let reason):
             return "invalid JSON-lines trace at line \(line): \(reason); see docs/trace-format.md for the schema"
+        case .outputIsInput(let output, let input):
+            return "the output \(output) is the input \(input) (the same file); write to another path, then rename it over the input if you mean to replace it"
         }
     }
 }

@@ -7,6 +7,7 @@ enum TraceFormat {
     static let footerMagic: UInt32 = 0x184D_2A53
     /// The magic of a regular zstd frame.
     static let zstdMagic: UInt32 = 0xFD2F_B528
+    static let zstdMagicBytes: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
 
     /// Tags at the start of each metadata payload.
     static let headerTag: [UInt8] = Array("PTRC".utf8)

@@ -59,10 +59,17 @@ public enum TraceJSONLines {
     public static func encode(_ trailer: TraceTrailer) -> String {
         var counts = JSONObject()
         for k in TraceRecordKind.allCases { counts[k.description] = .int(Int64(bitPattern: trailer.recordCounts[k] ?? 0)) }
-        return JSONWriter.string(.object(JSONObject([
+        var o = JSONObject([
             ("kind", "trailer"), ("droppedRecords", .int(Int64(bitPattern: trailer.droppedRecords))),
             ("endTime", .int(trailer.endTime)), ("counts", .object(counts)),
-        ])))
+        ])
+        if let r = trailer.recorder {
+            o["recorderPeakBufferedBytes"] = .int(Int64(clamping: r.peakBufferedBytes))
+            o["recorderBufferBytes"] = .int(Int64(clamping: r.bufferBytes))
+            o["recorderBlockedRecords"] = .int(Int64(clamping: r.blockedRecords))
+        }
+        if let reason = trailer.sourceEndedEarly { o["sourceEndedEarly"] = .string(reason) }
+        return JSONWriter.string(.object(o))
     }
 
     /// Decodes one line; `line` is its 1-based number, for errors.

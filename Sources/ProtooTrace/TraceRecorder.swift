@@ -5,7 +5,10 @@ import Protoo
 /// Records a live server's traffic: a ``TrafficTap`` that any event loop may call.
 ///
 /// Each callback encodes its record into a bounded, lock-protected byte buffer (the only work on
-/// the event loop: a copy of the message's bytes; see ``StagedRecords``). A dedicated writer thread
+/// the event loop: a copy of the message's bytes; see ``StagedRecords``). The buffer is bounded in
+/// records (``TraceRecorderConfiguration/capacity``) and in bytes
+/// (``TraceRecorderConfiguration/bufferBytes``, counting the batch being written too); past either,
+/// the overflow policy drops or blocks. A dedicated writer thread
 /// takes the buffer in batches, redacts, compresses and writes; it flushes every ``TraceRecorderConfiguration/flushInterval`` and rotates
 /// files by size or trace time. Records of one connection keep their order (one FIFO buffer).
 /// Call ``close()`` before exiting; it writes the trailer.
@@ -20,6 +23,17 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
     private var pendingCount = 0
     private var droppedPending: UInt64 = 0
     private var droppedTotal: UInt64 = 0
+    /// Bytes of the batch the writer thread took and is still writing (count against the bound).
+    private var inFlightBytes = 0
+    /// The most bytes staged at once: since the current file began, and since the start.
+    private var filePeakBytes = 0
+    private var peakBytes = 0
+    /// Records that waited for room: in the current file, and since the start.
+    private var fileBlocked: UInt64 = 0
+    private var blockedTotal: UInt64 = 0
+    /// A producer met a full buffer since the writer last took a batch (wakes the writer early).
+    private var overflowed = false
+    private var writerSleeping = false
     private var flushRequested: UInt64 = 0
     private var flushCompleted: UInt64 = 0
     private var closing = false
@@ -27,6 +41,7 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
     private var failure: TraceError?
     private var filePaths: [String] = []
     private let wakeThreshold: Int
+    private let wakeBytes: Int
     // Writer thread only.
     private var writer: any RecordingOutput
     private var writerFileIndex = 0
@@ -40,6 +55,7 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         self.logger = logger
         origin = configuration.header.monotonicOrigin.nanoseconds
         wakeThreshold = max(1, min(configuration.capacity / 4, 4096))
+        wakeBytes = max(1, min(configuration.bufferBytes / 8, 4 << 20))
         writer = try Self.openWriter(configuration, index: 0)
         filePaths = [configuration.path]
         let thread = Thread { [self] in self.runWriter() }
@@ -52,6 +68,20 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         condition.lock()
         defer { condition.unlock() }
         return droppedTotal
+    }
+
+    /// The most bytes the buffer held at once so far (staged records plus the batch being written).
+    public var peakBufferedBytes: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return peakBytes
+    }
+
+    /// Records that waited for room so far (``TraceOverflowPolicy/block``).
+    public var blockedRecords: UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return blockedTotal
     }
 
     /// Every file written so far, in order.
@@ -138,33 +168,59 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
     }
 
     private func stageMessage(_ kind: TraceRecordKind, _ time: Instant, _ connection: ConnectionID, _ utf8: UnsafeRawBufferPointer) {
+        let size = StagedRecords.messageSize(utf8.count)
         condition.lock()
         defer { condition.unlock() }
-        guard admit() else { return }
+        guard admit(size) else { return }
         StagedRecords.appendMessage(kind: kind, time: time.nanoseconds &- origin, connection: connection, utf8: utf8, to: pending)
-        staged()
+        staged(size)
     }
 
     /// Encodes one record into the shared buffer (`body` writes its fields).
     @inline(__always)
+    /// Records of these kinds are small and rare (connections, closes, markers): encoded first, so
+    /// their size is known, and taken back if the buffer has no room for them.
     private func stage(_ kind: TraceRecordKind, _ time: Instant, _ connection: ConnectionID, body: (ByteStore) -> Void) {
+        let t = time.nanoseconds &- origin
         condition.lock()
         defer { condition.unlock() }
-        guard admit() else { return }
-        StagedRecords.append(kind: kind, time: time.nanoseconds &- origin, connection: connection, to: pending, body: body)
-        staged()
+        let start = pending.count
+        StagedRecords.append(kind: kind, time: t, connection: connection, to: pending, body: body)
+        let size = pending.count - start
+        if closing || !hasRoom(for: size, staged: start + inFlightBytes) {
+            pending.count = start
+            guard admit(size) else { return }
+            StagedRecords.append(kind: kind, time: t, connection: connection, to: pending, body: body)
+        }
+        staged(size)
+    }
+
+    /// Whether a record of `size` bytes fits beside `staged` bytes (under the lock). A record larger
+    /// than the whole bound fits an empty buffer, so that it is not refused (or blocked) forever.
+    @inline(__always)
+    private func hasRoom(for size: Int, staged: Int) -> Bool {
+        pendingCount < configuration.capacity && (staged == 0 || staged + size <= configuration.bufferBytes)
     }
 
     /// Applies the overflow policy under the lock: `false` if the record is dropped.
     @inline(__always)
-    private func admit() -> Bool {
-        while pendingCount >= configuration.capacity && !closing {
+    private func admit(_ size: Int) -> Bool {
+        var waited = false
+        while !closing && !hasRoom(for: size, staged: pending.count + inFlightBytes) {
+            // Full: the writer takes what is staged now rather than at its next wake-up.
+            overflowed = true
+            if writerSleeping { condition.broadcast() }
             switch configuration.overflowPolicy {
             case .dropNewest:
                 droppedPending += 1
                 droppedTotal += 1
                 return false
             case .block:
+                if !waited {
+                    waited = true
+                    fileBlocked += 1
+                    blockedTotal += 1
+                }
                 condition.wait()
             }
         }
@@ -175,13 +231,31 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         return true
     }
 
-    /// Counts a staged record, under the lock.
+    /// Counts a staged record of `size` bytes, under the lock.
     @inline(__always)
-    private func staged() {
+    private func staged(_ size: Int) {
         pendingCount += 1
+        let total = pending.count + inFlightBytes
+        if total > filePeakBytes {
+            filePeakBytes = total
+            if total > peakBytes { peakBytes = total }
+        }
         // Wake the writer only when a batch is worth it; its timer picks up the rest within the
         // flush interval. Keeps the event loop free of futex calls on most records.
-        if pendingCount == wakeThreshold { condition.broadcast() }
+        if pendingCount == wakeThreshold || (pending.count >= wakeBytes && pending.count - size < wakeBytes) {
+            condition.broadcast()
+        }
+    }
+
+    /// This file's staging figures, and a fresh start for the next file's (writer thread).
+    private func takeStagingStatistics() -> TraceRecorderStatistics {
+        condition.lock()
+        defer { condition.unlock() }
+        let statistics = TraceRecorderStatistics(peakBufferedBytes: UInt64(filePeakBytes),
+                                                 bufferBytes: UInt64(configuration.bufferBytes), blockedRecords: fileBlocked)
+        filePeakBytes = pending.count + inFlightBytes
+        fileBlocked = 0
+        return statistics
     }
 
     // MARK: writer thread
@@ -199,12 +273,17 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         var nextFlush = DispatchTime.now().uptimeNanoseconds + interval
         while true {
             condition.lock()
-            while pendingCount < wakeThreshold && !closing && flushRequested == flushCompleted {
+            while pendingCount < wakeThreshold && pending.count < wakeBytes && !overflowed && !closing
+                    && flushRequested == flushCompleted {
                 let now = DispatchTime.now().uptimeNanoseconds
                 if now >= nextFlush { break }
+                writerSleeping = true
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(nextFlush - now) / 1e9))
+                writerSleeping = false
             }
             swap(&pending, &batch)
+            inFlightBytes = batch.count
+            overflowed = false
             pendingCount = 0
             let dropped = droppedPending
             droppedPending = 0
@@ -214,7 +293,8 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
             condition.unlock()
 
             writeBatch(batch, dropped: dropped)
-            batch.removeAll()
+            // A burst of big records leaves a big buffer: give it back rather than keep it resident.
+            if batch.capacity > 8 << 20 { batch = ByteStore(capacity: 64 * 1024) } else { batch.removeAll() }
             let now = DispatchTime.now().uptimeNanoseconds
             var error: TraceError?
             if now >= nextFlush || flushTarget > flushCompleted || closeNow {
@@ -222,10 +302,15 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
                 nextFlush = now + interval
             }
             if closeNow, error == nil {
-                error = perform { () throws(TraceError) in try writer.close(endTime: nil) }
+                let statistics = takeStagingStatistics()
+                error = perform { () throws(TraceError) in
+                    writer.recordStaging(statistics)
+                    try writer.close(endTime: nil)
+                }
             }
 
             condition.lock()
+            inFlightBytes = 0
             if let error, failure == nil { failure = error }
             flushCompleted = flushTarget
             if closeNow { finished = true }
@@ -258,6 +343,7 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         if let interval = configuration.rotateInterval, let start = writerFileStart,
            time &- start >= interval.nanoseconds { rotate = true }
         guard rotate else { return }
+        writer.recordStaging(takeStagingStatistics())
         try writer.close(endTime: nil)
         writerFileIndex += 1
         writer = try Self.openWriter(configuration, index: writerFileIndex)

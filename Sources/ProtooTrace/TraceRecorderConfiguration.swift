@@ -1,4 +1,5 @@
-/// What a ``TraceRecorder`` does when its buffer is full.
+/// What a ``TraceRecorder`` does when its buffer is full (``TraceRecorderConfiguration/capacity``
+/// records or ``TraceRecorderConfiguration/bufferBytes`` bytes).
 public enum TraceOverflowPolicy: Sendable, Hashable {
     /// Drop the new record and count it (the count goes into the trailer). Never blocks the event loop.
     case dropNewest
@@ -8,6 +9,9 @@ public enum TraceOverflowPolicy: Sendable, Hashable {
 
 /// Settings of a ``TraceRecorder``.
 public struct TraceRecorderConfiguration: Sendable {
+    /// The default ``bufferBytes``: 64 MiB.
+    public static let defaultBufferBytes = 64 << 20
+
     /// Path of the first file: `.jsonl` records JSON lines, anything else the binary format
     /// (`.ptrace.zst`). Rotated files insert `.0001`, `.0002`, … before the extension.
     public var path: String
@@ -17,6 +21,11 @@ public struct TraceRecorderConfiguration: Sendable {
     public var writerOptions: TraceWriterOptions
     /// Records the buffer holds before the overflow policy applies.
     public var capacity: Int
+    /// Bytes the buffer holds before the overflow policy applies (default 64 MiB): the records
+    /// staged and the batch the writer thread is compressing count together, so this bounds the
+    /// recorder's memory whatever the message sizes. A record larger than the bound is taken only
+    /// when nothing else is staged. The peak goes into each file's trailer.
+    public var bufferBytes: Int
     /// Drop-with-counter or block.
     public var overflowPolicy: TraceOverflowPolicy
     /// The writer thread flushes at least this often (wall time), so a crash loses at most this window.
@@ -29,13 +38,15 @@ public struct TraceRecorderConfiguration: Sendable {
     public var recordedHeaders: Set<String>
 
     public init(path: String, header: TraceHeader, writerOptions: TraceWriterOptions = TraceWriterOptions(),
-                capacity: Int = 65_536, overflowPolicy: TraceOverflowPolicy = .dropNewest,
+                capacity: Int = 65_536, bufferBytes: Int = TraceRecorderConfiguration.defaultBufferBytes,
+                overflowPolicy: TraceOverflowPolicy = .dropNewest,
                 flushInterval: Duration = .seconds(1), rotateBytes: Int64? = nil, rotateInterval: Duration? = nil,
                 recordedHeaders: Set<String> = ["origin", "user-agent", "x-forwarded-for", "sec-websocket-protocol"]) {
         self.path = path
         self.header = header
         self.writerOptions = writerOptions
         self.capacity = max(1, capacity)
+        self.bufferBytes = max(1, bufferBytes)
         self.overflowPolicy = overflowPolicy
         self.flushInterval = flushInterval
         self.rotateBytes = rotateBytes

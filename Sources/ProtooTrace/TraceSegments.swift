@@ -12,6 +12,7 @@ public final class TraceSegments: TraceRecordSource {
     public let header: TraceHeader
     private var current: any TraceRecordSource
     private var index = 0
+    private var earlierDamages: [TraceDamage] = []
 
     /// Opens `first` (its errors surface here); the files in `rest` are opened as reading reaches them.
     public init(_ first: String, continuedBy rest: [String]) throws(TraceError) {
@@ -24,10 +25,16 @@ public final class TraceSegments: TraceRecordSource {
         while true {
             if let record = try current.next() { return record }
             guard index + 1 < paths.count else { return nil }
+            earlierDamages += current.damages
             index += 1
             current = try TraceFiles.openSource(paths[index])
         }
     }
+
+    /// The truncation of the file being read (the last one, once reading is done).
+    public var truncation: TraceTruncation? { current.truncation }
+    public var damages: [TraceDamage] { earlierDamages + current.damages }
+    public var sourceEndedEarly: String? { current.sourceEndedEarly }
 
     /// The files that continue the recording at `path` (`.0001`, `.0002`, … while they exist),
     /// not including `path` itself.

@@ -10,14 +10,23 @@ public struct TraceTrailer: Sendable, Hashable {
     public var rawBytes: UInt64
     /// One entry per compressed frame, in file order.
     public var index: [TraceIndexEntry]
+    /// The recorder's staging buffer while the file was written (`nil` for files not written by a
+    /// ``TraceRecorder``, and for traces written before the field existed).
+    public var recorder: TraceRecorderStatistics?
+    /// Set when the records were copied from a trace that ended early or was damaged (`protoo trace
+    /// cut --salvage`): what was lost. A replay treats such a trace as cut off.
+    public var sourceEndedEarly: String?
 
     public init(recordCounts: [TraceRecordKind: UInt64] = [:], droppedRecords: UInt64 = 0, endTime: Int64 = 0,
-                rawBytes: UInt64 = 0, index: [TraceIndexEntry] = []) {
+                rawBytes: UInt64 = 0, index: [TraceIndexEntry] = [], recorder: TraceRecorderStatistics? = nil,
+                sourceEndedEarly: String? = nil) {
         self.recordCounts = recordCounts
         self.droppedRecords = droppedRecords
         self.endTime = endTime
         self.rawBytes = rawBytes
         self.index = index
+        self.recorder = recorder
+        self.sourceEndedEarly = sourceEndedEarly
     }
 
     /// All records written.

@@ -30,6 +30,8 @@ public final class TraceWriter {
     private var dropped: UInt64 = 0
     private var maxTime = Int64.min
     private var rawBytes: UInt64 = 0
+    private var staging: TraceRecorderStatistics?
+    private var sourceEndedEarly: String?
     private var isClosed = false
 
     /// Creates (or truncates) `path` and writes the header.
@@ -49,8 +51,23 @@ public final class TraceWriter {
             if ZSTD_isError(rc) != 0 { throw TraceError.compression(String(cString: ZSTD_getErrorName(rc))) }
         }
         block.count = TraceFormat.blockHeaderSize
-        MetadataCoding.encodeHeader(header, into: out)
+        MetadataCoding.encodeHeader(header, frameHeader: try probeFrameHeader(), into: out)
         try writeOut()
+    }
+
+    /// The two zstd frame header bytes (descriptor, window descriptor) every data frame of this
+    /// writer starts with: each frame begins with a flush of unknown total size under the same
+    /// parameters. Found by compressing one byte and resetting the session; recorded in the header
+    /// so a reader can tell a damaged frame header (which zstd may not notice) from an intact one.
+    private func probeFrameHeader() throws(TraceError) -> [UInt8] {
+        let probe = ByteStore(capacity: 64)
+        probe.append(0)
+        try compress(probe.all, ZSTD_e_flush)
+        defer { out.removeAll() }
+        let rc = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only)
+        if ZSTD_isError(rc) != 0 { throw TraceError.compression(String(cString: ZSTD_getErrorName(rc))) }
+        guard out.count >= 6 else { throw TraceError.compression("zstd wrote a \(out.count)-byte frame start") }
+        return [out.base[4], out.base[5]]
     }
 
     deinit { ZSTD_freeCCtx(cctx) }
@@ -103,6 +120,13 @@ public final class TraceWriter {
     /// Counts records a producer had to drop; the total goes into the trailer.
     public func recordDropped(_ count: UInt64) { dropped &+= count }
 
+    /// The recorder's staging figures for the trailer (``TraceTrailer/recorder``).
+    func recordStaging(_ statistics: TraceRecorderStatistics) { staging = statistics }
+
+    /// Says in the trailer that the records come from a trace that ended early or was damaged
+    /// (``TraceTrailer/sourceEndedEarly``): a replay then treats this trace as cut off.
+    public func markSourceEndedEarly(_ reason: String) { sourceEndedEarly = reason }
+
     /// Compresses and writes everything written so far (a `ZSTD_e_flush`).
     public func flush() throws(TraceError) {
         guard !isClosed else { throw TraceError.writerClosed }
@@ -118,7 +142,7 @@ public final class TraceWriter {
         if frameOpen { try endFrame() }
         isClosed = true
         var trailer = TraceTrailer(droppedRecords: dropped, endTime: endTime ?? latestTime ?? 0,
-                                   rawBytes: rawBytes, index: index)
+                                   rawBytes: rawBytes, index: index, recorder: staging, sourceEndedEarly: sourceEndedEarly)
         for k in TraceRecordKind.allCases { trailer.recordCounts[k] = counts[Int(k.rawValue)] }
         let trailerOffset = bytesWritten
         MetadataCoding.encodeTrailer(trailer, into: out)

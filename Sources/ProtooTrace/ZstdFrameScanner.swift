@@ -28,3 +28,24 @@ enum ZstdFrameScanner {
         return position > input.size ? nil : position - offset
     }
 }
+
+extension ZstdFrameScanner {
+    /// The length of a frame header (magic included) with this frame header descriptor.
+    static func headerLength(descriptor: UInt8) -> Int {
+        let singleSegment = (descriptor >> 5) & 1 == 1
+        let fcsFlag = Int(descriptor >> 6)
+        return 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][Int(descriptor & 3)]
+            + (fcsFlag == 0 ? (singleSegment ? 1 : 0) : [0, 2, 4, 8][fcsFlag])
+    }
+
+    /// Why a frame header descriptor cannot be one a ``TraceWriter`` wrote, or `nil`. zstd itself
+    /// ignores the unused bit and accepts frames without a checksum or with a dictionary id flag it
+    /// then fails on; a trace writer sets the checksum flag and nothing else of these.
+    static func descriptorProblem(_ descriptor: UInt8) -> String? {
+        if (descriptor >> 3) & 1 == 1 { return "the reserved bit is set" }
+        if (descriptor >> 4) & 1 == 1 { return "the unused bit is set (a trace writer never sets it)" }
+        if (descriptor >> 2) & 1 == 0 { return "the checksum flag is clear (a trace writer always sets it)" }
+        if descriptor & 3 != 0 { return "it names a dictionary (a trace writer uses none)" }
+        return nil
+    }
+}

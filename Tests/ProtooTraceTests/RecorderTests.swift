@@ -88,6 +88,81 @@ import Testing
         #expect(order == order.sorted())
     }
 
+    /// Issue 22, item 5: the buffer is bounded in bytes, not only in records. Big records (200 kB,
+    /// far fewer than `capacity`) meet the overflow policy at the byte bound, and each file's
+    /// trailer carries the counters and the peak.
+    @Test(.timeLimit(.minutes(1)), arguments: [TraceOverflowPolicy.dropNewest, .block])
+    func theBufferIsBoundedInBytesAndTheTrailerReportsThePeak(policy: TraceOverflowPolicy) throws {
+        let path = temporaryPath("bytes.ptrace")
+        let bound = 1 << 20
+        var c = configuration(path, capacity: 65_536, policy: policy)
+        c.bufferBytes = bound
+        let recorder = try TraceRecorder(configuration: c)
+        let big = String(repeating: "0123456789abcdef", count: 200_000 / 16)
+        let recordSize = StagedRecords.messageSize(big.utf8.count)
+        let total = 400
+        for i in 0..<total { recorder.messageSent(1, at: Instant(nanoseconds: 42 + Int64(i)), text: big) }
+        #expect(recorder.peakBufferedBytes <= bound, "the buffer held more than its bound")
+        try recorder.close()
+        let reader = try TraceReader(path: path)
+        let records = try reader.readAll()
+        let trailer = try #require(reader.trailer)
+        let staging = try #require(trailer.recorder, "the trailer reports the recorder's buffer")
+        #expect(staging.bufferBytes == UInt64(bound))
+        #expect(staging.peakBufferedBytes <= UInt64(bound))
+        #expect(staging.peakBufferedBytes == UInt64(recorder.peakBufferedBytes))
+        switch policy {
+        case .dropNewest:
+            #expect(recorder.droppedRecords > 0, "80 MB offered to a 1 MiB buffer in a tight loop: some must drop")
+            #expect(UInt64(records.count) + recorder.droppedRecords == UInt64(total))
+            #expect(trailer.droppedRecords == recorder.droppedRecords)
+            #expect(staging.blockedRecords == 0)
+        case .block:
+            #expect(records.count == total)
+            #expect(trailer.droppedRecords == 0)
+            #expect(recorder.blockedRecords > 0, "80 MB offered to a 1 MiB buffer in a tight loop: some must wait")
+            #expect(staging.blockedRecords == recorder.blockedRecords)
+        }
+        // Overflow happened at the byte bound: the buffer was within one record of it.
+        #expect(staging.peakBufferedBytes > UInt64(bound - recordSize))
+    }
+
+    /// A record larger than the whole byte bound is taken when nothing else is staged (it is
+    /// neither dropped nor blocked forever).
+    @Test(.timeLimit(.minutes(1)), arguments: [TraceOverflowPolicy.dropNewest, .block])
+    func aRecordLargerThanTheBoundIsTakenIntoAnEmptyBuffer(policy: TraceOverflowPolicy) throws {
+        let path = temporaryPath("huge.ptrace")
+        var c = configuration(path, policy: policy)
+        c.bufferBytes = 64 * 1024
+        let recorder = try TraceRecorder(configuration: c)
+        let huge = String(repeating: "y", count: 300_000)
+        recorder.messageReceived(2, at: Instant(nanoseconds: 42), text: huge)
+        try recorder.close()
+        let reader = try TraceReader(path: path)
+        #expect(try reader.readAll() == [TraceRecord(time: 0, connection: 2, event: .messageIn(huge))])
+        #expect(reader.trailer?.recorder?.peakBufferedBytes == UInt64(StagedRecords.messageSize(huge.utf8.count)))
+    }
+
+    /// Old traces (no trailer fields after the index) read with `recorder == nil`; a trailer with
+    /// the new fields still ends where the index ends for a reader that stops there.
+    @Test func trailerFieldsRoundTripAndOldTrailersStillRead() throws {
+        var t = TraceTrailer(recordCounts: Dictionary(uniqueKeysWithValues: TraceRecordKind.allCases.map { ($0, UInt64($0.rawValue)) }), droppedRecords: 2, endTime: 99, rawBytes: 1000,
+                             index: [TraceIndexEntry(frameOffset: 40, frameLength: 100, firstTime: 0, lastTime: 99, recordCount: 3)])
+        let old = ByteStore()
+        MetadataCoding.encodeTrailer(t, into: old)
+        let oldPayload = UnsafeRawBufferPointer(rebasing: old.all[8...])
+        #expect(try MetadataCoding.decodeTrailer(oldPayload, offset: 0) == t)
+        t.recorder = TraceRecorderStatistics(peakBufferedBytes: 123_456, bufferBytes: 1 << 26, blockedRecords: 7)
+        t.sourceEndedEarly = "damaged at byte 77"
+        let new = ByteStore()
+        MetadataCoding.encodeTrailer(t, into: new)
+        #expect(new.count > old.count)
+        let newPayload = UnsafeRawBufferPointer(rebasing: new.all[8...])
+        #expect(try MetadataCoding.decodeTrailer(newPayload, offset: 0) == t)
+        // The new fields come after the old ones: the old encoding is a prefix of the new payload.
+        #expect(Array(new.all[8..<(old.count - 4)]) == Array(old.all[8..<(old.count - 4)]))
+    }
+
     @Test(.timeLimit(.minutes(1))) func flushMakesRecordsReadableBeforeClose() throws {
         let path = temporaryPath("flush.ptrace")
         let recorder = try TraceRecorder(configuration: configuration(path))

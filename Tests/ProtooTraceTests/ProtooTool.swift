@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// The `protoo` executable that `swift build --build-tests` builds beside the test runner, run as a
+/// child: the trace tools are tested as users run them.
+enum ProtooTool {
+    struct Result {
+        var status: Int32
+        var output: Data
+        var error: String
+        var outputLines: Int { output.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+    }
+
+    /// Runs `protoo <arguments>` in `directory` (default: the current one).
+    static func run(_ arguments: [String], in directory: String? = nil) throws -> Result {
+        let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        let protoo = runner.deletingLastPathComponent().appendingPathComponent("protoo")
+        try #require(FileManager.default.isExecutableFile(atPath: protoo.path),
+                     "no protoo executable at \(protoo.path): `swift test` builds it; with --filter, run `swift build` first")
+        let process = Process()
+        process.executableURL = protoo
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let errorData = Reader(error.fileHandleForReading)
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: outputData, error: String(decoding: errorData.wait(), as: UTF8.self))
+    }
+
+    /// Reads a pipe to its end on a thread of its own (so neither pipe fills and blocks the child).
+    private final class Reader: @unchecked Sendable {  // `data` is written once by the reader thread, read after `done` signals
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+        init(_ handle: FileHandle) {
+            Thread.detachNewThread { [self] in
+                data = handle.readDataToEndOfFile()
+                done.signal()
+            }
+        }
+        func wait() -> Data {
+            done.wait()
+            return data
+        }
+    }
+}
+
+/// The command a hint in an error message gives (the text between backquotes that starts with
+/// `protoo `), as arguments with FILE, COPY and the like replaced.
+func hintedCommand(in message: String, replacing placeholders: [String: String]) -> [String]? {
+    let parts = message.split(separator: "`", omittingEmptySubsequences: false)
+    guard let command = stride(from: 1, to: parts.count, by: 2).map({ parts[$0] }).first(where: { $0.hasPrefix("protoo ") }) else { return nil }
+    return command.split(separator: " ").dropFirst().map { placeholders[String($0)] ?? String($0) }
+}
