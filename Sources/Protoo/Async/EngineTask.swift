@@ -42,13 +42,16 @@ extension EngineExecutor {
         let id = nextTaskID
         let info = EngineTask(id: id, executor: self, name: name, detail: detail)
         let work = EngineBound(body)
+        // The table that names tasks resumed from another thread is only kept where that is
+        // reported (simulation, replay): production pays no lock per task.
+        let named = reportsNondeterminism
         let task = Task(executorPreference: self) { [self] in
             await EngineTask.$current.withValue(info) {
-                let key = withUnsafeCurrentTask { UInt(bitPattern: unsafeBitCast($0!, to: Int.self)) }
-                running.withLock { $0[key] = info }
+                let key = named ? withUnsafeCurrentTask { UInt(bitPattern: unsafeBitCast($0!, to: Int.self)) } : 0
+                if named { running.withLock { $0[key] = info } }
                 await work.value()
                 await returnToEngine(info)
-                running.withLock { $0[key] = nil }
+                if named { running.withLock { $0[key] = nil } }
                 finished(id)
             }
         }
