@@ -19,12 +19,18 @@ enum EngineBenchmarks {
             let rate = r.throughput { roundTrips(peers: peers, perPeer: max(1, 20_000 / peers)) }
             r.record("engine", "request/response round trips, \(peers) peer(s)", rate, "rt/s",
                      note: "2 encodes + 2 decodes + dispatch + timer per round trip")
+            // The same round trips answered by an async handler (an engine task per request):
+            // the cost of `onRequest { request async throws -> Reply in … }` over the synchronous form.
+            let asyncRate = r.throughput { roundTrips(peers: peers, perPeer: max(1, 20_000 / peers), asyncHandler: true) }
+            r.record("engine", "request/response round trips, \(peers) peer(s), async handler", asyncRate, "rt/s",
+                     ratio: rate / asyncRate,
+                     note: "time per round trip against the synchronous handler's, same run (issue 20: ≤ 1.5×)")
         }
         let fanout = r.throughput { notificationFanout(peers: 100, rounds: 200) }
         r.record("engine", "notification fan-out (room of 100)", fanout, "notif/s")
     }
 
-    static func roundTrips(peers count: Int, perPeer: Int) -> Int {
+    static func roundTrips(peers count: Int, perPeer: Int, asyncHandler: Bool = false) -> Int {
         let (context, scheduler) = EngineContext.virtual(seed: 1)
         var servers: [Peer] = []
         var clients: [Peer] = []  // transports hold delegates weakly: keep both ends alive
@@ -32,7 +38,11 @@ enum EngineBenchmarks {
             let (a, b) = MemoryTransport.pair(scheduler: scheduler)
             let server = Peer(id: "s\(i)", transport: a, context: context)
             let client = Peer(id: "c\(i)", transport: b, context: context, configuration: .client)
-            client.onRequest { .accept($0.data) }
+            if asyncHandler {
+                client.onRequest { request async throws -> Reply in .accept(request.data) }
+            } else {
+                client.onRequest { .accept($0.data) }
+            }
             servers.append(server)
             clients.append(client)
         }

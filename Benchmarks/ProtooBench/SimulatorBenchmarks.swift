@@ -129,6 +129,35 @@ enum SimulatorBenchmarks {
                  note: "peak RSS over a one-peer run's, per peer, fresh process; one server the same way: \(BenchmarkRunner.format(perPeerKB(oneServer))) KB")
     }
 
+    /// The conference with its awaited media service against a baseline build of `protoo` (the
+    /// synchronous conference of an earlier commit, `PROTOO_BENCH_BASELINE=/path/to/protoo`),
+    /// both as `protoo simulate` runs them, in alternation so that each pair shares the machine's
+    /// mood. Without a baseline, the current build's figures alone.
+    static func runMedia(_ r: BenchmarkRunner) throws {
+        let runs = r.quick ? 1 : 3
+        let baseline = ProcessInfo.processInfo.environment["PROTOO_BENCH_BASELINE"].map { URL(fileURLWithPath: $0) }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let seconds = r.quick ? 60 : 300
+        let common = ["--rooms", "100", "--peers-per-room", "10", "--duration", "\(seconds)s", "--seed", "1"]
+        let shape = "1,000 peers (100 rooms × 10), \(seconds) s + 90 s drain, seed 1, `protoo simulate` in a child process"
+        for (label, extra) in [("one server", [String]()), ("4 shards, \(cores) threads", ["--shards", "4"])] {
+            var current: [SimulationReport] = [], old: [SimulationReport] = []
+            for _ in 0..<runs {
+                current.append(try simulateInChild(common + extra))
+                if let baseline { old.append(try simulateInChild(common + extra, executable: baseline)) }
+            }
+            let best = current.max { $0.speedUp < $1.speedUp }!
+            let oldBest = old.max { $0.speedUp < $1.speedUp }
+            r.record("media", "conference awaiting media, \(label): virtual/real time", best.speedUp, "×",
+                     ratio: oldBest.map { best.speedUp / $0.speedUp },
+                     note: "\(shape); \(range(current.map(\.speedUp), runs))\(oldBest == nil ? "" : "; ratio against the baseline build, same run")")
+            if let oldBest {
+                r.record("media", "baseline build (synchronous conference), \(label): virtual/real time", oldBest.speedUp, "×",
+                         note: "\(baseline!.path); \(range(old.map(\.speedUp), runs))")
+            }
+        }
+    }
+
     /// "best of N (range lo–hi)" for a figure's note.
     static func range(_ values: [Double], _ runs: Int) -> String {
         guard runs > 1 else { return "one run" }
@@ -186,10 +215,11 @@ enum SimulatorBenchmarks {
                 rooms * peersPerRoom, grown / Double(rooms * peersPerRoom))
     }
 
-    /// Runs `protoo simulate <arguments> --json` (built next to this benchmark) and decodes its report.
-    static func simulateInChild(_ arguments: [String]) throws -> SimulationReport {
+    /// Runs `protoo simulate <arguments> --json` (built next to this benchmark, or `executable`)
+    /// and decodes its report.
+    static func simulateInChild(_ arguments: [String], executable: URL? = nil) throws -> SimulationReport {
         let process = Process()
-        process.executableURL = try ChildServer.protooExecutable()
+        process.executableURL = try executable ?? ChildServer.protooExecutable()
         process.arguments = ["simulate"] + arguments + ["--json"]
         let output = Pipe()
         process.standardOutput = output

@@ -15,6 +15,8 @@ let suites: [(name: String, run: (BenchmarkRunner) throws -> Void)] = [
     ("codec", CodecBenchmarks.run),
     ("engine", EngineBenchmarks.run),
     ("simulator", SimulatorBenchmarks.run),
+    ("media", SimulatorBenchmarks.runMedia),
+    ("scenario", ScenarioBenchmarks.run),
     ("traces", TraceBenchmarks.run),
     ("replay", ReplayBenchmarks.run),
     ("sockets", SocketBenchmarks.run),

@@ -114,71 +114,36 @@ final class ClientCore: Transport, TransportDelegate {
         generation += 1
         let generation = self.generation
         isOpen = false
-        let connection = WebSocketConnection(role: .client, limits: configuration.limits, eventLoop: eventLoop, logger: logger)
-        connection.delegate = self
-        self.connection = connection
+        self.connection = nil
         self.channel = nil
         logger.debug("connecting", metadata: ["attempt": "\(attempt)", "host": "\(url.host)", "port": "\(url.port)"])
 
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: url.hostHeader)
-        headers.add(name: "Sec-WebSocket-Protocol", value: "protoo")
-        headers.add(name: "Content-Length", value: "0")
-        for header in configuration.headers { headers.add(name: header.name, value: header.value) }
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.target, headers: headers)
-
+        var options = WebSocketDialer.Options()
+        options.headers = configuration.headers.map { ($0.name, $0.value) }
+        options.limits = configuration.limits
+        options.connectTimeout = configuration.connectTimeout
+        options.sslContext = sslContext
+        options.logger = logger
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        let boundConnection = NIOLoopBound(connection, eventLoop: eventLoop)
-        let ssl = sslContext
-        let serverName = url.hostIsIPAddress ? nil : url.host
-        let maxFrameSize = configuration.limits.maxFrameSize
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(.nanoseconds(configuration.connectTimeout.nanoseconds))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if let ssl { try sync.addHandler(NIOSSLClientHandler(context: ssl, serverHostname: serverName)) }
-                    let requestHandler = UpgradeRequestHandler(head: head) { status, reason in
-                        bound.value.refused(generation, status: status, reason: reason)
-                    }
-                    let boundRequestHandler = NIOLoopBound(requestHandler, eventLoop: channel.eventLoop)
-                    let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: maxFrameSize, automaticErrorHandling: false) { channel, response in
-                        channel.eventLoop.makeCompletedFuture {
-                            let selected = response.headers.first(name: "Sec-WebSocket-Protocol")?.lowercased()
-                            guard selected == "protoo" else {
-                                bound.value.refused(generation, status: 101, reason: "server did not select subprotocol protoo")
-                                channel.close(promise: nil)
-                                return
-                            }
-                            let sync = channel.pipeline.syncOperations
-                            sync.removeHandler(boundRequestHandler.value, promise: nil)
-                            try boundConnection.value.install(in: sync)
-                            bound.value.opened(generation)
-                        }
-                    }
-                    try sync.addHTTPClientHandlers(withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
-                    try sync.addHandler(requestHandler)
-                }
+        WebSocketDialer.dial(url, options: options, eventLoop: eventLoop, channelCreated: { channel in
+            let core = bound.value
+            guard core.generation == generation, !core.isClosed else { return channel.close(promise: nil) }
+            core.channel = channel
+        }, completion: { outcome in
+            let core = bound.value
+            switch outcome {
+            case .opened(let connection):
+                guard core.generation == generation, !core.isClosed else { return connection.abort() }
+                connection.delegate = core
+                core.connection = connection
+                core.opened(generation)
+            case .refused(let status, let reason):
+                core.refused(generation, status: status, reason: reason)
+                core.attemptFailed(generation, reason: "refused: \(status) \(reason)")
+            case .failed(let reason):
+                core.attemptFailed(generation, reason: reason)
             }
-            .connect(host: url.host, port: url.port)
-            .assumeIsolated()
-            .whenComplete { result in
-                let core = bound.value
-                switch result {
-                case .success(let channel):
-                    guard core.generation == generation, !core.isClosed else {
-                        channel.close(promise: nil)
-                        return
-                    }
-                    core.channel = channel
-                    channel.closeFuture.assumeIsolated().whenComplete { _ in
-                        core.channelClosed(generation)
-                    }
-                case .failure(let error):
-                    core.attemptFailed(generation, reason: "\(error)")
-                }
-            }
+        })
     }
 
     private func refused(_ generation: Int, status: Int, reason: String) {
@@ -191,12 +156,6 @@ final class ClientCore: Transport, TransportDelegate {
         isOpen = true
         logger.debug("open", metadata: ["attempt": "\(attempt)"])
         emit(.open)
-    }
-
-    private func channelClosed(_ generation: Int) {
-        // After opening, the connection's didClose decides what happens.
-        guard generation == self.generation, !isOpen else { return }
-        attemptFailed(generation, reason: "connection closed before the WebSocket opened")
     }
 
     private func attemptFailed(_ generation: Int, reason: String) {

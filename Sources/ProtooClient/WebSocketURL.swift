@@ -1,12 +1,12 @@
 /// A parsed `ws://` / `wss://` URL.
-struct WebSocketURL: Sendable, Hashable {
-    var secure: Bool
-    var host: String
-    var port: Int
+package struct WebSocketURL: Sendable, Hashable {
+    package var secure: Bool
+    package var host: String
+    package var port: Int
     /// Path and query, e.g. `/?peerId=a`.
-    var target: String
+    package var target: String
 
-    init(_ text: String) throws(ProtooClientError) {
+    package init(_ text: String) throws(ProtooClientError) {
         let rest: Substring
         if text.hasPrefix("ws://") {
             secure = false
@@ -43,13 +43,13 @@ struct WebSocketURL: Sendable, Hashable {
     }
 
     /// The `Host` header value.
-    var hostHeader: String {
+    package var hostHeader: String {
         let name = host.contains(":") ? "[\(host)]" : host
         return (port == (secure ? 443 : 80)) ? name : "\(name):\(port)"
     }
 
     /// `true` when the host is an IP literal (no SNI then).
-    var hostIsIPAddress: Bool {
+    package var hostIsIPAddress: Bool {
         host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
     }
 }

@@ -1,0 +1,109 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
+import ProtooWebSocket
+
+/// Opens one WebSocket connection with the `protoo` subprotocol and reports how the upgrade went:
+/// the one connection attempt under ``ProtooClient``'s reconnecting transport, the proxy's upstream
+/// side and live replay's clients. Call on `eventLoop`; `completion` runs there, once.
+package enum WebSocketDialer {
+    package enum Outcome {
+        /// Upgraded: the connection is installed. Set its delegate inside the completion (no
+        /// message is delivered before it returns).
+        case opened(WebSocketConnection)
+        /// The server answered the upgrade with another status (`reason`: its
+        /// `X-WebSocket-Reject-Reason` header, else the status's phrase), or chose no `protoo`.
+        case refused(status: Int, reason: String)
+        /// No connection (refused, unreachable, timed out) or closed before the upgrade.
+        case failed(String)
+    }
+
+    package struct Options {
+        package var headers: [(name: String, value: String)] = []
+        package var limits = WebSocketLimits()
+        package var connectTimeout: Duration = .seconds(10)
+        package var sslContext: NIOSSLContext?
+        package var logger = Logger(label: "protoo.dialer")
+        package init() {}
+    }
+
+    package static func dial(_ url: WebSocketURL, options: Options, eventLoop: any EventLoop,
+                             channelCreated: ((any Channel) -> Void)? = nil,
+                             completion: @escaping (Outcome) -> Void) {
+        let attempt = DialAttempt(completion: completion)
+        let connection = WebSocketConnection(role: .client, limits: options.limits, eventLoop: eventLoop, logger: options.logger)
+
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: url.hostHeader)
+        headers.add(name: "Sec-WebSocket-Protocol", value: "protoo")
+        headers.add(name: "Content-Length", value: "0")
+        for header in options.headers { headers.add(name: header.name, value: header.value) }
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.target, headers: headers)
+
+        let bound = NIOLoopBound(attempt, eventLoop: eventLoop)
+        let boundConnection = NIOLoopBound(connection, eventLoop: eventLoop)
+        let ssl = options.sslContext
+        let serverName = url.hostIsIPAddress ? nil : url.host
+        let maxFrameSize = options.limits.maxFrameSize
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(.nanoseconds(options.connectTimeout.nanoseconds))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let ssl { try sync.addHandler(NIOSSLClientHandler(context: ssl, serverHostname: serverName)) }
+                    let requestHandler = UpgradeRequestHandler(head: head) { status, reason in
+                        bound.value.finish(.refused(status: status, reason: reason))
+                    }
+                    let boundRequestHandler = NIOLoopBound(requestHandler, eventLoop: channel.eventLoop)
+                    let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: maxFrameSize, automaticErrorHandling: false) { channel, response in
+                        channel.eventLoop.makeCompletedFuture {
+                            let selected = response.headers.first(name: "Sec-WebSocket-Protocol")?.lowercased()
+                            guard selected == "protoo" else {
+                                bound.value.finish(.refused(status: 101, reason: "server did not select subprotocol protoo"))
+                                channel.close(promise: nil)
+                                return
+                            }
+                            let sync = channel.pipeline.syncOperations
+                            sync.removeHandler(boundRequestHandler.value, promise: nil)
+                            try boundConnection.value.install(in: sync)
+                            bound.value.finish(.opened(boundConnection.value))
+                        }
+                    }
+                    try sync.addHTTPClientHandlers(withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+                    try sync.addHandler(requestHandler)
+                }
+            }
+            .connect(host: url.host, port: url.port)
+            .assumeIsolated()
+            .whenComplete { result in
+                let attempt = bound.value
+                switch result {
+                case .success(let channel):
+                    channelCreated?(channel)
+                    channel.closeFuture.assumeIsolated().whenComplete { _ in
+                        attempt.finish(.failed("connection closed before the WebSocket opened"))
+                    }
+                case .failure(let error):
+                    attempt.finish(.failed("\(error)"))
+                }
+            }
+    }
+}
+
+/// One dial's completion, called once.
+private final class DialAttempt {
+    private let completion: (WebSocketDialer.Outcome) -> Void
+    private var isFinished = false
+
+    init(completion: @escaping (WebSocketDialer.Outcome) -> Void) { self.completion = completion }
+
+    func finish(_ outcome: WebSocketDialer.Outcome) {
+        guard !isFinished else { return }
+        isFinished = true
+        completion(outcome)
+    }
+}
