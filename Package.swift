@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "ProtooApps", targets: ["ProtooApps"]),
         .library(name: "ProtooReplay", targets: ["ProtooReplay"]),
         .library(name: "ProtooSimulator", targets: ["ProtooSimulator"]),
+        .library(name: "ProtooLiveReplay", targets: ["ProtooLiveReplay"]),
         .library(name: "ProtooCommands", targets: ["ProtooCommands"]),
         .executable(name: "protoo", targets: ["ProtooCLI"]),
         .executable(name: "protoo-bench", targets: ["ProtooBench"]),
@@ -94,6 +95,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Live replay and load from a trace, over real WebSockets against any protoo server.
+        .target(
+            name: "ProtooLiveReplay",
+            dependencies: [
+                "Protoo", "ProtooClient", "ProtooReplay", "ProtooTrace", "ProtooWebSocket",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The command tree (serve, simulate, trace, replay, load) for any apps and scenarios.
         .target(
             name: "ProtooCommands",
@@ -101,6 +114,7 @@ let package = Package(
                 "Protoo",
                 "ProtooApps",
                 "ProtooReplay",
+                "ProtooLiveReplay",
                 "ProtooLoad",
                 "ProtooSimulator",
                 "ProtooTrace",
@@ -136,6 +150,11 @@ let package = Package(
         .testTarget(
             name: "ProtooReplayTests",
             dependencies: ["ProtooReplay", "Protoo", "ProtooApps", "ProtooSimulator", "ProtooTrace"]
+        ),
+        .testTarget(
+            name: "ProtooLiveReplayTests",
+            dependencies: ["Protoo", "ProtooApps", "ProtooClient", "ProtooLiveReplay", "ProtooReplay", "ProtooTrace", "ProtooWebSocket",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ProtooLoadTests",

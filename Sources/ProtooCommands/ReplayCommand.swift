@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Protoo
 import ProtooApps
+import ProtooLiveReplay
 import ProtooReplay
 import ProtooTrace
 
@@ -14,6 +15,11 @@ struct Replay: ParsableCommand {
         connection by connection, with the recording. Exit code 0 only when nothing diverged.
         A recording cut off by a crash is compared up to its last complete record (said on stderr).
         Rules (--rules FILE, JSON) say which values are volatile; see docs/replay.md.
+
+        With --target ws://HOST:PORT/ the trace is replayed live, over real WebSockets, against a
+        running protoo server (any: this project's, the JavaScript protoo-server): same rules,
+        report and exit code; --app and --seed do not apply. Example:
+          protoo replay session.ptrace.zst --target ws://127.0.0.1:4443/ --speed max
         """
     )
 
@@ -25,6 +31,10 @@ struct Replay: ParsableCommand {
     @Option(help: "Engine seed: auto (the trace's, for simulated traces) or a number.") var seed: String = "auto"
     @Flag(help: "Require the app to make every recorded server-side close itself.") var strictCloses = false
     @Flag(help: "Print one JSON object instead of the summary.") var json = false
+    @Option(help: "Replay live against this running server (ws://host:port/ or wss://) instead of an app in-process.")
+    var target: String?
+    @Option(help: "Live replay: how long a client event waits for the server events recorded before it (e.g. 5s).")
+    var wait = DurationArgument(argument: "5s")!
 
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("give the trace to replay") }
@@ -36,6 +46,7 @@ struct Replay: ParsableCommand {
     }
 
     func run() throws {
+        if let target { return try runLive(target) }
         var options = ReplayOptions()
         options.speed = ReplaySpeed(argument: speed)!
         options.seed = UInt64(seed).map(ReplaySeed.fixed) ?? .automatic
@@ -64,6 +75,25 @@ struct Replay: ParsableCommand {
             FileHandle.standardError.write(Data("protoo replay: \(truncation)\n".utf8))
         }
         for damage in report.metadataDamage { FileHandle.standardError.write(Data("protoo replay: warning: \(damage)\n".utf8)) }
+        print(json ? report.json.description : report.description)
+        if !report.passed { throw ExitCode(1) }
+    }
+
+    private func runLive(_ target: String) throws {
+        var options = LiveReplayOptions()
+        options.speed = ReplaySpeed(argument: speed)!
+        options.waitForServer = wait.duration
+        if let rules { options.rules = try ReplayRules(contentsOfFile: rules) }
+        let report: LiveReplayReport
+        do {
+            report = try LiveReplayer(path: paths[0], continuations: Array(paths.dropFirst()), target: target, options: options).run()
+        } catch {
+            FileHandle.standardError.write(Data("protoo replay: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if let truncation = report.replay.truncation {
+            FileHandle.standardError.write(Data("protoo replay: \(truncation)\n".utf8))
+        }
         print(json ? report.json.description : report.description)
         if !report.passed { throw ExitCode(1) }
     }

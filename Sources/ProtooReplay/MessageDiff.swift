@@ -2,15 +2,15 @@ import Protoo
 
 /// Structural comparison of a recorded and a live message under the rules: reports differing
 /// paths, skips volatile values and learns substitutions at `capture` paths.
-struct MessageDiff {
+package struct MessageDiff {
     /// The rules' paths that apply to this message's method (filtered once per message).
     private let capturePaths: [JSONPathPattern]
     private let ignorePaths: [JSONPathPattern]
-    var substitutions: Substitutions
+    package var substitutions: Substitutions
     /// Strings the recorded clients sent before (in messages or connection URLs): a value at a
     /// capture path that is one of these did not come from the server, so it is compared.
     private let clientValues: Set<String>
-    var differences: [ReplayDifference] = []
+    package var differences: [ReplayDifference] = []
     /// Reports stop after this many differences.
     static let limit = 20
 
@@ -20,7 +20,7 @@ struct MessageDiff {
     }
 
     /// With the rules' paths for the message's method already filtered (``paths(rules:method:)``).
-    init(capturePaths: [JSONPathPattern], ignorePaths: [JSONPathPattern], substitutions: Substitutions,
+    package init(capturePaths: [JSONPathPattern], ignorePaths: [JSONPathPattern], substitutions: Substitutions,
          clientValues: Set<String> = []) {
         self.capturePaths = capturePaths
         self.ignorePaths = ignorePaths
@@ -29,13 +29,13 @@ struct MessageDiff {
     }
 
     /// The capture and ignore paths of the rules that apply to `method`.
-    static func paths(rules: ReplayRules, method: String) -> (capture: [JSONPathPattern], ignore: [JSONPathPattern]) {
+    package static func paths(rules: ReplayRules, method: String) -> (capture: [JSONPathPattern], ignore: [JSONPathPattern]) {
         (rules.capture.filter { MethodPattern(text: $0.method).matches(method) }.map(\.path),
          rules.ignore.filter { MethodPattern(text: $0.method).matches(method) }.map(\.path))
     }
 
     /// Compares, at `path`, the recorded `expected` (substitutions applied to its strings) with `actual`.
-    mutating func compare(_ expected: JSONValue, _ actual: JSONValue, at path: JSONPath) {
+    package mutating func compare(_ expected: JSONValue, _ actual: JSONValue, at path: JSONPath) {
         current = path.components
         compareHere(expected, actual)
     }

@@ -36,6 +36,23 @@ public struct ReplayDivergence: Sendable, Hashable, CustomStringConvertible {
     /// The replay's last events before the divergence, oldest first.
     public var lastEvents: [String]
 
+    package init(kind: Kind, time: Instant, recordedTime: Instant?, matchedTime: Instant? = nil, connection: ConnectionID,
+                 peer: String?, room: String?, method: String?, expected: String?, actual: String?,
+                 differences: [ReplayDifference], lastEvents: [String]) {
+        self.kind = kind
+        self.time = time
+        self.recordedTime = recordedTime
+        self.matchedTime = matchedTime
+        self.connection = connection
+        self.peer = peer
+        self.room = room
+        self.method = method
+        self.expected = expected
+        self.actual = actual
+        self.differences = differences
+        self.lastEvents = lastEvents
+    }
+
     public var description: String {
         var lines: [String] = []
         let who = [peer.map { "peer \($0)" }, room.map { "room \($0)" }].compactMap { $0 }.joined(separator: ", ")

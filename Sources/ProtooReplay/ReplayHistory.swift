@@ -3,7 +3,7 @@ import Protoo
 /// The replay's last events, for divergence reports: a fixed ring, formatted only when needed.
 /// Message bytes are copied into the ring's own buffers (at most ``keptBytes`` each, more than a
 /// report line shows), so the hot path neither allocates nor retains a string.
-struct ReplayHistory {
+package struct ReplayHistory {
     struct Entry {
         var time: Int64 = 0
         var connection: ConnectionID = 0
@@ -22,9 +22,9 @@ struct ReplayHistory {
     private var next = 0
     private var filled = 0
 
-    init(capacity: Int) { ring = Array(repeating: Entry(), count: max(0, capacity)) }
+    package init(capacity: Int) { ring = Array(repeating: Entry(), count: max(0, capacity)) }
 
-    mutating func add(_ time: Int64, _ connection: ConnectionID, _ direction: StaticString, _ text: String) {
+    package mutating func add(_ time: Int64, _ connection: ConnectionID, _ direction: StaticString, _ text: String) {
         guard !ring.isEmpty else { return }
         ring[next].time = time
         ring[next].connection = connection
@@ -52,7 +52,7 @@ struct ReplayHistory {
     }
 
     /// Oldest first, one line each.
-    var lines: [String] {
+    package var lines: [String] {
         guard !ring.isEmpty else { return [] }
         let oldest = (next - filled + ring.count) % ring.count
         return (0..<filled).map { ring[(oldest + $0) % ring.count] }.map { e in

@@ -31,6 +31,24 @@ public struct ReplayReport: Sendable, Hashable, CustomStringConvertible {
     /// Damaged trace metadata the reader worked around (no record was lost), one line each.
     public var metadataDamage: [String] = []
 
+    package init(events: Int, inputs: Int, outputsCompared: Int, divergences: [ReplayDivergence], virtualDuration: Duration,
+                 wallSeconds: Double, engineSeed: UInt64, substitutionsLearned: Int, replayerServerCloses: Int,
+                 skippedRecords: Int, stoppedEarly: Bool, truncation: ReplayTruncation? = nil, metadataDamage: [String] = []) {
+        self.events = events
+        self.inputs = inputs
+        self.outputsCompared = outputsCompared
+        self.divergences = divergences
+        self.virtualDuration = virtualDuration
+        self.wallSeconds = wallSeconds
+        self.engineSeed = engineSeed
+        self.substitutionsLearned = substitutionsLearned
+        self.replayerServerCloses = replayerServerCloses
+        self.skippedRecords = skippedRecords
+        self.stoppedEarly = stoppedEarly
+        self.truncation = truncation
+        self.metadataDamage = metadataDamage
+    }
+
     /// `true` when nothing diverged.
     public var passed: Bool { divergences.isEmpty }
 

@@ -56,7 +56,7 @@ public struct ReplayRules: Sendable, Hashable {
         ReplayRules(capture: capture + other.capture, ignore: ignore + other.ignore, skip: skip + other.skip)
     }
 
-    func skips(_ method: String) -> Bool {
+    package func skips(_ method: String) -> Bool {
         !skip.isEmpty && skip.contains { MethodPattern(text: $0).matches(method) }
     }
 

@@ -12,6 +12,12 @@ public struct ReplayTruncation: Sendable, Hashable, CustomStringConvertible {
     /// recording may have lost them).
     public var uncomparedOutputs: Int
 
+    package init(reason: String, comparedUpTo: Duration, uncomparedOutputs: Int) {
+        self.reason = reason
+        self.comparedUpTo = comparedUpTo
+        self.uncomparedOutputs = uncomparedOutputs
+    }
+
     public var description: String {
         let ms = comparedUpTo.nanoseconds / 1_000_000
         let fraction = String(ms % 1000)

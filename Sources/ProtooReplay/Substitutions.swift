@@ -3,15 +3,16 @@ import Protoo
 /// Values the server generated differently live than in the recording: recorded string → live
 /// string, learned at `capture` paths. Applied to whole string values only, never to substrings
 /// or object keys.
-struct Substitutions {
+package struct Substitutions {
+    package init() {}
     private(set) var map: [String: String] = [:]
     /// Bit `n` set: some recorded string of `n` UTF-8 bytes has a substitution (bit 63: 63 or more).
     private(set) var recordedLengths: UInt64 = 0
 
-    var isEmpty: Bool { map.isEmpty }
-    var count: Int { map.count }
+    package var isEmpty: Bool { map.isEmpty }
+    package var count: Int { map.count }
 
-    mutating func learn(recorded: String, live: String) {
+    package mutating func learn(recorded: String, live: String) {
         guard recorded != live else { return }
         map[recorded] = live
         recordedLengths |= 1 << UInt64(min(recorded.utf8.count, 63))
@@ -23,10 +24,10 @@ struct Substitutions {
     }
 
     /// The live counterpart of a recorded string.
-    func live(for recorded: String) -> String { map[recorded] ?? recorded }
+    package func live(for recorded: String) -> String { map[recorded] ?? recorded }
 
     /// `value` with every learned recorded string replaced; `changed` tells whether any was.
-    func apply(_ value: JSONValue, changed: inout Bool) -> JSONValue {
+    package func apply(_ value: JSONValue, changed: inout Bool) -> JSONValue {
         switch value {
         case .string(let s):
             guard let live = map[s] else { return value }

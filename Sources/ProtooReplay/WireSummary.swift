@@ -7,16 +7,16 @@ import Protoo
 
 /// What the replayer needs to know about a wire message without building its JSON tree: its kind,
 /// id and method. Reads protoo's canonical prefixes directly and parses only when they are absent.
-struct WireSummary {
-    enum Kind { case request, response, notification, invalid }
+package struct WireSummary {
+    package enum Kind { case request, response, notification, invalid }
 
-    var kind: Kind
-    var id: RequestID
-    var method: String
+    package var kind: Kind
+    package var id: RequestID
+    package var method: String
 
     static let invalid = WireSummary(kind: .invalid, id: 0, method: "")
 
-    static func scan(_ text: String) -> WireSummary {
+    package static func scan(_ text: String) -> WireSummary {
         var text = text
         if let fast = text.withUTF8({ fastScan($0) }) { return fast }
         guard let message = try? Message.decode(text) else { return .invalid }

@@ -25,21 +25,30 @@ public final class EngineExecutor: SerialExecutor, TaskExecutor, @unchecked Send
     /// Called on the engine's thread for each piece of work that escaped it.
     public var onNondeterminism: ((NondeterminismReport) -> Void)?
     /// Engine tasks still running, by start order.
-    var inFlight: [Int: EngineTaskRecord] = [:]
-    var nextTaskID = 0
+    var inFlight = EngineTaskTable()
     var settleWaiters: [() -> Void] = []
     /// Running engine tasks by task address, so that work resumed from another thread can be named.
     let running = Mutex<[UInt: EngineTask]>([:])
     /// Set once the engine is gone (the server's loop shut down): later work is dropped.
     let isClosed = Atomic<Bool>(false)
 
+    /// The scheduler when it is virtual: jobs are posted to it as timer targets, the job itself
+    /// as the tag, so that a job costs no allocation. Unretained: `scheduler` holds it.
+    private let virtual: Unmanaged<VirtualScheduler>?
+
     init(scheduler: any Scheduler) {
         self.scheduler = scheduler
+        virtual = (scheduler as? VirtualScheduler).map { Unmanaged.passUnretained($0) }
     }
 
     public func enqueue(_ job: UnownedJob) {
+        if let virtual, virtual._withUnsafeGuaranteedRef({ $0.isCurrentThread }) {
+            let tag = unsafeBitCast(job, to: Int.self)
+            virtual._withUnsafeGuaranteedRef { $0.post(at: $0.now, target: jobRunner, tag: tag) }
+            return
+        }
         if scheduler.isCurrentThread {
-            scheduler.enqueue { [self] in job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor()) }
+            scheduler.enqueue { [self] in job.runSynchronously(on: asUnownedTaskExecutor()) }
             return
         }
         guard !isClosed.load(ordering: .acquiring) else { return }
@@ -48,9 +57,12 @@ public final class EngineExecutor: SerialExecutor, TaskExecutor, @unchecked Send
             if reportsNondeterminism {
                 report(.resumedOffEngine, task: task)
             }
-            job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+            job.runSynchronously(on: asUnownedTaskExecutor())
         }
     }
+
+    /// Runs jobs posted to a virtual scheduler (see ``enqueue(_:)``).
+    private lazy var jobRunner = JobRunner(executor: self)
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
 
@@ -71,6 +83,18 @@ public final class EngineExecutor: SerialExecutor, TaskExecutor, @unchecked Send
             return scheduler.enqueueFromAnyThread { [self] in report(kind, task: task) }
         }
         onNondeterminism?(NondeterminismReport(kind: kind, task: task?.description, at: scheduler.now))
+    }
+}
+
+/// Runs a job whose bits are a timer's tag, on its executor.
+private final class JobRunner: TimerTarget {
+    /// Unowned(unsafe): the executor owns the runner and outlives every job posted through it.
+    unowned(unsafe) let executor: EngineExecutor
+    init(executor: EngineExecutor) { self.executor = executor }
+
+    func timerFired(_ tag: Int) {
+        let job = unsafeBitCast(tag, to: UnownedJob.self)
+        job.runSynchronously(on: executor.asUnownedTaskExecutor())
     }
 }
 

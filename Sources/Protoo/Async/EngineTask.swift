@@ -1,28 +1,45 @@
 /// What an engine task is doing, for reports: the request it answers, or a named job.
 public final class EngineTask: Sendable, CustomStringConvertible {
-    /// The engine task the current code runs in (`nil` outside one).
+    /// The engine task the current code runs in (`nil` outside one, and where the executor does
+    /// not report nondeterminism: production sets no task-local value per task).
     @TaskLocal public static var current: EngineTask?
+
+    /// What the task does, kept in parts: the description is only made for a report.
+    package enum Label: Sendable {
+        /// `name detail`, e.g. `client script of` `bob`.
+        case named(String, String)
+        /// An async request handler: `request 'join' of peer alice`.
+        case request(method: String, peer: String)
+    }
 
     let id: Int
     let executor: EngineExecutor
-    private let name: String
-    private let detail: String
+    private let label: Label
 
-    init(id: Int, executor: EngineExecutor, name: String, detail: String) {
+    init(id: Int, executor: EngineExecutor, label: Label) {
         self.id = id
         self.executor = executor
-        self.name = name
-        self.detail = detail
+        self.label = label
     }
 
     /// `request 'join' of peer alice`, `client script of bob`.
-    public var description: String { detail.isEmpty ? name : "\(name) \(detail)" }
+    public var description: String {
+        switch label {
+        case .named(let name, let detail): return detail.isEmpty ? name : "\(name) \(detail)"
+        case .request(let method, let peer): return "request '\(method)' of peer \(peer)"
+        }
+    }
 }
 
 /// An engine task in flight: its handle, to cancel it at shutdown.
 struct EngineTaskRecord {
-    var task: Task<Void, Never>
-    var info: EngineTask
+    /// Its handle in the ``EngineTaskTable``.
+    var handle: Int
+    /// `nil` until the task is made (an immediate task registers before it starts).
+    var task: Task<Void, Never>?
+    var label: EngineTask.Label
+    /// The task's description object: made at the start where reports are wanted, else on demand.
+    var info: EngineTask?
 }
 
 /// A value that may cross into an engine task because only the engine's executor touches it.
@@ -38,30 +55,60 @@ extension EngineExecutor {
     /// reports, and is cancelled by ``cancelAll()``. Call on the engine's thread.
     @discardableResult
     package func spawn(_ name: String, _ detail: String, _ body: @escaping () async -> Void) -> Int {
-        nextTaskID += 1
-        let id = nextTaskID
-        let info = EngineTask(id: id, executor: self, name: name, detail: detail)
-        let work = EngineBound(body)
-        // The table that names tasks resumed from another thread is only kept where that is
-        // reported (simulation, replay): production pays no lock per task.
-        let named = reportsNondeterminism
-        let task = Task(executorPreference: self) { [self] in
+        spawn(.named(name, detail), body)
+    }
+
+    /// ``spawn(_:_:_:)`` with the task's label in parts (no string made unless it is reported).
+    /// An `immediate` task runs on the calling thread up to its first suspension, before this
+    /// returns (a request handler that does not suspend answers as a synchronous one would);
+    /// otherwise it starts after the current callback, like ``Scheduler/enqueue(_:)``.
+    @discardableResult
+    package func spawn(_ label: EngineTask.Label, immediate: Bool = false, _ body: @escaping () async -> Void) -> Int {
+        spawn(label, immediate: immediate, with: (), { _ in await body() })
+    }
+
+    /// ``spawn(_:immediate:_:)`` of `body(value)`: a `body` made once (per peer, say) serves every
+    /// task, and each task allocates one closure less.
+    @discardableResult
+    package func spawn<Value>(_ label: EngineTask.Label, immediate: Bool = false, with value: Value,
+                              _ body: @escaping (Value) async -> Void) -> Int {
+        let work = EngineBound((body, value))
+        // The task-local description and the table that names tasks resumed from another thread
+        // are only kept where that is reported (simulation, replay): production pays no object,
+        // no task-local value and no lock per task.
+        let reports = reportsNondeterminism
+        // Registered first: an immediate task may finish before it is returned.
+        let id = inFlight.insert { EngineTaskRecord(handle: $0, task: nil, label: label, info: nil) }
+        let info = reports ? EngineTask(id: id, executor: self, label: label) : nil
+        if let info { inFlight.setInfo(info, for: id) }
+        let operation: () async -> Void = { [self] in
+            guard let info else {
+                await work.value.0(work.value.1)
+                await returnToEngine(nil)
+                return finished(id)
+            }
             await EngineTask.$current.withValue(info) {
-                let key = named ? withUnsafeCurrentTask { UInt(bitPattern: unsafeBitCast($0!, to: Int.self)) } : 0
-                if named { running.withLock { $0[key] = info } }
-                await work.value()
+                let key = withUnsafeCurrentTask { UInt(bitPattern: unsafeBitCast($0!, to: Int.self)) }
+                running.withLock { $0[key] = info }
+                await work.value.0(work.value.1)
                 await returnToEngine(info)
-                if named { running.withLock { $0[key] = nil } }
+                running.withLock { $0[key] = nil }
                 finished(id)
             }
         }
-        inFlight[id] = EngineTaskRecord(task: task, info: info)
+        let task: Task<Void, Never>
+        if immediate, #available(macOS 26, *) {
+            task = Task.immediate(executorPreference: self, operation: operation)
+        } else {
+            task = Task(executorPreference: self, operation: operation)
+        }
+        inFlight.setTask(task, for: id)
         return id
     }
 
     /// Comes back to the engine's thread if the task is not on it (code that ran on another
     /// executor), reporting it where reports are wanted.
-    func returnToEngine(_ info: EngineTask) async {
+    func returnToEngine(_ info: EngineTask?) async {
         guard !scheduler.isCurrentThread else { return }
         report(.resumedOffEngine, task: info)
         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
@@ -70,7 +117,7 @@ extension EngineExecutor {
     }
 
     private func finished(_ id: Int) {
-        inFlight[id] = nil
+        inFlight.remove(id)
         guard inFlight.isEmpty, !settleWaiters.isEmpty else { return }
         let waiters = settleWaiters
         settleWaiters.removeAll()
@@ -78,14 +125,18 @@ extension EngineExecutor {
     }
 
     /// Engine tasks still running, in start order (request handlers, client scripts).
-    public var runningTasks: [EngineTask] { inFlight.keys.sorted().map { inFlight[$0]!.info } }
+    public var runningTasks: [EngineTask] {
+        inFlight.inStartOrder.map { record in
+            record.info ?? EngineTask(id: record.handle, executor: self, label: record.label)
+        }
+    }
 
     /// Cancels the engine task `id` (as returned by ``spawn(_:_:_:)``) if it is still running.
-    package func cancel(_ id: Int) { inFlight[id]?.task.cancel() }
+    package func cancel(_ id: Int) { inFlight[id]?.task?.cancel() }
 
     /// Cancels every engine task still running, in start order.
     public func cancelAll() {
-        for id in inFlight.keys.sorted() { inFlight[id]?.task.cancel() }
+        for record in inFlight.inStartOrder { record.task?.cancel() }
     }
 
     /// Lets running engine tasks finish for up to `grace`, cancels those still running, waits up to

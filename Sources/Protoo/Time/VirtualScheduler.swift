@@ -439,7 +439,8 @@ public final class VirtualScheduler: Scheduler {
     }
 
     public func enqueue(_ action: @escaping () -> Void) {
-        schedule(at: now, action)
+        // Never cancelled: no handle (a handle holds the slot table, a retain and a release).
+        _ = place(.closure(action), at: now)
     }
 
     /// Makes the calling thread the one that drives this scheduler (a simulation run on a worker

@@ -1,0 +1,195 @@
+import Protoo
+import ProtooReplay
+import ProtooTrace
+
+/// A trace as a live replay plays it: what the recorded clients did (connect, send, answer the
+/// server's requests, close) and what the server sent, in record order.
+struct LivePlan: Sendable {
+    struct Connection: Sendable {
+        /// The recorded connection id.
+        var id: ConnectionID
+        /// Path and query, as recorded.
+        var target: String
+        /// The recorded upgrade headers.
+        var headers: [TraceHeaderField]
+        var peer: String?
+        var room: String?
+    }
+
+    /// A server event the recording has.
+    enum Expected: Sendable {
+        case accepted
+        case rejected(status: Int, reason: String)
+        case message(String)
+        case closed(code: UInt16?, reason: String)
+    }
+
+    enum Action: Sendable {
+        case connect(Int)
+        /// A client request or notification, as recorded.
+        case send(Int, String)
+        /// The recorded client's answer to the server request it had recorded with this id.
+        case answer(Int, request: RequestID, String)
+        /// The client closed (a close frame), or its network dropped (`network`).
+        case close(Int, code: UInt16?, reason: String, network: Bool)
+        case expect(Int, Expected)
+    }
+
+    struct Step: Sendable {
+        var time: Int64
+        var action: Action
+    }
+
+    var connections: [Connection] = []
+    var steps: [Step] = []
+    /// Records of connections that began before the trace, and markers.
+    var skippedRecords = 0
+    /// Records read.
+    var records = 0
+    var firstTime: Int64 = 0
+    var lastTime: Int64 = 0
+    /// Why the recording stops short, when it does.
+    var cutOff: String?
+
+    /// Reads `source` to its end. Server events of methods the rules skip are left out.
+    init(source: any TraceRecordSource, rules: ReplayRules) throws(TraceError) {
+        var index: [ConnectionID: Int] = [:]
+        var serverRequests: [Int: Set<RequestID>] = [:]
+        var clientMethods: [Int: [RequestID: String]] = [:]
+        var first: Int64?
+        while let record = try source.next() {
+            records += 1
+            first = first ?? record.time
+            lastTime = max(lastTime, record.time)
+            if case .connectionRequested(let target, let headers, _) = record.event {
+                let query = ConnectionRequest.parseTarget(target).query
+                index[record.connection] = connections.count
+                connections.append(Connection(id: record.connection, target: target, headers: headers,
+                                              peer: query.first { $0.name == "peerId" }?.value,
+                                              room: query.first { $0.name == "roomId" }?.value))
+                steps.append(Step(time: record.time, action: .connect(connections.count - 1)))
+                continue
+            }
+            guard let c = index[record.connection] else {
+                skippedRecords += 1
+                continue
+            }
+            let action: Action?
+            switch record.event {
+            case .connectionRequested, .marker:
+                action = nil
+            case .accepted:
+                action = .expect(c, .accepted)
+            case .rejected(let status, let reason):
+                action = .expect(c, .rejected(status: status, reason: reason))
+            case .messageIn(let text):
+                let summary = WireSummary.scan(text)
+                if summary.kind == .response, serverRequests[c]?.contains(summary.id) == true {
+                    action = .answer(c, request: summary.id, text)
+                } else {
+                    if summary.kind == .request { clientMethods[c, default: [:]][summary.id] = summary.method }
+                    action = .send(c, text)
+                }
+            case .messageOut(let text):
+                let summary = WireSummary.scan(text)
+                let method = summary.kind == .response ? clientMethods[c]?[summary.id] ?? "" : summary.method
+                if summary.kind == .request { serverRequests[c, default: []].insert(summary.id) }
+                action = rules.skips(method) ? nil : .expect(c, .message(text))
+            case .closed(let code, let reason, let initiator):
+                switch initiator {
+                case .client: action = .close(c, code: code, reason: reason, network: false)
+                case .network: action = .close(c, code: code, reason: reason, network: true)
+                case .server: action = .expect(c, .closed(code: code, reason: reason))
+                }
+            }
+            if let action { steps.append(Step(time: record.time, action: action)) }
+        }
+        firstTime = first ?? 0
+        cutOff = source.endedEarly
+    }
+
+    /// The plan of copy `copy` for a load run: every recorded peer and room id (from the
+    /// connections' URLs) becomes `<id>-<copy>`, in URLs and in every message, both ways.
+    func copy(_ copy: Int) -> LivePlan {
+        var ids = Set<String>()
+        for c in connections {
+            if let p = c.peer { ids.insert(p) }
+            if let r = c.room { ids.insert(r) }
+        }
+        let rewriter = IDRewriter(ids: ids, suffix: "-\(copy)")
+        var plan = self
+        plan.connections = connections.map { c in
+            var c = c
+            c.target = rewriter.rewriteTarget(c.target)
+            c.peer = c.peer.map(rewriter.rewrite)
+            c.room = c.room.map(rewriter.rewrite)
+            return c
+        }
+        plan.steps = steps.map { step in
+            var step = step
+            switch step.action {
+            case .send(let c, let text): step.action = .send(c, rewriter.rewriteMessage(text))
+            case .answer(let c, let id, let text): step.action = .answer(c, request: id, rewriter.rewriteMessage(text))
+            case .expect(let c, .message(let text)): step.action = .expect(c, .message(rewriter.rewriteMessage(text)))
+            default: break
+            }
+            return step
+        }
+        return plan
+    }
+}
+
+/// Rewrites whole string values that are one of `ids` (never substrings or keys).
+struct IDRewriter {
+    let ids: Set<String>
+    let suffix: String
+
+    func rewrite(_ s: String) -> String { ids.contains(s) ? s + suffix : s }
+
+    func rewriteTarget(_ target: String) -> String {
+        let (path, query) = ConnectionRequest.parseTarget(target)
+        guard !query.isEmpty else { return target }
+        let items = query.map { "\(Self.escape($0.name))=\(Self.escape(rewrite($0.value)))" }
+        return path + "?" + items.joined(separator: "&")
+    }
+
+    func rewriteMessage(_ text: String) -> String {
+        guard ids.contains(where: { text.contains($0) }), let value = try? JSONParser.parse(text) else { return text }
+        return JSONWriter.string(walk(value))
+    }
+
+    private func walk(_ v: JSONValue) -> JSONValue {
+        switch v {
+        case .string(let s): return .string(rewrite(s))
+        case .array(let items): return .array(items.map(walk))
+        case .object(let members):
+            var o = JSONObject()
+            for m in members { o[m.key] = walk(m.value) }
+            return .object(o)
+        default: return v
+        }
+    }
+
+    private static func escape(_ s: String) -> String {
+        s.addingPercentEncodingForQuery()
+    }
+}
+
+extension String {
+    /// Percent-encodes what may not appear in a query value.
+    func addingPercentEncodingForQuery() -> String {
+        var out = ""
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+
+    fileprivate func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}

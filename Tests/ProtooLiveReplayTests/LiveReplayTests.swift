@@ -1,0 +1,119 @@
+import Foundation
+import Protoo
+import ProtooApps
+import ProtooClient
+import ProtooLiveReplay
+import ProtooReplay
+import ProtooTrace
+import ProtooWebSocket
+import Testing
+
+/// Live replay: a recorded conformance session played over real sockets against running servers.
+@Suite(.timeLimit(.minutes(2)))
+struct LiveReplayTests {
+    /// Records a session through most conformance behaviours: echo, reject, throw, notifyMe,
+    /// requestMe (answered and refused by the client), client notifications, roomPeers, a second
+    /// peer, dropMe with the reconnect, closeMe.
+    static func recordConformanceSession(to path: String) async throws {
+        let (server, recorder) = try await startServer(recordingTo: path)
+        let a = try await openClient(server.port, query: "peerId=alice", answers: true)
+        _ = try await a.request("echo", ["nested": ["list": [1, 2.5, true, nil, "héllo"]]])
+        await #expect(throws: ProtooError.self) { try await a.request("reject") }
+        await #expect(throws: ProtooError.self) { try await a.request("throw") }
+        _ = try await a.request("notifyMe", ["method": "hello", "data": ["x": 1]])
+        _ = try await a.request("requestMe", ["method": "ask", "data": ["q": "?"]])
+        await #expect(throws: ProtooError.self) { try await a.request("requestMe", ["method": "fail", "data": [:]]) }
+        try await a.notify("first", ["a": 1])
+        try await a.notify("second", ["b": [true]])
+        _ = try await a.request("receivedNotifications")
+        let b = try await openClient(server.port, query: "peerId=bob")
+        _ = try await b.request("roomPeers")
+        _ = try await a.request("dropMe")
+        try await waitUntil("alice reconnected") { (try? await b.request("roomPeers"))?["peers"]?.arrayValue?.count == 2 }
+        _ = try await a.request("echo", ["again": true])
+        _ = try await b.request("closeMe")
+        await a.close()
+        await b.close()
+        try await Task.sleep(for: .milliseconds(100))
+        await server.shutdown()
+        try recorder?.close()
+    }
+
+    @Test func aRecordedSessionReplaysLiveAgainstAFreshServerWithoutDivergence() async throws {
+        let path = temporaryPath("session.ptrace.zst")
+        try await Self.recordConformanceSession(to: path)
+        // In-process first: the recording is a valid regression test of the app.
+        let inProcess = try Replayer(path: path, app: { ConformanceApp(context: $0) }).run()
+        #expect(inProcess.passed, "\(inProcess)")
+
+        let (fresh, _) = try await startServer()
+        let report = try await Task.detached { try LiveReplayer(path: path, target: "ws://127.0.0.1:\(fresh.port)/").run() }.value
+        #expect(report.passed, "\(report)")
+        #expect(report.connections == 3)          // alice, bob, alice's reconnect
+        #expect(report.connectionsOpened == 3)
+        #expect(report.messagesSent > 10)
+        #expect(report.messagesReceived > 10)
+        #expect(report.replay.outputsCompared >= report.messagesReceived)
+        await fresh.shutdown()
+    }
+
+    @Test func aChangedServerFailsTheLiveReplayWithThePath() async throws {
+        let path = temporaryPath("session.ptrace.zst")
+        try await Self.recordConformanceSession(to: path)
+        let (changed, _) = try await startServer(app: { ChangedRejectCodeApp(context: $0) })
+        let report = try await Task.detached { try LiveReplayer(path: path, target: "ws://127.0.0.1:\(changed.port)/").run() }.value
+        #expect(!report.passed)
+        let first = try #require(report.replay.divergences.first)
+        #expect(first.kind == .mismatch)
+        #expect(first.method == "reject")
+        #expect(first.peer == "alice")
+        #expect(first.differences.map(\.path.description) == ["errorCode"])
+        #expect(first.differences.first?.expected == 503)
+        #expect(first.differences.first?.actual == 502)
+        await changed.shutdown()
+    }
+
+    @Test func aServerThatIsGoneIsReportedNotHung() async throws {
+        let path = temporaryPath("session.ptrace.zst")
+        try await Self.recordConformanceSession(to: path)
+        let (gone, _) = try await startServer()
+        let port = gone.port
+        await gone.shutdown()
+        var options = LiveReplayOptions()
+        options.waitForServer = .milliseconds(200)
+        options.settle = .milliseconds(200)
+        let report = try await Task.detached { try LiveReplayer(path: path, target: "ws://127.0.0.1:\(port)/", options: options).run() }.value
+        #expect(!report.passed)
+        #expect(report.connectionsOpened == 0)
+        let first = try #require(report.replay.divergences.first)
+        #expect(first.differences.map(\.path.description) == ["event"])   // recorded accepted, live refused
+        #expect(first.actual?.contains("no connection") == true)
+    }
+
+    @Test func loadFromATraceRunsCopiesWithTheirOwnPeerIDs() async throws {
+        let path = temporaryPath("load.ptrace.zst")
+        do {
+            let (server, recorder) = try await startServer(recordingTo: path)
+            let a = try await openClient(server.port, query: "peerId=carol", answers: true)
+            for i in 0..<5 { _ = try await a.request("echo", ["i": .int(Int64(i)), "peer": "carol"]) }
+            _ = try await a.request("requestMe", ["method": "ask", "data": ["from": "carol"]])
+            await #expect(throws: ProtooError.self) { try await a.request("reject") }
+            await a.close()
+            try await Task.sleep(for: .milliseconds(100))
+            await server.shutdown()
+            try recorder?.close()
+        }
+        let (target, _) = try await startServer()
+        let report = try await Task.detached {
+            try TraceLoad(path: path, target: "ws://127.0.0.1:\(target.port)/", copies: 4, threads: 2).run()
+        }.value
+        #expect(report.copies == 4)
+        #expect(report.connectionsOpened == 4)
+        #expect(report.divergences == 0, "\(report)")
+        let echo = try #require(report.methods.first { $0.method == "echo" })
+        #expect(echo.count == 4 * 6)               // the ready check and five echoes, per copy
+        #expect(report.errors["reject 503"] == 4)
+        #expect(report.description.contains("echo"))
+        await target.shutdown()
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import Protoo
+import ProtooApps
+import ProtooClient
+import ProtooTrace
+import ProtooWebSocket
+import Testing
+
+var quietLogger: Logger {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return logger
+}
+
+func temporaryPath(_ name: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-live-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent(name).path
+}
+
+/// A server on port 0 running `app` (the conformance app by default), optionally recording.
+func startServer(recordingTo path: String? = nil, app: ProtooAppFactory? = nil) async throws -> (ProtooServer, TraceRecorder?) {
+    let recorder = try path.map { path in
+        var rc = TraceRecorderConfiguration(path: path, header: TraceHeader(createdAtUnixNanoseconds: 0, producerName: "test",
+                                                                            producerVersion: "test", host: "test"))
+        rc.overflowPolicy = .block
+        return try TraceRecorder(configuration: rc)
+    }
+    let configuration = ProtooServer.Configuration(host: "127.0.0.1", port: 0, trafficTap: recorder, randomSeed: 1,
+                                                   shutdownGracePeriod: .seconds(1), logger: quietLogger)
+    let factory = try app ?? #require(BuiltInApps.factory(named: "conformance"))
+    return (try await ProtooServer.start(configuration, app: factory), recorder)
+}
+
+func openClient(_ port: Int, query: String, answers: Bool = false) async throws -> ProtooClient {
+    let policy = ProtooClient.ReconnectPolicy(retries: 10, factor: 2, minDelay: .milliseconds(20), maxDelay: .milliseconds(80))
+    let client = try await ProtooClient.start(url: "ws://127.0.0.1:\(port)/?\(query)",
+                                              configuration: ProtooClient.Configuration(reconnect: policy, logger: quietLogger))
+    if answers {
+        await client.onRequest { method, data in
+            guard method == "ask" else { throw ProtooError.reject(418, "teapot") }
+            return ["answer": 42, "echo": data]
+        }
+    }
+    try await waitUntil("open") { (try? await client.request("echo", ["ready": true])) != nil }
+    return client
+}
+
+func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: () async -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    Issue.record("timed out waiting for: \(what)")
+    throw CancellationError()
+}
+
+/// The conformance app with its `reject` answered 502 instead of 503: a deliberately changed server.
+final class ChangedRejectCodeApp: ProtooApp {
+    let inner: ConformanceApp
+    init(context: EngineContext) { inner = ConformanceApp(context: context) }
+
+    func handleConnection(_ request: ConnectionRequest) {
+        let wrapped = ConnectionRequest(
+            path: request.path, query: request.query, headers: request.headers, remoteAddress: request.remoteAddress,
+            accept: { RewritingTransport(request.accept()) },
+            reject: { request.reject(status: $0, reason: $1) })
+        inner.handleConnection(wrapped)
+    }
+}
+
+/// Rewrites `"errorCode":503` to 502 in what the app sends.
+final class RewritingTransport: Transport, TransportDelegate {
+    let inner: any Transport
+    var delegate: (any TransportDelegate)?
+    init(_ inner: any Transport) {
+        self.inner = inner
+        inner.delegate = self
+    }
+    var isClosed: Bool { inner.isClosed }
+    func send(_ text: String) { inner.send(text.replacingOccurrences(of: "\"errorCode\":503", with: "\"errorCode\":502")) }
+    func close(code: UInt16, reason: String) { inner.close(code: code, reason: reason) }
+    func abort() { inner.abort() }
+    func transport(_ transport: any Transport, didReceive text: String) { delegate?.transport(self, didReceive: text) }
+    func transport(_ transport: any Transport, didClose event: TransportCloseEvent) {
+        let d = delegate
+        delegate = nil
+        d?.transport(self, didClose: event)
+    }
+}
