@@ -131,13 +131,15 @@ let package = Package(
             dependencies: ["Protoo", "ProtooApps", "ProtooLoad", "ProtooReplay", "ProtooSimulator", "ProtooTrace"],
             path: "Benchmarks/ProtooBench"
         ),
+        // Running the `protoo` executable from tests (shared by the test targets; not a product).
+        .target(name: "ProtooTestSupport", path: "Tests/ProtooTestSupport"),
         .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
-        .testTarget(name: "ProtooSimulatorTests", dependencies: ["Protoo", "ProtooApps", "ProtooSimulator"]),
-        .testTarget(name: "ProtooTraceTests", dependencies: ["ProtooTrace", "Protoo"]),
+        .testTarget(name: "ProtooSimulatorTests", dependencies: ["Protoo", "ProtooApps", "ProtooSimulator", "ProtooTestSupport"]),
+        .testTarget(name: "ProtooTraceTests", dependencies: ["ProtooTrace", "Protoo", "ProtooTestSupport"]),
         .testTarget(
             name: "ProtooWebSocketTests",
             dependencies: [
-                "Protoo", "ProtooApps", "ProtooWebSocket", "ProtooClient",
+                "Protoo", "ProtooApps", "ProtooWebSocket", "ProtooClient", "ProtooTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -149,12 +151,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ProtooReplayTests",
-            dependencies: ["ProtooReplay", "Protoo", "ProtooApps", "ProtooSimulator", "ProtooTrace"]
+            dependencies: ["ProtooReplay", "Protoo", "ProtooApps", "ProtooSimulator", "ProtooTrace", "ProtooTestSupport"]
         ),
         .testTarget(
             name: "ProtooLiveReplayTests",
             dependencies: ["Protoo", "ProtooApps", "ProtooClient", "ProtooLiveReplay", "ProtooReplay", "ProtooTrace", "ProtooWebSocket",
-                           .product(name: "Logging", package: "swift-log")]
+                           "ProtooTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ProtooLoadTests",

@@ -4,6 +4,7 @@ import ProtooApps
 import ProtooReplay
 import ProtooSimulator
 import ProtooTrace
+import ProtooTestSupport
 import Testing
 
 /// Recordings cut off by a crash (issue 22, item 8): the replay compares what the recording can

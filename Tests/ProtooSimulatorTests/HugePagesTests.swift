@@ -1,4 +1,5 @@
 import Foundation
+import ProtooTestSupport
 import Testing
 @testable import ProtooSimulator
 
@@ -47,7 +48,8 @@ import Testing
 
     /// Runs the `protoo` executable beside this test runner and decodes its JSON output.
     static func runProtoo(_ arguments: [String], environment extra: [String: String]) throws -> [String: Any] {
-        let (status, output, _) = try ProtooProcess.run(arguments, environment: extra)
+        let result = try ProtooTool.run(arguments, environment: extra)
+        let (status, output) = (result.status, result.output)
         try #require(status == 0, "protoo \(arguments.joined(separator: " ")) exited with \(status)")
         return try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ProtooTestSupport
 import Testing
 
 /// The README keeps its promises: its Swift code is compiled by a test, the products it names
@@ -85,8 +86,8 @@ import Testing
         #expect(commands.count >= 3)
         for command in commands {
             let arguments = command.dropFirst("swift run protoo ".count).split(separator: " ").map(String.init)
-            let result = try ProtooProcess.run(arguments, in: Self.root)
-            #expect(result.status == 0, "`\(command)` exited \(result.status): \(String(decoding: result.error, as: UTF8.self))")
+            let result = try ProtooTool.run(arguments, in: Self.root.path)
+            #expect(result.status == 0, "`\(command)` exited \(result.status): \(result.error)")
             #expect(!result.output.isEmpty, "`\(command)` printed nothing")
         }
     }

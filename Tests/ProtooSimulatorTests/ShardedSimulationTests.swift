@@ -1,4 +1,5 @@
 import Foundation
+import ProtooTestSupport
 import Testing
 import Protoo
 import ProtooApps
@@ -167,9 +168,9 @@ import ProtooApps
 
         for (extra, message) in [(["--shards", "7"], "--shards must be between 1 and --rooms"),
                                  (["--shards", "2", "--record", "/tmp/never.ptrace.zst"], "--record records one server")] {
-            let (status, _, error) = try ProtooProcess.run(["simulate", "--rooms", "6"] + extra)
-            #expect(status != 0)
-            #expect(String(decoding: error, as: UTF8.self).contains(message))
+            let result = try ProtooTool.run(["simulate", "--rooms", "6"] + extra)
+            #expect(result.status != 0)
+            #expect(result.error.contains(message))
         }
     }
 }

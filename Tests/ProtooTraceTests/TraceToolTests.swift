@@ -1,5 +1,6 @@
 import Foundation
 import Protoo
+import ProtooTestSupport
 import Testing
 @testable import ProtooTrace
 

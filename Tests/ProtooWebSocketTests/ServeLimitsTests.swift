@@ -1,4 +1,5 @@
 import Foundation
+import ProtooTestSupport
 import Testing
 
 /// `protoo serve` as a child process: the limit flags reach the server, and running out of file
@@ -6,7 +7,7 @@ import Testing
 @Suite(.timeLimit(.minutes(3)), .serialized)
 struct ServeLimitsTests {
     @Test func serveFlagsSetTheLimits() async throws {
-        let serve = try await ServeProcess(arguments: ["--handshake-timeout", "500ms", "--max-connections", "1",
+        let serve = try await ProtooChild(["serve", "--app", "conformance", "--port", "0", "--handshake-timeout", "500ms", "--max-connections", "1",
                                                         "--max-pending-handshakes", "8", "--max-partial-message-bytes", "1MiB"])
         let silent = try await SilentConnections(count: 3, port: serve.port)
         #expect(try await silent.waitUntilClosed(3, timeout: .seconds(10)), "silent connections outlived --handshake-timeout 500ms")
@@ -22,7 +23,7 @@ struct ServeLimitsTests {
     @Test func runningOutOfFileDescriptorsPausesAcceptingAndRecovers() async throws {
         // 40 descriptors: a few for the process itself, the rest for connections; 80 silent ones
         // leave accept() failing with EMFILE until the handshake deadline frees some.
-        let serve = try await ServeProcess(fileLimit: 40, arguments: ["--handshake-timeout", "2s"])
+        let serve = try await ProtooChild(["serve", "--app", "conformance", "--port", "0", "--handshake-timeout", "2s"], fileLimit: 40)
         let silent = try await SilentConnections(count: 80, port: serve.port)
         let clock = ContinuousClock()
         let start = clock.now, cpuStart = serve.cpuSeconds

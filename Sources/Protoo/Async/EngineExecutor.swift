@@ -12,7 +12,7 @@ import Synchronization
 /// order depends on real time.
 ///
 /// Get it from ``EngineContext/executor``; start engine tasks with ``EngineContext/spawn(_:_:)``.
-public final class EngineExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
+public final class EngineExecutor: TaskExecutor, @unchecked Sendable {
     // @unchecked Sendable: `scheduler`, `inFlight` and the callbacks are used on the engine's
     // thread only; other threads reach the executor through `enqueue`, which touches nothing but
     // the scheduler's thread-safe entry points and the mutex-guarded `running` table.
@@ -64,13 +64,9 @@ public final class EngineExecutor: SerialExecutor, TaskExecutor, @unchecked Send
     /// Runs jobs posted to a virtual scheduler (see ``enqueue(_:)``).
     private lazy var jobRunner = JobRunner(executor: self)
 
-    public func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
-
-    public func isSameExclusiveExecutionContext(other: EngineExecutor) -> Bool { self === other }
-
-    public func checkIsolated() {
-        precondition(scheduler.isCurrentThread, "not on the engine's thread")
-    }
+    // Not a `SerialExecutor`: jobs run as the task executor of engine tasks (a task-executor
+    // preference), never isolated to it, so that a nonisolated `await` stays on the engine's
+    // thread without a hop through the scheduler (an isolated run made every such call enqueue).
 
     /// Ends the executor: work handed over from other threads afterwards is dropped (the loop that
     /// would run it is gone). Callable from any thread.

@@ -1,34 +1,31 @@
 import Foundation
 import Testing
 
-/// `protoo serve` (the executable `swift build` puts beside the test runner) run as a child
-/// through `/bin/sh`, so a test can give it its own `ulimit -n`. Standard error goes to a file.
-final class ServeProcess {
-    let process = Process()
-    let port: Int
+/// A long-running `protoo` command (`serve`, `proxy`) run as a child through `/bin/sh`, so that a
+/// test can give it its own `ulimit -n`; its output goes to a file. Started on port 0: the port is
+/// read from its "listening on ws://127.0.0.1:PORT/" line.
+public final class ProtooChild {
+    public let process = Process()
+    public let port: Int
     private let logURL: URL
 
-    /// Starts `ulimit -n <fileLimit>; exec protoo serve --app conformance --port 0 <arguments>` and
-    /// waits for its "listening" line.
-    init(fileLimit: Int? = nil, arguments: [String]) async throws {
-        let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-        let protoo = runner.deletingLastPathComponent().appendingPathComponent("protoo")
-        try #require(FileManager.default.isExecutableFile(atPath: protoo.path),
-                     "no protoo executable at \(protoo.path): `swift test` builds it; with --skip-build, run `swift build --build-tests` first")
-        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-serve-\(UUID().uuidString).log")
+    /// Starts `protoo <arguments>` (after `ulimit -n <fileLimit>`) and waits for its listening line.
+    public init(_ arguments: [String], fileLimit: Int? = nil) async throws {
+        let protoo = try ProtooTool.executable()
+        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-child-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let sink = try FileHandle(forWritingTo: logURL)
         defer { try? sink.close() }
-        let quoted = ([protoo.path, "serve", "--app", "conformance", "--port", "0"] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let quoted = ([protoo.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", (fileLimit.map { "ulimit -n \($0) || exit 97; " } ?? "") + "exec " + quoted]
+        process.environment = ProtooTool.childEnvironment([:])
         process.standardOutput = sink
         process.standardError = sink
         try process.run()
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(20)
         var found: Int?
-        while found == nil, clock.now < deadline, process.isRunning {
+        while found == nil, ContinuousClock.now < deadline, process.isRunning {
             try await Task.sleep(for: .milliseconds(20))
             found = Self.listeningPort(in: (try? String(contentsOf: logURL, encoding: .utf8)) ?? "")
         }
@@ -37,26 +34,29 @@ final class ServeProcess {
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
             try? FileManager.default.removeItem(at: logURL)
-            Issue.record("protoo serve did not start:\n\(log)")
+            Issue.record("protoo \(arguments.joined(separator: " ")) did not start:\n\(log)")
             throw StartFailed()
         }
         port = found
     }
 
-    struct StartFailed: Error {}
+    public struct StartFailed: Error {}
 
-    /// The port in `protoo serve`'s "listening on ws://127.0.0.1:PORT/" line.
-    private static func listeningPort(in log: String) -> Int? {
+    /// `ws://127.0.0.1:PORT/`.
+    public var url: String { "ws://127.0.0.1:\(port)/" }
+
+    /// The port in a "listening on ws://127.0.0.1:PORT/" line.
+    static func listeningPort(in log: String) -> Int? {
         guard let range = log.range(of: "listening on ws://127.0.0.1:") else { return nil }
         let digits = log[range.upperBound...].prefix { $0.isNumber }
         return log[range.upperBound...].dropFirst(digits.count).first == "/" ? Int(digits) : nil
     }
 
-    /// Everything the server wrote so far.
-    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+    /// Everything the child wrote so far.
+    public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
-    /// CPU time (user + system) the server used so far, from `/proc/<pid>/stat`.
-    var cpuSeconds: Double {
+    /// CPU time (user + system) the child used so far, from `/proc/<pid>/stat`.
+    public var cpuSeconds: Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
               let end = stat.lastIndex(of: ")") else { return 0 }
         // Fields after the command name: state is the 3rd field, utime the 14th, stime the 15th.
@@ -66,7 +66,7 @@ final class ServeProcess {
     }
 
     /// SIGTERM, then waits for the exit.
-    func stop() {
+    public func stop() {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
     }
