@@ -77,18 +77,25 @@ import Testing
         }
     }
 
-    /// Every `swift run protoo trace|replay …` line of the README (debug builds: the ones without
-    /// `-c release`), run with the `protoo` that `swift test` builds, from the package root.
-    @Test func traceAndReplayCommandsRunAsWritten() throws {
+    /// Every `swift run protoo trace|replay …` line of the README and every `load … --trace` line,
+    /// run with the `protoo` that `swift test` builds, from the package root. Commands against
+    /// `ws://127.0.0.1:4443/` run against a `protoo serve --app conformance` on a free port.
+    @Test func traceReplayAndLoadCommandsRunAsWritten() async throws {
         let commands = Self.blocks(of: try Self.readme()).filter { $0.language == "sh" }.flatMap(\.lines)
             .map { $0.components(separatedBy: " #").first!.components(separatedBy: " | ").first! }
-            .filter { $0.hasPrefix("swift run protoo trace ") || $0.hasPrefix("swift run protoo replay ") }
-        #expect(commands.count >= 3)
+            .map { $0.replacingOccurrences(of: "swift run -c release protoo ", with: "swift run protoo ") }
+            .filter { $0.hasPrefix("swift run protoo trace ") || $0.hasPrefix("swift run protoo replay ")
+                || ($0.hasPrefix("swift run protoo load ") && $0.contains(" --trace ")) }
+        #expect(commands.count >= 5)
+        #expect(commands.contains { $0.contains("--target ws://127.0.0.1:4443/") })
+        let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
         for command in commands {
-            let arguments = command.dropFirst("swift run protoo ".count).split(separator: " ").map(String.init)
+            let live = command.replacingOccurrences(of: "ws://127.0.0.1:4443/", with: serve.url)
+            let arguments = live.dropFirst("swift run protoo ".count).split(separator: " ").map(String.init)
             let result = try ProtooTool.run(arguments, in: Self.root.path)
-            #expect(result.status == 0, "`\(command)` exited \(result.status): \(result.error)")
+            #expect(result.status == 0, "`\(command)` exited \(result.status): \(result.error)\n\(result.outputText)")
             #expect(!result.output.isEmpty, "`\(command)` printed nothing")
         }
+        serve.stop()
     }
 }

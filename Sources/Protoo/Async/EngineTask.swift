@@ -106,6 +106,48 @@ extension EngineExecutor {
         return id
     }
 
+    /// Runs an async request handler in an immediate engine task and answers with its reply (one
+    /// closure and one async frame per request: the handler's own).
+    func spawnHandler(for request: IncomingRequest, _ handler: @escaping Peer.AsyncRequestHandler) {
+        let label = EngineTask.Label.request(method: request.method, peer: request.peer.id)
+        let id = inFlight.insert { EngineTaskRecord(handle: $0, task: nil, label: label, info: nil) }
+        guard !reportsNondeterminism else {
+            // Reports wanted: the general path, with the task's description and table entry.
+            inFlight.remove(id)
+            spawn(label, immediate: true, with: request) { request in
+                let reply: Result<Reply, any Error>
+                do { reply = .success(try await handler(request)) } catch { reply = .failure(error) }
+                if !self.scheduler.isCurrentThread { await self.returnToEngine(EngineTask.current) }
+                Self.answer(request, with: reply)
+            }
+            return
+        }
+        let bound = EngineBound((request, handler))
+        let operation: () async -> Void = { [self] in
+            let reply: Result<Reply, any Error>
+            do { reply = .success(try await bound.value.1(bound.value.0)) } catch { reply = .failure(error) }
+            if !scheduler.isCurrentThread { await returnToEngine(nil) }
+            Self.answer(bound.value.0, with: reply)
+            finished(id)
+        }
+        let task: Task<Void, Never>
+        if #available(macOS 26, *) {
+            task = Task.immediate(executorPreference: self, operation: operation)
+        } else {
+            task = Task(executorPreference: self, operation: operation)
+        }
+        inFlight.setTask(task, for: id)
+    }
+
+    private static func answer(_ request: IncomingRequest, with reply: Result<Reply, any Error>) {
+        switch reply {
+        case .success(.accept(let data)): request.accept(data)
+        case .success(.reject(let code, let reason)): request.reject(code: code, reason: reason)
+        case .success(.deferred): break
+        case .failure(let error): request.reject(error)
+        }
+    }
+
     /// Comes back to the engine's thread if the task is not on it (code that ran on another
     /// executor), reporting it where reports are wanted.
     func returnToEngine(_ info: EngineTask?) async {

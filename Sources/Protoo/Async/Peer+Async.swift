@@ -17,23 +17,8 @@ extension Peer {
     /// ```
     public func onRequest(_ handler: @escaping AsyncRequestHandler) {
         let executor = context.executor
-        // One body per peer; each request's task runs it with the request.
-        let body: (IncomingRequest) async -> Void = { request in
-            do {
-                let reply = try await handler(request)
-                if !executor.scheduler.isCurrentThread { await executor.returnToEngine(EngineTask.current) }
-                switch reply {
-                case .accept(let data): request.accept(data)
-                case .reject(let code, let reason): request.reject(code: code, reason: reason)
-                case .deferred: break
-                }
-            } catch {
-                if !executor.scheduler.isCurrentThread { await executor.returnToEngine(EngineTask.current) }
-                request.reject(error)
-            }
-        }
         onRequest { request in
-            executor.spawn(.request(method: request.method, peer: request.peer.id), immediate: true, with: request, body)
+            executor.spawnHandler(for: request, handler)
             return .deferred
         }
     }
