@@ -14,6 +14,13 @@ import Testing
             // A simulated trace carries its seed, so the app regenerates the same values; a production
             // trace has none and is replayed with the conference rules (volatile values, captured ids).
             var options = ReplayOptions()
+            // The conformance session is the conformance app's (a session of a few dozen records).
+            if path.hasSuffix("conformance-session.ptrace.zst") {
+                let report = try assertReplays(path, app: { ConformanceApp(context: $0) }, options: options)
+                #expect(report.events > 30, "\(path)")
+                #expect(report.divergences.isEmpty)
+                continue
+            }
             if try TraceReader(path: path).header.seed == nil {
                 options.rules = try ReplayRules(contentsOfFile: conferenceRules)
             }
@@ -49,7 +56,7 @@ import Testing
     /// may be reported (as `reordered`, never as a changed value).
     @Test(arguments: [5, 99] as [UInt64])
     func anotherSeedReplaysWithConferenceRules(seed: UInt64) throws {
-        for path in sampleTraces() {
+        for path in conferenceSampleTraces() {
             var options = ReplayOptions()
             options.seed = .fixed(seed)
             options.rules = try ReplayRules(contentsOfFile: conferenceRules)

@@ -12,6 +12,9 @@ func sampleTraces() -> [String] {
     return names.filter { $0.hasSuffix(".ptrace.zst") || $0.hasSuffix(".jsonl") }.sorted().map { dir.appendingPathComponent($0).path }
 }
 
+/// The sample traces of the conference app (all but the conformance session).
+func conferenceSampleTraces() -> [String] { sampleTraces().filter { !$0.hasSuffix("conformance-session.ptrace.zst") } }
+
 let threeRooms = packageRoot.appendingPathComponent("traces/sim-3rooms.ptrace.zst").path
 let faults = packageRoot.appendingPathComponent("traces/sim-faults.ptrace.zst").path
 let conferenceRules = packageRoot.appendingPathComponent("traces/rules/conference.json").path
