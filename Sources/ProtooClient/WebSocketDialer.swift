@@ -73,7 +73,10 @@ package enum WebSocketDialer {
                             bound.value.finish(.opened(boundConnection.value))
                         }
                     }
-                    try sync.addHTTPClientHandlers(withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+                    // Forward, not drop, bytes that came in the same read as the 101: a server that
+                    // speaks first (a greeting notification) sends its first frame right behind it.
+                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
+                                                   withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
                     try sync.addHandler(requestHandler)
                 }
             }

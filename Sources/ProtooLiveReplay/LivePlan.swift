@@ -50,6 +50,11 @@ struct LivePlan: Sendable {
     var lastTime: Int64 = 0
     /// Why the recording stops short, when it does.
     var cutOff: String?
+    /// Strings the recorded server generated: at a capture path of one of its messages, and never
+    /// sent by a recorded client. On real sockets a message may reference one before the message
+    /// that introduced it arrives (from another connection): then the first sighting teaches the
+    /// substitution (see ``LiveSession``).
+    var serverGenerated = Set<String>()
 
     /// Reads `source` to its end. Server events of methods the rules skip are left out.
     init(source: any TraceRecordSource, rules: ReplayRules) throws(TraceError) {
@@ -106,6 +111,46 @@ struct LivePlan: Sendable {
         }
         firstTime = first ?? 0
         cutOff = source.endedEarly
+        serverGenerated = Self.serverGeneratedValues(steps, connections: connections, rules: rules)
+    }
+
+    private static func serverGeneratedValues(_ steps: [Step], connections: [Connection], rules: ReplayRules) -> Set<String> {
+        guard !rules.capture.isEmpty else { return [] }
+        var captured = Set<String>(), sent = Set<String>()
+        for c in connections { for item in ConnectionRequest.parseTarget(c.target).query { sent.insert(item.value) } }
+        func strings(_ v: JSONValue, into set: inout Set<String>) {
+            switch v {
+            case .string(let s): set.insert(s)
+            case .array(let items): for i in items { strings(i, into: &set) }
+            case .object(let members): for m in members { strings(m.value, into: &set) }
+            default: break
+            }
+        }
+        func walk(_ v: JSONValue, _ path: inout [JSONPathComponent], _ patterns: [JSONPathPattern]) {
+            if !path.isEmpty, case .string(let s) = v, patterns.contains(where: { $0.matches(JSONPath(path)) }) { captured.insert(s) }
+            switch v {
+            case .array(let items):
+                for (i, item) in items.enumerated() { path.append(.index(i)); walk(item, &path, patterns); path.removeLast() }
+            case .object(let members):
+                for m in members { path.append(.key(m.key)); walk(m.value, &path, patterns); path.removeLast() }
+            default: break
+            }
+        }
+        // Every capture path, whatever its method (a response's method is its request's): a superset,
+        // less what any recorded client sent.
+        let patterns = rules.capture.map(\.path)
+        for step in steps {
+            switch step.action {
+            case .send(_, let text), .answer(_, _, let text):
+                if let v = try? JSONParser.parse(text) { strings(v, into: &sent) }
+            case .expect(_, .message(let text)):
+                guard let v = try? JSONParser.parse(text) else { continue }
+                var path: [JSONPathComponent] = []
+                walk(v, &path, patterns)
+            default: break
+            }
+        }
+        return captured.subtracting(sent)
     }
 
     /// The plan of copy `copy` for a load run: every recorded peer and room id (from the

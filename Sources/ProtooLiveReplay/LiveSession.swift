@@ -328,9 +328,22 @@ final class LiveSession {
             }
             var d = MessageDiff(capturePaths: paths.capture, ignorePaths: paths.ignore, substitutions: substitutions,
                                 clientValues: clientValues)
+            d.reportsConflictingCaptures = true
             d.compare(expected, actual, at: JSONPath())
-            if learning, d.differences.isEmpty { substitutions = d.substitutions }
-            return d.differences
+            // A server-generated value seen here before the message that introduced it (which
+            // raced it from another connection): its first sighting teaches the substitution.
+            var early: [(String, String)] = []
+            let differences = d.differences.filter { difference in
+                guard case .string(let e)? = difference.expected, case .string(let a)? = difference.actual,
+                      plan.serverGenerated.contains(e), d.substitutions.live(for: e) == e else { return true }
+                early.append((e, a))
+                return false
+            }
+            if learning, differences.isEmpty {
+                substitutions = d.substitutions
+                for (e, a) in early { substitutions.learn(recorded: e, live: a) }
+            }
+            return differences
         default:
             return [ReplayDifference(path: JSONPath([.key("event")]), expected: .string(Self.name(slot.expected)), actual: .string(Self.name(event)))]
         }

@@ -11,6 +11,9 @@ package struct MessageDiff {
     /// capture path that is one of these did not come from the server, so it is compared.
     private let clientValues: Set<String>
     package var differences: [ReplayDifference] = []
+    /// Report a captured value whose recorded string already stands for another live one (live
+    /// replay, where a value may be learned from its first sighting before its capture).
+    package var reportsConflictingCaptures = false
     /// Reports stop after this many differences.
     static let limit = 20
 
@@ -49,7 +52,14 @@ package struct MessageDiff {
         if !current.isEmpty {
             if capturePaths.contains(where: { $0.matches(current[...]) }),
                !{ if case .string(let e) = expected { return clientValues.contains(e) } else { return false } }() {
-                if case .string(let e) = expected, case .string(let a) = actual { substitutions.learn(recorded: e, live: a) }
+                if case .string(let e) = expected, case .string(let a) = actual {
+                    let known = substitutions.live(for: e)
+                    if reportsConflictingCaptures, known != e, known != a {
+                        reportHere(.string(known), actual)
+                        return
+                    }
+                    substitutions.learn(recorded: e, live: a)
+                }
                 return
             }
             if ignorePaths.contains(where: { $0.matches(current[...]) }) { return }

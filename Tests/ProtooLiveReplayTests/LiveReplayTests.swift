@@ -30,7 +30,8 @@ struct LiveReplayTests {
         _ = try await b.request("roomPeers")
         _ = try await a.request("dropMe")
         try await waitUntil("alice reconnected") { (try? await b.request("roomPeers"))?["peers"]?.arrayValue?.count == 2 }
-        _ = try await a.request("echo", ["again": true])
+        // The client may see its open a moment after the server placed the peer.
+        try await waitUntil("alice open again") { (try? await a.request("echo", ["again": true])) != nil }
         _ = try await b.request("closeMe")
         await a.close()
         await b.close()
@@ -55,6 +56,25 @@ struct LiveReplayTests {
         #expect(report.messagesReceived > 10)
         #expect(report.replay.outputsCompared >= report.messagesReceived)
         await fresh.shutdown()
+    }
+
+    /// The real-socket conference sample (5 browser-like clients, 652 records) replays live against
+    /// a fresh conference server under the conference rules. Its server greets each peer with a
+    /// notification right behind the 101: a client that dropped bytes read with the upgrade answer
+    /// would miss it (the Swift client did, before the dialer forwarded them).
+    @Test func theConferenceSampleReplaysLiveUnderTheConferenceRules() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let trace = root.appendingPathComponent("traces/conference-room.ptrace.zst").path
+        var options = LiveReplayOptions()
+        options.rules = try ReplayRules(contentsOfFile: root.appendingPathComponent("traces/rules/conference.json").path)
+        let (server, _) = try await startServer(app: { ConferenceApp(context: $0) })
+        let report = try await Task.detached { [options] in
+            try LiveReplayer(path: trace, target: "ws://127.0.0.1:\(server.port)/", options: options).run()
+        }.value
+        #expect(report.passed, "\(report)")
+        #expect(report.connectionsOpened == 5)
+        #expect(report.messagesReceived > 300)
+        await server.shutdown()
     }
 
     @Test func aChangedServerFailsTheLiveReplayWithThePath() async throws {
