@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ProtooClient", targets: ["ProtooClient"]),
         .library(name: "ProtooApps", targets: ["ProtooApps"]),
         .library(name: "ProtooReplay", targets: ["ProtooReplay"]),
+        .library(name: "ProtooProxy", targets: ["ProtooProxy"]),
         .library(name: "ProtooSimulator", targets: ["ProtooSimulator"]),
         .library(name: "ProtooCommands", targets: ["ProtooCommands"]),
         .executable(name: "protoo", targets: ["ProtooCLI"]),
@@ -77,6 +78,16 @@ let package = Package(
                 "ProtooWebSocket",
             ] + webSocketStack
         ),
+        // The protoo reverse proxy: relays, records and injects faults in front of any protoo server.
+        .target(
+            name: "ProtooProxy",
+            dependencies: [
+                "Protoo", "ProtooClient", "ProtooWebSocket", "ProtooSimulator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Replay: any trace becomes a deterministic regression test of an app.
         .target(
             name: "ProtooReplay",
@@ -102,6 +113,7 @@ let package = Package(
                 "ProtooApps",
                 "ProtooReplay",
                 "ProtooLoad",
+                "ProtooProxy",
                 "ProtooSimulator",
                 "ProtooTrace",
                 "ProtooWebSocket",
@@ -136,6 +148,15 @@ let package = Package(
         .testTarget(
             name: "ProtooReplayTests",
             dependencies: ["ProtooReplay", "Protoo", "ProtooApps", "ProtooSimulator", "ProtooTrace"]
+        ),
+        .testTarget(
+            name: "ProtooProxyTests",
+            dependencies: [
+                "Protoo", "ProtooApps", "ProtooClient", "ProtooProxy", "ProtooReplay", "ProtooTrace", "ProtooWebSocket",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "ProtooLoadTests",
