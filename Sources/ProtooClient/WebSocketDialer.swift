@@ -73,7 +73,9 @@ package enum WebSocketDialer {
                             bound.value.finish(.opened(boundConnection.value))
                         }
                     }
-                    try sync.addHTTPClientHandlers(withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+                    // Bytes after the 101 in the same read are the first frames: forwarded into the connection, not dropped.
+                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
+                                                   withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
                     try sync.addHandler(requestHandler)
                 }
             }
