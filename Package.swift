@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ProtooClient", targets: ["ProtooClient"]),
         .library(name: "ProtooApps", targets: ["ProtooApps"]),
         .library(name: "ProtooReplay", targets: ["ProtooReplay"]),
+        .library(name: "ProtooProxy", targets: ["ProtooProxy"]),
         .library(name: "ProtooSimulator", targets: ["ProtooSimulator"]),
         .library(name: "ProtooLiveReplay", targets: ["ProtooLiveReplay"]),
         .library(name: "ProtooCommands", targets: ["ProtooCommands"]),
@@ -78,6 +79,16 @@ let package = Package(
                 "ProtooWebSocket",
             ] + webSocketStack
         ),
+        // The protoo reverse proxy: relays, records and injects faults in front of any protoo server.
+        .target(
+            name: "ProtooProxy",
+            dependencies: [
+                "Protoo", "ProtooClient", "ProtooWebSocket", "ProtooSimulator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Replay: any trace becomes a deterministic regression test of an app.
         .target(
             name: "ProtooReplay",
@@ -116,6 +127,7 @@ let package = Package(
                 "ProtooReplay",
                 "ProtooLiveReplay",
                 "ProtooLoad",
+                "ProtooProxy",
                 "ProtooSimulator",
                 "ProtooTrace",
                 "ProtooWebSocket",
@@ -157,6 +169,15 @@ let package = Package(
             name: "ProtooLiveReplayTests",
             dependencies: ["Protoo", "ProtooApps", "ProtooClient", "ProtooLiveReplay", "ProtooReplay", "ProtooTrace", "ProtooWebSocket",
                            "ProtooTestSupport", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "ProtooProxyTests",
+            dependencies: [
+                "Protoo", "ProtooApps", "ProtooClient", "ProtooProxy", "ProtooReplay", "ProtooTrace", "ProtooWebSocket",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "ProtooLoadTests",

@@ -4,7 +4,7 @@ import Foundation
 import Protoo
 import ProtooSimulator
 
-/// The `protoo` command tree (serve, simulate, trace, replay, load) for your own apps and
+/// The `protoo` command tree (serve, proxy, simulate, trace, replay, load) for your own apps and
 /// scenarios. A tool of your own is one line of `main.swift`:
 ///
 /// ```swift
@@ -18,7 +18,7 @@ public struct ProtooCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "protoo",
         abstract: "The protoo signaling server, simulator and trace tools.",
-        subcommands: [ServeCommand.self, Simulate.self, Trace.self, Replay.self, Load.self]
+        subcommands: [ServeCommand.self, ProxyCommand.self, Simulate.self, Trace.self, Replay.self, Load.self]
     )
 
     public init() {}

@@ -14,7 +14,10 @@ import Protoo
 /// ```
 /// Listening socket, connections and engine all run on one NIO event loop, so the app (not
 /// `Sendable`) is only ever touched from that loop. Upgrades without subprotocol `protoo` get 403;
-/// an upgrade the app neither accepts nor rejects inside `handleConnection` gets 500. Limits on
+/// an upgrade the app neither accepts nor rejects inside `handleConnection` gets 500, unless it
+/// called `request.deferDecision()` there: the upgrade then waits for its later `accept()` or
+/// `reject()` on this loop, up to the handshake timeout (then the TCP connection is closed and a
+/// trace shows only the request). Limits on
 /// handshakes, connections and memory, and the RFC 6455 checks, are listed in `docs/limits.md`.
 public final class ProtooServer: Sendable {
     /// The address the server listens on (with the real port when started on port 0).

@@ -53,9 +53,7 @@ final class ServerCore {
             maxFrameSize: configuration.limits.maxFrameSize,
             automaticErrorHandling: false,
             shouldUpgrade: { channel, head in
-                channel.eventLoop.makeCompletedFuture {
-                    boundSelf.value.negotiate(head, channel: channel, outcome: boundOutcome.value)
-                }
+                boundSelf.value.negotiate(head, channel: channel, outcome: boundOutcome.value)
             },
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
@@ -81,6 +79,8 @@ final class ServerCore {
         }
         channel.closeFuture.whenComplete { _ in
             boundSelf.value.channels[key] = nil
+            // A deferred decision not taken yet is too late now (the app's later accept or reject is ignored).
+            boundOutcome.value.answer(nil)
             boundSelf.value.endHandshake(boundOutcome.value)
             boundOutcome.value.connection?.channelClosedBeforeAttaching()
         }
@@ -104,8 +104,26 @@ final class ServerCore {
         logger.log(level: level, "\(message)", metadata: metadata)
     }
 
-    /// Decides an upgrade request: headers for the 101, or `nil` with `outcome` saying what to answer.
-    private func negotiate(_ head: HTTPRequestHead, channel: any Channel, outcome: UpgradeOutcome) -> HTTPHeaders? {
+    /// Decides an upgrade request: headers for the 101, or `nil` with `outcome` saying what to
+    /// answer; completed later when the app deferred its decision.
+    private func negotiate(_ head: HTTPRequestHead, channel: any Channel, outcome: UpgradeOutcome) -> EventLoopFuture<HTTPHeaders?> {
+        let decided = decide(head, channel: channel, outcome: outcome)
+        guard outcome.awaitingDecision else { return eventLoop.makeSucceededFuture(decided) }
+        let promise = eventLoop.makePromise(of: HTTPHeaders?.self)
+        outcome.pendingAnswer = promise
+        return promise.futureResult
+    }
+
+    /// The response headers of an accepted upgrade.
+    private static var acceptedHeaders: HTTPHeaders {
+        var response = HTTPHeaders()
+        response.add(name: "Sec-WebSocket-Protocol", value: "protoo")
+        return response
+    }
+
+    /// ``negotiate(_:channel:outcome:)`` up to the app's decision; `outcome.awaitingDecision`
+    /// still set means the app deferred it (the result is then meaningless).
+    private func decide(_ head: HTTPRequestHead, channel: any Channel, outcome: UpgradeOutcome) -> HTTPHeaders? {
         if let problem = HandshakeValidation.problem(with: head) {
             logLimited("upgrade refused: invalid WebSocket handshake", metadata: ["problem": "\(problem)"])
             outcome.status = 400
@@ -145,41 +163,46 @@ final class ServerCore {
         let loop = eventLoop
         let budget = partialMessages
         let context = self.context
+        let boundSelf = NIOLoopBound(self, eventLoop: eventLoop)
         let request = ConnectionRequest(
-            path: path, query: query, headers: headers, remoteAddress: remote,
+            path: path, query: query, headers: headers, remoteAddress: remote, target: head.uri,
             accept: {
                 let connection = WebSocketConnection(role: .server, limits: limits, eventLoop: loop, logger: connectionLogger,
                                                      partialMessageBudget: budget)
-                guard outcome.deciding else {
-                    connectionLogger.warning("accept() after the connection request was answered: ignored")
+                guard outcome.awaitingDecision else {
+                    connectionLogger.warning("accept() after the connection request was answered or abandoned (handshake timeout, client gone): ignored")
                     connection.abort()
                     return connection
                 }
                 outcome.connection = connection
                 tap?.connectionAccepted(id, at: context.now)
+                outcome.answer(Self.acceptedHeaders)
                 guard let tap else { return connection }
                 return TappedTransport(connection, connection: id, tap: tap, scheduler: context.scheduler)
             },
             reject: { status, reason in
-                guard outcome.deciding else { return }
+                guard outcome.awaitingDecision else { return }
                 outcome.status = status
                 outcome.reason = reason
                 tap?.connectionRejected(id, at: context.now, status: status, reason: reason)
+                boundSelf.value.logLimited("connection rejected by the app", metadata: ["connection": "\(id)", "status": "\(status)", "reason": "\(reason)"],
+                                           level: .info)
+                outcome.answer(nil)
             }
         )
-        outcome.deciding = true
+        outcome.awaitingDecision = true
         app.handleConnection(request)
-        outcome.deciding = false
         switch request.decision {
         case .accepted:
-            var response = HTTPHeaders()
-            response.add(name: "Sec-WebSocket-Protocol", value: "protoo")
-            return response
-        case .rejected(let status, let reason):
-            logLimited("connection rejected by the app", metadata: ["connection": "\(id)", "status": "\(status)", "reason": "\(reason)"], level: .info)
+            return Self.acceptedHeaders
+        case .rejected:
+            return nil
+        case nil where request.isDeferred:
+            // Still awaiting: `negotiate` returns a future the later decision completes.
             return nil
         case nil:
-            logLimited("the app left the connection request undecided: answering 500 (call accept() or reject() inside handleConnection)",
+            outcome.awaitingDecision = false
+            logLimited("the app left the connection request undecided: answering 500 (call accept() or reject() inside handleConnection, or deferDecision() there to decide later)",
                        metadata: ["connection": "\(id)"])
             outcome.status = 500
             outcome.reason = "connection request not handled"

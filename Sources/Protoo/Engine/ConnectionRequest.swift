@@ -1,6 +1,12 @@
 /// A connection attempt (the WebSocket upgrade request, or its simulated twin) awaiting the app's
 /// decision. Only the first of ``accept()`` / ``reject(status:reason:)`` counts.
+///
+/// Decide inside ``ProtooApp/handleConnection(_:)``, or call ``deferDecision()`` there and decide
+/// later on the engine's scheduler (e.g. once another server answered): a request left undecided
+/// without deferring is refused with HTTP 500.
 public final class ConnectionRequest {
+    /// The request target as received, path and query still encoded, e.g. `/?peerId=a%20b`.
+    public let target: String
     /// The request target's path, e.g. `/`.
     public let path: String
     /// The query items, in order, percent-decoded (`?roomId=abc&peerId=xyz`).
@@ -21,9 +27,14 @@ public final class ConnectionRequest {
     private let acceptor: () -> any Transport
     private let rejector: (Int, String) -> Void
     public private(set) var decision: Decision?
+    /// Set by ``deferDecision()``: the decision comes after `handleConnection` returns.
+    public private(set) var isDeferred = false
 
+    /// A request; `target` defaults to `path` with the query items re-joined (unencoded).
     public init(path: String, query: [(name: String, value: String)], headers: [(name: String, value: String)],
-                remoteAddress: String, accept: @escaping () -> any Transport, reject: @escaping (Int, String) -> Void) {
+                remoteAddress: String, target: String? = nil,
+                accept: @escaping () -> any Transport, reject: @escaping (Int, String) -> Void) {
+        self.target = target ?? (query.isEmpty ? path : path + "?" + query.map { "\($0.name)=\($0.value)" }.joined(separator: "&"))
         self.path = path
         self.query = query
         self.headers = headers
@@ -53,6 +64,15 @@ public final class ConnectionRequest {
             decision = .accepted(t)
             return t
         }
+    }
+
+    /// Announces that ``accept()`` or ``reject(status:reason:)`` will be called after
+    /// `handleConnection` returns, on the engine's scheduler. The server then keeps the upgrade
+    /// waiting, bounded by its handshake timeout; a decision after that is ignored (a late accept
+    /// returns a closed transport). Call it inside `handleConnection`; calling it after deciding does nothing.
+    public func deferDecision() {
+        guard decision == nil else { return }
+        isDeferred = true
     }
 
     /// Refuses the connection with an HTTP status (protoo's default: 403 "Rejected").

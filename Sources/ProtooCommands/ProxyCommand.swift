@@ -1,0 +1,103 @@
+import ArgumentParser
+import Logging
+import NIOSSL
+import Protoo
+import ProtooProxy
+import ProtooWebSocket
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `protoo proxy`: a recording, fault-injecting reverse proxy in front of any protoo server,
+/// until SIGINT/SIGTERM (see `docs/proxy.md`).
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "Relay protoo connections to another protoo server, recording them (--record) and injecting faults (--faults).",
+        discussion: "Each client connection opens one upstream connection with the same path and query (Origin, User-Agent and Cookie forwarded, X-Forwarded-For added); messages, closes and refusals pass through unchanged. The trace records what the upstream server got and sent."
+    )
+
+    @Option(help: "HOST:PORT to listen on (port 0: any free port).")
+    var listen = "127.0.0.1:4444"
+
+    @Option(help: "The protoo server to relay to: ws://HOST:PORT or wss://HOST:PORT.")
+    var upstream: String
+
+    @Option(name: .customLong("upstream-ca"), help: "PEM trust roots for a wss:// upstream (default: the system's).")
+    var upstreamCA: String?
+
+    @Option(name: .customLong("upstream-timeout"),
+            help: "Refuse a client with 504 when the upstream has not answered its upgrade after this long (below --handshake-timeout).")
+    var upstreamTimeout = DurationArgument(argument: "5s")!
+
+    @OptionGroup var tlsOptions: TLSOptions
+
+    @OptionGroup var recording: RecordingOptions
+
+    @OptionGroup var faultOptions: FaultOptions
+
+    @OptionGroup var limits: ServerLimitOptions
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    /// `--listen` split: the host and the port.
+    private var address: (host: String, port: Int)? {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
+
+    func validate() throws {
+        guard address != nil else { throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:4444 (port 0: any free port)") }
+        do {
+            _ = try ProxyConfiguration(upstream: upstream)
+        } catch {
+            throw ValidationError("--upstream: \(error)")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard upstreamTimeout.duration > .zero, upstreamTimeout.duration < limits.handshakeTimeout.duration else {
+            throw ValidationError("--upstream-timeout must be positive and below --handshake-timeout (\(limits.handshakeTimeout)), so that a slow upstream is answered 504 before the client's handshake times out")
+        }
+    }
+
+    func run() async throws {
+        bootstrapLogging(level: logLevel)
+        let logger = Logger(label: "protoo.proxy")
+        guard let (host, port) = address else { throw ExitCode.validationFailure }
+        var proxy = try ProxyConfiguration(upstream: upstream, logger: logger)
+        proxy.upstreamTimeout = upstreamTimeout.duration
+        proxy.faults = try faultOptions.makeFaults()
+        proxy.seed = faultOptions.seed
+        if let upstreamCA {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(upstreamCA)
+            proxy.upstreamTLS = tls
+        }
+        let recorder = try recording.makeRecorder(producer: "protoo proxy --upstream \(upstream)")
+        proxy.trafficTap = recorder
+
+        let tls = tlsOptions.tls
+        var configuration = ProtooServer.Configuration(host: host, port: port, tls: tls, logger: Logger(label: "protoo.server"))
+        limits.apply(to: &configuration)
+        let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
+        let server = try await ProtooServer.start(configuration, app: ProxyApp.factory(proxy))
+        if !proxy.faults.isNone {
+            logger.notice("injecting faults", metadata: ["faults": "\(proxy.faults.summary)", "seed": "\(proxy.seed.map(String.init) ?? "random")"])
+        }
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        writeToStandardError("protoo proxy: upstream \(upstream) listening on \(tls == nil ? "ws" : "wss")://\(shownHost):\(server.port)/\n")
+        let received = await signals.next()
+        logger.notice("signal \(received): shutting down gracefully")
+        await server.shutdown()
+        if let recorder {
+            try recorder.close()
+            logger.notice("trace written", metadata: ["files": "\(recorder.files)", "dropped": "\(recorder.droppedRecords)"])
+        }
+        logger.notice("stopped")
+    }
+}

@@ -1,0 +1,158 @@
+import Logging
+import NIOSSL
+import Protoo
+import ProtooClient
+import ProtooWebSocket
+
+/// A transparent protoo reverse proxy, as an app of a ``ProtooServer``: each client connection
+/// opens one upstream connection with the client's path and query and its forwarded headers
+/// (``ProxyConfiguration/forwardedHeaders``, plus `X-Forwarded-For`), and the two are relayed
+/// message by message (``ProxyRelay``).
+///
+/// ```swift
+/// let proxy = try ProxyConfiguration(upstream: "ws://127.0.0.1:4443")
+/// let server = try await ProtooServer.start(.init(port: 8443), app: ProxyApp.factory(proxy))
+/// ```
+/// The client's upgrade waits for the upstream's (the decision is deferred): upstream opened →
+/// accepted; upstream refused with a status → the client refused with the same status and
+/// reason; upstream unreachable, or not selecting `protoo` → 502; no answer within
+/// ``ProxyConfiguration/upstreamTimeout`` → 504.
+///
+/// Runs only on a ``ProtooServer`` (its engine scheduler is the server's event loop, which the
+/// upstream connections share); elsewhere every connection is refused with 500.
+public final class ProxyApp: ProtooApp {
+    private let configuration: ProxyConfiguration
+    private let scheduler: any Scheduler
+    private let dialer: (any UpstreamDialing)?
+    private let tap: (any TrafficTap)?
+    private let seed: UInt64
+    private var logger: Logger
+    private var nextConnection: ConnectionID = 0
+    private var relays: [ConnectionID: ProxyRelay] = [:]
+    private var pendingDials: [ConnectionID: () -> Void] = [:]
+    private var isShutDown = false
+    private var logLimiter = LogLimiter<String>(burst: 1, interval: .seconds(10))
+
+    /// The factory to give ``ProtooServer/start(_:app:)``.
+    public static func factory(_ configuration: ProxyConfiguration) -> ProtooAppFactory {
+        { ProxyApp(configuration: configuration, context: $0) }
+    }
+
+    /// A proxy on `context`'s scheduler, which must be a ``NIOEventLoopScheduler`` (a server's).
+    public init(configuration: ProxyConfiguration, context: EngineContext) {
+        self.configuration = configuration
+        self.scheduler = context.scheduler
+        self.tap = configuration.trafficTap
+        self.logger = configuration.logger
+        self.seed = configuration.seed ?? context.random.next()
+        guard let loop = (context.scheduler as? NIOEventLoopScheduler)?.eventLoop else {
+            dialer = nil
+            return
+        }
+        var options = WebSocketDialer.Options()
+        options.limits = configuration.upstreamLimits
+        options.connectTimeout = configuration.upstreamTimeout
+        options.logger = configuration.logger
+        if configuration.upstreamURL.secure {
+            do {
+                options.sslContext = try NIOSSLContext(configuration: configuration.upstreamTLS ?? .makeClientConfiguration())
+            } catch {
+                configuration.logger.error("cannot make the upstream TLS context: every connection will be refused with 502", metadata: ["error": "\(error)"])
+                dialer = nil
+                return
+            }
+        }
+        dialer = WebSocketUpstreamDialer(url: configuration.upstreamURL, options: options, eventLoop: loop)
+    }
+
+    init(configuration: ProxyConfiguration, context: EngineContext, dialer: any UpstreamDialing) {
+        self.configuration = configuration
+        self.scheduler = context.scheduler
+        self.tap = configuration.trafficTap
+        self.logger = configuration.logger
+        self.seed = configuration.seed ?? context.random.next()
+        self.dialer = dialer
+    }
+
+    /// Connections being relayed now.
+    public var relayedConnections: Int { relays.count }
+
+    public func handleConnection(_ request: ConnectionRequest) {
+        nextConnection += 1
+        let id = nextConnection
+        tap?.connectionRequested(id, at: scheduler.now, target: request.target, headers: request.headers, remoteAddress: request.remoteAddress)
+        guard !isShutDown else { return refuse(request, id, status: 503, reason: "protoo proxy shutting down") }
+        guard let dialer else {
+            return refuse(request, id, status: 500, reason: "protoo proxy: no upstream dialer (it runs on a ProtooServer; for wss://, check the TLS configuration)")
+        }
+        request.deferDecision()
+        var settled = false
+        let timeout = scheduler.schedule(after: configuration.upstreamTimeout) { [self] in
+            guard !settled else { return }
+            settled = true
+            pendingDials.removeValue(forKey: id)?()
+            logLimited("upstream did not answer in time: refusing with 504", metadata: ["timeout": "\(configuration.upstreamTimeout)"])
+            refuse(request, id, status: 504, reason: "upstream did not answer within \(configuration.upstreamTimeout)")
+        }
+        let headers = ForwardedHeaders.make(for: request, names: configuration.forwardedHeaders, addForwardedFor: configuration.addsForwardedFor)
+        let abandon = dialer.dial(target: request.target, headers: headers) { [self] outcome in
+            pendingDials[id] = nil
+            guard !settled else {
+                if case .opened(let transport) = outcome { transport.abort() }
+                return
+            }
+            settled = true
+            timeout.cancel()
+            dialed(outcome, request: request, id: id)
+        }
+        if !settled { pendingDials[id] = abandon }
+    }
+
+    private func dialed(_ outcome: UpstreamOutcome, request: ConnectionRequest, id: ConnectionID) {
+        switch outcome {
+        case .opened(let upstream):
+            guard !isShutDown else {
+                upstream.abort()
+                return refuse(request, id, status: 503, reason: "protoo proxy shutting down")
+            }
+            tap?.connectionAccepted(id, at: scheduler.now)
+            let client = request.accept()
+            var connectionLogger = logger
+            connectionLogger[metadataKey: "connection"] = "\(id)"
+            let faults = configuration.faults.isNone ? nil : ConnectionFaults(configuration.faults, seed: seed, connection: id)
+            let relay = ProxyRelay(id: id, client: client, upstream: upstream, scheduler: scheduler, tap: tap, faults: faults, logger: connectionLogger)
+            relay.onFinished = { [unowned self] id in self.relays[id] = nil }
+            relays[id] = relay
+            relay.start()
+        case .refused(101, let reason):
+            logLimited("upstream accepted the upgrade without protoo: refusing with 502", metadata: ["reason": "\(reason)"])
+            refuse(request, id, status: 502, reason: "upstream did not select subprotocol protoo")
+        case .refused(let status, let reason):
+            refuse(request, id, status: status, reason: reason)
+        case .failed(let reason):
+            logLimited("upstream unreachable: refusing with 502", metadata: ["upstream": "\(configuration.upstream)", "error": "\(reason)"])
+            refuse(request, id, status: 502, reason: "upstream unreachable")
+        }
+    }
+
+    private func refuse(_ request: ConnectionRequest, _ id: ConnectionID, status: Int, reason: String) {
+        tap?.connectionRejected(id, at: scheduler.now, status: status, reason: reason)
+        request.reject(status: status, reason: reason)
+    }
+
+    /// Abandons the upstream connections being dialed and closes the relayed ones' upstream sides
+    /// with 1001; the server then closes the clients with 4000, as any protoo server's shutdown.
+    public func shutdown() {
+        isShutDown = true
+        for abandon in pendingDials.values { abandon() }
+        pendingDials = [:]
+        for relay in relays.values { relay.shutDown() }
+    }
+
+    private func logLimited(_ message: String, metadata: Logger.Metadata) {
+        guard case .log(let suppressed) = logLimiter.admit(message, at: scheduler.now) else { return }
+        var metadata = metadata
+        if suppressed > 0 { metadata["sinceLastLine"] = "\(suppressed)" }
+        logger.warning("\(message)", metadata: metadata)
+    }
+}

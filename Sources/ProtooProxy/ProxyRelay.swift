@@ -1,0 +1,221 @@
+import Logging
+import Protoo
+
+/// One client connection relayed to its own upstream connection, on one scheduler (the server's
+/// event loop): every message passed on unchanged, as one message (the WebSocket layer reassembles
+/// fragments and re-frames: protoo cannot tell), closes passed through both ways, faults applied.
+///
+/// Close mapping: a close frame from one side (code C, reason R) closes the other side with C and
+/// R (a frame without a code as 1000); a side lost without a close frame (TCP reset, keep-alive
+/// timeout) drops the other side without one; a side the proxy itself ended (a protocol violation
+/// or limit it enforced) closes the other with 1001.
+///
+/// The tap, if any, records what the upstream server got and sent: a message towards it as it is
+/// delivered (so not at all when a fault loses it), a message from it as it arrives, and the
+/// upstream connection's close seen from the server's side.
+final class ProxyRelay: TransportDelegate {
+    let id: ConnectionID
+    private let client: any Transport
+    private let upstream: any Transport
+    private let scheduler: any Scheduler
+    private let tap: (any TrafficTap)?
+    private let logger: Logger
+    private var faults: ConnectionFaults?
+    private var toUpstream = RelayPipe()
+    private var toClient = RelayPipe()
+    private var faultTimer: TimerHandle?
+    private var logLimiter = LogLimiter<String>()
+    /// A close went (or waits in a pipe) one way: nothing new is relayed.
+    private var ending = false
+    private var clientClosed = false
+    private var upstreamClosed = false
+    /// Called once both sides have closed.
+    var onFinished: ((ConnectionID) -> Void)?
+
+    init(id: ConnectionID, client: any Transport, upstream: any Transport, scheduler: any Scheduler,
+         tap: (any TrafficTap)?, faults: ConnectionFaults?, logger: Logger) {
+        self.id = id
+        self.client = client
+        self.upstream = upstream
+        self.scheduler = scheduler
+        self.tap = tap
+        self.faults = faults
+        self.logger = logger
+    }
+
+    /// Starts relaying (and the timed faults).
+    func start() {
+        client.delegate = self
+        upstream.delegate = self
+        guard var plan = faults else { return }
+        plan.start(at: scheduler.now)
+        faults = plan
+        armNextFault()
+    }
+
+    /// The proxy shuts down: the upstream side is closed with 1001 (the server closes the client side).
+    func shutDown() {
+        guard !ending else { return }
+        ending = true
+        stopFaults()
+        upstream.close(code: CloseCode.goingAway, reason: "protoo proxy shutting down")
+    }
+
+    // MARK: TransportDelegate
+
+    func transport(_ transport: any Transport, didReceive text: String) {
+        if transport === upstream {
+            tap?.messageSent(id, at: scheduler.now, text: text)
+            relay(.message(text), towardsUpstream: false)
+        } else {
+            relay(.message(text), towardsUpstream: true)
+        }
+    }
+
+    func transport(_ transport: any Transport, didClose event: TransportCloseEvent) {
+        let fromUpstream = transport === upstream
+        if fromUpstream {
+            upstreamClosed = true
+            tap?.connectionClosed(id, at: scheduler.now, event: Self.serverView(of: event))
+        } else {
+            clientClosed = true
+        }
+        if !ending {
+            ending = true
+            faultTimer?.cancel()
+            faultTimer = nil
+            let item: RelayPipe.Item
+            switch event.initiator {
+            case .remote: item = .close(code: event.code ?? CloseCode.normal, reason: event.reason)
+            case .network: item = .abort
+            case .local:
+                let side = fromUpstream ? "upstream" : "client"
+                item = .close(code: CloseCode.goingAway, reason: String("protoo proxy: \(side) connection ended: \(event.reason)".utf8.prefix(120)) ?? "protoo proxy")
+            }
+            logger.debug("relayed close", metadata: ["from": "\(fromUpstream ? "upstream" : "client")", "code": "\(event.code.map(String.init) ?? "none")",
+                                                     "initiator": "\(event.initiator)"])
+            relay(item, towardsUpstream: !fromUpstream)
+        }
+        if clientClosed, upstreamClosed {
+            stopFaults()
+            onFinished?(id)
+            onFinished = nil
+        }
+    }
+
+    /// The upstream connection's close as its server saw it: the proxy is that server's client.
+    static func serverView(of event: TransportCloseEvent) -> TransportCloseEvent {
+        guard event.code != nil else { return TransportCloseEvent(code: nil, reason: event.reason, initiator: .network) }
+        let initiator: TransportCloseEvent.Initiator = switch event.initiator {
+        case .local: .remote
+        case .remote: .local
+        case .network: .network
+        }
+        return TransportCloseEvent(code: event.code, reason: event.reason, initiator: initiator)
+    }
+
+    // MARK: Relaying
+
+    private func relay(_ item: RelayPipe.Item, towardsUpstream up: Bool) {
+        var delay = Duration.zero
+        if var plan = faults {
+            if case .message(let text) = item {
+                let decision = plan.nextMessage(towardsUpstream: up)
+                faults = plan
+                if decision.lost {
+                    logLimited("fault: message lost", metadata: ["towards": "\(up ? "upstream" : "client")", "bytes": "\(text.utf8.count)"])
+                    return
+                }
+                delay = decision.delay
+            } else {
+                delay = plan.faults.latency
+            }
+        }
+        let pipe: ReferenceWritableKeyPath<ProxyRelay, RelayPipe> = up ? \.toUpstream : \.toClient
+        let now = scheduler.now
+        if delay == .zero, self[keyPath: pipe].isClear(at: now) {
+            return deliver(item, towardsUpstream: up)
+        }
+        self[keyPath: pipe].append(item, now: now, delay: delay)
+        pump(towardsUpstream: up)
+    }
+
+    /// Delivers what is due in one direction, then arms its timer for the next.
+    private func pump(towardsUpstream up: Bool) {
+        let pipe: ReferenceWritableKeyPath<ProxyRelay, RelayPipe> = up ? \.toUpstream : \.toClient
+        let now = scheduler.now
+        while let item = self[keyPath: pipe].popDue(at: now) {
+            deliver(item, towardsUpstream: up)
+        }
+        guard let next = self[keyPath: pipe].nextDelivery, self[keyPath: pipe].timerAt != next else { return }
+        self[keyPath: pipe].timer?.cancel()
+        self[keyPath: pipe].timerAt = next
+        self[keyPath: pipe].timer = scheduler.schedule(at: next) { [self] in
+            self[keyPath: pipe].timer = nil
+            self[keyPath: pipe].timerAt = nil
+            self.pump(towardsUpstream: up)
+        }
+    }
+
+    private func deliver(_ item: RelayPipe.Item, towardsUpstream up: Bool) {
+        let target = up ? upstream : client
+        switch item {
+        case .message(let text):
+            guard !target.isClosed else { return }
+            if up { tap?.messageReceived(id, at: scheduler.now, text: text) }
+            target.send(text)
+        case .close(let code, let reason):
+            target.close(code: code, reason: reason)
+        case .abort:
+            target.abort()
+        }
+    }
+
+    // MARK: Timed faults
+
+    private func armNextFault() {
+        guard var plan = faults, let next = plan.nextEvent() else { return }
+        faults = plan
+        faultTimer = scheduler.schedule(at: next.at) { [self] in
+            self.faultTimer = nil
+            self.strike(next.event)
+        }
+    }
+
+    private func strike(_ event: ConnectionFaults.Event) {
+        guard !ending else { return }
+        logger.notice("fault injected", metadata: ["fault": "\(event)"])
+        switch event {
+        case .drop:
+            ending = true
+            stopFaults()
+            client.abort()
+            upstream.abort()
+        case .serverClose:
+            ending = true
+            stopFaults()
+            client.close(code: CloseCode.protoo, reason: "closed by protoo-server")
+            upstream.close(code: CloseCode.goingAway, reason: "protoo proxy: injected server close")
+        case .clog:
+            let until = scheduler.now + (faults?.faults.clogDuration ?? .zero)
+            toUpstream.heldUntil = until
+            toClient.heldUntil = until
+            armNextFault()
+        }
+    }
+
+    /// Cancels the timed faults and forgets what waits in the pipes.
+    private func stopFaults() {
+        faultTimer?.cancel()
+        faultTimer = nil
+        toUpstream.clear()
+        toClient.clear()
+    }
+
+    private func logLimited(_ message: String, metadata: Logger.Metadata) {
+        guard case .log(let suppressed) = logLimiter.admit(message, at: scheduler.now) else { return }
+        var metadata = metadata
+        if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
+        logger.info("\(message)", metadata: metadata)
+    }
+}
