@@ -98,4 +98,25 @@ import Testing
         }
         serve.stop()
     }
+
+    /// The README's `protoo proxy` line starts as written (its port 8443 made 0, its upstream the
+    /// `serve` here, its recording in a temporary directory) and relays a live replay.
+    @Test func proxyCommandStartsAsWritten() async throws {
+        let line = try #require(Self.blocks(of: try Self.readme()).filter { $0.language == "sh" }.flatMap(\.lines)
+            .first { $0.hasPrefix("swift run protoo proxy ") })
+        let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
+        let recording = FileManager.default.temporaryDirectory.appendingPathComponent("readme-proxy-\(getpid()).ptrace.zst").path
+        let arguments = line.components(separatedBy: " #").first!.dropFirst("swift run protoo ".count)
+            .split(separator: " ").map(String.init)
+            .map { $0 == "127.0.0.1:8443" ? "127.0.0.1:0" : $0 == "ws://127.0.0.1:4443/" ? serve.url : $0 == "prod.ptrace.zst" ? recording : $0 }
+        #expect(arguments.contains(recording))
+        let proxy = try await ProtooChild(arguments)
+        let replay = try ProtooTool.run(["replay", "traces/conformance-session.ptrace.zst", "--target", proxy.url], in: Self.root.path)
+        #expect(replay.status == 0, "\(replay.outputText)")
+        proxy.stop()
+        let info = try ProtooTool.run(["trace", "info", recording])
+        #expect(info.status == 0 && info.outputText.contains("records:"), "\(info.error)")
+        try? FileManager.default.removeItem(atPath: recording)
+        serve.stop()
+    }
 }
