@@ -170,14 +170,6 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
 
     package func handlerAdded(context: ChannelHandlerContext) {
         switch state {
-        case .pending where !context.channel.isActive:
-            // The channel closed while the upgrade finished (a server that drops right after its
-            // 101): its channelInactive went by before this handler was added.
-            state = .closed
-            if !isClosed {
-                isClosed = true
-                report(TransportCloseEvent(code: nil, reason: "connection lost during the upgrade", initiator: .network))
-            }
         case .pending(let buffered, let close):
             state = .open(context)
             // The outbound cap: NIO marks the channel unwritable once this many bytes wait in its
