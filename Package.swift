@@ -118,6 +118,7 @@ let package = Package(
                 "ProtooTrace",
                 "ProtooWebSocket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -65,6 +65,7 @@ public final class ProxyApp: ProtooApp {
         dialer = WebSocketUpstreamDialer(url: configuration.upstreamURL, options: options, eventLoop: loop)
     }
 
+    /// A proxy dialing through `dialer`, on any scheduler (tests: in-memory upstreams on virtual time).
     init(configuration: ProxyConfiguration, context: EngineContext, dialer: any UpstreamDialing) {
         self.configuration = configuration
         self.scheduler = context.scheduler

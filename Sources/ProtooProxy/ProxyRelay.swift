@@ -117,19 +117,19 @@ final class ProxyRelay: TransportDelegate {
     // MARK: Relaying
 
     private func relay(_ item: RelayPipe.Item, towardsUpstream up: Bool) {
-        var delay = Duration.zero
-        if var plan = faults {
-            if case .message(let text) = item {
-                let decision = plan.nextMessage(towardsUpstream: up)
-                faults = plan
-                if decision.lost {
-                    logLimited("fault: message lost", metadata: ["towards": "\(up ? "upstream" : "client")", "bytes": "\(text.utf8.count)"])
-                    return
-                }
-                delay = decision.delay
-            } else {
-                delay = plan.faults.latency
+        // Without faults nothing ever waits: straight through.
+        guard var plan = faults else { return deliver(item, towardsUpstream: up) }
+        let delay: Duration
+        if case .message(let text) = item {
+            let decision = plan.nextMessage(towardsUpstream: up)
+            faults = plan
+            if decision.lost {
+                logLimited("fault: message lost", metadata: ["towards": "\(up ? "upstream" : "client")", "bytes": "\(text.utf8.count)"])
+                return
             }
+            delay = decision.delay
+        } else {
+            delay = plan.faults.latency
         }
         let pipe: ReferenceWritableKeyPath<ProxyRelay, RelayPipe> = up ? \.toUpstream : \.toClient
         let now = scheduler.now
