@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "ProtooProxy",
             dependencies: [
-                "Protoo", "ProtooClient", "ProtooWebSocket", "ProtooSimulator",
+                "Protoo", "ProtooClient", "ProtooWebSocket", "ProtooSimulator", "ProtooTrace",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
