@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "ProtooProxy",
             dependencies: [
-                "Protoo", "ProtooClient", "ProtooWebSocket", "ProtooSimulator",
+                "Protoo", "ProtooClient", "ProtooWebSocket", "ProtooSimulator", "ProtooTrace",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,6 +132,7 @@ let package = Package(
                 "ProtooTrace",
                 "ProtooWebSocket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -177,6 +178,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .testTarget(

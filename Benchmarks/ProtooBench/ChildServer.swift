@@ -1,6 +1,6 @@
 import Foundation
 
-/// `protoo serve` as a child process on port 0: its port (parsed from its stderr banner), its own
+/// `protoo serve` (or `protoo proxy`) as a child process on port 0: its port (parsed from its stderr banner), its own
 /// CPU time and resident memory from /proc, and a SIGTERM stop.
 final class ChildServer {
     struct Failure: Error, CustomStringConvertible {
@@ -29,14 +29,20 @@ final class ChildServer {
     }
 
     /// Starts `protoo serve --app <app> --port 0` and waits (≤ 10 s) for its listening banner.
-    init(app: String, extraArguments: [String] = []) throws {
+    convenience init(app: String, extraArguments: [String] = []) throws {
+        try self.init(arguments: ["serve", "--app", app, "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"] + extraArguments)
+    }
+
+    /// Starts `protoo <arguments>` (a command that prints a `listening on ws://host:port/` banner,
+    /// `serve` or `proxy`) and waits (≤ 10 s) for the banner.
+    init(arguments: [String]) throws {
         let executable = try Self.protooExecutable()
         logPath = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-bench-serve-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log").path
         guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
             throw Failure(description: "cannot create \(logPath) for the server's stderr")
         }
         process.executableURL = executable
-        process.arguments = ["serve", "--app", app, "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"] + extraArguments
+        process.arguments = arguments
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -49,7 +55,7 @@ final class ChildServer {
         guard let found else {
             let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             if process.isRunning { process.terminate() }
-            throw Failure(description: "protoo serve did not report its port within 10 s; its stderr:\n\(log)")
+            throw Failure(description: "protoo \(arguments.first ?? "") did not report its port within 10 s; its stderr:\n\(log)")
         }
         port = found
     }

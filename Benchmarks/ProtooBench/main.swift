@@ -20,6 +20,7 @@ let suites: [(name: String, run: (BenchmarkRunner) throws -> Void)] = [
     ("traces", TraceBenchmarks.run),
     ("replay", ReplayBenchmarks.run),
     ("sockets", SocketBenchmarks.run),
+    ("proxy", ProxyBenchmarks.run),
 ]
 
 #if DEBUG

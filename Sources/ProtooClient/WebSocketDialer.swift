@@ -67,6 +67,12 @@ package enum WebSocketDialer {
                                 channel.close(promise: nil)
                                 return
                             }
+                            // Closed while the upgrade finished (a server dropping right after its 101):
+                            // its channelInactive went by, a connection added now would never hear of it.
+                            guard channel.isActive else {
+                                bound.value.finish(.failed("connection closed during the upgrade"))
+                                return
+                            }
                             let sync = channel.pipeline.syncOperations
                             sync.removeHandler(boundRequestHandler.value, promise: nil)
                             try boundConnection.value.install(in: sync)

@@ -4,8 +4,9 @@ import Protoo
 /// names (every value, in order) and `X-Forwarded-For` with the client's address appended.
 enum ForwardedHeaders {
     static func make(for request: ConnectionRequest, names: Set<String>, addForwardedFor: Bool) -> [(name: String, value: String)] {
-        var headers = request.headers.filter { names.contains($0.name.lowercased()) && $0.name.lowercased() != "x-forwarded-for" }
+        var headers = request.headers.filter { names.contains($0.name.lowercased()) }
         guard addForwardedFor else { return headers }
+        headers.removeAll { $0.name.lowercased() == "x-forwarded-for" }
         let earlier = request.headers.filter { $0.name.lowercased() == "x-forwarded-for" }.map(\.value)
         headers.append((name: "X-Forwarded-For", value: (earlier + [host(of: request.remoteAddress)]).joined(separator: ", ")))
         return headers

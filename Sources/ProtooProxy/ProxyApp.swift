@@ -2,6 +2,7 @@ import Logging
 import NIOSSL
 import Protoo
 import ProtooClient
+import ProtooTrace
 import ProtooWebSocket
 
 /// A transparent protoo reverse proxy, as an app of a ``ProtooServer``: each client connection
@@ -65,6 +66,7 @@ public final class ProxyApp: ProtooApp {
         dialer = WebSocketUpstreamDialer(url: configuration.upstreamURL, options: options, eventLoop: loop)
     }
 
+    /// A proxy dialing through `dialer`, on any scheduler (tests: in-memory upstreams on virtual time).
     init(configuration: ProxyConfiguration, context: EngineContext, dialer: any UpstreamDialing) {
         self.configuration = configuration
         self.scheduler = context.scheduler
@@ -120,7 +122,8 @@ public final class ProxyApp: ProtooApp {
             var connectionLogger = logger
             connectionLogger[metadataKey: "connection"] = "\(id)"
             let faults = configuration.faults.isNone ? nil : ConnectionFaults(configuration.faults, seed: seed, connection: id)
-            let relay = ProxyRelay(id: id, client: client, upstream: upstream, scheduler: scheduler, tap: tap, faults: faults, logger: connectionLogger)
+            let relay = ProxyRelay(id: id, client: client, upstream: upstream, scheduler: scheduler, tap: tap, faults: faults,
+                                   logger: connectionLogger, markFault: faultMarker)
             relay.onFinished = { [unowned self] id in self.relays[id] = nil }
             relays[id] = relay
             relay.start()
@@ -133,6 +136,13 @@ public final class ProxyApp: ProtooApp {
             logLimited("upstream unreachable: refusing with 502", metadata: ["upstream": "\(configuration.upstream)", "error": "\(reason)"])
             refuse(request, id, status: 502, reason: "upstream unreachable")
         }
+    }
+
+    /// Writes a `fault` marker into the recording when the tap is a ``TraceRecorder``.
+    private var faultMarker: ((ConnectionID, String) -> Void)? {
+        guard let recorder = tap as? TraceRecorder else { return nil }
+        let scheduler = self.scheduler
+        return { id, text in recorder.marker("fault", text: text, at: scheduler.now, connection: id) }
     }
 
     private func refuse(_ request: ConnectionRequest, _ id: ConnectionID, status: Int, reason: String) {

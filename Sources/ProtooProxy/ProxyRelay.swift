@@ -12,7 +12,8 @@ import Protoo
 ///
 /// The tap, if any, records what the upstream server got and sent: a message towards it as it is
 /// delivered (so not at all when a fault loses it), a message from it as it arrives, and the
-/// upstream connection's close seen from the server's side.
+/// upstream connection's close seen from the server's side. A trace recorder also gets a `fault`
+/// marker for every injected fault.
 final class ProxyRelay: TransportDelegate {
     let id: ConnectionID
     private let client: any Transport
@@ -20,6 +21,8 @@ final class ProxyRelay: TransportDelegate {
     private let scheduler: any Scheduler
     private let tap: (any TrafficTap)?
     private let logger: Logger
+    /// Notes an injected fault in the recording (a trace marker), if the tap is a trace recorder.
+    private let markFault: ((_ connection: ConnectionID, _ text: String) -> Void)?
     private var faults: ConnectionFaults?
     private var toUpstream = RelayPipe()
     private var toClient = RelayPipe()
@@ -33,7 +36,8 @@ final class ProxyRelay: TransportDelegate {
     var onFinished: ((ConnectionID) -> Void)?
 
     init(id: ConnectionID, client: any Transport, upstream: any Transport, scheduler: any Scheduler,
-         tap: (any TrafficTap)?, faults: ConnectionFaults?, logger: Logger) {
+         tap: (any TrafficTap)?, faults: ConnectionFaults?, logger: Logger,
+         markFault: ((_ connection: ConnectionID, _ text: String) -> Void)? = nil) {
         self.id = id
         self.client = client
         self.upstream = upstream
@@ -41,6 +45,7 @@ final class ProxyRelay: TransportDelegate {
         self.tap = tap
         self.faults = faults
         self.logger = logger
+        self.markFault = markFault
     }
 
     /// Starts relaying (and the timed faults).
@@ -117,19 +122,20 @@ final class ProxyRelay: TransportDelegate {
     // MARK: Relaying
 
     private func relay(_ item: RelayPipe.Item, towardsUpstream up: Bool) {
-        var delay = Duration.zero
-        if var plan = faults {
-            if case .message(let text) = item {
-                let decision = plan.nextMessage(towardsUpstream: up)
-                faults = plan
-                if decision.lost {
-                    logLimited("fault: message lost", metadata: ["towards": "\(up ? "upstream" : "client")", "bytes": "\(text.utf8.count)"])
-                    return
-                }
-                delay = decision.delay
-            } else {
-                delay = plan.faults.latency
+        // Without faults nothing ever waits: straight through.
+        guard var plan = faults else { return deliver(item, towardsUpstream: up) }
+        let delay: Duration
+        if case .message(let text) = item {
+            let decision = plan.nextMessage(towardsUpstream: up)
+            faults = plan
+            if decision.lost {
+                logLimited("fault: message lost", metadata: ["towards": "\(up ? "upstream" : "client")", "bytes": "\(text.utf8.count)"])
+                markFault?(id, "message lost towards \(up ? "upstream" : "client") (\(text.utf8.count) bytes)")
+                return
             }
+            delay = decision.delay
+        } else {
+            delay = plan.faults.latency
         }
         let pipe: ReferenceWritableKeyPath<ProxyRelay, RelayPipe> = up ? \.toUpstream : \.toClient
         let now = scheduler.now
@@ -185,6 +191,7 @@ final class ProxyRelay: TransportDelegate {
     private func strike(_ event: ConnectionFaults.Event) {
         guard !ending else { return }
         logger.notice("fault injected", metadata: ["fault": "\(event)"])
+        markFault?(id, event == .clog ? "clog for \(faults?.faults.clogDuration ?? .zero)" : "\(event)")
         switch event {
         case .drop:
             ending = true

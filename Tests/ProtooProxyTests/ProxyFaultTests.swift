@@ -57,9 +57,12 @@ struct ProxyFaultTests {
     }
 
     @Test func injectedServerCloseIs4000ToTheClientAnd1001Upstream() async throws {
+        var faults = ProxyFaults()
+        faults.serverCloseRate = 600  // one every 100 ms on average
+        let seed = Harness.seed(firstFaultOf: faults)
         let servers = try await Harness.proxied(Harness.wire) {
-            $0.faults.serverCloseRate = 6_000  // one every 10 ms on average
-            $0.seed = 3
+            $0.faults = faults
+            $0.seed = seed
         }
         let a = try #require(try await WireClient.dial("\(servers.url)/").client)
         let closed = try await a.waitForClose()
@@ -72,9 +75,12 @@ struct ProxyFaultTests {
     }
 
     @Test func injectedDropLosesBothSidesWithoutACloseFrame() async throws {
+        var faults = ProxyFaults()
+        faults.dropRate = 600
+        let seed = Harness.seed(firstFaultOf: faults)
         let servers = try await Harness.proxied(Harness.wire) {
-            $0.faults.dropRate = 6_000
-            $0.seed = 3
+            $0.faults = faults
+            $0.seed = seed
         }
         let a = try #require(try await WireClient.dial("\(servers.url)/").client)
         let closed = try await a.waitForClose()

@@ -70,5 +70,33 @@ struct ProxyRecordingTests {
         await servers.shutdown()
     }
 
+    @Test func injectedFaultsAreMarkedInTheTrace() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-faults-\(UUID().uuidString).ptrace.zst").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let header = TraceHeader(createdAtUnixNanoseconds: 0, producerName: "protoo proxy --upstream test", producerVersion: "test", host: "test")
+        let recorder = try TraceRecorder(configuration: TraceRecorderConfiguration(path: path, header: header))
+        var faults = ProxyFaults()
+        faults.lossProbability = 1
+        faults.serverCloseRate = 600  // one every 100 ms on average
+        let seed = Harness.seed(firstFaultOf: faults)
+        let servers = try await Harness.proxied(Harness.wire) {
+            $0.trafficTap = recorder
+            $0.faults = faults
+            $0.seed = seed
+        }
+        let a = try #require(try await WireClient.dial("\(servers.url)/").client)
+        a.send("lost")
+        _ = try await a.waitForClose()
+        try await Task.sleep(for: .milliseconds(100))
+        await servers.shutdown()
+        try recorder.close()
+        let source = try TraceFiles.openSource(path)
+        var markers: [String] = []
+        while let record = try source.next() {
+            if case .marker(let name, let text) = record.event { markers.append("\(name): \(text)") }
+        }
+        #expect(markers == ["fault: message lost towards upstream (4 bytes)", "fault: server close"])
+    }
+
     struct Refusal: Error {}
 }

@@ -148,3 +148,23 @@ struct DialerFirstFrameTests {
         await upstream.shutdown()
     }
 }
+
+/// A server that drops the connection right after its 101 (the proxy's injected drop can): the
+/// dialed connection either fails or opens and then reports the loss, never stays open.
+@Suite(.timeLimit(.minutes(1)))
+struct DialerClosedDuringUpgradeTests {
+    final class DropAtOnceApp: ProtooApp {
+        init(context: EngineContext) {}
+        func handleConnection(_ request: ConnectionRequest) { request.accept().abort() }
+    }
+
+    @Test func aConnectionDroppedRightAfterTheUpgradeIsReportedClosed() async throws {
+        let upstream = try await Harness.server { DropAtOnceApp(context: $0) }
+        for _ in 0..<30 {
+            guard let a = try await WireClient.dial("ws://127.0.0.1:\(upstream.port)/").client else { continue }
+            let closed = try await a.waitForClose(timeout: .seconds(3))
+            #expect(closed.code == nil)
+        }
+        await upstream.shutdown()
+    }
+}

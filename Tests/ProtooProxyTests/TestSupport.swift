@@ -3,7 +3,7 @@ import Logging
 import Protoo
 import ProtooApps
 import ProtooClient
-import ProtooProxy
+@testable import ProtooProxy
 import ProtooWebSocket
 import Testing
 
@@ -103,6 +103,17 @@ enum Harness {
     static func roomPeers(_ client: ProtooClient) async throws -> [String] {
         let data = try await client.request("roomPeers")
         return (data["peers"]?.arrayValue ?? []).compactMap(\.stringValue).sorted()
+    }
+
+    /// A seed whose first timed fault under `faults` strikes connection 1 within `window` of its
+    /// opening: late enough for the client's upgrade to finish, soon enough for a test.
+    static func seed(firstFaultOf faults: ProxyFaults, within window: ClosedRange<Duration> = .milliseconds(400)...(.milliseconds(1500))) -> UInt64 {
+        for seed in UInt64(1)... {
+            var plan = ConnectionFaults(faults, seed: seed, connection: 1)
+            plan.start(at: .zero)
+            if let first = plan.nextEvent(), window.contains(first.at - .zero) { return seed }
+        }
+        fatalError("unreachable")
     }
 
     /// A loopback port nothing listens on (a server's, after it shut down).
