@@ -98,7 +98,9 @@ extension Replayer {
                     self.liveOutput(conn, .rejected(status: status, reason: reason))
                 })
             app.handleConnection(request)
-            if request.decision == nil { request.reject(status: 500, reason: "connection request not handled") }
+            // A deferred decision comes later on the replay's clock (or never: then the recorded
+            // answer is reported missing).
+            if request.decision == nil, !request.isDeferred { request.reject(status: 500, reason: "connection request not handled") }
         case .message(let text):
             guard conn.state == .open else { return }
             inputCount += 1

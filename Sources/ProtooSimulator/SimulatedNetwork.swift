@@ -66,7 +66,14 @@ public final class SimulatedNetwork {
                 self.links[link.id] = nil
             })
         app.handleConnection(request)
-        if request.decision == nil { request.reject(status: 500, reason: "connection request not handled") }
+        if request.isDeferred {
+            // Decided later (`deferDecision()`), within the server's handshake timeout (10 s).
+            scheduler.schedule(at: scheduler.now + .seconds(10)) {
+                request.reject(status: 500, reason: "connection request not decided within the handshake timeout")
+            }
+        } else if request.decision == nil {
+            request.reject(status: 500, reason: "connection request not handled")
+        }
     }
 
     /// Forgets a link once both ends are closed.

@@ -1,5 +1,6 @@
 import Foundation
 import Protoo
+import ProtooApps
 import ProtooReplay
 import ProtooSimulator
 import ProtooTrace
@@ -149,5 +150,55 @@ final class LeakyApp: ProtooApp {
             Task { _ = 1 }
             return .accept()
         }
+    }
+}
+
+/// An app that decides on each connection 30 ms later (an awaited auth check), as
+/// `request.deferDecision()` allows; peer ids starting with `bad` are refused with 401.
+final class DeferringApp: ProtooApp {
+    let context: EngineContext
+    let room: Room
+    init(context: EngineContext) {
+        self.context = context
+        room = Room(context: context)
+    }
+    func handleConnection(_ request: ConnectionRequest) {
+        request.deferDecision()
+        context.spawn("auth") { [context, room] in
+            try? await context.sleep(for: .milliseconds(30))
+            let id = request.queryValue("peerId") ?? "?"
+            guard !id.hasPrefix("bad") else { return request.reject(status: 401, reason: "who are you") }
+            guard let peer = try? room.createPeer(id: id, transport: request.accept()) else { return }
+            peer.onRequest { _ in .accept(["ok": true]) }
+        }
+    }
+}
+
+@Suite struct DeferredDecisionSimulationTests {
+    @Test func aDeferredDecisionIsSimulatedAndReplayed() throws {
+        let scenario = SimulationScenario(name: "deferring", app: { DeferringApp(context: $0) }) { client in
+            _ = try await client.request("hello")
+        }
+        var configuration = SimulationConfiguration()
+        configuration.rooms = 2
+        configuration.peersPerRoom = 3
+        configuration.duration = .seconds(20)
+        let path = temporaryPath("deferring.ptrace.zst")
+        let header = TraceHeader(createdAtUnixNanoseconds: 0, producerName: ReplaySeed.simulatorProducerName,
+                                 producerVersion: "test", host: "test", scenario: "deferring", seed: configuration.seed)
+        var rc = TraceRecorderConfiguration(path: path, header: header)
+        rc.overflowPolicy = .block
+        let recorder = try TraceRecorder(configuration: rc)
+        let report = try Simulation(configuration, scenario: scenario, tap: recorder).run()
+        try recorder.close()
+        #expect(report.clientRequests >= 6)
+        #expect(report.clientRequestErrors == 0)
+        let replay = try Replayer(path: path, app: { DeferringApp(context: $0) }).run()
+        #expect(replay.passed, "\(replay)")
+        #expect(replay.outputsCompared >= 12)
+        // An app that decides at once instead answers the same, earlier: still no divergence in
+        // content, and the accepts are compared.
+        let accepting = try Replayer(path: path, app: { ConformanceApp(context: $0) }).run()
+        #expect(!accepting.passed)   // it answers `hello` with 404, not {"ok": true}
     }
 }
