@@ -36,9 +36,10 @@ struct LiveReplayTests {
         let b = try await openClient(port, query: "peerId=bob")
         _ = try await b.request("roomPeers")
         _ = try await a.request("dropMe")
-        try await waitUntil("alice reconnected") { (try? await b.request("roomPeers"))?["peers"]?.arrayValue?.count == 2 }
-        // The client may see its open a moment after the server placed the peer.
-        try await waitUntil("alice open again") { (try? await a.request("echo", ["again": true])) != nil }
+        // Wait on alice's own reconnect (a request fails locally until it is open: nothing racy
+        // is sent), then ask the room once.
+        try await waitUntil("alice open again", timeout: .seconds(30)) { (try? await a.request("echo", ["again": true])) != nil }
+        _ = try await b.request("roomPeers")
         _ = try await b.request("closeMe")
         await a.close()
         await b.close()

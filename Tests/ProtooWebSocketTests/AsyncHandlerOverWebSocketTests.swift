@@ -100,7 +100,7 @@ final class AsyncApp: ProtooApp {
         let client = connected.client
         let pending = Task { try await client.request("forever") }
         let quick = Task { try await client.request("sleep", ["ms": 400]) }
-        try await Harness.waitUntil("both requests on the server") {
+        try await Harness.waitUntil("both requests on the server", timeout: .seconds(30)) {
             (try? await server.withApp { app in (app as! AsyncApp).context.executor.runningTasks.count }) ?? 0 >= 2
         }
         let started = ContinuousClock.now
