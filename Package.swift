@@ -174,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "ProtooProxyTests",
             dependencies: [
-                "Protoo", "ProtooApps", "ProtooClient", "ProtooProxy", "ProtooReplay", "ProtooTrace", "ProtooWebSocket",
+                "Protoo", "ProtooApps", "ProtooClient", "ProtooProxy", "ProtooReplay", "ProtooTestSupport", "ProtooTrace", "ProtooWebSocket",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

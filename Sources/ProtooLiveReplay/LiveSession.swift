@@ -404,28 +404,12 @@ final class LiveSession {
     // MARK: Client messages
 
     private func noteClientValues(_ text: String) {
-        guard !options.rules.capture.isEmpty, let value = try? JSONParser.parse(text), let data = value["data"] else { return }
-        func walk(_ v: JSONValue) {
-            switch v {
-            case .string(let s): clientValues.insert(s)
-            case .array(let items): items.forEach(walk)
-            case .object(let members): for m in members { walk(m.value) }
-            default: break
-            }
-        }
-        walk(data)
+        guard !options.rules.capture.isEmpty else { return }
+        ClientMessages.noteStrings(of: text, into: &clientValues)
     }
 
     private func clientText(_ text: String, id: RequestID?) -> String {
-        guard !substitutions.isEmpty || id != nil else { return text }
-        guard var value = try? JSONParser.parse(text) else { return text }
-        var changed = false
-        value = substitutions.apply(value, changed: &changed)
-        if let id, value["id"] != .int(Int64(id)) {
-            value["id"] = .int(Int64(id))
-            changed = true
-        }
-        return changed ? JSONWriter.string(value) : text
+        ClientMessages.live(text, id: id, substitutions: substitutions)
     }
 
     // MARK: Load figures

@@ -142,30 +142,13 @@ extension Replayer {
 
     /// Remembers the strings of a recorded client message (its `data`'s, at any depth).
     func noteClientValues(_ text: String) {
-        guard hasCaptureRules, let value = try? JSONParser.parse(text), let data = value["data"] else { return }
-        func walk(_ v: JSONValue) {
-            switch v {
-            case .string(let s): clientValues.insert(s)
-            case .array(let items): items.forEach(walk)
-            case .object(let members): for m in members { walk(m.value) }
-            default: break
-            }
-        }
-        walk(data)
+        guard hasCaptureRules else { return }
+        ClientMessages.noteStrings(of: text, into: &clientValues)
     }
 
-    /// A recorded client message as the live server must see it: learned substitutions applied and,
-    /// for a response, the live request id.
+    /// A recorded client message as the live server must see it (see ``ClientMessages/live(_:id:substitutions:)``).
     func clientText(_ text: String, id: RequestID?) -> String {
-        guard !substitutions.isEmpty || id != nil else { return text }
-        guard var value = try? JSONParser.parse(text) else { return text }
-        var changed = false
-        value = substitutions.apply(value, changed: &changed)
-        if let id, value["id"] != .int(Int64(id)) {
-            value["id"] = .int(Int64(id))
-            changed = true
-        }
-        return changed ? JSONWriter.string(value) : text
+        ClientMessages.live(text, id: id, substitutions: substitutions)
     }
 }
 

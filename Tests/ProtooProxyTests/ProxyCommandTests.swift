@@ -1,5 +1,6 @@
 import Foundation
 import Protoo
+import ProtooTestSupport
 import Testing
 
 /// The real `protoo proxy` in front of the real `protoo serve --app conformance`, as users run them.
@@ -8,9 +9,9 @@ struct ProxyCommandTests {
     @Test func proxyCommandRelaysRecordsAndTheTraceReplays() async throws {
         let trace = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-cli-\(UUID().uuidString).ptrace.zst").path
         defer { try? FileManager.default.removeItem(atPath: trace) }
-        let serve = try await ProtooProcess(["serve", "--app", "conformance", "--port", "0", "--log-level", "warning"])
+        let serve = try await ProtooChild(["serve", "--app", "conformance", "--port", "0", "--log-level", "warning"])
         let upstream = "ws://127.0.0.1:\(serve.port)"
-        let proxy = try await ProtooProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--record", trace,
+        let proxy = try await ProtooChild(["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--record", trace,
                                              "--record-redact", "token", "--log-level", "warning"])
         #expect(proxy.log.contains("protoo proxy: upstream \(upstream) listening on ws://127.0.0.1:\(proxy.port)/"))
 
@@ -23,26 +24,26 @@ struct ProxyCommandTests {
         #expect(proxy.stop() == 0, "\(proxy.log)")
         serve.stop()
 
-        let info = try ProtooProcess.run(["trace", "info", trace])
+        let info = try ProtooTool.run(["trace", "info", trace])
         #expect(info.status == 0, "\(info.error)")
-        #expect(info.output.contains("producer: protoo proxy --upstream \(upstream)"), "\(info.output)")
-        let cat = try ProtooProcess.run(["trace", "cat", trace])
-        #expect(cat.output.contains("\"target\":\"/?peerId=a\""), "the token was not redacted:\n\(cat.output)")
-        let replay = try ProtooProcess.run(["replay", trace, "--app", "conformance"])
-        #expect(replay.status == 0, "\(replay.output)\(replay.error)")
-        #expect(replay.output.contains("divergences:      0"), "\(replay.output)")
+        #expect(info.outputText.contains("producer: protoo proxy --upstream \(upstream)"), "\(info.outputText)")
+        let cat = try ProtooTool.run(["trace", "cat", trace])
+        #expect(cat.outputText.contains("\"target\":\"/?peerId=a\""), "the token was not redacted:\n\(cat.outputText)")
+        let replay = try ProtooTool.run(["replay", trace, "--app", "conformance"])
+        #expect(replay.status == 0, "\(replay.outputText)\(replay.error)")
+        #expect(replay.outputText.contains("divergences:      0"), "\(replay.outputText)")
     }
 
     @Test func proxyCommandRefusesBadArguments() throws {
-        let badUpstream = try ProtooProcess.run(["proxy", "--upstream", "http://127.0.0.1:1"])
+        let badUpstream = try ProtooTool.run(["proxy", "--upstream", "http://127.0.0.1:1"])
         #expect(badUpstream.status != 0)
         #expect(badUpstream.error.contains("ws://HOST:PORT"), "\(badUpstream.error)")
-        let badListen = try ProtooProcess.run(["proxy", "--upstream", "ws://127.0.0.1:1", "--listen", "nowhere"])
+        let badListen = try ProtooTool.run(["proxy", "--upstream", "ws://127.0.0.1:1", "--listen", "nowhere"])
         #expect(badListen.status != 0)
         #expect(badListen.error.contains("--listen takes HOST:PORT"), "\(badListen.error)")
-        let badFaults = try ProtooProcess.run(["proxy", "--upstream", "ws://127.0.0.1:1", "--faults", "stormy"])
+        let badFaults = try ProtooTool.run(["proxy", "--upstream", "ws://127.0.0.1:1", "--faults", "stormy"])
         #expect(badFaults.status != 0)
-        let slowTimeout = try ProtooProcess.run(["proxy", "--upstream", "ws://127.0.0.1:1", "--upstream-timeout", "20s"])
+        let slowTimeout = try ProtooTool.run(["proxy", "--upstream", "ws://127.0.0.1:1", "--upstream-timeout", "20s"])
         #expect(slowTimeout.status != 0)
         #expect(slowTimeout.error.contains("--handshake-timeout"), "\(slowTimeout.error)")
     }
