@@ -18,7 +18,14 @@ final class SilentConnections: Sendable {
                 .connectTimeout(.seconds(10))
                 .connect(host: "127.0.0.1", port: port).get()
             channel.closeFuture.whenComplete { _ in closed.withLockedValue { $0 += 1 } }
-            if !preamble.isEmpty { try await channel.writeAndFlush(ByteBuffer(string: preamble)) }
+            if !preamble.isEmpty {
+                do {
+                    try await channel.writeAndFlush(ByteBuffer(string: preamble))
+                } catch ChannelError.ioOnClosedChannel {
+                    // A loaded run: the server's deadline closed it before the preamble went out.
+                    // That is what the tests count, not a failure to set up.
+                }
+            }
             channels.withLockedValue { $0.append(channel) }
         }
     }
