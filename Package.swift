@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ProtooClient", targets: ["ProtooClient"]),
         .library(name: "ProtooApps", targets: ["ProtooApps"]),
         .library(name: "ProtooReplay", targets: ["ProtooReplay"]),
+        .library(name: "ProtooVerdict", targets: ["ProtooVerdict"]),
         .library(name: "ProtooProxy", targets: ["ProtooProxy"]),
         .library(name: "ProtooSimulator", targets: ["ProtooSimulator"]),
         .library(name: "ProtooLiveReplay", targets: ["ProtooLiveReplay"]),
@@ -89,10 +90,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Verdicts shared by replay and load: thresholds, measurements, JUnit reports, exit codes.
+        .target(
+            name: "ProtooVerdict",
+            dependencies: ["Protoo", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
         // Replay: any trace becomes a deterministic regression test of an app.
         .target(
             name: "ProtooReplay",
-            dependencies: ["Protoo", "ProtooApps", "ProtooTrace", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Protoo", "ProtooTrace", "ProtooVerdict", .product(name: "Logging", package: "swift-log")]
         ),
         // Load generation on the Swift client against any protoo server (`protoo load`, the socket benchmarks).
         .target(
@@ -100,6 +106,7 @@ let package = Package(
             dependencies: [
                 "Protoo",
                 "ProtooClient",
+                "ProtooVerdict",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -110,8 +117,7 @@ let package = Package(
         .target(
             name: "ProtooLiveReplay",
             dependencies: [
-                "Protoo", "ProtooClient", "ProtooReplay", "ProtooTrace", "ProtooWebSocket",
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "Protoo", "ProtooClient", "ProtooReplay", "ProtooTrace", "ProtooVerdict", "ProtooWebSocket",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -130,6 +136,7 @@ let package = Package(
                 "ProtooProxy",
                 "ProtooSimulator",
                 "ProtooTrace",
+                "ProtooVerdict",
                 "ProtooWebSocket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -3,35 +3,41 @@ import Foundation
 import ProtooLiveReplay
 import ProtooLoad
 import ProtooReplay
+import ProtooVerdict
 
 /// `protoo load`: a load generator on the Swift client against any protoo server.
 struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
-        abstract: "Load a protoo server: N peers, K requests in flight each (or an open arrival rate); latency percentiles.",
+        abstract: "Load a protoo server: N peers, K requests in flight each (or an open arrival rate), or your recorded traffic multiplied.",
         discussion: """
             Each peer connects to URL with peerId=load-<i> appended to the query (unless it has a peerId), \
             keeping the rest of the query (e.g. roomId).
 
             Example, against `protoo serve --app conformance`:
-              protoo load ws://127.0.0.1:4443/ --peers 200 --duration 10s --inflight 4
+              protoo load ws://127.0.0.1:4443/ --peers 200 --duration 10s --inflight 4 --threshold 'p99<5ms'
 
             With --trace PATH, the load is your recorded traffic: --copies N copies of the recorded \
-            sessions at once, each with its own peer and room ids (<id>-<copy>), answering the \
-            server's requests as recorded; latency per method, errors by method and code, and the \
-            divergences from the recording counted per copy:
-              protoo load ws://127.0.0.1:4443/ --trace session.ptrace.zst --copies 50 --speed 1x
+            sessions, each with its own peer and room ids (<id>-<copy>), answering the server's \
+            requests as recorded and compared with the recording (under --rules); --duration loops \
+            them (fresh ids each pass) until it is over, --ramp-up spreads the copies' starts:
+              protoo load ws://127.0.0.1:4443/ --trace session.ptrace.zst --copies 50 --duration 20s --ramp-up 5s \
+            --threshold 'p99<50ms' --threshold 'divergences==0' --junit load.xml
+
+            Exit codes: 0 clean and every threshold met; 1 a failed threshold, or (without a threshold \
+            on it) any failed request or divergence; 2 could not run (bad arguments, unreadable trace, \
+            server unreachable, nothing measured: --allow-empty accepts that).
             """
     )
 
     @Argument(help: "The server: ws://host:port/path?query (or wss://).")
     var url: String
 
-    @Option(help: "Peers to connect.")
-    var peers = 1
+    @Option(help: "Peers to connect (not with --trace: use --copies).")
+    var peers: Int?
 
-    @Option(help: "How long to issue requests (e.g. 10s, 500ms).")
-    var duration = DurationArgument(argument: "10s")!
+    @Option(help: "How long to issue requests (default 10s); with --trace, how long to loop the recording (default: one pass).")
+    var duration: DurationArgument?
 
     @Option(help: "Requests in flight per peer (closed loop; the cap per peer with --rate).")
     var inflight = 1
@@ -54,17 +60,37 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Replay this recording's sessions as the load (see --copies).")
     var trace: String?
 
-    @Option(help: "With --trace: copies of the recorded sessions replayed at once.")
+    @Option(help: "With --trace: copies of the recorded sessions run at once.")
     var copies = 1
 
-    @Option(help: "With --trace: max (each client as fast as the server answers) or a pace such as 1x, 10x.")
-    var speed = "1x"
+    @Option(help: "With --trace: max (each client event as soon as what it waits for is in) or a pace such as 1x, 10x.")
+    var speed = ReplaySpeed.defaultArgument
+
+    @Option(help: "With --trace: a rules file (JSON) added to the default rules, as `protoo replay --rules`.")
+    var rules: String?
+
+    @Option(name: .customLong("ramp-up"), help: "With --trace: spread the copies' starts over this time (e.g. 5s).")
+    var rampUp: DurationArgument?
+
+    @Option(help: "With --trace: how long a client event waits for the server events recorded before it.")
+    var wait = DurationArgument(argument: "5s")!
+
+    @OptionGroup var verdict: VerdictOptions
 
     func validate() throws {
+        if let duration, duration.duration <= .zero { throw ValidationError("--duration must be positive") }
         if trace != nil {
+            if peers != nil { throw ValidationError("--peers does not apply with --trace: the recording says who connects; use --copies N to multiply it") }
+            if rate != nil || inflight != 1 || method != "echo" || payload != 0 {
+                throw ValidationError("--rate, --inflight, --method and --payload do not apply with --trace: the recording says what is sent")
+            }
             guard copies >= 1 else { throw ValidationError("--copies must be at least 1") }
             guard ReplaySpeed(argument: speed) != nil else { throw ValidationError("--speed must be max or a pace like 1x, 10x") }
+            try verdict.checkJUnitPath(against: [trace!])
             return
+        }
+        if copies != 1 || rules != nil || rampUp != nil {
+            throw ValidationError("--copies, --rules and --ramp-up apply with --trace only")
         }
         do {
             try makeConfiguration().validate()
@@ -75,43 +101,92 @@ struct Load: AsyncParsableCommand {
 
     func run() async throws {
         if let trace { return try runTrace(trace) }
+        let configuration = makeConfiguration()
+        let line = ProgressLine(label: "load") { "of \(configuration.duration)" }
         let report: LoadReport
         do {
-            report = try await LoadSession.run(makeConfiguration())
+            report = try await LoadSession.run(configuration)
         } catch {
-            FileHandle.standardError.write(Data("protoo load: \(error)\n".utf8))
-            throw ExitCode.failure
+            line.finish()
+            writeToStandardError("protoo load: \(error)\n")
+            throw ExitCode(Verdict.couldNotRun.exitCode)
         }
+        line.finish()
+        let thresholds = verdict.parsed.map { $0.evaluate(report.measurements) }
+        let finished = report.completed + report.errorCount
+        let couldNotRun: String? = finished == 0 && !verdict.allowEmpty
+            ? "nothing measured: no request was answered (--allow-empty accepts that)" : nil
+        let (outcome, reason) = VerdictRules.judge(couldNotRun: couldNotRun, divergences: 0,
+                                                   errors: report.errorCount + report.unfinished, thresholds: thresholds)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            var object = try JSONSerialization.jsonObject(with: encoder.encode(report)) as! [String: Any]
+            object["verdict"] = outcome == .passed ? "passed" : outcome == .failed ? "failed" : "couldNotRun"
+            object["exitCode"] = Int(outcome.exitCode)
+            object["reason"] = reason
+            object["thresholds"] = thresholds.map { ["threshold": $0.threshold.description, "passed": $0.passed, "detail": $0.detail] as [String: Any] }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
         } else {
+            print("load: \(outcome) (\(reason))")
             print(report.table)
+            if !thresholds.isEmpty {
+                print("thresholds:")
+                for t in thresholds { print("  \(t)") }
+            }
         }
+        let cases = thresholds.map { t in
+            JUnitReport.TestCase(name: "threshold \(t.threshold)", className: "thresholds",
+                                 failure: t.passed ? nil : ("\(t.threshold) failed: \(t.detail)", "\(t)"))
+        } + [JUnitReport.TestCase(name: "run", className: "load", seconds: report.elapsedSeconds,
+                                  failure: outcome == .passed ? nil : (reason, report.table))]
+        let wrote = verdict.write(JUnitReport(suiteName: "protoo load \(url)", seconds: report.elapsedSeconds, testCases: cases), tool: "protoo load")
+        throw ExitCode((wrote ? outcome : outcome.combined(with: .couldNotRun)).exitCode)
     }
 
     private func runTrace(_ trace: String) throws {
         var options = LiveReplayOptions()
         options.speed = ReplaySpeed(argument: speed)!
+        options.waitForServer = wait.duration
+        options.thresholds = verdict.parsed
+        options.allowsEmpty = verdict.allowEmpty
+        var load: TraceLoad
+        do {
+            if let rules { options.rules = try ReplayRules(contentsOfFile: rules) }
+            load = try TraceLoad(path: trace, target: url, copies: copies, threads: threads, options: options)
+        } catch {
+            writeToStandardError("protoo load: \(error)\n")
+            throw ExitCode(Verdict.couldNotRun.exitCode)
+        }
+        load.duration = duration?.duration
+        load.rampUp = rampUp?.duration ?? .zero
+        let progress = LiveProgress()
+        let control = LiveRunControl()
+        let interrupt = InterruptHandler { control.stop() }
+        let line = ProgressLine(label: "load") {
+            let s = progress.snapshot
+            return "\(s.connectionsOpened) connections · \(s.requestsAnswered) requests · \(s.sessionsFinished) passes done · \(s.divergences) divergences"
+        }
         let report: TraceLoadReport
         do {
-            report = try TraceLoad(path: trace, target: url, copies: copies, threads: threads, options: options).run()
+            report = try load.run(progress: progress, control: control)
         } catch {
-            FileHandle.standardError.write(Data("protoo load: \(error)\n".utf8))
-            throw ExitCode.failure
+            line.finish()
+            interrupt.finish()
+            writeToStandardError("protoo load: \(error)\n")
+            throw ExitCode(Verdict.couldNotRun.exitCode)
         }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print(report.description)
-        }
+        line.finish()
+        interrupt.finish()
+        if report.verdict == .couldNotRun { writeToStandardError("protoo load: \(report.verdictReason)\n") }
+        print(json ? report.json.description : report.description)
+        let wrote = verdict.write(report.junit(suiteName: "protoo load \(trace) against \(url)"), tool: "protoo load")
+        throw ExitCode((wrote ? report.verdict : report.verdict.combined(with: .couldNotRun)).exitCode)
     }
 
     private func makeConfiguration() -> LoadConfiguration {
-        LoadConfiguration(url: url, peers: peers, duration: duration.duration, inflight: inflight, method: method,
+        LoadConfiguration(url: url, peers: peers ?? 1, duration: duration?.duration ?? .seconds(10), inflight: inflight, method: method,
                           payloadBytes: payload, rate: rate, threads: threads)
     }
 }

@@ -34,9 +34,30 @@ public struct ProtooCommand: AsyncParsableCommand {
         // The async entry point runs off the main thread; the main thread serves the main queue
         // (and the main actor) meanwhile, so nothing that needs it can deadlock.
         Task.detached {
-            await Self.main()
-            Foundation.exit(0)
+            await Self.runCommandLine(Array(CommandLine.arguments.dropFirst()))
         }
         dispatchMain()
+    }
+
+    /// Parses and runs one command line, then exits: 0, 1, or 2 for a usage error (bad arguments
+    /// are "could not run", as everywhere in this tool; ArgumentParser's own code is 64).
+    static func runCommandLine(_ arguments: [String]) async -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            Foundation.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                let handle = code == .success ? FileHandle.standardOutput : FileHandle.standardError
+                handle.write(Data((message + "\n").utf8))
+            }
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
     }
 }

@@ -2,8 +2,9 @@ import Protoo
 import ProtooReplay
 import ProtooWebSocket
 
-/// One recorded connection during a live replay: its socket, and the recorded server events it
-/// still waits for. Lives on the session's event loop.
+/// One recorded connection during a live replay: its socket, the recorded server events it still
+/// waits for, and what it sent that the server has not yet been seen to read. Lives on the
+/// session's event loop.
 final class LiveConnection: TransportDelegate {
     enum State { case idle, dialing, open, closed }
 
@@ -21,6 +22,8 @@ final class LiveConnection: TransportDelegate {
     unowned let session: LiveSession
     var state = State.idle
     var socket: WebSocketConnection?
+    /// Set at the connection's first divergence: from then on only responses (matched by the id
+    /// the client chose) are compared on it; its other events are counted as not compared.
     var diverged = false
 
     /// The recorded server events of this connection, in record order.
@@ -29,14 +32,23 @@ final class LiveConnection: TransportDelegate {
     var head = 0
     /// Recorded server requests: (method, ordinal among that method's) → slot.
     var recordedRequests: [String: [Int]] = [:]
+    /// The recorded responses by request id: whether each was an error response.
+    var recordedResponseIsError: [RequestID: Bool] = [:]
     /// Live server requests seen, per method.
     var liveRequestCount: [String: Int] = [:]
     /// Recorded server request id → live id.
     var liveIDForRecorded: [RequestID: RequestID] = [:]
-    /// Client requests sent and not yet answered: id → (method, sent at, ns of the wall clock).
-    var pendingClientRequests: [RequestID: (method: String, sentAt: UInt64)] = [:]
+    /// Client requests sent and not yet answered: id → method, when sent (uptime ns), send number.
+    var pendingClientRequests: [RequestID: (method: String, sentAt: UInt64, sequence: Int)] = [:]
     /// Recorded client request id → method (for a response's method).
     var clientMethods: [RequestID: String] = [:]
+
+    // The order barrier (see ``LiveSession``): messages sent, and how many of them the server is
+    // known to have read (a response to one of them, or a pong to a ping sent after them).
+    var sent = 0
+    var confirmed = 0
+    var pingInFlight = false
+    var unconfirmed: Bool { state == .open && confirmed < sent }
 
     init(index: Int, plan: LivePlan.Connection, session: LiveSession) {
         self.index = index
@@ -49,7 +61,11 @@ final class LiveConnection: TransportDelegate {
         if case .message(let text) = expected {
             let summary = WireSummary.scan(text)
             slot.summary = summary
-            if summary.kind == .request { recordedRequests[summary.method, default: []].append(slots.count) }
+            switch summary.kind {
+            case .request: recordedRequests[summary.method, default: []].append(slots.count)
+            case .response: recordedResponseIsError[summary.id] = (try? JSONParser.parse(text))?["ok"]?.isTruthy != true
+            case .notification, .invalid: break
+            }
         }
         slots.append(slot)
     }
@@ -70,6 +86,11 @@ final class LiveConnection: TransportDelegate {
     }
 
     var firstUnmatchedSlot: Slot? { head < slots.count ? slots[head] : nil }
+
+    /// A recorded server close not matched yet.
+    var expectsServerClose: Bool {
+        firstUnmatched { if case .closed = $0.expected { return true }; return false } != nil
+    }
 
     // MARK: TransportDelegate (the live socket)
 

@@ -14,6 +14,19 @@ struct LivePlan: Sendable {
         var headers: [TraceHeaderField]
         var peer: String?
         var room: String?
+        /// The recording has the connection lost without a close frame (`closed` by `network`).
+        /// Recordings made before the proxy told a server's drop from a client's have these for
+        /// server drops too: a live drop by the server at that point is the same close.
+        var recordedNetworkClose = false
+    }
+
+    /// A connection the recording's proxy refused itself (a `proxy` marker): the server never saw
+    /// it, so it is neither replayed nor expected.
+    struct ProxyRefusal: Sendable {
+        var connection: ConnectionID
+        var peer: String?
+        var room: String?
+        var text: String
     }
 
     /// A server event the recording has.
@@ -38,12 +51,18 @@ struct LivePlan: Sendable {
     struct Step: Sendable {
         var time: Int64
         var action: Action
+        /// For a client close: when the recording saw it complete (the proxy's `closeCompleted`
+        /// marker: its close handshake and TCP close were over). Events recorded between the close
+        /// and then went out while it was in progress; `nil`: at ``time``.
+        var completedAt: Int64?
     }
 
     var connections: [Connection] = []
     var steps: [Step] = []
     /// Records of connections that began before the trace, and markers.
     var skippedRecords = 0
+    /// Connections the recording's proxy refused itself (not replayed).
+    var proxyRefusals: [ProxyRefusal] = []
     /// Records read.
     var records = 0
     var firstTime: Int64 = 0
@@ -62,6 +81,8 @@ struct LivePlan: Sendable {
         var serverRequests: [Int: Set<RequestID>] = [:]
         var clientMethods: [Int: [RequestID: String]] = [:]
         var first: Int64?
+        var refusedByProxy: [Int: String] = [:]
+        var lastClientClose: [Int: Int] = [:]
         while let record = try source.next() {
             records += 1
             first = first ?? record.time
@@ -81,7 +102,11 @@ struct LivePlan: Sendable {
             }
             let action: Action?
             switch record.event {
-            case .connectionRequested, .marker:
+            case .marker(let name, let text):
+                if name == TraceMarkers.proxyRefusal { refusedByProxy[c] = text }
+                if name == TraceMarkers.closeCompleted, let step = lastClientClose[c] { steps[step].completedAt = record.time }
+                action = nil
+            case .connectionRequested:
                 action = nil
             case .accepted:
                 action = .expect(c, .accepted)
@@ -103,15 +128,36 @@ struct LivePlan: Sendable {
             case .closed(let code, let reason, let initiator):
                 switch initiator {
                 case .client: action = .close(c, code: code, reason: reason, network: false)
-                case .network: action = .close(c, code: code, reason: reason, network: true)
+                case .network:
+                    connections[c].recordedNetworkClose = true
+                    action = .close(c, code: code, reason: reason, network: true)
                 case .server: action = .expect(c, .closed(code: code, reason: reason))
                 }
             }
-            if let action { steps.append(Step(time: record.time, action: action)) }
+            if let action {
+                if case .close = action { lastClientClose[c] = steps.count }
+                steps.append(Step(time: record.time, action: action))
+            }
         }
         firstTime = first ?? 0
         cutOff = source.endedEarly
+        if !refusedByProxy.isEmpty { dropProxyRefusals(refusedByProxy) }
         serverGenerated = Self.serverGeneratedValues(steps, connections: connections, rules: rules)
+    }
+
+    /// Takes the connections the recording's proxy refused out of the plan (indexes stay valid:
+    /// their steps go, their entries stay).
+    private mutating func dropProxyRefusals(_ refused: [Int: String]) {
+        for c in refused.keys.sorted() {
+            let conn = connections[c]
+            proxyRefusals.append(ProxyRefusal(connection: conn.id, peer: conn.peer, room: conn.room, text: refused[c]!))
+        }
+        steps.removeAll { step in
+            switch step.action {
+            case .connect(let c), .send(let c, _), .answer(let c, _, _), .close(let c, _, _, _), .expect(let c, _):
+                return refused[c] != nil
+            }
+        }
     }
 
     private static func serverGeneratedValues(_ steps: [Step], connections: [Connection], rules: ReplayRules) -> Set<String> {
@@ -154,14 +200,15 @@ struct LivePlan: Sendable {
     }
 
     /// The plan of copy `copy` for a load run: every recorded peer and room id (from the
-    /// connections' URLs) becomes `<id>-<copy>`, in URLs and in every message, both ways.
-    func copy(_ copy: Int) -> LivePlan {
+    /// connections' URLs) becomes `<id>-<copy>` (pass 1) or `<id>-<copy>-<pass>` (a later pass of
+    /// a `--duration` run), in URLs and in every message, both ways.
+    func copy(_ copy: Int, pass: Int = 1) -> LivePlan {
         var ids = Set<String>()
         for c in connections {
             if let p = c.peer { ids.insert(p) }
             if let r = c.room { ids.insert(r) }
         }
-        let rewriter = IDRewriter(ids: ids, suffix: "-\(copy)")
+        let rewriter = IDRewriter(ids: ids, suffix: pass == 1 ? "-\(copy)" : "-\(copy)-\(pass)")
         var plan = self
         plan.connections = connections.map { c in
             var c = c

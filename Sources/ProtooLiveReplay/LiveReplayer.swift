@@ -60,39 +60,50 @@ public final class LiveReplayer {
     }
 
     /// Runs the replay to its end (blocks the calling thread; one event-loop thread of its own).
-    public func run() throws(LiveReplayError) -> LiveReplayReport {
+    /// - Throws: ``LiveReplayError`` when it cannot run: the target does not accept a TCP
+    ///   connection within ``LiveReplayOptions/connectTimeout``, or TLS cannot be set up.
+    public func run(progress: LiveProgress? = nil, control: LiveRunControl? = nil) throws(LiveReplayError) -> LiveReplayReport {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
-        let sessions = try Self.run([plan], options: options, url: url, group: group, measuresLoad: false)
-        return LiveReplayReport(session: sessions[0], target: target, plan: plan, metadataDamage: metadataDamage)
-    }
-
-    /// Runs `plans` at once, each on one of `group`'s loops (round robin), to their ends.
-    static func run(_ plans: [LivePlan], options: LiveReplayOptions, url: WebSocketURL, group: any EventLoopGroup,
-                    measuresLoad: Bool) throws(LiveReplayError) -> [LiveSession] {
-        let ssl: NIOSSLContext?
-        if url.secure {
-            do {
-                ssl = try NIOSSLContext(configuration: .makeClientConfiguration())
-            } catch {
-                throw .tls("\(error)")
-            }
-        } else {
-            ssl = nil
+        let ssl = try Self.sslContext(for: url)
+        try Self.probe(url, target: target, timeout: options.connectTimeout, group: group)
+        let loop = group.next()
+        let promise = loop.makePromise(of: LiveSessionBox.self)
+        let plan = self.plan, options = self.options, url = self.url
+        loop.execute {
+            let session = LiveSession(plan: plan, options: options, server: url, loop: loop, sslContext: ssl, progress: progress)
+            control?.register(loop: loop) { session.cut() }
+            session.start { promise.succeed(LiveSessionBox($0)) }
         }
-        let futures = plans.map { plan in
-            let loop = group.next()
-            return loop.flatSubmit {
-                let promise = loop.makePromise(of: LiveSessionBox.self)
-                let session = LiveSession(plan: plan, options: options, server: url, loop: loop, sslContext: ssl, measuresLoad: measuresLoad)
-                session.start { promise.succeed(LiveSessionBox($0)) }
-                return promise.futureResult
-            }
-        }
+        let session: LiveSession
         do {
-            return try futures.map { try $0.wait().session }
+            session = try promise.futureResult.wait().session
         } catch {
             throw .failed("\(error)")
+        }
+        return LiveReplayReport(session: session, target: target, plan: plan, metadataDamage: metadataDamage, options: options)
+    }
+
+    /// The TLS context a `wss://` target needs (`nil` for `ws://`).
+    static func sslContext(for url: WebSocketURL) throws(LiveReplayError) -> NIOSSLContext? {
+        guard url.secure else { return nil }
+        do {
+            return try NIOSSLContext(configuration: .makeClientConfiguration())
+        } catch {
+            throw .tls("\(error)")
+        }
+    }
+
+    /// One TCP connection to the target, closed at once: a target that is not there is "could
+    /// not run", not a replay where every connection diverged.
+    static func probe(_ url: WebSocketURL, target: String, timeout: Duration, group: any EventLoopGroup) throws(LiveReplayError) {
+        do {
+            let channel = try ClientBootstrap(group: group)
+                .connectTimeout(.nanoseconds(timeout.nanoseconds))
+                .connect(host: url.host, port: url.port).wait()
+            try? channel.close().wait()
+        } catch {
+            throw .unreachable(target: target, reason: "\(error)")
         }
     }
 }
@@ -108,6 +119,7 @@ struct LiveSessionBox: @unchecked Sendable {
 public enum LiveReplayError: Error, CustomStringConvertible {
     case trace(TraceError)
     case invalidTarget(String)
+    case unreachable(target: String, reason: String)
     case tls(String)
     case failed(String)
 
@@ -115,6 +127,8 @@ public enum LiveReplayError: Error, CustomStringConvertible {
         switch self {
         case .trace(let e): return "cannot read the trace: \(e)"
         case .invalidTarget(let t): return "--target must be ws://host:port/ or wss://host:port/, not '\(t)'"
+        case .unreachable(let target, let reason):
+            return "the target \(target) is unreachable (\(reason)): start the server, or check the host and port"
         case .tls(let e): return "cannot set up TLS for the target: \(e)"
         case .failed(let e): return "the live replay failed: \(e)"
         }

@@ -1,67 +1,104 @@
-import Histogram
 import Logging
 import NIOCore
 import NIOSSL
 import Protoo
 import ProtooClient
 import ProtooReplay
+import ProtooVerdict
 import ProtooWebSocket
 
 /// One live replay of a plan against a server, on one event loop: connects each recorded client
 /// with its recorded URL, sends what it sent once the server events recorded before have arrived
-/// (and, when paced, at its recorded offset), answers the server's requests as recorded, closes as
-/// the client did, and compares what the server sends with the recording.
+/// and the server has read what the other clients sent before (the order barrier below), and,
+/// when paced, at its recorded offset; answers the server's requests as recorded, closes as the
+/// client did, and compares what the server sends with the recording
+/// (`LiveSession+Comparison.swift`).
+///
+/// **The order barrier.** The recording is the server's view: the order in which it read the
+/// clients' messages and saw their closes, across connections. Before a client event goes out on
+/// one connection, the replay makes sure the server has taken in every earlier client event of
+/// the other connections:
+/// - a message sent on another connection: the server has read it once a response to it came,
+///   or a WebSocket ping sent after it is answered (the server reads a connection in order);
+/// - a close by a client: its close handshake and TCP close have completed (the replay waits for
+///   the server to close TCP; a recorded drop is a FIN without a close frame, answered by the
+///   server's FIN), then two ping round trips on an open connection, so the server's event loop
+///   has gone past the turn that handled the close (20 ms when no connection is open).
+/// A barrier not cleared within ``LiveReplayOptions/waitForServer`` stops holding events back.
 final class LiveSession {
     let plan: LivePlan
     let options: LiveReplayOptions
     let server: WebSocketURL
     let loop: any EventLoop
     let sslContext: NIOSSLContext?
-    /// Per-method latency and errors of the client requests (for `protoo load --trace`).
-    let measuresLoad: Bool
+    let progress: LiveProgress?
 
-    private var connections: [LiveConnection] = []
+    var connections: [LiveConnection] = []
     /// Steps done: inputs performed, server events matched or given up on.
-    private var done: [Bool]
+    var done: [Bool]
     /// The first step not done.
     private var frontier = 0
     /// The next client step to perform.
     private var cursor = 0
-    private var startNanos: UInt64 = 0
+    var startNanos: UInt64 = 0
     private var waitTimer: Scheduled<Void>?
     private var waitingFor: Int?
     private var paceTimer: Scheduled<Void>?
     private var settleTimer: Scheduled<Void>?
-    private var finished = false
+    private var barrierTimer: Scheduled<Void>?
+    /// Client closes the barrier still waits for: until their TCP close completed, then two ping
+    /// round trips ("turns") of the server; they hold back events recorded after `effectiveAt`.
+    private struct PendingClose {
+        var effectiveAt: Int64
+        var completed = false
+        var turnsOwed = 2
+    }
+    private var pendingCloses: [Int: PendingClose] = [:]
+    private var nextCloseKey = 0
+    private var turnProbeInFlight = false
+    private(set) var finished = false
+    /// Stopped by ``cut()`` (a load's `--duration` ended): compared only up to there.
+    private(set) var wasCut = false
     private var completion: ((LiveSession) -> Void)?
 
-    // Comparison.
-    private var substitutions = Substitutions()
-    private var clientValues = Set<String>()
-    private var history: ReplayHistory
-    private var diffPathCache: [String: (capture: [JSONPathPattern], ignore: [JSONPathPattern])] = [:]
-    private(set) var divergences: [ReplayDivergence] = []
-    private(set) var stoppedEarly = false
+    // Comparison (LiveSession+Comparison.swift).
+    var substitutions = Substitutions()
+    var clientValues = Set<String>()
+    var history: ReplayHistory
+    var diffPathCache: [String: (capture: [JSONPathPattern], ignore: [JSONPathPattern])] = [:]
+    var divergences: [ReplayDivergence] = []
+    var stoppedEarly = false
+    /// Live server events not compared, by why.
+    var notCompared: [String: Int] = [:]
 
     // Counts.
-    private(set) var inputs = 0
-    private(set) var outputsCompared = 0
-    private(set) var messagesSent = 0
-    private(set) var messagesReceived = 0
-    private(set) var connectionsOpened = 0
-    private(set) var notSent = 0
-    private(set) var wallSeconds = 0.0
-    private(set) var latencies: [String: Histogram<UInt64>] = [:]
-    private(set) var errors: [String: Int] = [:]
+    var inputs = 0
+    var outputsCompared = 0
+    var messagesSent = 0
+    var messagesReceived = 0
+    var connectionsOpened = 0
+    /// Dials that got no connection at all (no TCP, or closed before the upgrade answer).
+    var dialFailures = 0
+    /// Dials the server answered with a refusal (it is there).
+    var refusedDials = 0
+    var notSent = 0
+    var wallSeconds = 0.0
+    /// Latency, requests and failures by method, and divergences by method.
+    var measurements = Measurements()
+    /// Failures the recording does not have, by "method code" (an error response where the
+    /// recording has a success) or "method unanswered" (no response where the recording has one).
+    var errors: [String: Int] = [:]
+    /// Error responses the recording has too, by "method code".
+    var recordedErrors: [String: Int] = [:]
 
     init(plan: LivePlan, options: LiveReplayOptions, server: WebSocketURL, loop: any EventLoop,
-         sslContext: NIOSSLContext?, measuresLoad: Bool = false) {
+         sslContext: NIOSSLContext?, progress: LiveProgress? = nil) {
         self.plan = plan
         self.options = options
         self.server = server
         self.loop = loop
         self.sslContext = sslContext
-        self.measuresLoad = measuresLoad
+        self.progress = progress
         done = Array(repeating: false, count: plan.steps.count)
         history = ReplayHistory(capacity: options.history)
     }
@@ -77,6 +114,15 @@ final class LiveSession {
         advance()
     }
 
+    /// Stops the replay where it got (a load's `--duration` is over, or the run was interrupted):
+    /// what was compared stands, nothing still expected is reported missing, requests in flight
+    /// are not counted. Call on the loop.
+    func cut() {
+        guard !finished else { return }
+        wasCut = true
+        finish()
+    }
+
     // MARK: Time
 
     private var factor: Double {
@@ -85,14 +131,14 @@ final class LiveSession {
     }
 
     /// The live moment on the recording's clock (recorded times are comparable with it).
-    private var now: Instant {
+    var now: Instant {
         let elapsed = Double(NIODeadline.now().uptimeNanoseconds &- startNanos) * factor
-        return Instant(nanoseconds: plan.firstTime + Int64(elapsed))
+        return Instant(nanoseconds: plan.firstTime &+ Int64(min(elapsed, 9e18)))
     }
 
     // MARK: Driving
 
-    private func advance() {
+    func advance() {
         guard !finished else { return }
         while cursor < plan.steps.count {
             let step = plan.steps[cursor]
@@ -118,7 +164,7 @@ final class LiveSession {
             waitTimer?.cancel()
             waitingFor = nil
             if case .paced(let f) = options.speed {
-                let due = startNanos &+ UInt64(max(0, Double(step.time - plan.firstTime) / f))
+                let due = startNanos &+ UInt64(min(9e18, max(0, Double(step.time - plan.firstTime) / f)))
                 let nowNanos = NIODeadline.now().uptimeNanoseconds
                 if due > nowNanos {
                     paceTimer?.cancel()
@@ -126,16 +172,81 @@ final class LiveSession {
                     return
                 }
             }
+            guard orderBarrierCleared(for: step.action.connection, at: step.time) else { return }
             done[cursor] = true
             cursor += 1
-            perform(step.action)
+            perform(step)
             guard !finished else { return }
         }
         settleIfDone()
     }
 
-    private func perform(_ action: LivePlan.Action) {
-        switch action {
+    // MARK: The order barrier
+
+    /// `true` when the server has taken in every client event of the connections other than `c`
+    /// that the recording has it take in before `time`; otherwise starts what clears it (pings,
+    /// waits) and returns `false`.
+    private func orderBarrierCleared(for c: Int, at time: Int64) -> Bool {
+        var clear = true
+        let holding = pendingCloses.filter { $0.value.effectiveAt <= time }
+        if holding.contains(where: { !$0.value.completed }) {
+            clear = false   // each close's completion calls advance()
+        } else if !holding.isEmpty {
+            clear = false
+            if !turnProbeInFlight { probeServerTurn(preferring: c) }
+        } else {
+            for conn in connections where conn.index != c && conn.unconfirmed {
+                clear = false
+                guard !conn.pingInFlight, let socket = conn.socket else { continue }
+                conn.pingInFlight = true
+                let upTo = conn.sent
+                socket.ping { [self] in
+                    conn.pingInFlight = false
+                    conn.confirmed = max(conn.confirmed, upTo)
+                    advance()
+                }
+            }
+        }
+        if clear {
+            barrierTimer?.cancel()
+            barrierTimer = nil
+        } else if barrierTimer == nil {
+            barrierTimer = loop.assumeIsolated().scheduleTask(in: .nanoseconds(options.waitForServer.nanoseconds)) { [self] in
+                // The server did not let us know in time: stop holding events back.
+                barrierTimer = nil
+                history.add(now.nanoseconds, 0, "---", "order barrier gave up after \(options.waitForServer)")
+                for conn in connections { conn.confirmed = conn.sent }
+                pendingCloses = [:]
+                advance()
+            }
+        }
+        return clear
+    }
+
+    /// One ping round trip on an open connection (`preferring` that one), or a short pause when
+    /// none is open; then every completed close owes one server turn fewer.
+    private func probeServerTurn(preferring c: Int) {
+        turnProbeInFlight = true
+        let turned = { [self] (all: Bool) in
+            turnProbeInFlight = false
+            for key in pendingCloses.keys where pendingCloses[key]!.completed {
+                pendingCloses[key]!.turnsOwed = all ? 0 : pendingCloses[key]!.turnsOwed - 1
+                if pendingCloses[key]!.turnsOwed <= 0 { pendingCloses[key] = nil }
+            }
+            advance()
+        }
+        let open = connections[c].state == .open ? connections[c] : connections.first { $0.state == .open && $0.socket != nil }
+        if let socket = open?.socket {
+            socket.ping { turned(false) }
+        } else {
+            loop.assumeIsolated().scheduleTask(in: .milliseconds(20)) { turned(true) }
+        }
+    }
+
+    // MARK: Client events
+
+    private func perform(_ step: LivePlan.Step) {
+        switch step.action {
         case .expect:
             break
         case .connect(let c):
@@ -148,9 +259,10 @@ final class LiveSession {
             noteClientValues(text)
             let live = clientText(text, id: nil)
             let summary = WireSummary.scan(live)
+            conn.sent += 1
             if summary.kind == .request {
                 conn.clientMethods[summary.id] = summary.method
-                conn.pendingClientRequests[summary.id] = (summary.method, NIODeadline.now().uptimeNanoseconds)
+                conn.pendingClientRequests[summary.id] = (summary.method, NIODeadline.now().uptimeNanoseconds, conn.sent)
             }
             history.add(now.nanoseconds, conn.plan.id, "in ", live)
             messagesSent += 1
@@ -164,6 +276,7 @@ final class LiveSession {
             inputs += 1
             noteClientValues(text)
             let live = clientText(text, id: liveID)
+            conn.sent += 1
             history.add(now.nanoseconds, conn.plan.id, "in ", live)
             messagesSent += 1
             socket.send(live)
@@ -175,7 +288,18 @@ final class LiveSession {
             let socket = conn.socket
             conn.state = .closed
             conn.socket = nil
-            if network || code == nil { socket?.abort() } else { socket?.close(code: code!, reason: reason) }
+            unanswered(on: conn)
+            guard let socket else { return }   // still dialing: the dial's completion closes it
+            let closed = socket.closeFuture
+            if let code, !network { socket.close(code: code, reason: reason) } else { socket.disconnect() }
+            guard let closed else { return }
+            let key = nextCloseKey
+            nextCloseKey += 1
+            pendingCloses[key] = PendingClose(effectiveAt: step.completedAt ?? step.time)
+            closed.assumeIsolated().whenComplete { [self] _ in
+                pendingCloses[key]?.completed = true
+                advance()
+            }
         }
     }
 
@@ -183,9 +307,10 @@ final class LiveSession {
         conn.state = .dialing
         history.add(now.nanoseconds, conn.plan.id, "connect", conn.plan.target)
         var url = server
-        url.target = Self.join(server.target, conn.plan.target)
+        url.target = LiveTarget.join(server.target, conn.plan.target)
         var dial = WebSocketDialer.Options()
         dial.sslContext = sslContext
+        dial.connectTimeout = options.connectTimeout
         dial.headers = conn.plan.headers
             .filter { options.forwardedHeaders.contains($0.name.lowercased()) }
             .map { ($0.name, $0.value) }
@@ -197,26 +322,21 @@ final class LiveSession {
                 conn.socket = socket
                 socket.delegate = conn
                 connectionsOpened += 1
+                progress?.connectionsOpened.wrappingAdd(1, ordering: .relaxed)
                 live(.accepted, on: conn)
             case .refused(let status, let reason):
                 guard conn.state == .dialing else { return }
                 conn.state = .closed
+                refusedDials += 1
                 live(.rejected(status: status, reason: reason), on: conn)
             case .failed(let reason):
                 guard conn.state == .dialing else { return }
                 conn.state = .closed
+                dialFailures += 1
                 live(.rejected(status: 0, reason: "no connection: \(reason)"), on: conn)
             }
             advance()
         }
-    }
-
-    /// The recorded target under the server URL's path (`ws://h:p/` keeps the recorded path).
-    static func join(_ base: String, _ target: String) -> String {
-        let basePath = base.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
-        guard basePath != "/", !basePath.isEmpty else { return target }
-        let trimmed = basePath.hasSuffix("/") ? String(basePath.dropLast()) : basePath
-        return trimmed + (target.hasPrefix("/") ? target : "/" + target)
     }
 
     // MARK: Live server events
@@ -225,11 +345,12 @@ final class LiveSession {
         messagesReceived += 1
         history.add(now.nanoseconds, conn.plan.id, "out", text)
         let summary = WireSummary.scan(text)
-        if summary.kind == .response, let pending = conn.pendingClientRequests.removeValue(forKey: summary.id), measuresLoad {
-            recordLatency(method: pending.method, sentAt: pending.sentAt, text: text)
+        if summary.kind == .response, let pending = conn.pendingClientRequests.removeValue(forKey: summary.id) {
+            conn.confirmed = max(conn.confirmed, pending.sequence)
+            answered(pending.method, id: summary.id, sentAt: pending.sentAt, text: text, on: conn)
         }
         let method = summary.kind == .response ? conn.clientMethods[summary.id] ?? "" : summary.method
-        if summary.kind != .invalid, options.rules.skips(method) { return }
+        if summary.kind != .invalid, options.rules.skips(method) { return advance() }
         var liveRequest: RequestID?
         if summary.kind == .request {
             let ordinal = conn.liveRequestCount[summary.method, default: 0]
@@ -246,160 +367,83 @@ final class LiveSession {
 
     func serverClosed(_ conn: LiveConnection, code: UInt16?, reason: String) {
         history.add(now.nanoseconds, conn.plan.id, "out", "closed code=\(code.map(String.init) ?? "none") by server")
-        live(.closed(code: code, reason: reason), on: conn)
+        unanswered(on: conn)
+        if code == nil, conn.plan.recordedNetworkClose, !conn.expectsServerClose {
+            // A recording made before server drops were told apart: its `network` close may be the
+            // server's drop. The live server dropped the connection at that point: the same close.
+            history.add(now.nanoseconds, conn.plan.id, "---", "dropped by the server where the recording has the connection lost")
+        } else {
+            live(.closed(code: code, reason: reason), on: conn)
+        }
         advance()
     }
 
-    /// Compares a live server event with the recording (see docs/replay.md, "Live replay", for
-    /// what may come in another order than recorded).
-    private func live(_ event: LivePlan.Expected, summary: WireSummary? = nil, recordedRequestID: RequestID? = nil,
-                      method: String? = nil, on conn: LiveConnection) {
-        guard !conn.diverged else { return }
-        outputsCompared += 1
-        let slot: Int?
-        switch event {
-        case .accepted, .rejected:
-            slot = conn.firstUnmatched { if case .accepted = $0.expected { return true }; if case .rejected = $0.expected { return true }; return false }
-        case .closed:
-            slot = conn.firstUnmatched { if case .closed = $0.expected { return true }; return false }
-        case .message:
-            let s = summary!
-            switch s.kind {
-            case .response:
-                slot = conn.firstUnmatched { $0.summary?.kind == .response && $0.summary?.id == s.id }
-            case .request:
-                slot = recordedRequestID.flatMap { id in conn.firstUnmatched { $0.summary?.kind == .request && $0.summary?.id == id } }
-            case .notification:
-                slot = conn.firstUnmatched { $0.summary?.kind == .notification && $0.summary?.method == s.method }
-            case .invalid:
-                slot = conn.firstUnmatched { $0.summary?.kind == .invalid }
-            }
-        }
-        guard let slot else {
-            // A cut-off recording vouches for nothing after its end.
-            if plan.cutOff != nil, conn.head >= conn.slots.count { outputsCompared -= 1; return }
-            return diverge(conn, .unexpected, slot: nil, actual: event, method: method, differences: [])
-        }
-        let differences = compare(conn.slots[slot], event, liveRequestID: summary?.kind == .request ? summary!.id : nil,
-                                  recordedRequestID: recordedRequestID, method: method ?? "", on: conn)
-        if differences.isEmpty {
-            conn.markMatched(slot)
-            done[conn.slots[slot].step] = true
-            return
-        }
-        // The same kind of event later on this connection: the order changed.
-        if case .message = event, let s = summary, s.kind == .notification,
-           let later = conn.firstUnmatched(where: { other in
-               other.step > conn.slots[slot].step && other.summary?.method == s.method
-                   && compare(other, event, liveRequestID: nil, recordedRequestID: nil, method: method ?? "", on: conn, learning: false).isEmpty
-           }) {
-            return diverge(conn, .reordered, slot: slot, actual: event, method: method, differences: [],
-                           matchedTime: Instant(nanoseconds: conn.slots[later].time))
-        }
-        diverge(conn, .mismatch, slot: slot, actual: event, method: method, differences: differences)
-    }
+    // MARK: Requests
 
-    private func compare(_ slot: LiveConnection.Slot, _ event: LivePlan.Expected, liveRequestID: RequestID?,
-                         recordedRequestID: RequestID?, method: String, on conn: LiveConnection,
-                         learning: Bool = true) -> [ReplayDifference] {
-        func diff(_ path: String, _ e: JSONValue, _ a: JSONValue) -> ReplayDifference? {
-            e == a ? nil : ReplayDifference(path: JSONPath([.key(path)]), expected: e, actual: a)
-        }
-        switch (slot.expected, event) {
-        case (.accepted, .accepted):
-            return []
-        case (.rejected(let es, let er), .rejected(let s, let r)):
-            return [diff("status", JSONValue(es), JSONValue(s)), diff("reason", .string(er), .string(r))].compactMap { $0 }
-        case (.closed(let ec, let er), .closed(let c, let r)):
-            func code(_ c: UInt16?) -> JSONValue { c.map { JSONValue(Int($0)) } ?? .null }
-            return [diff("code", code(ec), code(c)), diff("reason", .string(er), .string(r))].compactMap { $0 }
-        case (.message(let expectedText), .message(let actualText)):
-            if expectedText == actualText { return [] }
-            guard let expected = try? JSONParser.parse(expectedText), var actual = try? JSONParser.parse(actualText) else {
-                return [ReplayDifference(path: JSONPath(), expected: .string(expectedText), actual: .string(actualText))]
-            }
-            if let recordedRequestID { actual["id"] = .int(Int64(recordedRequestID)) }
-            let paths: (capture: [JSONPathPattern], ignore: [JSONPathPattern])
-            if let known = diffPathCache[method] {
-                paths = known
-            } else {
-                paths = MessageDiff.paths(rules: options.rules, method: method)
-                diffPathCache[method] = paths
-            }
-            var d = MessageDiff(capturePaths: paths.capture, ignorePaths: paths.ignore, substitutions: substitutions,
-                                clientValues: clientValues)
-            d.reportsConflictingCaptures = true
-            d.compare(expected, actual, at: JSONPath())
-            // A server-generated value seen here before the message that introduced it (which
-            // raced it from another connection): its first sighting teaches the substitution.
-            var early: [(String, String)] = []
-            let differences = d.differences.filter { difference in
-                guard case .string(let e)? = difference.expected, case .string(let a)? = difference.actual,
-                      plan.serverGenerated.contains(e), d.substitutions.live(for: e) == e else { return true }
-                early.append((e, a))
-                return false
-            }
-            if learning, differences.isEmpty {
-                substitutions = d.substitutions
-                for (e, a) in early { substitutions.learn(recorded: e, live: a) }
-            }
-            return differences
-        default:
-            return [ReplayDifference(path: JSONPath([.key("event")]), expected: .string(Self.name(slot.expected)), actual: .string(Self.name(event)))]
+    private func answered(_ method: String, id: RequestID, sentAt: UInt64, text: String, on conn: LiveConnection) {
+        measurements.recordLatency(method: method, nanoseconds: NIODeadline.now().uptimeNanoseconds &- sentAt)
+        measurements.requests[method, default: 0] += 1
+        progress?.requestsAnswered.wrappingAdd(1, ordering: .relaxed)
+        // A success response as protoo writes it has `"ok":true`; anything else is decoded to tell.
+        guard !text.contains("\"ok\":true"), let message = try? Message.decode(text), case .errorResponse(_, let code, _) = message else { return }
+        let key = "\(method) \(code)"
+        if conn.recordedResponseIsError[id] == true {
+            recordedErrors[key, default: 0] += 1
+        } else {
+            errors[key, default: 0] += 1
+            measurements.errors[method, default: 0] += 1
         }
     }
 
-    private static func name(_ e: LivePlan.Expected) -> String {
-        switch e {
-        case .accepted: return "accepted"
-        case .rejected: return "rejected"
-        case .closed: return "closed"
-        case .message(let text):
-            switch WireSummary.scan(text).kind {
-            case .request: return "request"
-            case .response: return "response"
-            case .notification: return "notification"
-            case .invalid: return "invalid message"
-            }
+    /// The connection ended: its requests in flight will never be answered. Those the recording
+    /// has a response for are failures.
+    private func unanswered(on conn: LiveConnection) {
+        for id in conn.pendingClientRequests.keys.sorted() {
+            let method = conn.pendingClientRequests[id]!.method
+            measurements.requests[method, default: 0] += 1
+            guard conn.recordedResponseIsError[id] != nil else { continue }
+            errors["\(method) unanswered", default: 0] += 1
+            measurements.errors[method, default: 0] += 1
         }
+        conn.pendingClientRequests = [:]
     }
 
-    private static func text(_ e: LivePlan.Expected) -> String {
-        switch e {
-        case .accepted: return "accepted"
-        case .rejected(let s, let r): return "rejected \(s) \(r)"
-        case .message(let t): return t
-        case .closed(let c, let r): return "closed code=\(c.map(String.init) ?? "none") reason=\"\(r)\" by server"
-        }
+    // MARK: The end
+
+    /// Every client step is done: wait until the server events still expected came, or the
+    /// settle time passed without any.
+    func settleIfDone() {
+        guard cursor >= plan.steps.count, !finished else { return }
+        let outstanding = connections.contains { $0.head < $0.slots.count && (!$0.diverged || $0.expectsResponse) }
+        guard outstanding else { return finish() }
+        settleTimer?.cancel()
+        settleTimer = loop.assumeIsolated().scheduleTask(in: .nanoseconds(options.settle.nanoseconds)) { [self] in finish() }
     }
 
-    private func diverge(_ conn: LiveConnection, _ kind: ReplayDivergence.Kind, slot: Int?, actual: LivePlan.Expected?,
-                         method: String?, differences: [ReplayDifference], matchedTime: Instant? = nil) {
-        conn.diverged = true
-        // Its server events no longer hold the other clients back.
-        for s in conn.slots where !s.matched { done[s.step] = true }
-        let expected = slot.map { conn.slots[$0] }
-        divergences.append(ReplayDivergence(
-            kind: kind, time: kind == .missing ? Instant(nanoseconds: expected?.time ?? 0) : now,
-            recordedTime: expected.map { Instant(nanoseconds: $0.time) }, matchedTime: matchedTime,
-            connection: conn.plan.id, peer: conn.plan.peer, room: conn.plan.room,
-            method: method.flatMap { $0.isEmpty ? nil : $0 } ?? expected.flatMap { methodOf($0, on: conn) },
-            expected: expected.map { Self.text($0.expected) }, actual: actual.map(Self.text),
-            differences: differences, lastEvents: history.lines))
-        if divergences.count >= options.stopAfterDivergences {
-            stoppedEarly = true
-            finish()
+    func finish() {
+        guard !finished else { return }
+        finished = true
+        waitTimer?.cancel()
+        paceTimer?.cancel()
+        settleTimer?.cancel()
+        barrierTimer?.cancel()
+        if !stoppedEarly, !wasCut { reportMissing() }
+        divergences.sort { ($0.time, $0.connection) < ($1.time, $1.connection) }
+        for conn in connections {
+            if !wasCut { unanswered(on: conn) }
+            conn.state = .closed
+            let socket = conn.socket
+            conn.socket = nil
+            socket?.close(code: 1000, reason: "replay ended")
         }
+        wallSeconds = Double(NIODeadline.now().uptimeNanoseconds &- startNanos) / 1e9
+        progress?.sessionsFinished.wrappingAdd(1, ordering: .relaxed)
+        let completion = self.completion
+        self.completion = nil
+        completion?(self)
     }
 
-    private func methodOf(_ slot: LiveConnection.Slot, on conn: LiveConnection) -> String? {
-        guard let s = slot.summary else { return nil }
-        switch s.kind {
-        case .request, .notification: return s.method
-        case .response: return conn.clientMethods[s.id]
-        case .invalid: return nil
-        }
-    }
+    var substitutionsLearned: Int { substitutions.count }
 
     // MARK: Client messages
 
@@ -411,55 +455,18 @@ final class LiveSession {
     private func clientText(_ text: String, id: RequestID?) -> String {
         ClientMessages.live(text, id: id, substitutions: substitutions)
     }
+}
 
-    // MARK: Load figures
-
-    private func recordLatency(method: String, sentAt: UInt64, text: String) {
-        let micros = max(1, (NIODeadline.now().uptimeNanoseconds &- sentAt) / 1000)
-        latencies[method, default: Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000,
-                                                     numberOfSignificantValueDigits: .three)].record(min(micros, 120_000_000))
-        if let message = try? Message.decode(text), case .errorResponse(_, let code, _) = message {
-            errors["\(method) \(code)", default: 0] += 1
+extension LivePlan.Action {
+    /// The connection (its index in the plan) the step belongs to.
+    var connection: Int {
+        switch self {
+        case .connect(let c), .send(let c, _), .answer(let c, _, _), .close(let c, _, _, _), .expect(let c, _): return c
         }
     }
+}
 
-    // MARK: The end
-
-    /// Every client step is done: wait until the server events still expected came, or the
-    /// settle time passed without any.
-    private func settleIfDone() {
-        guard cursor >= plan.steps.count, !finished else { return }
-        let outstanding = connections.contains { !$0.diverged && $0.head < $0.slots.count }
-        guard outstanding else { return finish() }
-        settleTimer?.cancel()
-        settleTimer = loop.assumeIsolated().scheduleTask(in: .nanoseconds(options.settle.nanoseconds)) { [self] in finish() }
-    }
-
-    private func finish() {
-        guard !finished else { return }
-        finished = true
-        waitTimer?.cancel()
-        paceTimer?.cancel()
-        settleTimer?.cancel()
-        if !stoppedEarly {
-            for conn in connections where !conn.diverged {
-                guard let first = conn.firstUnmatchedSlot else { continue }
-                let index = conn.slots.firstIndex { $0.step == first.step }!
-                diverge(conn, .missing, slot: index, actual: nil, method: nil, differences: [])
-            }
-        }
-        divergences.sort { ($0.time, $0.connection) < ($1.time, $1.connection) }
-        for conn in connections {
-            conn.state = .closed
-            let socket = conn.socket
-            conn.socket = nil
-            socket?.close(code: 1000, reason: "replay ended")
-        }
-        wallSeconds = Double(NIODeadline.now().uptimeNanoseconds &- startNanos) / 1e9
-        let completion = self.completion
-        self.completion = nil
-        completion?(self)
-    }
-
-    var substitutionsLearned: Int { substitutions.count }
+extension LiveConnection {
+    /// A recorded response not matched yet (still compared after a divergence).
+    var expectsResponse: Bool { firstUnmatched { $0.summary?.kind == .response } != nil }
 }

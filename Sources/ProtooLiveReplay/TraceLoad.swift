@@ -1,19 +1,29 @@
-import Histogram
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Protoo
 import ProtooClient
 import ProtooReplay
 import ProtooTrace
+import ProtooVerdict
 
 /// Load from a recording: `copies` copies of the recorded sessions replayed at once against a
 /// live server, each with its own peer and room ids (`<id>-<copy>`, rewritten in URLs and
-/// messages both ways), answering the server's requests as recorded. Reports per-method latency
-/// of the client requests, errors by method and code, and each copy's divergences (counted).
+/// messages both ways), answering the server's requests as recorded and comparing what the
+/// server sends with the recording under ``LiveReplayOptions/rules``.
+///
+/// With ``duration``, each copy plays the recording again and again (pass 2 has ids
+/// `<id>-<copy>-2`, …) until the time is over; a pass still running then is cut: compared up to
+/// where it got, and what it had not reached yet is not a divergence. ``rampUp`` spreads the
+/// copies' starts evenly over its length.
 public struct TraceLoad {
     public var copies: Int
     public var threads: Int
     public var options: LiveReplayOptions
+    /// Loop the recorded sessions for this long; `nil`: one pass per copy.
+    public var duration: Duration?
+    /// Copy `i` (of `n`) starts `rampUp × (i − 1) / n` after the first.
+    public var rampUp: Duration = .zero
     let plan: LivePlan
     let url: WebSocketURL
     let target: String
@@ -29,88 +39,112 @@ public struct TraceLoad {
         self.options = options
     }
 
-    /// Runs every copy to its end (blocks the calling thread).
-    public func run() throws(LiveReplayError) -> TraceLoadReport {
+    /// Recorded connections per copy.
+    public var connectionsPerCopy: Int { plan.connections.count - plan.proxyRefusals.count }
+
+    /// Runs every copy to its end, or to the end of ``duration`` (blocks the calling thread).
+    /// - Throws: ``LiveReplayError`` when the target is unreachable or TLS cannot be set up.
+    public func run(progress: LiveProgress? = nil, control: LiveRunControl? = nil) throws(LiveReplayError) -> TraceLoadReport {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         defer { try? group.syncShutdownGracefully() }
-        let plans = (1...copies).map { plan.copy($0) }
-        let start = ContinuousClock.now
-        let sessions = try LiveReplayer.run(plans, options: options, url: url, group: group, measuresLoad: true)
-        let wall = ContinuousClock.now - start
-        return TraceLoadReport(sessions: sessions, target: target, plan: plan, wallSeconds: Double(wall.nanoseconds) / 1e9)
+        let ssl = try LiveReplayer.sslContext(for: url)
+        try LiveReplayer.probe(url, target: target, timeout: options.connectTimeout, group: group)
+        let start = NIODeadline.now()
+        let deadline = duration.map { start + .nanoseconds($0.nanoseconds) }
+        var futures: [EventLoopFuture<CopyRunner.Result>] = []
+        for copy in 1...copies {
+            let loop = group.next()
+            let offset = TimeAmount.nanoseconds(copies > 1 ? rampUp.nanoseconds / Int64(copies) * Int64(copy - 1) : 0)
+            let plan = self.plan, options = self.options, url = self.url, looping = duration != nil
+            futures.append(loop.flatSubmit {
+                CopyRunner(copy: copy, plan: plan, options: options, url: url, ssl: ssl, loop: loop, looping: looping,
+                           progress: progress).start(after: offset, deadline: deadline, control: control)
+            })
+        }
+        var results: [CopyRunner.Result] = []
+        for future in futures {
+            do {
+                results.append(try future.wait())
+            } catch {
+                throw .failed("\(error)")
+            }
+        }
+        let wall = Double(NIODeadline.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return TraceLoadReport(results: results, load: self, wallSeconds: wall, interrupted: control?.isStopped ?? false)
     }
 }
 
-/// What `protoo load --trace` prints.
-public struct TraceLoadReport: Sendable, Codable, CustomStringConvertible {
-    public struct Method: Sendable, Codable {
-        public var method: String
-        public var count: Int
-        /// Microseconds.
-        public var p50: Double, p90: Double, p99: Double, max: Double
+/// One copy's passes over the recording, on one event loop.
+final class CopyRunner {
+    struct Result: @unchecked Sendable {
+        // @unchecked Sendable: handed over once every session finished; their loop no longer uses them.
+        var copy: Int
+        var sessions: [(pass: Int, session: LiveSession)]
     }
 
-    public var target: String
-    public var copies: Int
-    /// Recorded connections per copy.
-    public var connectionsPerCopy: Int
-    public var connectionsOpened: Int
-    public var messagesSent: Int
-    public var messagesReceived: Int
-    public var wallSeconds: Double
-    /// Client requests answered, by method (latency from send to response).
-    public var methods: [Method]
-    /// Error responses, by "method code".
-    public var errors: [String: Int]
-    /// Divergences per copy (copy 1 first).
-    public var divergencesPerCopy: [Int]
+    let copy: Int
+    let plan: LivePlan
+    let options: LiveReplayOptions
+    let url: WebSocketURL
+    let ssl: NIOSSLContext?
+    let loop: any EventLoop
+    let looping: Bool
+    let progress: LiveProgress?
+    private var deadline: NIODeadline?
+    private var result: Result
+    private var current: LiveSession?
+    private var pass = 0
+    private var stopped = false
+    private var finished = false
+    private let promise: EventLoopPromise<Result>
 
-    public var divergences: Int { divergencesPerCopy.reduce(0, +) }
-
-    init(sessions: [LiveSession], target: String, plan: LivePlan, wallSeconds: Double) {
-        self.target = target
-        copies = sessions.count
-        connectionsPerCopy = plan.connections.count
-        connectionsOpened = sessions.map(\.connectionsOpened).reduce(0, +)
-        messagesSent = sessions.map(\.messagesSent).reduce(0, +)
-        messagesReceived = sessions.map(\.messagesReceived).reduce(0, +)
-        self.wallSeconds = wallSeconds
-        var merged: [String: Histogram<UInt64>] = [:]
-        var errors: [String: Int] = [:]
-        for s in sessions {
-            for (method, h) in s.latencies {
-                if merged[method] == nil { merged[method] = h } else { merged[method]!.add(h) }
-            }
-            errors.merge(s.errors, uniquingKeysWith: +)
-        }
-        methods = merged.keys.sorted().map { m in
-            let h = merged[m]!
-            return Method(method: m, count: Int(h.totalCount), p50: Double(h.valueAtPercentile(50)),
-                          p90: Double(h.valueAtPercentile(90)), p99: Double(h.valueAtPercentile(99)), max: Double(h.max))
-        }
-        self.errors = errors
-        divergencesPerCopy = sessions.map(\.divergences.count)
+    init(copy: Int, plan: LivePlan, options: LiveReplayOptions, url: WebSocketURL, ssl: NIOSSLContext?, loop: any EventLoop,
+         looping: Bool, progress: LiveProgress?) {
+        self.copy = copy
+        self.plan = plan
+        self.options = options
+        self.url = url
+        self.ssl = ssl
+        self.loop = loop
+        self.looping = looping
+        self.progress = progress
+        result = Result(copy: copy, sessions: [])
+        promise = loop.makePromise(of: Result.self)
     }
 
-    public var description: String {
-        func ms(_ us: Double) -> String { String(format: "%.2f", us / 1000) }
-        var lines = [
-            "load from a trace against \(target)",
-            "copies:      \(copies) × \(connectionsPerCopy) recorded connections (\(connectionsOpened) opened)",
-            "messages:    \(messagesSent) sent, \(messagesReceived) received in \(String(format: "%.2f", wallSeconds)) s",
-            "divergences: \(divergences)" + (divergences == 0 ? "" : " (per copy: \(divergencesPerCopy.map(String.init).joined(separator: " ")))"),
-            "",
-            "method".padding(toLength: 28, withPad: " ", startingAt: 0) + "count     p50 ms   p90 ms   p99 ms   max ms",
-        ]
-        for m in methods {
-            let count = String(m.count).padding(toLength: 10, withPad: " ", startingAt: 0)
-            lines.append(m.method.padding(toLength: 28, withPad: " ", startingAt: 0) + count
-                         + [m.p50, m.p90, m.p99, m.max].map { ms($0).padding(toLength: 9, withPad: " ", startingAt: 0) }.joined())
+    func start(after offset: TimeAmount, deadline: NIODeadline?, control: LiveRunControl?) -> EventLoopFuture<Result> {
+        self.deadline = deadline
+        control?.register(loop: loop) { [self] in stop() }
+        if let deadline { loop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in stop() } }
+        loop.assumeIsolated().scheduleTask(in: offset) { [self] in nextPass() }
+        return promise.futureResult
+    }
+
+    private func nextPass() {
+        guard !stopped, !finished else { return finish() }
+        if let deadline, NIODeadline.now() >= deadline { return finish() }
+        pass += 1
+        let session = LiveSession(plan: plan.copy(copy, pass: pass), options: options, server: url, loop: loop, sslContext: ssl,
+                                  progress: progress)
+        current = session
+        let thisPass = pass
+        session.start { [self] s in
+            result.sessions.append((thisPass, s))
+            current = nil
+            // Another pass only while the time runs, and only if this one did something.
+            guard looping, s.inputs > 0 else { return finish() }
+            loop.assumeIsolated().execute { self.nextPass() }
         }
-        if !errors.isEmpty {
-            lines.append("")
-            lines.append("errors: " + errors.keys.sorted().map { "\($0): \(errors[$0]!)" }.joined(separator: ", "))
-        }
-        return lines.joined(separator: "\n")
+    }
+
+    private func stop() {
+        stopped = true
+        if let current { current.cut() } else { finish() }
+    }
+
+    private func finish() {
+        guard !finished else { return }
+        finished = true
+        promise.succeed(result)
     }
 }

@@ -1,5 +1,7 @@
+import ProtooVerdict
+
 /// The outcome of a load run. Counts add up: `completed + errorCount + unfinished == issued`.
-public struct LoadReport: Sendable, Codable, Equatable {
+public struct LoadReport: Sendable, Codable {
     /// Latency percentiles of answered requests (success and error responses), in microseconds,
     /// from an HdrHistogram (3 significant digits). Open loop: measured from the scheduled arrival.
     public struct Latency: Sendable, Codable, Equatable {
@@ -44,6 +46,15 @@ public struct LoadReport: Sendable, Codable, Equatable {
     /// Finished requests (success or error) per second of ``elapsedSeconds``.
     public var requestsPerSecond: Double
     public var latency: Latency
+    /// The latency histogram and counts, for ``Threshold``s: requests issued, failed (errors and
+    /// unfinished) and timed, under the method's name. Not in the JSON.
+    public var measurements = Measurements()
+
+    enum CodingKeys: String, CodingKey {
+        case url, mode, method, payloadBytes, inflight, rate, peersRequested, peersConnected, connectTimeP50Milliseconds,
+             connectTimeMaxMilliseconds, durationSeconds, elapsedSeconds, issued, completed, errors, droppedArrivals, unfinished,
+             requestsPerSecond, latency
+    }
 
     /// All failed requests.
     public var errorCount: Int { errors.values.reduce(0, +) }

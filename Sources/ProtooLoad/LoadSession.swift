@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Protoo
 import ProtooClient
+import ProtooVerdict
 
 /// Connected load peers, ready to run load: ``connect(_:)``, then ``run()`` (any number of times),
 /// then ``close()``. ``LoadSession/run(_:)`` does all three.
@@ -137,7 +138,11 @@ public final class LoadSession: Sendable {
         let elapsed = Double(stats.endNanoseconds &- stats.startNanoseconds) / 1e9
         let finished = stats.completed + stats.errors.values.reduce(0, +)
         func milliseconds(_ duration: Duration?) -> Double { duration.map { Double($0.nanoseconds) / 1e6 } ?? 0 }
-        return LoadReport(
+        var measurements = Measurements()
+        measurements.latency[configuration.method] = stats.latency
+        measurements.requests[configuration.method] = stats.issued
+        measurements.errors[configuration.method] = stats.errors.values.reduce(0, +) + stats.unfinished
+        var report = LoadReport(
             url: configuration.url, mode: configuration.rate == nil ? "closed" : "open", method: configuration.method,
             payloadBytes: configuration.payloadBytes, inflight: configuration.inflight, rate: configuration.rate,
             peersRequested: configuration.peers, peersConnected: clients.count,
@@ -147,6 +152,8 @@ public final class LoadSession: Sendable {
             issued: stats.issued, completed: stats.completed, errors: stats.errors, droppedArrivals: stats.droppedArrivals,
             unfinished: stats.unfinished, requestsPerSecond: elapsed > 0 ? Double(finished) / elapsed : 0,
             latency: stats.latencySummary)
+        report.measurements = measurements
+        return report
     }
 
     /// Closes every peer (close frame 1000) and stops the event loops. Idempotent.

@@ -94,7 +94,7 @@ public final class ProxyApp: ProtooApp {
             settled = true
             pendingDials.removeValue(forKey: id)?()
             logLimited("upstream did not answer in time: refusing with 504", metadata: ["timeout": "\(configuration.upstreamTimeout)"])
-            refuse(request, id, status: 504, reason: "upstream did not answer within \(configuration.upstreamTimeout)")
+            refuse(request, id, status: 504, reason: "upstream did not answer within \(configuration.upstreamTimeout)", byProxy: true)
         }
         let headers = ForwardedHeaders.make(for: request, names: configuration.forwardedHeaders, addForwardedFor: configuration.addsForwardedFor)
         let abandon = dialer.dial(target: request.target, headers: headers) { [self] outcome in
@@ -115,7 +115,7 @@ public final class ProxyApp: ProtooApp {
         case .opened(let upstream):
             guard !isShutDown else {
                 upstream.abort()
-                return refuse(request, id, status: 503, reason: "protoo proxy shutting down")
+                return refuse(request, id, status: 503, reason: "protoo proxy shutting down", byProxy: true)
             }
             tap?.connectionAccepted(id, at: scheduler.now)
             let client = request.accept()
@@ -123,18 +123,18 @@ public final class ProxyApp: ProtooApp {
             connectionLogger[metadataKey: "connection"] = "\(id)"
             let faults = configuration.faults.isNone ? nil : ConnectionFaults(configuration.faults, seed: seed, connection: id)
             let relay = ProxyRelay(id: id, client: client, upstream: upstream, scheduler: scheduler, tap: tap, faults: faults,
-                                   logger: connectionLogger, markFault: faultMarker)
+                                   logger: connectionLogger, markFault: faultMarker, markCloseCompleted: closeCompletedMarker)
             relay.onFinished = { [unowned self] id in self.relays[id] = nil }
             relays[id] = relay
             relay.start()
         case .refused(101, let reason):
             logLimited("upstream accepted the upgrade without protoo: refusing with 502", metadata: ["reason": "\(reason)"])
-            refuse(request, id, status: 502, reason: "upstream did not select subprotocol protoo")
+            refuse(request, id, status: 502, reason: "upstream did not select subprotocol protoo", byProxy: true)
         case .refused(let status, let reason):
             refuse(request, id, status: status, reason: reason)
         case .failed(let reason):
             logLimited("upstream unreachable: refusing with 502", metadata: ["upstream": "\(configuration.upstream)", "error": "\(reason)"])
-            refuse(request, id, status: 502, reason: "upstream unreachable")
+            refuse(request, id, status: 502, reason: "upstream unreachable", byProxy: true)
         }
     }
 
@@ -142,10 +142,23 @@ public final class ProxyApp: ProtooApp {
     private var faultMarker: ((ConnectionID, String) -> Void)? {
         guard let recorder = tap as? TraceRecorder else { return nil }
         let scheduler = self.scheduler
-        return { id, text in recorder.marker("fault", text: text, at: scheduler.now, connection: id) }
+        return { id, text in recorder.marker(TraceMarkers.fault, text: text, at: scheduler.now, connection: id) }
     }
 
-    private func refuse(_ request: ConnectionRequest, _ id: ConnectionID, status: Int, reason: String) {
+    /// Writes a `closeCompleted` marker into the recording when the tap is a ``TraceRecorder``.
+    private var closeCompletedMarker: ((ConnectionID) -> Void)? {
+        guard let recorder = tap as? TraceRecorder else { return nil }
+        let scheduler = self.scheduler
+        return { id in recorder.marker(TraceMarkers.closeCompleted, at: scheduler.now, connection: id) }
+    }
+
+    /// Refuses the client. A refusal the proxy made itself (`byProxy`: the upstream never answered
+    /// this connection) is marked as the proxy's in the recording, so replays never expect it
+    /// from a live server; an upstream's refusal is passed on as the server's.
+    private func refuse(_ request: ConnectionRequest, _ id: ConnectionID, status: Int, reason: String, byProxy: Bool = false) {
+        if byProxy, let recorder = tap as? TraceRecorder {
+            recorder.marker(TraceMarkers.proxyRefusal, text: "refused by the proxy: \(status) \(reason)", at: scheduler.now, connection: id)
+        }
         tap?.connectionRejected(id, at: scheduler.now, status: status, reason: reason)
         request.reject(status: status, reason: reason)
     }

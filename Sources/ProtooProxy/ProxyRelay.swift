@@ -1,5 +1,6 @@
 import Logging
 import Protoo
+import ProtooWebSocket
 
 /// One client connection relayed to its own upstream connection, on one scheduler (the server's
 /// event loop): every message passed on unchanged, as one message (the WebSocket layer reassembles
@@ -23,6 +24,9 @@ final class ProxyRelay: TransportDelegate {
     private let logger: Logger
     /// Notes an injected fault in the recording (a trace marker), if the tap is a trace recorder.
     private let markFault: ((_ connection: ConnectionID, _ text: String) -> Void)?
+    /// Notes in the recording that a close the proxy made on the upstream side has completed (its
+    /// close handshake and TCP close are over), if the tap is a trace recorder.
+    private let markCloseCompleted: ((_ connection: ConnectionID) -> Void)?
     private var faults: ConnectionFaults?
     private var toUpstream = RelayPipe()
     private var toClient = RelayPipe()
@@ -37,7 +41,8 @@ final class ProxyRelay: TransportDelegate {
 
     init(id: ConnectionID, client: any Transport, upstream: any Transport, scheduler: any Scheduler,
          tap: (any TrafficTap)?, faults: ConnectionFaults?, logger: Logger,
-         markFault: ((_ connection: ConnectionID, _ text: String) -> Void)? = nil) {
+         markFault: ((_ connection: ConnectionID, _ text: String) -> Void)? = nil,
+         markCloseCompleted: ((_ connection: ConnectionID) -> Void)? = nil) {
         self.id = id
         self.client = client
         self.upstream = upstream
@@ -46,6 +51,7 @@ final class ProxyRelay: TransportDelegate {
         self.faults = faults
         self.logger = logger
         self.markFault = markFault
+        self.markCloseCompleted = markCloseCompleted
     }
 
     /// Starts relaying (and the timed faults).
@@ -82,6 +88,15 @@ final class ProxyRelay: TransportDelegate {
         if fromUpstream {
             upstreamClosed = true
             tap?.connectionClosed(id, at: scheduler.now, event: Self.serverView(of: event))
+            if event.initiator == .local, let markCloseCompleted {
+                // The recorded close is the client's: when it completes, the server has seen all of it.
+                let id = self.id
+                if let closed = (upstream as? WebSocketConnection)?.closeFuture {
+                    closed.assumeIsolated().whenComplete { _ in markCloseCompleted(id) }
+                } else {
+                    markCloseCompleted(id)
+                }
+            }
         } else {
             clientClosed = true
         }
@@ -109,12 +124,16 @@ final class ProxyRelay: TransportDelegate {
     }
 
     /// The upstream connection's close as its server saw it: the proxy is that server's client.
+    /// A close frame from the proxy is the client's; the proxy ending TCP without one (its client
+    /// dropped, an injected drop) is a network loss; the upstream connection lost without the
+    /// proxy ending it is the server's drop (a server closing TCP without a close frame, or
+    /// crashing), recorded as `server` with no code so that replays expect it from the server.
     static func serverView(of event: TransportCloseEvent) -> TransportCloseEvent {
-        guard event.code != nil else { return TransportCloseEvent(code: nil, reason: event.reason, initiator: .network) }
-        let initiator: TransportCloseEvent.Initiator = switch event.initiator {
-        case .local: .remote
-        case .remote: .local
-        case .network: .network
+        let initiator: TransportCloseEvent.Initiator = switch (event.initiator, event.code) {
+        case (.local, nil): .network
+        case (.local, _): .remote
+        case (.remote, _): .local
+        case (.network, _): .local
         }
         return TransportCloseEvent(code: event.code, reason: event.reason, initiator: initiator)
     }

@@ -6,13 +6,18 @@ public struct ReplayFailure: Error, Sendable, CustomStringConvertible {
     public var report: ReplayReport
 
     public var description: String {
-        "replay of \(path) diverged from the recording (\(report.divergences.count) connection(s)); " +
+        if report.divergences.isEmpty {
+            return "replay of \(path) compared nothing (\(report.verdictReason)): a test that checks nothing never passes; "
+                + "replay a trace with server events, or set ReplayOptions.allowsEmpty\n\(report)"
+        }
+        return "replay of \(path) diverged from the recording (\(report.divergences.count) connection(s)); " +
             "fix the app, or if the change is intended record a new trace or add a rule (docs/replay.md)\n\(report)"
     }
 }
 
 /// Replays the trace at `path` against the app `app` builds and throws ``ReplayFailure`` on any
-/// divergence (``ReplayError`` when the trace or rules cannot be read). Returns the report.
+/// divergence, or when nothing was compared (``ReplayError`` when the trace or rules cannot be
+/// read). Returns the report.
 ///
 /// ```swift
 /// try assertReplays("traces/sim-3rooms.ptrace.zst", app: { ConferenceApp(context: $0) })

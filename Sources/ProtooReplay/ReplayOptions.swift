@@ -22,6 +22,9 @@ public struct ReplayOptions: Sendable {
     public var stopAfterDivergences = 100
     /// How many of the last events a divergence shows.
     public var history = 12
+    /// A trace with nothing to compare (no recorded server event reached) passes instead of
+    /// being "could not run" (``ReplayReport/verdict``).
+    public var allowsEmpty = false
     /// The engine's logger; `nil` keeps the app quiet.
     public var logger: Logger?
 

@@ -1,4 +1,5 @@
 import Protoo
+import ProtooVerdict
 
 /// The outcome of a replay: counts, timing and every divergence (at most one per connection).
 public struct ReplayReport: Sendable, Hashable, CustomStringConvertible {
@@ -30,10 +31,13 @@ public struct ReplayReport: Sendable, Hashable, CustomStringConvertible {
     public var truncation: ReplayTruncation? = nil
     /// Damaged trace metadata the reader worked around (no record was lost), one line each.
     public var metadataDamage: [String] = []
+    /// Nothing compared is a pass (``ReplayOptions/allowsEmpty``).
+    public var allowsEmpty = false
 
     package init(events: Int, inputs: Int, outputsCompared: Int, divergences: [ReplayDivergence], virtualDuration: Duration,
                  wallSeconds: Double, engineSeed: UInt64, substitutionsLearned: Int, replayerServerCloses: Int,
-                 skippedRecords: Int, stoppedEarly: Bool, truncation: ReplayTruncation? = nil, metadataDamage: [String] = []) {
+                 skippedRecords: Int, stoppedEarly: Bool, truncation: ReplayTruncation? = nil, metadataDamage: [String] = [],
+                 allowsEmpty: Bool = false) {
         self.events = events
         self.inputs = inputs
         self.outputsCompared = outputsCompared
@@ -47,10 +51,29 @@ public struct ReplayReport: Sendable, Hashable, CustomStringConvertible {
         self.stoppedEarly = stoppedEarly
         self.truncation = truncation
         self.metadataDamage = metadataDamage
+        self.allowsEmpty = allowsEmpty
     }
 
-    /// `true` when nothing diverged.
-    public var passed: Bool { divergences.isEmpty }
+    /// 0 passed: something was compared and nothing diverged; 1 failed: a divergence; 2 could not
+    /// run: nothing was compared (no recorded server event reached), unless ``allowsEmpty``.
+    public var verdict: Verdict {
+        if !divergences.isEmpty { return .failed }
+        if outputsCompared == 0, !allowsEmpty { return .couldNotRun }
+        return .passed
+    }
+
+    /// Why the verdict is what it is.
+    public var verdictReason: String {
+        switch verdict {
+        case .failed: return "\(divergences.count) divergence\(divergences.count == 1 ? "" : "s")"
+        case .couldNotRun: return events == 0 ? "nothing compared: the trace has no complete record"
+            : "nothing compared: no recorded server event was reached (--allow-empty accepts that)"
+        case .passed: return outputsCompared == 0 ? "nothing compared, allowed" : "clean"
+        }
+    }
+
+    /// `true` when the verdict is a pass: something was compared and nothing diverged.
+    public var passed: Bool { verdict == .passed }
 
     /// Recorded events replayed per wall second.
     public var eventsPerSecond: Double { wallSeconds > 0 ? Double(events) / wallSeconds : 0 }
@@ -59,7 +82,7 @@ public struct ReplayReport: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         let virtual = Double(virtualDuration.nanoseconds) / 1e9
         var lines = [
-            "replay: \(passed ? "PASSED" : "FAILED")",
+            "replay: \(verdict) (\(verdictReason))",
             "events:           \(events) (\(inputs) fed, \(outputsCompared) server events compared)",
             "divergences:      \(divergences.count)\(stoppedEarly ? " (stopped early)" : "")",
             "virtual duration: \(String(format3(virtual)))s",
@@ -79,7 +102,8 @@ public struct ReplayReport: Sendable, Hashable, CustomStringConvertible {
     /// The report as one JSON object.
     public var json: JSONValue {
         [
-            "passed": .bool(passed), "events": JSONValue(events), "inputs": JSONValue(inputs),
+            "passed": .bool(passed), "verdict": .string(verdict == .couldNotRun ? "couldNotRun" : verdict == .failed ? "failed" : "passed"),
+            "exitCode": JSONValue(Int(verdict.exitCode)), "reason": .string(verdictReason), "events": JSONValue(events), "inputs": JSONValue(inputs),
             "outputsCompared": JSONValue(outputsCompared), "divergenceCount": JSONValue(divergences.count),
             "virtualDurationNs": .int(virtualDuration.nanoseconds), "wallSeconds": .double(wallSeconds),
             "engineSeed": .string(String(engineSeed)), "substitutionsLearned": JSONValue(substitutionsLearned),

@@ -19,3 +19,9 @@ public enum ReplaySpeed: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension ReplaySpeed {
+    /// `--speed`'s default in `protoo replay` (in-process and live) and `protoo load --trace`:
+    /// `max`, each client event as soon as what it waits for is in.
+    public static let defaultArgument = "max"
+}

@@ -26,7 +26,7 @@ public struct ReplayTruncation: Sendable, Hashable, CustomStringConvertible {
             + "\(uncomparedOutputs) live events after their connection's last recorded one not compared"
     }
 
-    var json: JSONValue {
+    package var json: JSONValue {
         ["reason": .string(reason), "comparedUpToNs": .int(comparedUpTo.nanoseconds), "uncomparedOutputs": JSONValue(uncomparedOutputs)]
     }
 }

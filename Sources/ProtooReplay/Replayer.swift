@@ -162,7 +162,7 @@ public final class Replayer {
             engineSeed: engineSeed, substitutionsLearned: substitutions.count, replayerServerCloses: replayerCloses,
             skippedRecords: skippedRecords, stoppedEarly: stopped,
             truncation: cutOff.map { ReplayTruncation(reason: $0, comparedUpTo: .nanoseconds(max(0, endTime)), uncomparedOutputs: uncomparedAfterCut) },
-            metadataDamage: source.damages.map(\.description))
+            metadataDamage: source.damages.map(\.description), allowsEmpty: options.allowsEmpty)
     }
 
     // MARK: Reading

@@ -69,6 +69,9 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     private var reportedPartialBytes = 0
     /// Keeps a remote that repeats a loggable event (binary frames) from flooding the log.
     private var logLimiter = LogLimiter<String>()
+    /// Pings sent by ``ping(then:)`` and not answered yet, oldest first, with their tokens.
+    private var pingWaiters: [(token: UInt64, done: () -> Void)] = []
+    private var nextPingToken: UInt64 = 0
 
     /// A connection; a server's connections share the server's `partialMessageBudget`.
     package init(role: Role, limits: WebSocketLimits, eventLoop: any EventLoop, logger: Logger,
@@ -147,6 +150,58 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         }
     }
 
+    /// Sends a ping and calls `done` once the remote answered it (a pong to it or to a later ping)
+    /// or the connection ended. The remote reads in order, so a pong means it has read everything
+    /// sent before the ping: live replay's proof that a message reached the server.
+    package func ping(then done: @escaping () -> Void) {
+        guard case .open(let context) = state, !isClosed else {
+            eventLoop.assumeIsolated().execute { done() }
+            return
+        }
+        nextPingToken &+= 1
+        let token = nextPingToken
+        pingWaiters.append((token, done))
+        withUnsafeBytes(of: token.bigEndian) { writeControl(.ping, payload: Array($0), context: context, promise: nil) }
+    }
+
+    /// Completes once the TCP connection is closed; `nil` before the connection is attached.
+    package var closeFuture: EventLoopFuture<Void>? {
+        switch state {
+        case .open(let context), .closing(let context): return context.channel.closeFuture
+        case .pending, .closed: return nil
+        }
+    }
+
+    /// Ends the connection without a close frame, as a lost connection does, but so that the remote
+    /// can tell: sends TCP FIN and waits for the remote to close its side (bounded by the close
+    /// handshake timeout), then closes. The remote sees the connection lost; ``closeFuture``
+    /// completes once it has answered.
+    package func disconnect() {
+        guard !isClosed else { return }
+        isClosed = true
+        report(TransportCloseEvent(code: nil, reason: "disconnected", initiator: .local))
+        guard case .open(let context) = state else { return terminate() }
+        state = .closing(context)
+        flushIfPending()
+        let outputClosed = context.eventLoop.makePromise(of: Void.self)
+        outputClosed.futureResult.assumeIsolated().whenFailure { [self] _ in self.terminate() }
+        context.close(mode: .output, promise: outputClosed)
+        closeTimeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.closeHandshakeTimeout.nanoseconds)) { [self] in
+            self.terminate()
+        }
+    }
+
+    /// Calls the ping waiters up to and including `token` (all of them when `nil`).
+    private func answerPings(upTo token: UInt64?) {
+        guard !pingWaiters.isEmpty else { return }
+        var answered: [() -> Void] = []
+        while let first = pingWaiters.first, token == nil || first.token <= token! {
+            answered.append(first.done)
+            pingWaiters.removeFirst()
+        }
+        for done in answered { done() }
+    }
+
     // MARK: Pipeline
 
     /// Adds this connection to a channel that NIO's WebSocket upgrader has just upgraded.
@@ -201,6 +256,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     package func channelInactive(context: ChannelHandlerContext) {
         cancelTimers()
         dropPartialMessage()
+        answerPings(upTo: nil)
         if !isClosed {
             isClosed = true
             report(TransportCloseEvent(code: nil, reason: "connection lost", initiator: .network))
@@ -318,7 +374,10 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
             guard case .open = state else { return }
             writeControl(.pong, payload: Self.unmasked(payload, key), context: context, promise: nil)
         case .pong:
-            break
+            let bytes = Self.unmasked(payload, key)
+            if bytes.count == 8, !pingWaiters.isEmpty {
+                answerPings(upTo: bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+            }
         }
     }
 
@@ -385,8 +444,10 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         }
         switch state {
         case .closing:
-            // Our close frame was answered: the handshake is complete.
-            terminate()
+            // Our close frame was answered: the handshake is complete. A server closes TCP now; a
+            // client waits for the server to (RFC 6455 §7.1.1), so that once its channel is closed
+            // the server has seen the whole close; the close handshake timeout bounds the wait.
+            if role == .server { terminate() }
         case .open:
             state = .closing(context)
             if !isClosed {

@@ -51,7 +51,9 @@ struct LiveCommandTests {
         let json = try JSONParser.parse(result.outputText)
         #expect(json["copies"] == 5)
         #expect(json["connectionsOpened"] == 5)
-        #expect(json["divergencesPerCopy"] == [0, 0, 0, 0, 0])
+        #expect(json["divergenceCount"] == 0)
+        #expect(json["copiesDiverged"] == 0)
+        #expect(json["verdict"] == "passed")
         let methods = json["methods"]?.arrayValue ?? []
         #expect(methods.first { $0["method"] == "echo" }?["count"] == 20)   // (ready + 3) × 5
         serve.stop()

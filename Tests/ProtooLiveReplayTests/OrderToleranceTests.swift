@@ -78,7 +78,7 @@ struct OrderToleranceTests {
         try await record(to: path)
         let swapped = try await replay(path) { OrderApp(context: $0, swapTicks: true) }
         #expect(!swapped.passed)
-        let first = try #require(swapped.replay.divergences.first)
+        let first = try #require(swapped.divergences.first)
         #expect(first.kind == .reordered)
         #expect(first.method == "tick")
         #expect(first.matchedTime != nil)

@@ -96,7 +96,8 @@ struct ProxyRecordingTests {
         while let record = try source.next() {
             if case .marker(let name, let text) = record.event { markers.append("\(name): \(text)") }
         }
-        #expect(markers == ["fault: message lost towards upstream (4 bytes)", "fault: server close"])
+        // The injected server close is the proxy closing the upstream side: its completion is marked too.
+        #expect(markers == ["fault: message lost towards upstream (4 bytes)", "fault: server close", "closeCompleted: "])
     }
 
     struct Refusal: Error {}

@@ -70,7 +70,37 @@ public enum JSONWriter {
             appendASCII("null", &out)
             return
         }
-        out.append(contentsOf: value.description.utf8)
+        out.append(contentsOf: ecmaScriptString(value).utf8)
+    }
+
+    /// The number as JavaScript's `JSON.stringify` (ECMAScript Number::toString) writes it, so
+    /// that this server's messages match protoo-server's byte for byte: the shortest digits that
+    /// read back as the same double (Swift's `description` finds them), written as a plain
+    /// decimal for 1e-7 ≤ |x| < 1e21 (`1`, `0.00001`, `100000000000000000000`), otherwise with an
+    /// exponent that is not zero-padded (`1e-7`, `1.5e+300`); -0 is `0`.
+    static func ecmaScriptString(_ value: Double) -> String {
+        if value == 0 { return "0" }
+        var text = value.magnitude.description
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+            text = String(text[..<e])
+        }
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        var digits = Array(parts[0].utf8) + (parts.count > 1 ? Array(parts[1].utf8) : [])
+        // value = 0.d1 d2 … dk × 10^n
+        var n = parts[0].utf8.count + exponent
+        while digits.count > 1, digits.first == UInt8(ascii: "0") { digits.removeFirst(); n -= 1 }
+        while digits.count > 1, digits.last == UInt8(ascii: "0") { digits.removeLast() }
+        let k = digits.count
+        let d = String(decoding: digits, as: UTF8.self)
+        let sign = value < 0 ? "-" : ""
+        if k <= n, n <= 21 { return sign + d + String(repeating: "0", count: n - k) }
+        if 0 < n, n <= 21 { return sign + String(d.prefix(n)) + "." + String(d.dropFirst(n)) }
+        if -6 < n, n <= 0 { return sign + "0." + String(repeating: "0", count: -n) + d }
+        let e = n - 1
+        let mantissa = k == 1 ? d : String(d.prefix(1)) + "." + String(d.dropFirst())
+        return sign + mantissa + "e" + (e < 0 ? "-" : "+") + String(e.magnitude)
     }
 
     static func writeString(_ s: String, into out: inout [UInt8]) {

@@ -7,7 +7,8 @@ extension Message {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends the wire bytes to `out`.
+    /// Appends the wire bytes to `out`. Data that is falsy in JavaScript (`null`, `false`, `0`,
+    /// `""`) goes out as `{}`, as protoo-server and protoo-client write `data || {}`.
     public func encode(into out: inout [UInt8]) {
         switch self {
         case .request(let id, let method, let data):
@@ -16,12 +17,12 @@ extension Message {
             JSONWriter.appendASCII(",\"method\":", &out)
             JSONWriter.writeString(method, into: &out)
             JSONWriter.appendASCII(",\"data\":", &out)
-            JSONWriter.write(data, into: &out)
+            JSONWriter.write(data.isTruthy ? data : .emptyObject, into: &out)
         case .successResponse(let id, let data):
             JSONWriter.appendASCII("{\"response\":true,\"id\":", &out)
             JSONWriter.writeInt(Int64(id), into: &out)
             JSONWriter.appendASCII(",\"ok\":true,\"data\":", &out)
-            JSONWriter.write(data, into: &out)
+            JSONWriter.write(data.isTruthy ? data : .emptyObject, into: &out)
         case .errorResponse(let id, let code, let reason):
             JSONWriter.appendASCII("{\"response\":true,\"id\":", &out)
             JSONWriter.writeInt(Int64(id), into: &out)
@@ -33,7 +34,7 @@ extension Message {
             JSONWriter.appendASCII("{\"notification\":true,\"method\":", &out)
             JSONWriter.writeString(method, into: &out)
             JSONWriter.appendASCII(",\"data\":", &out)
-            JSONWriter.write(data, into: &out)
+            JSONWriter.write(data.isTruthy ? data : .emptyObject, into: &out)
         }
         out.append(UInt8(ascii: "}"))
     }
