@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Protoo
 import ProtooTrace
 
 /// `--record` and the `--record-*` flags, shared by `serve` and `proxy`.
@@ -8,8 +9,13 @@ struct RecordingOptions: ParsableArguments {
     @Option(help: "Record all traffic to a trace file (.ptrace.zst, or .jsonl).")
     var record: String?
 
-    @Option(name: .customLong("record-redact"), help: "Query parameters to strip from recorded URLs (comma-separated, e.g. token).")
+    @Option(name: .customLong("record-redact"),
+            help: "Query parameters and request headers to leave out of the recording (comma-separated, e.g. token,cookie,authorization).")
     var recordRedact: String?
+
+    @Option(name: .customLong("record-redact-body"),
+            help: ArgumentHelp("A JSON path whose value is recorded as \"[redacted]\" in every message (repeatable): data.displayName, data.peers[*].displayName, data.**.sdp.", valueName: "path"))
+    var recordRedactBody: [String] = []
 
     @Option(name: .customLong("record-level"),
             help: "zstd level of the recording: 1 (default, ≈ 8.5× on conference traffic) up to 19 for smaller files; negative levels (written --record-level=-3) spend less CPU and compress less.")
@@ -36,6 +42,9 @@ struct RecordingOptions: ParsableArguments {
         guard ["drop", "block"].contains(recordOverflow) else { throw ValidationError("--record-overflow is drop or block") }
         guard (1...65_536).contains(recordBufferMB) else { throw ValidationError("--record-buffer-mb must be 1…65536 (megabytes)") }
         if let mb = recordRotateMB, mb <= 0 { throw ValidationError("--record-rotate-mb must be positive") }
+        for path in recordRedactBody where JSONPathPattern(path) == nil {
+            throw ValidationError("--record-redact-body '\(path)' is not a JSON path (e.g. data.displayName, data.peers[*].displayName)")
+        }
         if let every = recordRotateEvery, every.duration <= .zero { throw ValidationError("--record-rotate-every must be positive") }
     }
 
@@ -48,9 +57,13 @@ struct RecordingOptions: ParsableArguments {
                                  host: ProcessInfo.processInfo.hostName)
         // The 16 kB match table (hashLog 12) suits the fast levels; higher levels keep their own.
         var options = TraceWriterOptions(compressionLevel: recordLevel, hashLog: recordLevel <= 3 ? 12 : nil)
-        if let names = recordRedact?.split(separator: ",").map(String.init), !names.isEmpty {
-            options.redactor = .stripQueryParameters(Set(names))
+        var redactors: [TraceRedactor] = []
+        if let names = recordRedact?.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }), !names.isEmpty {
+            redactors += [.stripQueryParameters(Set(names)), .stripHeaders(Set(names))]
         }
+        let paths = recordRedactBody.compactMap(JSONPathPattern.init)
+        if !paths.isEmpty { redactors.append(.replaceJSONPaths(paths)) }
+        if !redactors.isEmpty { options.redactor = .chain(redactors) }
         let configuration = TraceRecorderConfiguration(
             path: path, header: header, writerOptions: options, bufferBytes: recordBufferMB << 20,
             overflowPolicy: recordOverflow == "block" ? .block : .dropNewest,

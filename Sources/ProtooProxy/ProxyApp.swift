@@ -33,6 +33,9 @@ public final class ProxyApp: ProtooApp {
     private var pendingDials: [ConnectionID: () -> Void] = [:]
     private var isShutDown = false
     private var logLimiter = LogLimiter<String>(burst: 1, interval: .seconds(10))
+    /// Orders what goes upstream around the proxy's upstream closes (see ``UpstreamGate``).
+    private let gate: UpstreamGate
+    private var gateWired = false
 
     /// The factory to give ``ProtooServer/start(_:app:)``.
     public static func factory(_ configuration: ProxyConfiguration) -> ProtooAppFactory {
@@ -46,6 +49,7 @@ public final class ProxyApp: ProtooApp {
         self.tap = configuration.trafficTap
         self.logger = configuration.logger
         self.seed = configuration.seed ?? context.random.next()
+        self.gate = UpstreamGate(scheduler: context.scheduler)
         guard let loop = (context.scheduler as? NIOEventLoopScheduler)?.eventLoop else {
             dialer = nil
             return
@@ -73,19 +77,41 @@ public final class ProxyApp: ProtooApp {
         self.tap = configuration.trafficTap
         self.logger = configuration.logger
         self.seed = configuration.seed ?? context.random.next()
+        self.gate = UpstreamGate(scheduler: context.scheduler)
         self.dialer = dialer
+    }
+
+    /// Points the gate at the relays' upstream connections (to ping the server through). Once.
+    private func wireGate() {
+        guard !gateWired else { return }
+        gateWired = true
+        gate.probeSocket = { [unowned self] excluding in
+            // Any one will do (the dictionary's order reaches no output).
+            relays.first(where: { $0.key != excluding && $0.value.openUpstream != nil })?.value.openUpstream
+        }
     }
 
     /// Connections being relayed now.
     public var relayedConnections: Int { relays.count }
 
     public func handleConnection(_ request: ConnectionRequest) {
+        wireGate()
         nextConnection += 1
         let id = nextConnection
+        if gate.isHolding {
+            // A close is settling upstream: this connection goes (and is recorded) after it.
+            request.deferDecision()
+            return gate.run { [self] in startConnection(request, id: id) }
+        }
+        startConnection(request, id: id)
+    }
+
+    private func startConnection(_ request: ConnectionRequest, id: ConnectionID) {
         tap?.connectionRequested(id, at: scheduler.now, target: request.target, headers: request.headers, remoteAddress: request.remoteAddress)
-        guard !isShutDown else { return refuse(request, id, status: 503, reason: "protoo proxy shutting down") }
+        guard !isShutDown else { return refuse(request, id, status: 503, reason: "protoo proxy shutting down", byProxy: true) }
         guard let dialer else {
-            return refuse(request, id, status: 500, reason: "protoo proxy: no upstream dialer (it runs on a ProtooServer; for wss://, check the TLS configuration)")
+            return refuse(request, id, status: 500, reason: "protoo proxy: no upstream dialer (it runs on a ProtooServer; for wss://, check the TLS configuration)",
+                          byProxy: true)
         }
         request.deferDecision()
         var settled = false
@@ -123,7 +149,7 @@ public final class ProxyApp: ProtooApp {
             connectionLogger[metadataKey: "connection"] = "\(id)"
             let faults = configuration.faults.isNone ? nil : ConnectionFaults(configuration.faults, seed: seed, connection: id)
             let relay = ProxyRelay(id: id, client: client, upstream: upstream, scheduler: scheduler, tap: tap, faults: faults,
-                                   logger: connectionLogger, markFault: faultMarker, markCloseCompleted: closeCompletedMarker)
+                                   logger: connectionLogger, markFault: faultMarker, markCloseCompleted: closeCompletedMarker, gate: gate)
             relay.onFinished = { [unowned self] id in self.relays[id] = nil }
             relays[id] = relay
             relay.start()

@@ -24,9 +24,11 @@ final class ProxyRelay: TransportDelegate {
     private let logger: Logger
     /// Notes an injected fault in the recording (a trace marker), if the tap is a trace recorder.
     private let markFault: ((_ connection: ConnectionID, _ text: String) -> Void)?
-    /// Notes in the recording that a close the proxy made on the upstream side has completed (its
-    /// close handshake and TCP close are over), if the tap is a trace recorder.
+    /// Notes in the recording that a close the proxy made on the upstream side has taken effect
+    /// (see ``UpstreamGate``), if the tap is a trace recorder.
     private let markCloseCompleted: ((_ connection: ConnectionID) -> Void)?
+    /// Orders what goes upstream around the proxy's upstream closes (`nil`: no ordering).
+    private let gate: UpstreamGate?
     private var faults: ConnectionFaults?
     private var toUpstream = RelayPipe()
     private var toClient = RelayPipe()
@@ -42,7 +44,7 @@ final class ProxyRelay: TransportDelegate {
     init(id: ConnectionID, client: any Transport, upstream: any Transport, scheduler: any Scheduler,
          tap: (any TrafficTap)?, faults: ConnectionFaults?, logger: Logger,
          markFault: ((_ connection: ConnectionID, _ text: String) -> Void)? = nil,
-         markCloseCompleted: ((_ connection: ConnectionID) -> Void)? = nil) {
+         markCloseCompleted: ((_ connection: ConnectionID) -> Void)? = nil, gate: UpstreamGate? = nil) {
         self.id = id
         self.client = client
         self.upstream = upstream
@@ -52,6 +54,13 @@ final class ProxyRelay: TransportDelegate {
         self.logger = logger
         self.markFault = markFault
         self.markCloseCompleted = markCloseCompleted
+        self.gate = gate
+    }
+
+    /// The upstream side as a WebSocket connection still open (to ping the server through it).
+    var openUpstream: WebSocketConnection? {
+        guard let socket = upstream as? WebSocketConnection, !socket.isClosed else { return nil }
+        return socket
     }
 
     /// Starts relaying (and the timed faults).
@@ -69,7 +78,7 @@ final class ProxyRelay: TransportDelegate {
         guard !ending else { return }
         ending = true
         stopFaults()
-        upstream.close(code: CloseCode.goingAway, reason: "protoo proxy shutting down")
+        closeUpstream { $0.close(code: CloseCode.goingAway, reason: "protoo proxy shutting down") }
     }
 
     // MARK: TransportDelegate
@@ -88,15 +97,6 @@ final class ProxyRelay: TransportDelegate {
         if fromUpstream {
             upstreamClosed = true
             tap?.connectionClosed(id, at: scheduler.now, event: Self.serverView(of: event))
-            if event.initiator == .local, let markCloseCompleted {
-                // The recorded close is the client's: when it completes, the server has seen all of it.
-                let id = self.id
-                if let closed = (upstream as? WebSocketConnection)?.closeFuture {
-                    closed.assumeIsolated().whenComplete { _ in markCloseCompleted(id) }
-                } else {
-                    markCloseCompleted(id)
-                }
-            }
         } else {
             clientClosed = true
         }
@@ -183,6 +183,18 @@ final class ProxyRelay: TransportDelegate {
     }
 
     private func deliver(_ item: RelayPipe.Item, towardsUpstream up: Bool) {
+        if up, let gate, gate.isHolding { return gate.run { [self] in self.deliverNow(item, towardsUpstream: true) } }
+        deliverNow(item, towardsUpstream: up)
+    }
+
+    private func deliverNow(_ item: RelayPipe.Item, towardsUpstream up: Bool) {
+        if up {
+            switch item {
+            case .message: break
+            case .close(let code, let reason): return closeUpstream { $0.close(code: code, reason: reason) }
+            case .abort: return closeUpstream { $0.abort() }
+            }
+        }
         let target = up ? upstream : client
         switch item {
         case .message(let text):
@@ -216,17 +228,34 @@ final class ProxyRelay: TransportDelegate {
             ending = true
             stopFaults()
             client.abort()
-            upstream.abort()
+            closeUpstream { $0.abort() }
         case .serverClose:
             ending = true
             stopFaults()
             client.close(code: CloseCode.protoo, reason: "closed by protoo-server")
-            upstream.close(code: CloseCode.goingAway, reason: "protoo proxy: injected server close")
+            closeUpstream { $0.close(code: CloseCode.goingAway, reason: "protoo proxy: injected server close") }
         case .clog:
             let until = scheduler.now + (faults?.faults.clogDuration ?? .zero)
             toUpstream.heldUntil = until
             toClient.heldUntil = until
             armNextFault()
+        }
+    }
+
+    /// Closes (or drops) the upstream side, in order with what other relays send upstream, and lets
+    /// the close settle (``UpstreamGate``) before anything else goes upstream.
+    private func closeUpstream(_ close: @escaping (any Transport) -> Void) {
+        guard let gate else {
+            close(upstream)
+            markCloseCompleted?(id)
+            return
+        }
+        gate.run { [self] in
+            guard !self.upstream.isClosed else { return }
+            let closed = (self.upstream as? WebSocketConnection)?.closeFuture
+            close(self.upstream)
+            let id = self.id, mark = self.markCloseCompleted
+            gate.settle(id, closed: closed) { mark?(id) }
         }
     }
 

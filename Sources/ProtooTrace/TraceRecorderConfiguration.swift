@@ -34,14 +34,16 @@ public struct TraceRecorderConfiguration: Sendable {
     public var rotateBytes: Int64?
     /// Start a new file once the current one spans this much trace time.
     public var rotateInterval: Duration?
-    /// Request headers kept in `connectionRequested` records (lower-case names); others are not recorded.
+    /// Request headers kept in `connectionRequested` records (lower-case names); others are not
+    /// recorded. `cookie` and `authorization` are kept by default, so that a live replay can send
+    /// them again; drop them with ``TraceRedactor/stripHeaders(_:)`` (`--record-redact cookie`).
     public var recordedHeaders: Set<String>
 
     public init(path: String, header: TraceHeader, writerOptions: TraceWriterOptions = TraceWriterOptions(),
                 capacity: Int = 65_536, bufferBytes: Int = TraceRecorderConfiguration.defaultBufferBytes,
                 overflowPolicy: TraceOverflowPolicy = .dropNewest,
                 flushInterval: Duration = .seconds(1), rotateBytes: Int64? = nil, rotateInterval: Duration? = nil,
-                recordedHeaders: Set<String> = ["origin", "user-agent", "x-forwarded-for", "sec-websocket-protocol"]) {
+                recordedHeaders: Set<String> = ["origin", "user-agent", "x-forwarded-for", "sec-websocket-protocol", "cookie", "authorization"]) {
         self.path = path
         self.header = header
         self.writerOptions = writerOptions

@@ -54,13 +54,19 @@ public struct JSONPathPattern: Sendable, Hashable, CustomStringConvertible {
         fixedLength = segments.contains(.anyDepth) ? nil : segments.count
     }
 
+    /// The last segment when it is a plain name (`displayName` of `data.displayName`).
+    public var lastName: String? {
+        if case .name(let n)? = segments.last { return n }
+        return nil
+    }
+
     /// `true` when `path` matches the whole pattern.
     public func matches(_ path: JSONPath) -> Bool {
         matches(path.components[...])
     }
 
     /// `true` when the path made of `components` matches the whole pattern.
-    func matches(_ components: ArraySlice<JSONPathComponent>) -> Bool {
+    public func matches(_ components: ArraySlice<JSONPathComponent>) -> Bool {
         if let fixedLength, fixedLength != components.count { return false }
         return Self.match(segments[...], components)
     }
@@ -88,26 +94,3 @@ public struct JSONPathPattern: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A method pattern: an exact name, or a glob where `*` stands for any run of characters
-/// (`*`, `get*Stats`).
-struct MethodPattern: Sendable, Hashable {
-    let text: String
-
-    func matches(_ method: String) -> Bool {
-        guard text.utf8.contains(UInt8(ascii: "*")) else { return text == method }
-        let parts = text.split(separator: "*", omittingEmptySubsequences: false)
-        var rest = Substring(method)
-        for (i, part) in parts.enumerated() {
-            if i == 0 {
-                guard rest.hasPrefix(part) else { return false }
-                rest = rest.dropFirst(part.count)
-            } else if i == parts.count - 1 {
-                return part.isEmpty || rest.hasSuffix(part)
-            } else if !part.isEmpty {
-                guard let r = rest.range(of: part) else { return false }
-                rest = rest[r.upperBound...]
-            }
-        }
-        return rest.isEmpty
-    }
-}
