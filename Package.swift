@@ -154,6 +154,7 @@ let package = Package(
         // Running the `protoo` executable from tests (shared by the test targets; not a product).
         .target(name: "ProtooTestSupport", path: "Tests/ProtooTestSupport"),
         .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
+        .testTarget(name: "ProtooVerdictTests", dependencies: ["ProtooVerdict", "Protoo"]),
         .testTarget(name: "ProtooSimulatorTests", dependencies: ["Protoo", "ProtooApps", "ProtooSimulator", "ProtooTestSupport"]),
         .testTarget(name: "ProtooTraceTests", dependencies: ["ProtooTrace", "Protoo", "ProtooTestSupport"]),
         .testTarget(
@@ -175,8 +176,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ProtooLiveReplayTests",
-            dependencies: ["Protoo", "ProtooApps", "ProtooClient", "ProtooLiveReplay", "ProtooReplay", "ProtooTrace", "ProtooWebSocket",
-                           "ProtooTestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Protoo", "ProtooApps", "ProtooClient", "ProtooLiveReplay", "ProtooReplay", "ProtooTrace", "ProtooVerdict",
+                           "ProtooWebSocket", "ProtooTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ProtooProxyTests",

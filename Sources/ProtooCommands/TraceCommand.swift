@@ -91,15 +91,41 @@ struct Trace: ParsableCommand {
     }
 
     struct Cat: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print every record as one JSON line (for jq).")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the records as JSON lines (for jq); filter them by connection, peer, room, method and time.",
+            discussion: """
+                By default each line is the record as the .jsonl format stores it (t in nanoseconds, a message
+                as its wire text). --messages prints each record for reading: t in seconds, the connection's
+                peer and room, the method, and the message as a JSON object:
+                  protoo trace cat run.ptrace.zst --messages --peer alice --method join | jq .message.data
+                """)
         @Argument(help: "The trace file; for a rotated recording, its files in order.") var paths: [String]
-        @Flag(help: "Also print the header and trailer lines.") var all = false
+        @Flag(help: "Also print the header and trailer lines (not with --messages).") var all = false
         @Flag(help: "On damage to the records, go on with the next intact frame (a gap, named on stderr) instead of stopping; the exit code is still 1.")
         var skipDamaged = false
+        @Flag(help: "Print each record for reading: t in seconds, peer, room, method, and the message as a JSON object.")
+        var messages = false
+        @Option(help: "Only the records of connections whose URL has this peerId.") var peer: String?
+        @Option(help: "Only the records of connections whose URL has this roomId.") var room: String?
+        @Option(help: "Only messages of this method (a response counts as its request's method).") var method: String?
+        @Option(help: "Only the records of this connection (repeatable).") var conn: [UInt64] = []
+        @Option(help: "From this time since the trace origin: 10s, 1.5m, 500ms (a bare number is seconds).") var from: DurationArgument?
+        @Option(help: "Up to this time (inclusive), like --from.") var to: DurationArgument?
+
+        func validate() throws {
+            if all && messages { throw ValidationError("--all prints the .jsonl header and trailer: not with --messages") }
+        }
 
         func run() throws {
             let source = try Trace.open(paths)
             var out = FileHandleOutput()
+            var filter = TraceRecordFilter()
+            filter.peer = peer
+            filter.room = room
+            filter.method = method
+            filter.connections = Set(conn.map { ConnectionID($0) })
+            filter.from = from?.duration.nanoseconds
+            filter.to = to?.duration.nanoseconds
             // Damage to the records: every record verified before it is printed, then the error.
             defer { out.flush() }
             if all { out.line(TraceJSONLines.encode(source.header)) }
@@ -107,7 +133,17 @@ struct Trace: ParsableCommand {
             while true {
                 do {
                     guard let r = try source.next() else { break }
-                    out.line(TraceJSONLines.encode(r))
+                    guard filter.admits(r) else { continue }
+                    if messages {
+                        let method: String?
+                        switch r.event {
+                        case .messageIn, .messageOut: method = filter.lastMethod
+                        default: method = nil
+                        }
+                        out.line(TraceReadableLines.encode(r, peer: filter.peer(of: r.connection), room: filter.room(of: r.connection), method: method))
+                    } else {
+                        out.line(TraceJSONLines.encode(r))
+                    }
                 } catch {
                     guard skipDamaged, let reader = source as? TraceReader else { throw error }
                     firstDamage = firstDamage ?? error

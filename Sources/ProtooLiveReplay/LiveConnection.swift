@@ -32,8 +32,8 @@ final class LiveConnection: TransportDelegate {
     var head = 0
     /// Recorded server requests: (method, ordinal among that method's) → slot.
     var recordedRequests: [String: [Int]] = [:]
-    /// The recorded responses by request id: whether each was an error response.
-    var recordedResponseIsError: [RequestID: Bool] = [:]
+    /// The recorded responses by request id: the error code of an error response, `nil` for a success.
+    var recordedResponseCode: [RequestID: Int?] = [:]
     /// Live server requests seen, per method.
     var liveRequestCount: [String: Int] = [:]
     /// Recorded server request id → live id.
@@ -63,7 +63,9 @@ final class LiveConnection: TransportDelegate {
             slot.summary = summary
             switch summary.kind {
             case .request: recordedRequests[summary.method, default: []].append(slots.count)
-            case .response: recordedResponseIsError[summary.id] = (try? JSONParser.parse(text))?["ok"]?.isTruthy != true
+            case .response:
+                let parsed = try? JSONParser.parse(text)
+                recordedResponseCode[summary.id] = parsed?["ok"]?.isTruthy == true ? .some(nil) : .some(parsed?["errorCode"]?.intValue ?? 0)
             case .notification, .invalid: break
             }
         }

@@ -24,6 +24,7 @@ extension LiveSession {
             count()
             let differences = compare(conn.slots[slot], event, recordedRequestID: nil, method: method ?? "", on: conn)
             conn.markMatched(slot)
+            done[conn.slots[slot].step] = true
             if !differences.isEmpty { diverge(conn, .mismatch, slot: slot, actual: event, method: method, differences: differences) }
             return
         }
@@ -71,7 +72,11 @@ extension LiveSession {
             return diverge(conn, .reordered, slot: slot, actual: event, method: method, differences: [],
                            matchedTime: Instant(nanoseconds: conn.slots[later].time))
         }
-        if case .message = event, summary?.kind == .response { conn.markMatched(slot) }
+        if case .message = event, summary?.kind == .response {
+            // The response to this request came, different: it is no longer awaited.
+            conn.markMatched(slot)
+            done[conn.slots[slot].step] = true
+        }
         diverge(conn, .mismatch, slot: slot, actual: event, method: method, differences: differences)
     }
 
@@ -159,8 +164,9 @@ extension LiveSession {
     func diverge(_ conn: LiveConnection, _ kind: ReplayDivergence.Kind, slot: Int?, actual: LivePlan.Expected?,
                  method: String?, differences: [ReplayDifference], matchedTime: Instant? = nil) {
         conn.diverged = true
-        // Its server events no longer hold the other clients back.
-        for s in conn.slots where !s.matched { done[s.step] = true }
+        // Its server events no longer hold the client events after them back, but for the
+        // responses: they still come (the client chose their ids) and are still compared.
+        for s in conn.slots where !s.matched && s.summary?.kind != .response { done[s.step] = true }
         let expected = slot.map { conn.slots[$0] }
         let named = method.flatMap { $0.isEmpty ? nil : $0 } ?? expected.flatMap { methodOf($0, on: conn) }
         divergences.append(ReplayDivergence(

@@ -86,9 +86,10 @@ final class LiveSession {
     /// Latency, requests and failures by method, and divergences by method.
     var measurements = Measurements()
     /// Failures the recording does not have, by "method code" (an error response where the
-    /// recording has a success) or "method unanswered" (no response where the recording has one).
+    /// recording has a success or another code) or "method unanswered" (no response where the
+    /// recording has one).
     var errors: [String: Int] = [:]
-    /// Error responses the recording has too, by "method code".
+    /// Error responses the recording has too (same code), by "method code".
     var recordedErrors: [String: Int] = [:]
 
     init(plan: LivePlan, options: LiveReplayOptions, server: WebSocketURL, loop: any EventLoop,
@@ -387,7 +388,7 @@ final class LiveSession {
         // A success response as protoo writes it has `"ok":true`; anything else is decoded to tell.
         guard !text.contains("\"ok\":true"), let message = try? Message.decode(text), case .errorResponse(_, let code, _) = message else { return }
         let key = "\(method) \(code)"
-        if conn.recordedResponseIsError[id] == true {
+        if case .some(.some(let recorded)) = conn.recordedResponseCode[id], recorded == code {
             recordedErrors[key, default: 0] += 1
         } else {
             errors[key, default: 0] += 1
@@ -401,7 +402,7 @@ final class LiveSession {
         for id in conn.pendingClientRequests.keys.sorted() {
             let method = conn.pendingClientRequests[id]!.method
             measurements.requests[method, default: 0] += 1
-            guard conn.recordedResponseIsError[id] != nil else { continue }
+            guard conn.recordedResponseCode[id] != nil else { continue }
             errors["\(method) unanswered", default: 0] += 1
             measurements.errors[method, default: 0] += 1
         }

@@ -42,6 +42,12 @@ public struct TraceLoad {
     /// Recorded connections per copy.
     public var connectionsPerCopy: Int { plan.connections.count - plan.proxyRefusals.count }
 
+    /// When copy `copy` (1-based) of `copies` starts after the first: `rampUp × (copy − 1) / copies`.
+    public static func startOffset(copy: Int, copies: Int, rampUp: Duration) -> Duration {
+        guard copies > 1 else { return .zero }
+        return .nanoseconds(rampUp.nanoseconds / Int64(copies) * Int64(copy - 1))
+    }
+
     /// Runs every copy to its end, or to the end of ``duration`` (blocks the calling thread).
     /// - Throws: ``LiveReplayError`` when the target is unreachable or TLS cannot be set up.
     public func run(progress: LiveProgress? = nil, control: LiveRunControl? = nil) throws(LiveReplayError) -> TraceLoadReport {
@@ -54,7 +60,7 @@ public struct TraceLoad {
         var futures: [EventLoopFuture<CopyRunner.Result>] = []
         for copy in 1...copies {
             let loop = group.next()
-            let offset = TimeAmount.nanoseconds(copies > 1 ? rampUp.nanoseconds / Int64(copies) * Int64(copy - 1) : 0)
+            let offset = TimeAmount.nanoseconds(Self.startOffset(copy: copy, copies: copies, rampUp: rampUp).nanoseconds)
             let plan = self.plan, options = self.options, url = self.url, looping = duration != nil
             futures.append(loop.flatSubmit {
                 CopyRunner(copy: copy, plan: plan, options: options, url: url, ssl: ssl, loop: loop, looping: looping,

@@ -10,8 +10,8 @@ public struct ProxyConfiguration: Sendable {
     public let upstream: String
     package let upstreamURL: WebSocketURL
     /// Request headers copied to the upstream request (names case-insensitive), every value in
-    /// order. Default: `Origin`, `User-Agent`, `Cookie`.
-    public var forwardedHeaders: Set<String> = ["origin", "user-agent", "cookie"]
+    /// order. Default: `Origin`, `User-Agent`, `Cookie`, `Authorization`.
+    public var forwardedHeaders: Set<String> = ["origin", "user-agent", "cookie", "authorization"]
     /// Adds `X-Forwarded-For`: the client's own values, then its IP address. Default `true`.
     public var addsForwardedFor = true
     /// TLS of a `wss://` upstream; `nil`: the system's trust roots.

@@ -90,3 +90,19 @@ final class RewritingTransport: Transport, TransportDelegate {
         d?.transport(self, didClose: event)
     }
 }
+
+/// Writes `records` as a trace at `path` (binary or `.jsonl`, by extension).
+func writeTrace(_ records: [TraceRecord], to path: String) throws {
+    let sink = try TraceFiles.createSink(path, header: TraceHeader(createdAtUnixNanoseconds: 0, producerName: "test",
+                                                                   producerVersion: "test", host: "test"))
+    for r in records { try sink.write(r) }
+    try sink.close(endTime: nil)
+}
+
+/// A port nothing listens on: a server's, once it shut down.
+func deadPort() async throws -> Int {
+    let (gone, _) = try await startServer()
+    let port = gone.port
+    await gone.shutdown()
+    return port
+}

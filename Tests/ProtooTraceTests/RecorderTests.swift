@@ -167,14 +167,15 @@ import Testing
         let path = temporaryPath("flush.ptrace")
         let recorder = try TraceRecorder(configuration: configuration(path))
         recorder.connectionRequested(7, at: Instant(nanoseconds: 50), target: "/?roomId=r&peerId=p",
-                                     headers: [("Origin", "https://x"), ("Cookie", "secret")], remoteAddress: "1.2.3.4:5")
+                                     headers: [("Origin", "https://x"), ("X-Debug", "not recorded"), ("Cookie", "sid=abc")], remoteAddress: "1.2.3.4:5")
         recorder.connectionAccepted(7, at: Instant(nanoseconds: 60))
         recorder.connectionClosed(7, at: Instant(nanoseconds: 70), event: TransportCloseEvent(code: nil, reason: "lost", initiator: .network))
         try recorder.flush()
         let reader = try TraceReader(path: path)
         #expect(try reader.readAll() == [
             TraceRecord(time: 8, connection: 7, event: .connectionRequested(target: "/?roomId=r&peerId=p",
-                                                                             headers: [TraceHeaderField(name: "Origin", value: "https://x")],
+                                                                             headers: [TraceHeaderField(name: "Origin", value: "https://x"),
+                                                                                       TraceHeaderField(name: "Cookie", value: "sid=abc")],
                                                                              remoteAddress: "1.2.3.4:5")),
             TraceRecord(time: 18, connection: 7, event: .accepted),
             TraceRecord(time: 28, connection: 7, event: .closed(code: nil, reason: "lost", initiator: .network)),
@@ -262,7 +263,7 @@ import Testing
         switch record.event {
         case .connectionRequested(let target, let headers, let remoteAddress):
             recorder.connectionRequested(record.connection, at: at, target: target,
-                                         headers: headers.map { ($0.name, $0.value) } + [("Cookie", "not recorded")],
+                                         headers: headers.map { ($0.name, $0.value) } + [("X-Debug", "not recorded")],
                                          remoteAddress: remoteAddress)
         case .accepted: recorder.connectionAccepted(record.connection, at: at)
         case .rejected(let status, let reason): recorder.connectionRejected(record.connection, at: at, status: status, reason: reason)
@@ -345,5 +346,56 @@ import Testing
         #expect(URLRedaction.strip("/?token=a&roomId=r", names: ["token"]) == "/?roomId=r")
         #expect(URLRedaction.strip("/?t%6Fken=a", names: ["token"]) == "/")
         #expect(URLRedaction.strip("/?roomId=r", names: ["token"]) == "/?roomId=r")
+    }
+
+    @Test func cookieAndAuthorizationAreKeptUnlessRedacted() throws {
+        let path = temporaryPath("credentials.ptrace")
+        let recorder = try TraceRecorder(configuration: configuration(path))
+        let headers = [("Cookie", "sid=abc"), ("Authorization", "Bearer xyz"), ("Origin", "https://x")]
+        recorder.connectionRequested(1, at: Instant(nanoseconds: 50), target: "/?peerId=p&token=t", headers: headers, remoteAddress: "a")
+        try recorder.close()
+        guard case .connectionRequested(_, let kept, _) = try TraceReader(path: path).readAll()[0].event else {
+            Issue.record("no connection record")
+            return
+        }
+        #expect(kept.map(\.name) == ["Cookie", "Authorization", "Origin"])
+
+        let redacted = temporaryPath("redacted.ptrace")
+        let redactor = TraceRedactor.chain([.stripQueryParameters(["token", "cookie"]), .stripHeaders(["token", "cookie"])])
+        let writer = try TraceWriter(path: redacted, header: testHeader, options: TraceWriterOptions(redactor: redactor))
+        try writer.write(TraceRecord(time: 1, connection: 1, event: .connectionRequested(
+            target: "/?peerId=p&token=t", headers: kept, remoteAddress: "a")))
+        try writer.close()
+        #expect(try TraceReader(path: redacted).readAll()[0].event == .connectionRequested(
+            target: "/?peerId=p", headers: [TraceHeaderField(name: "Authorization", value: "Bearer xyz"), TraceHeaderField(name: "Origin", value: "https://x")],
+            remoteAddress: "a"))
+    }
+
+    @Test func bodyPathsAreRecordedRedacted() throws {
+        let path = temporaryPath("body.ptrace")
+        let paths = ["data.displayName", "data.peers[*].displayName", "data.**.sdp"].compactMap(JSONPathPattern.init)
+        let writer = try TraceWriter(path: path, header: testHeader, options: TraceWriterOptions(redactor: .replaceJSONPaths(paths)))
+        let join = #"{"request":true,"id":1,"method":"join","data":{"displayName":"Ann","device":{"displayName":"kept"}}}"#
+        let peers = #"{"response":true,"id":1,"ok":true,"data":{"peers":[{"id":"a","displayName":"Bob"},{"id":"b"}]}}"#
+        let offer = #"{"notification":true,"method":"offer","data":{"x":{"y":{"sdp":"v=0"}}}}"#
+        let untouched = #"{"notification":true,"method":"other","data":{"name":"displayName"}}"#
+        for (i, text) in [join, peers, offer, untouched].enumerated() {
+            try writer.write(TraceRecord(time: Int64(i), connection: 1, event: i == 0 ? .messageIn(text) : .messageOut(text)))
+        }
+        try writer.write(TraceRecord(time: 9, connection: 1, event: .messageIn(#"not json "displayName": Ann"#)))
+        try writer.close()
+        let texts = try TraceReader(path: path).readAll().map { r -> String in
+            switch r.event {
+            case .messageIn(let t), .messageOut(let t): return t
+            default: return ""
+            }
+        }
+        #expect(texts == [
+            #"{"request":true,"id":1,"method":"join","data":{"displayName":"[redacted]","device":{"displayName":"kept"}}}"#,
+            #"{"response":true,"id":1,"ok":true,"data":{"peers":[{"id":"a","displayName":"[redacted]"},{"id":"b"}]}}"#,
+            #"{"notification":true,"method":"offer","data":{"x":{"y":{"sdp":"[redacted]"}}}}"#,
+            untouched,
+            "[redacted]",
+        ])
     }
 }

@@ -211,4 +211,58 @@ import Testing
     }
 
     private func directory(of path: String) -> String { URL(fileURLWithPath: path).deletingLastPathComponent().path }
+
+    // MARK: finding what diverged
+
+    /// Two peers in two rooms, a request each way, a notification.
+    private func conversation() throws -> String {
+        let path = temporaryPath("conversation.ptrace.zst")
+        try writeTrace([
+            TraceRecord(time: 1_000_000_000, connection: 1, event: .connectionRequested(target: "/?roomId=r1&peerId=alice", headers: [], remoteAddress: "a")),
+            TraceRecord(time: 1_100_000_000, connection: 1, event: .accepted),
+            TraceRecord(time: 1_200_000_000, connection: 2, event: .connectionRequested(target: "/?roomId=r2&peerId=bob", headers: [], remoteAddress: "b")),
+            TraceRecord(time: 1_300_000_000, connection: 2, event: .accepted),
+            TraceRecord(time: 2_000_000_000, connection: 1, event: .messageIn(#"{"request":true,"id":1,"method":"join","data":{"displayName":"Ann"}}"#)),
+            TraceRecord(time: 2_500_000_000, connection: 1, event: .messageOut(#"{"response":true,"id":1,"ok":true,"data":{"peers":[]}}"#)),
+            TraceRecord(time: 3_000_000_000, connection: 2, event: .messageOut(#"{"request":true,"id":9,"method":"ask","data":{}}"#)),
+            TraceRecord(time: 3_250_000_000, connection: 2, event: .messageIn(#"{"response":true,"id":9,"ok":true,"data":{"a":1}}"#)),
+            TraceRecord(time: 4_000_000_000, connection: 2, event: .messageOut(#"{"notification":true,"method":"join","data":{"peer":"alice"}}"#)),
+            TraceRecord(time: 5_000_000_000, connection: 1, event: .closed(code: 1000, reason: "bye", initiator: .client)),
+        ], to: path)
+        return path
+    }
+
+    private func cat(_ arguments: [String]) throws -> [JSONValue] {
+        let run = try ProtooTool.run(["trace", "cat"] + arguments)
+        #expect(run.status == 0, "\(run.error)")
+        return try run.outputText.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+    }
+
+    @Test func catFiltersByPeerRoomMethodConnectionAndTime() throws {
+        let path = try conversation()
+        #expect(try cat([path, "--peer", "alice"]).map { $0["conn"] } == [1, 1, 1, 1, 1])
+        #expect(try cat([path, "--room", "r2"]).count == 5)
+        // A response is its request's method, whichever side asked.
+        #expect(try cat([path, "--method", "join"]).map { $0["t"] } == [2_000_000_000, 2_500_000_000, 4_000_000_000])
+        #expect(try cat([path, "--method", "ask"]).count == 2)
+        #expect(try cat([path, "--conn", "2", "--method", "join"]).count == 1)
+        #expect(try cat([path, "--from", "2.4s", "--to", "3.25s"]).map { $0["t"] } == [2_500_000_000, 3_000_000_000, 3_250_000_000])
+        #expect(try cat([path, "--peer", "nobody"]).isEmpty)
+    }
+
+    @Test func catMessagesPrintsSecondsPeersMethodsAndTheMessageAsJSON() throws {
+        let path = try conversation()
+        let lines = try cat([path, "--messages", "--method", "join"])
+        #expect(lines.count == 3)
+        #expect(lines[0]["t"]?.doubleValue == 2.0)
+        #expect(lines[0]["peer"] == "alice")
+        #expect(lines[0]["room"] == "r1")
+        #expect(lines[0]["method"] == "join")
+        #expect(lines[0]["message"]?["data"]?["displayName"] == "Ann")   // an object, not an escaped string
+        #expect(lines[1]["message"]?["ok"] == true)
+        let all = try cat([path, "--messages"])
+        #expect(all.first?["kind"] == "connectionRequested")
+        #expect(all.last?["initiator"] == "client")
+        #expect(try ProtooTool.run(["trace", "cat", path, "--messages", "--all"]).status == 2)
+    }
 }
