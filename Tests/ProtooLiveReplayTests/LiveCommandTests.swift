@@ -58,4 +58,52 @@ struct LiveCommandTests {
         #expect(methods.first { $0["method"] == "echo" }?["count"] == 20)   // (ready + 3) × 5
         serve.stop()
     }
+
+    @Test func replayTargetWritesATestCasePerConnectionAndJudgesThresholds() async throws {
+        let path = temporaryPath("session.ptrace.zst"), junit = temporaryPath("replay.xml")
+        try await LiveReplayTests.recordConformanceSession(to: path)
+        let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
+        let clean = try ProtooTool.run(["replay", path, "--target", serve.url, "--threshold", "p99<60s", "--junit", junit])
+        #expect(clean.status == 0, "\(clean.outputText)")
+        var shape = JUnitShape(try String(contentsOfFile: junit, encoding: .utf8))
+        #expect(shape.testCases == 4)      // three recorded connections and the threshold
+        #expect(shape.failures == 0)
+        let slow = try ProtooTool.run(["replay", path, "--target", serve.url, "--threshold", "max<1us"])
+        #expect(slow.status == 1)
+        #expect(slow.outputText.contains("FAILED max<1us"))
+        serve.stop()
+
+        let (changed, _) = try await startServer(app: { ChangedRejectCodeApp(context: $0) })
+        let diverged = try ProtooTool.run(["replay", path, "--target", "ws://127.0.0.1:\(changed.port)/", "--junit", junit])
+        #expect(diverged.status == 1)
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        shape = JUnitShape(xml)
+        #expect(shape.testCases == 3)
+        #expect(shape.failures == 1)
+        #expect(xml.contains("mismatch in reject at errorCode"), "\(xml)")
+        await changed.shutdown()
+        // In-process, the comparison is the verdict: a threshold there is a usage error.
+        #expect(try ProtooTool.run(["replay", path, "--app", "conformance", "--threshold", "p99<1s"]).status == 2)
+        // The JUnit file is never the trace.
+        #expect(try ProtooTool.run(["replay", path, "--app", "conformance", "--junit", path]).status == 2)
+    }
+
+    @Test func redactedBodiesStayOffDiskAndStillReplay() async throws {
+        let path = temporaryPath("redacted.ptrace.zst")
+        let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0",
+                                           "--record", path, "--record-redact-body", "data.displayName"])
+        let a = try await openClient(serve.port, query: "peerId=ann")
+        _ = try await a.request("echo", ["displayName": "Ann Smith", "keep": "visible"])
+        await a.close()
+        try await Task.sleep(for: .milliseconds(50))
+        serve.stop()
+        let cat = try ProtooTool.run(["trace", "cat", path]).outputText
+        #expect(!cat.contains("Ann Smith"))
+        #expect(cat.contains("visible"))
+        #expect(cat.contains("[redacted]"))
+        #expect(try ProtooTool.run(["replay", path, "--app", "conformance"]).status == 0)
+        let fresh = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
+        #expect(try ProtooTool.run(["replay", path, "--target", fresh.url]).status == 0)
+        fresh.stop()
+    }
 }
