@@ -2,6 +2,9 @@ import Protoo
 
 /// The conformance app (`protoo serve --app conformance`): one room whose behaviour is driven by
 /// the client's requests, to exercise every protocol path. Specified in `conformance-app.md`.
+/// A connection with `?roomId=` joins that room instead (rooms are independent and go when their
+/// last peer leaves), so that copies of a recording (`protoo load --trace --copies`) each have
+/// their own; without it, every connection shares the one room of the specification.
 ///
 /// Connections: `?peerId=` is required (missing/empty → 400), `peerId=reject` → 403 "Sorry!",
 /// a peerId already in the room → 409. Requests: `echo`, `reject`, `throw`, `notifyMe`,
@@ -15,13 +18,23 @@ public final class ConformanceApp: ProtooApp {
 
     /// The engine context the app runs on (its scheduler, random source and logger).
     public let context: EngineContext
-    /// The current room (replaced by a new empty one after `closeRoom`).
-    public private(set) var room: Room
+    /// The rooms by `roomId` (`""`: connections without one); `closeRoom` replaces one with a new
+    /// empty room.
+    public private(set) var rooms: [String: Room] = [:]
 
-    /// An app with one empty room.
+    /// The room of connections without a `roomId`.
+    public var room: Room { room(named: "") }
+
+    /// An app with no peers yet.
     public init(context: EngineContext) {
         self.context = context
-        self.room = Room(context: context)
+    }
+
+    private func room(named name: String) -> Room {
+        if let room = rooms[name] { return room }
+        let room = Room(context: context)
+        rooms[name] = room
+        return room
     }
 
     /// Applies the connection rules above, then adds the peer to the room.
@@ -32,24 +45,33 @@ public final class ConformanceApp: ProtooApp {
         if peerID == "reject" {
             return request.reject(status: 403, reason: "Sorry!")
         }
+        let roomID = request.queryValue("roomId") ?? ""
+        let room = room(named: roomID)
         if room.hasPeer(peerID) {
             return request.reject(status: 409, reason: "peerId already in the room")
         }
         let transport = request.accept()
         do {
             let peer = try room.createPeer(id: peerID, transport: transport)
-            setUp(peer, in: room)
+            if !roomID.isEmpty {
+                // A named room goes with its last peer.
+                peer.onClose { [weak self, weak room] _ in
+                    guard let self, let room, room.peers.isEmpty, self.rooms[roomID] === room else { return }
+                    self.rooms[roomID] = nil
+                }
+            }
+            setUp(peer, in: room, named: roomID)
         } catch {
             context.logger.warning("conformance: peer refused", metadata: ["peer": "\(peerID)", "reason": "\(error)"])
         }
     }
 
-    /// Closes the room: every peer gets close code 4000.
+    /// Closes every room: every peer gets close code 4000.
     public func shutdown() {
-        room.close()
+        for name in rooms.keys.sorted() { rooms[name]?.close() }
     }
 
-    private func setUp(_ peer: Peer, in room: Room) {
+    private func setUp(_ peer: Peer, in room: Room, named roomID: String) {
         let received = NotificationLog()
         peer.onNotification { method, data in
             received.entries.append(["method": .string(method), "data": data])
@@ -57,11 +79,11 @@ public final class ConformanceApp: ProtooApp {
         // `unowned`: the server keeps its app for as long as any of its peers can receive (a weak
         // reference would put the app on the slow reference-counting path for every request).
         peer.onRequest { [unowned self, unowned peer] request in
-            try self.handle(request, peer: peer, room: room, received: received)
+            try self.handle(request, peer: peer, room: room, roomID: roomID, received: received)
         }
     }
 
-    private func handle(_ request: IncomingRequest, peer: Peer, room: Room, received: NotificationLog) throws -> Reply {
+    private func handle(_ request: IncomingRequest, peer: Peer, room: Room, roomID: String, received: NotificationLog) throws -> Reply {
         let data = request.data
         switch request.method {
         case "echo":
@@ -106,9 +128,7 @@ public final class ConformanceApp: ProtooApp {
             return .deferred
         case "closeRoom":
             request.accept()
-            if room === self.room {
-                self.room = Room(context: context)
-            }
+            if rooms[roomID] === room { rooms[roomID] = Room(context: context) }
             room.close()
             return .deferred
         default:

@@ -199,14 +199,16 @@ struct LivePlan: Sendable {
         return captured.subtracting(sent)
     }
 
-    /// The plan of copy `copy` for a load run: every recorded peer and room id (from the
-    /// connections' URLs) becomes `<id>-<copy>` (pass 1) or `<id>-<copy>-<pass>` (a later pass of
-    /// a `--duration` run), in URLs and in every message, both ways.
+    /// The plan of copy `copy` for a load run, with ids of its own: every recorded room id (from
+    /// the connections' URLs) becomes `<id>-<copy>` (pass 1) or `<id>-<copy>-<pass>` (a later
+    /// pass of a `--duration` run), and so does the peer id of a connection whose URL has no room
+    /// (peer ids are unique within a room, so a copy in rooms of its own keeps them: a server that
+    /// gives a peer id a meaning, such as the conformance app's `reject`, still sees it). The ids
+    /// are rewritten in URLs and, as whole strings, in the `data` of every message both ways.
     func copy(_ copy: Int, pass: Int = 1) -> LivePlan {
         var ids = Set<String>()
         for c in connections {
-            if let p = c.peer { ids.insert(p) }
-            if let r = c.room { ids.insert(r) }
+            if let r = c.room { ids.insert(r) } else if let p = c.peer { ids.insert(p) }
         }
         let rewriter = IDRewriter(ids: ids, suffix: pass == 1 ? "-\(copy)" : "-\(copy)-\(pass)")
         var plan = self
@@ -231,7 +233,8 @@ struct LivePlan: Sendable {
     }
 }
 
-/// Rewrites whole string values that are one of `ids` (never substrings or keys).
+/// Rewrites whole string values that are one of `ids` (never substrings or keys), in URLs and in
+/// the `data` of messages.
 struct IDRewriter {
     let ids: Set<String>
     let suffix: String
@@ -245,9 +248,13 @@ struct IDRewriter {
         return path + "?" + items.joined(separator: "&")
     }
 
+    /// Rewrites the message's `data` (never its method, id or error fields).
     func rewriteMessage(_ text: String) -> String {
-        guard ids.contains(where: { text.contains($0) }), let value = try? JSONParser.parse(text) else { return text }
-        return JSONWriter.string(walk(value))
+        guard ids.contains(where: { text.contains($0) }), var value = try? JSONParser.parse(text), let data = value["data"] else { return text }
+        let rewritten = walk(data)
+        guard rewritten != data else { return text }
+        value["data"] = rewritten
+        return JSONWriter.string(value)
     }
 
     private func walk(_ v: JSONValue) -> JSONValue {

@@ -16,7 +16,7 @@ import ProtooVerdict
 /// `<id>-<copy>-2`, …) until the time is over; a pass still running then is cut: compared up to
 /// where it got, and what it had not reached yet is not a divergence. ``rampUp`` spreads the
 /// copies' starts evenly over its length.
-public struct TraceLoad {
+public struct TraceLoad: Sendable {
     public var copies: Int
     public var threads: Int
     public var options: LiveReplayOptions

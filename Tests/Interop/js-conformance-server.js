@@ -34,8 +34,13 @@ class Boom extends Error {
   toString() { return this.message; }
 }
 
-// The current room; replaced by a new empty one after `closeRoom`.
-let room = new protoo.Room();
+// The rooms by `roomId` ('' for connections without one), as our conformance app keeps them: a
+// named room goes with its last peer; `closeRoom` replaces a room with a new empty one.
+const rooms = new Map();
+function roomFor(roomId) {
+  if (!rooms.has(roomId)) rooms.set(roomId, new protoo.Room());
+  return rooms.get(roomId);
+}
 
 const httpServer = http.createServer();
 const wsServer = new protoo.WebSocketServer(httpServer);
@@ -44,17 +49,25 @@ wsServer.on('connectionrequest', (info, accept, reject) => {
   // First `peerId` of the query, `+` and %XX decoded (as our server's ConnectionRequest.queryValue).
   const target = info.request.url;
   const q = target.indexOf('?');
-  const peerId = q < 0 ? null : new URLSearchParams(target.slice(q + 1)).get('peerId');
+  const params = new URLSearchParams(q < 0 ? '' : target.slice(q + 1));
+  const peerId = params.get('peerId');
+  const roomId = params.get('roomId') || '';
 
   if (!peerId) return reject(400, 'missing peerId in the URL query');
   if (peerId === 'reject') return reject(403, 'Sorry!');
+  const room = roomFor(roomId);
   if (room.hasPeer(peerId)) return reject(409, 'peerId already in the room');
 
   const peer = room.createPeer(peerId, accept());
-  setUp(peer, room);
+  if (roomId !== '') {
+    peer.on('close', () => {
+      if (room.peers.length === 0 && rooms.get(roomId) === room) rooms.delete(roomId);
+    });
+  }
+  setUp(peer, room, roomId);
 });
 
-function setUp(peer, peerRoom) {
+function setUp(peer, peerRoom, roomId) {
   // Every notification this connection sent, in arrival order.
   const received = [];
 
@@ -62,11 +75,11 @@ function setUp(peer, peerRoom) {
     received.push({ method: notification.method, data: notification.data });
   });
   peer.on('request', (request, accept, reject) => {
-    handle(request, accept, reject, peer, peerRoom, received);
+    handle(request, accept, reject, peer, peerRoom, roomId, received);
   });
 }
 
-function handle(request, accept, reject, peer, peerRoom, received) {
+function handle(request, accept, reject, peer, peerRoom, roomId, received) {
   const data = request.data;
 
   switch (request.method) {
@@ -102,7 +115,7 @@ function handle(request, accept, reject, peer, peerRoom, received) {
       return peer.close();
     case 'closeRoom':
       accept();
-      if (peerRoom === room) room = new protoo.Room();
+      if (rooms.get(roomId) === peerRoom) rooms.set(roomId, new protoo.Room());
       return peerRoom.close();
     default:
       return reject(404, 'unknown method');
@@ -143,7 +156,7 @@ httpServer.listen(port, '127.0.0.1', () => {
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => {
-    room.close();
+    for (const room of rooms.values()) room.close();
     wsServer.stop();
     // Let the 4000 close frames go out before exiting.
     setTimeout(() => process.exit(0), 100);

@@ -2,7 +2,10 @@
 // (../shared/conformance-app.md), driven through the REAL protoo-client library, no shims: the
 // traffic is what a browser or Node app using protoo-client sends.
 //
-//   NODE_PATH=$PROTOO_JS_MODULES node Tests/Interop/protoo-client-session.js ws://127.0.0.1:PORT/
+//   NODE_PATH=$PROTOO_JS_MODULES node Tests/Interop/protoo-client-session.js ws://127.0.0.1:PORT/ [ROOM]
+//
+// Every connection asks for room ROOM (`roomId`, default `session`), so that copies of a recording
+// of it (`protoo load --trace --copies N`) each have a room of their own.
 //
 // PROTOO_JS_MODULES is a node_modules folder holding protoo-client 4.0.8 and its dependencies
 // (websocket, retry, debug, …). The server must start with an empty room, e.g.
@@ -43,8 +46,12 @@ function checkSame(name, actual, expected) {
   check(name, same(actual, expected), `got ${json(actual)}, expected ${json(expected)}`);
 }
 
+const room = process.argv[3] || 'session';
+
 function urlFor(peerId) {
-  return peerId === undefined ? base : `${base}?peerId=${encodeURIComponent(peerId)}`;
+  const query = [`roomId=${encodeURIComponent(room)}`];
+  if (peerId !== undefined) query.push(`peerId=${encodeURIComponent(peerId)}`);
+  return `${base}${base.includes('?') ? '&' : '?'}${query.join('&')}`;
 }
 
 // A protoo-client Peer that records its events (for checks on what happened, and in which order).

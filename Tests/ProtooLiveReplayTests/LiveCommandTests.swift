@@ -12,14 +12,14 @@ struct LiveCommandTests {
         try await LiveReplayTests.recordConformanceSession(to: path)
         let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
         for speed in ["max", "10x"] {
-            let result = try ProtooTool.run(["replay", path, "--target", serve.url, "--speed", speed, "--json"])
+            let result = try await ProtooTool.runAsync(["replay", path, "--target", serve.url, "--speed", speed, "--json"])
             #expect(result.status == 0, "\(result.error)\n\(result.outputText)")
             let json = try JSONParser.parse(result.outputText)
             #expect(json["passed"] == true)
             #expect(json["connections"] == 3)
             #expect(json["divergenceCount"] == 0)
         }
-        let text = try ProtooTool.run(["replay", path, "--target", serve.url])
+        let text = try await ProtooTool.runAsync(["replay", path, "--target", serve.url])
         #expect(text.outputText.hasPrefix("live replay against \(serve.url): PASSED"))
         serve.stop()
     }
@@ -29,7 +29,7 @@ struct LiveCommandTests {
         try await LiveReplayTests.recordConformanceSession(to: path)
         // A server with another app: the echo app answers every request with its data.
         let serve = try await ProtooChild(["serve", "--app", "echo", "--host", "127.0.0.1", "--port", "0"])
-        let result = try ProtooTool.run(["replay", path, "--target", serve.url, "--wait", "300ms"])
+        let result = try await ProtooTool.runAsync(["replay", path, "--target", serve.url, "--wait", "300ms"])
         #expect(result.status == 1)
         #expect(result.outputText.contains("divergence"))
         serve.stop()
@@ -46,7 +46,7 @@ struct LiveCommandTests {
         try recorder?.close()
 
         let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
-        let result = try ProtooTool.run(["load", serve.url, "--trace", path, "--copies", "5", "--speed", "max", "--json"])
+        let result = try await ProtooTool.runAsync(["load", serve.url, "--trace", path, "--copies", "5", "--speed", "max", "--json"])
         #expect(result.status == 0, "\(result.error)")
         let json = try JSONParser.parse(result.outputText)
         #expect(json["copies"] == 5)
@@ -63,18 +63,18 @@ struct LiveCommandTests {
         let path = temporaryPath("session.ptrace.zst"), junit = temporaryPath("replay.xml")
         try await LiveReplayTests.recordConformanceSession(to: path)
         let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
-        let clean = try ProtooTool.run(["replay", path, "--target", serve.url, "--threshold", "p99<60s", "--junit", junit])
+        let clean = try await ProtooTool.runAsync(["replay", path, "--target", serve.url, "--threshold", "p99<60s", "--junit", junit])
         #expect(clean.status == 0, "\(clean.outputText)")
         var shape = JUnitShape(try String(contentsOfFile: junit, encoding: .utf8))
         #expect(shape.testCases == 4)      // three recorded connections and the threshold
         #expect(shape.failures == 0)
-        let slow = try ProtooTool.run(["replay", path, "--target", serve.url, "--threshold", "max<1us"])
+        let slow = try await ProtooTool.runAsync(["replay", path, "--target", serve.url, "--threshold", "max<1us"])
         #expect(slow.status == 1)
         #expect(slow.outputText.contains("FAILED max<1us"))
         serve.stop()
 
         let (changed, _) = try await startServer(app: { ChangedRejectCodeApp(context: $0) })
-        let diverged = try ProtooTool.run(["replay", path, "--target", "ws://127.0.0.1:\(changed.port)/", "--junit", junit])
+        let diverged = try await ProtooTool.runAsync(["replay", path, "--target", "ws://127.0.0.1:\(changed.port)/", "--junit", junit])
         #expect(diverged.status == 1)
         let xml = try String(contentsOfFile: junit, encoding: .utf8)
         shape = JUnitShape(xml)
@@ -83,9 +83,9 @@ struct LiveCommandTests {
         #expect(xml.contains("mismatch in reject at errorCode"), "\(xml)")
         await changed.shutdown()
         // In-process, the comparison is the verdict: a threshold there is a usage error.
-        #expect(try ProtooTool.run(["replay", path, "--app", "conformance", "--threshold", "p99<1s"]).status == 2)
+        #expect(try await ProtooTool.runAsync(["replay", path, "--app", "conformance", "--threshold", "p99<1s"]).status == 2)
         // The JUnit file is never the trace.
-        #expect(try ProtooTool.run(["replay", path, "--app", "conformance", "--junit", path]).status == 2)
+        #expect(try await ProtooTool.runAsync(["replay", path, "--app", "conformance", "--junit", path]).status == 2)
     }
 
     @Test func redactedBodiesStayOffDiskAndStillReplay() async throws {
@@ -97,13 +97,13 @@ struct LiveCommandTests {
         await a.close()
         try await Task.sleep(for: .milliseconds(50))
         serve.stop()
-        let cat = try ProtooTool.run(["trace", "cat", path]).outputText
+        let cat = try await ProtooTool.runAsync(["trace", "cat", path]).outputText
         #expect(!cat.contains("Ann Smith"))
         #expect(cat.contains("visible"))
         #expect(cat.contains("[redacted]"))
-        #expect(try ProtooTool.run(["replay", path, "--app", "conformance"]).status == 0)
+        #expect(try await ProtooTool.runAsync(["replay", path, "--app", "conformance"]).status == 0)
         let fresh = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
-        #expect(try ProtooTool.run(["replay", path, "--target", fresh.url]).status == 0)
+        #expect(try await ProtooTool.runAsync(["replay", path, "--target", fresh.url]).status == 0)
         fresh.stop()
     }
 }

@@ -6,6 +6,7 @@ import ProtooLiveReplay
 import ProtooReplay
 import ProtooTrace
 import ProtooWebSocket
+import ProtooTestSupport
 import Testing
 
 /// Live replay: a recorded conformance session played over real sockets against running servers.
@@ -35,10 +36,11 @@ struct LiveReplayTests {
         _ = try await a.request("receivedNotifications")
         let b = try await openClient(port, query: "peerId=bob")
         _ = try await b.request("roomPeers")
+        let events = ClientEvents(a)
         _ = try await a.request("dropMe")
-        // Wait on alice's own reconnect (a request fails locally until it is open: nothing racy
-        // is sent), then ask the room once.
-        try await waitUntil("alice open again", timeout: .seconds(30)) { (try? await a.request("echo", ["again": true])) != nil }
+        // Wait on alice's own reconnect (nothing racy is sent meanwhile), then ask the room once.
+        try await events.waitForReconnect()
+        _ = try await a.request("echo", ["again": true])
         _ = try await b.request("roomPeers")
         _ = try await b.request("closeMe")
         await a.close()
@@ -56,9 +58,9 @@ struct LiveReplayTests {
         var options = LiveReplayOptions()
         options.rules = try ReplayRules(contentsOfFile: root.appendingPathComponent("traces/rules/conference.json").path)
         let (server, _) = try await startServer(app: { ConferenceApp(context: $0) })
-        let report = try await Task.detached { [options] in
+        let report = try await offPool { [options] in
             try LiveReplayer(path: trace, target: "ws://127.0.0.1:\(server.port)/", options: options).run()
-        }.value
+        }
         #expect(report.passed, "\(report)")
         #expect(report.connectionsOpened == 5)
         #expect(report.messagesReceived > 300)
@@ -69,7 +71,7 @@ struct LiveReplayTests {
         let path = temporaryPath("session.ptrace.zst")
         try await Self.recordConformanceSession(to: path)
         let (changed, _) = try await startServer(app: { ChangedRejectCodeApp(context: $0) })
-        let report = try await Task.detached { try LiveReplayer(path: path, target: "ws://127.0.0.1:\(changed.port)/").run() }.value
+        let report = try await offPool { try LiveReplayer(path: path, target: "ws://127.0.0.1:\(changed.port)/").run() }
         #expect(!report.passed)
         let first = try #require(report.divergences.first)
         #expect(first.kind == .mismatch)
@@ -90,10 +92,10 @@ struct LiveReplayTests {
         var options = LiveReplayOptions()
         options.waitForServer = .milliseconds(200)
         options.settle = .milliseconds(200)
-        let outcome = await Task.detached { () -> Result<LiveReplayReport, LiveReplayError> in
+        let outcome = try await offPool { [options] () -> Result<LiveReplayReport, LiveReplayError> in
             do throws(LiveReplayError) { return .success(try LiveReplayer(path: path, target: "ws://127.0.0.1:\(port)/", options: options).run()) }
             catch { return .failure(error) }
-        }.value
+        }
         guard case .failure(.unreachable(let target, _)) = outcome else {
             Issue.record("an unreachable target must be 'could not run', not a report: \(outcome)")
             return
@@ -115,9 +117,9 @@ struct LiveReplayTests {
             try recorder?.close()
         }
         let (target, _) = try await startServer()
-        let report = try await Task.detached {
+        let report = try await offPool {
             try TraceLoad(path: path, target: "ws://127.0.0.1:\(target.port)/", copies: 4, threads: 2).run()
-        }.value
+        }
         #expect(report.copies == 4)
         #expect(report.connectionsOpened == 4)
         #expect(report.divergences.isEmpty, "\(report)")

@@ -106,3 +106,28 @@ func deadPort() async throws -> Int {
     await gone.shutdown()
     return port
 }
+
+/// A client's events as they come (`open`, `disconnected`, …).
+final class ClientEvents: Sendable {
+    private actor Log {
+        var all: [ProtooClient.Event] = []
+        func add(_ e: ProtooClient.Event) { all.append(e) }
+    }
+    private let log = Log()
+    private let watcher: Task<Void, Never>
+
+    init(_ client: ProtooClient) {
+        let log = self.log
+        watcher = Task { for await e in client.events { await log.add(e) } }
+    }
+
+    deinit { watcher.cancel() }
+
+    var all: [ProtooClient.Event] { get async { await log.all } }
+
+    /// Waits until the client saw its connection lost and opened a new one: a request sent before
+    /// it saw the loss would go down with the old connection and wait for its timeout.
+    func waitForReconnect(timeout: Duration = .seconds(10)) async throws {
+        try await waitUntil("reconnected", timeout: timeout) { await log.all.drop { $0 != .disconnected }.contains(.open) }
+    }
+}

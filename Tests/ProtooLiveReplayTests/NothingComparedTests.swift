@@ -14,21 +14,21 @@ struct NothingComparedTests {
         let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
         let proxy = try await ProtooChild(["proxy", "--listen", "127.0.0.1:0", "--upstream", serve.url, "--record", path])
         proxy.stop()
-        let info = try JSONParser.parse(try ProtooTool.run(["trace", "info", path, "--json"]).outputText)
+        let info = try JSONParser.parse(try await ProtooTool.runAsync(["trace", "info", path, "--json"]).outputText)
         #expect(info["records"] == 0)
 
-        let inProcess = try ProtooTool.run(["replay", path, "--app", "conformance"])
+        let inProcess = try await ProtooTool.runAsync(["replay", path, "--app", "conformance"])
         #expect(inProcess.status == 2, "\(inProcess.outputText)")
         #expect(inProcess.error.contains("nothing compared"), "\(inProcess.error)")
-        let live = try ProtooTool.run(["replay", path, "--target", serve.url, "--json"])
+        let live = try await ProtooTool.runAsync(["replay", path, "--target", serve.url, "--json"])
         #expect(live.status == 2, "\(live.outputText)")
         #expect(try JSONParser.parse(live.outputText)["verdict"] == "couldNotRun")
-        let load = try ProtooTool.run(["load", serve.url, "--trace", path, "--copies", "3"])
+        let load = try await ProtooTool.runAsync(["load", serve.url, "--trace", path, "--copies", "3"])
         #expect(load.status == 2, "\(load.outputText)")
 
         // Asked for, it passes.
-        #expect(try ProtooTool.run(["replay", path, "--app", "conformance", "--allow-empty"]).status == 0)
-        #expect(try ProtooTool.run(["replay", path, "--target", serve.url, "--allow-empty"]).status == 0)
+        #expect(try await ProtooTool.runAsync(["replay", path, "--app", "conformance", "--allow-empty"]).status == 0)
+        #expect(try await ProtooTool.runAsync(["replay", path, "--target", serve.url, "--allow-empty"]).status == 0)
         serve.stop()
     }
 
@@ -42,15 +42,15 @@ struct NothingComparedTests {
             TraceRecord(time: 5_000_000_000, connection: 1, event: .messageIn(request)),
             TraceRecord(time: 9_000_000_000, connection: 1, event: .messageOut(#"{"response":true,"id":1,"ok":true,"data":{}}"#)),
         ], to: full)
-        let cut = try ProtooTool.run(["trace", "cut", full, "--from", "4s", "--to", "6s", "-o", window])
+        let cut = try await ProtooTool.runAsync(["trace", "cut", full, "--from", "4s", "--to", "6s", "-o", window])
         #expect(cut.status == 0, "\(cut.error)")
-        let replay = try ProtooTool.run(["replay", window, "--app", "conformance", "--json"])
+        let replay = try await ProtooTool.runAsync(["replay", window, "--app", "conformance", "--json"])
         #expect(replay.status == 2, "\(replay.outputText)")
         let report = try JSONParser.parse(replay.outputText)
         #expect(report["outputsCompared"] == 0)
         #expect(report["verdict"] == "couldNotRun")
         // The whole trace does compare something.
-        #expect(try ProtooTool.run(["replay", full, "--app", "conformance"]).status == 0)
+        #expect(try await ProtooTool.runAsync(["replay", full, "--app", "conformance"]).status == 0)
     }
 
     /// A recording cut off before its first complete record.
@@ -59,7 +59,7 @@ struct NothingComparedTests {
         try await LiveReplayTests.recordConformanceSession(to: path)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         try bytes.prefix(60).write(to: URL(fileURLWithPath: cut))
-        let replay = try ProtooTool.run(["replay", cut, "--app", "conformance"])
+        let replay = try await ProtooTool.runAsync(["replay", cut, "--app", "conformance"])
         #expect(replay.status == 2, "\(replay.outputText)\n\(replay.error)")
         #expect(replay.outputText.contains("COULD NOT RUN"), "\(replay.outputText)")
     }
@@ -81,10 +81,10 @@ struct NothingComparedTests {
             ["load", dead, "--threshold", "p99<<3"],                      // a threshold that does not parse
         ]
         for arguments in runs {
-            let run = try ProtooTool.run(arguments)
+            let run = try await ProtooTool.runAsync(arguments)
             #expect(run.status == 2, "protoo \(arguments.joined(separator: " ")) exited \(run.status): \(run.error)")
         }
-        let unreachable = try ProtooTool.run(["replay", path, "--target", dead])
+        let unreachable = try await ProtooTool.runAsync(["replay", path, "--target", dead])
         #expect(unreachable.error.contains("unreachable"), "\(unreachable.error)")
     }
 }

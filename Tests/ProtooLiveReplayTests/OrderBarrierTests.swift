@@ -76,14 +76,14 @@ struct OrderBarrierTests {
         let proxy = try await ProtooChild(["proxy", "--listen", "127.0.0.1:0", "--upstream", "ws://127.0.0.1:\(upstream.port)/", "--record", path])
         try await Self.driveCloseThenAsk(port: proxy.port)
         proxy.stop()
-        let markers = try ProtooTool.run(["trace", "cat", path]).outputText.components(separatedBy: "\"closeCompleted\"").count - 1
+        let markers = try await ProtooTool.runAsync(["trace", "cat", path]).outputText.components(separatedBy: "\"closeCompleted\"").count - 1
         #expect(markers == 4, "each client close is marked once it took effect")
         let target = "ws://127.0.0.1:\(upstream.port)/"
         for speed in ["max", "1x"] {
             for _ in 0..<5 {
                 var options = LiveReplayOptions()
                 options.speed = ReplaySpeed(argument: speed)!
-                let report = try await Task.detached { [options] in try LiveReplayer(path: path, target: target, options: options).run() }.value
+                let report = try await offPool { [options] in try LiveReplayer(path: path, target: target, options: options).run() }
                 #expect(report.passed, "\(speed): \(report)")
             }
         }
@@ -95,17 +95,21 @@ struct OrderBarrierTests {
         let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
         let proxy = try await ProtooChild(["proxy", "--listen", "127.0.0.1:0", "--upstream", serve.url, "--record", path])
         let a = try await openClient(proxy.port, query: "peerId=alice")
+        let seen = ClientEvents(a)
         _ = try await a.request("dropMe", ["how": "tcp"])
-        try await waitUntil("alice back") { (try? await a.request("echo", ["back": true])) != nil }
+        // Wait for the client to see the drop and reconnect: a request sent before it saw the drop
+        // would go down with the old connection and wait for its timeout (as protoo-client's do).
+        try await seen.waitForReconnect()
+        _ = try await a.request("echo", ["back": true])
         await a.close()
         try await Task.sleep(for: .milliseconds(50))
         proxy.stop()
-        let closes = try ProtooTool.run(["trace", "cat", path, "--messages"]).outputText.split(separator: "\n")
+        let closes = try await ProtooTool.runAsync(["trace", "cat", path, "--messages"]).outputText.split(separator: "\n")
             .compactMap { try? JSONParser.parse(String($0)) }.filter { $0["kind"] == "closed" }
         #expect(closes.first?["initiator"] == "server", "\(closes)")   // the server dropped it, without a close frame
         #expect(closes.first?["code"] == .null)
         for speed in ["max", "1x"] {
-            let run = try ProtooTool.run(["replay", path, "--target", serve.url, "--speed", speed])
+            let run = try await ProtooTool.runAsync(["replay", path, "--target", serve.url, "--speed", speed])
             #expect(run.status == 0, "\(speed): \(run.outputText)")
         }
         serve.stop()
@@ -126,7 +130,7 @@ struct OrderBarrierTests {
         ], to: path)
         let (server, _) = try await startServer()
         let target = "ws://127.0.0.1:\(server.port)/"
-        let report = try await Task.detached { try LiveReplayer(path: path, target: target).run() }.value
+        let report = try await offPool { try LiveReplayer(path: path, target: target).run() }
         #expect(report.passed, "\(report)")
         #expect(report.connectionsOpened == 1)
         #expect(report.proxyRefusals.count == 1)
@@ -160,12 +164,12 @@ struct OrderBarrierTests {
         await client.close()
         try await Task.sleep(for: .milliseconds(50))
         proxy.stop()
-        let cat = try ProtooTool.run(["trace", "cat", path]).outputText
+        let cat = try await ProtooTool.runAsync(["trace", "cat", path]).outputText
         #expect(!cat.contains("abc"), "the token is not in the recording")
         #expect(cat.contains("Bearer xyz"), "Authorization is kept by default")
         let base = "ws://127.0.0.1:\(guarded.port)/"
-        #expect(try ProtooTool.run(["replay", path, "--target", base + "?token=abc"]).status == 0)
-        let without = try ProtooTool.run(["replay", path, "--target", base])
+        #expect(try await ProtooTool.runAsync(["replay", path, "--target", base + "?token=abc"]).status == 0)
+        let without = try await ProtooTool.runAsync(["replay", path, "--target", base])
         #expect(without.status == 1)
         #expect(without.outputText.contains("no token"))
         await guarded.shutdown()

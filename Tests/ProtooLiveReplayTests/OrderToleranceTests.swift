@@ -4,6 +4,7 @@ import ProtooClient
 import ProtooLiveReplay
 import ProtooReplay
 import ProtooWebSocket
+import ProtooTestSupport
 import Testing
 
 /// What live replay tolerates in another order than recorded, and what it reports.
@@ -59,7 +60,7 @@ struct OrderToleranceTests {
         let (server, _) = try await startServer(app: app)
         var options = LiveReplayOptions()
         options.settle = .milliseconds(300)
-        let report = try await Task.detached { try LiveReplayer(path: path, target: "ws://127.0.0.1:\(server.port)/", options: options).run() }.value
+        let report = try await offPool { [options] in try LiveReplayer(path: path, target: "ws://127.0.0.1:\(server.port)/", options: options).run() }
         await server.shutdown()
         return report
     }

@@ -20,7 +20,7 @@ struct ProxyProofTests {
         proxy.stop()   // SIGTERM: the recorder writes its trailer
 
         // The trace reads as any recording does, and names its upstream.
-        let info = try ProtooTool.run(["trace", "info", path])
+        let info = try await ProtooTool.runAsync(["trace", "info", path])
         #expect(info.status == 0, "\(info.error)")
         #expect(info.outputText.contains(original.url.dropLast()), "\(info.outputText)")
 
@@ -28,24 +28,24 @@ struct ProxyProofTests {
         let inProcess = try Replayer(path: path, app: { ConformanceApp(context: $0) }).run()
         #expect(inProcess.passed, "\(inProcess)")
         #expect(inProcess.outputsCompared > 20)
-        let cli = try ProtooTool.run(["replay", path, "--app", "conformance"])
+        let cli = try await ProtooTool.runAsync(["replay", path, "--app", "conformance"])
         #expect(cli.status == 0, "\(cli.outputText)")
 
         // 2. Live, against a fresh server.
         let fresh = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
         let freshURL = fresh.url
-        let againstFresh = try await Task.detached { try LiveReplayer(path: path, target: freshURL).run() }.value
+        let againstFresh = try await offPool { try LiveReplayer(path: path, target: freshURL).run() }
         #expect(againstFresh.passed, "\(againstFresh)")
         #expect(againstFresh.connections == 3)
 
         // 3. Live, against the server it was recorded from.
-        let againstOriginal = try ProtooTool.run(["replay", path, "--target", original.url, "--json"])
+        let againstOriginal = try await ProtooTool.runAsync(["replay", path, "--target", original.url, "--json"])
         #expect(againstOriginal.status == 0, "\(againstOriginal.outputText)")
         #expect(try JSONParser.parse(againstOriginal.outputText)["passed"] == true)
 
         // 4. A deliberately changed server (the reject code), served live: fails with the path.
         let (changed, _) = try await startServer(app: { ChangedRejectCodeApp(context: $0) })
-        let againstChanged = try ProtooTool.run(["replay", path, "--target", "ws://127.0.0.1:\(changed.port)/", "--json"])
+        let againstChanged = try await ProtooTool.runAsync(["replay", path, "--target", "ws://127.0.0.1:\(changed.port)/", "--json"])
         #expect(againstChanged.status == 1)
         let report = try JSONParser.parse(againstChanged.outputText)
         let first = try #require(report["divergences"]?.arrayValue?.first)

@@ -33,13 +33,13 @@ struct TraceLoadTests {
         let trace = Self.root.appendingPathComponent("traces/conference-room.ptrace.zst").path
         let rules = Self.root.appendingPathComponent("traces/rules/conference.json").path
         let serve = try await ProtooChild(["serve", "--app", "conference", "--host", "127.0.0.1", "--port", "0"])
-        let withRules = try ProtooTool.run(["load", serve.url, "--trace", trace, "--rules", rules, "--copies", "2", "--json"])
+        let withRules = try await ProtooTool.runAsync(["load", serve.url, "--trace", trace, "--rules", rules, "--copies", "2", "--json"])
         #expect(withRules.status == 0, "\(withRules.outputText.prefix(3000))")
         let json = try JSONParser.parse(withRules.outputText)
         #expect(json["divergenceCount"] == 0)
         #expect(json["errors"] == [:])
         // Without them the volatile ids diverge: the rules are what make it pass.
-        let without = try ProtooTool.run(["load", serve.url, "--trace", trace, "--copies", "2", "--json"])
+        let without = try await ProtooTool.runAsync(["load", serve.url, "--trace", trace, "--copies", "2", "--json"])
         #expect(without.status == 1)
         serve.stop()
     }
@@ -50,7 +50,7 @@ struct TraceLoadTests {
         let (server, _) = try await startServer()
         var load = try TraceLoad(path: path, target: "ws://127.0.0.1:\(server.port)/", copies: 2)
         load.duration = .milliseconds(800)
-        let report = try await Task.detached { [load] in try load.run() }.value
+        let report = try await offPool { [load] in try load.run() }
         #expect(report.passes > 2, "\(report)")          // each copy played the recording again
         #expect(report.divergences.isEmpty, "\(report)")  // fresh ids each pass: no duplicate peerId
         #expect(report.passesCut <= 2)                    // at most the pass each copy had running
@@ -69,7 +69,7 @@ struct TraceLoadTests {
         try await Self.recordShortSession(to: path, rejects: 2)
         let (changed, _) = try await startServer(app: { ChangedRejectCodeApp(context: $0) })
         let url = "ws://127.0.0.1:\(changed.port)/"
-        let run = try ProtooTool.run(["load", url, "--trace", path, "--copies", "3", "--json"])
+        let run = try await ProtooTool.runAsync(["load", url, "--trace", path, "--copies", "3", "--json"])
         #expect(run.status == 1, "\(run.error)")
         let json = try JSONParser.parse(run.outputText)
         // Both rejects of each copy: the second comes after its connection diverged, and is still compared.
@@ -86,12 +86,12 @@ struct TraceLoadTests {
         #expect(echo["count"] == 15)
         #expect(json["errors"]?["reject 502"] == 6)
         // Text: groups, and the first few in full.
-        let text = try ProtooTool.run(["load", url, "--trace", path, "--copies", "3"])
+        let text = try await ProtooTool.runAsync(["load", url, "--trace", path, "--copies", "3"])
         #expect(text.outputText.contains("divergences by kind, method and path:"))
         #expect(text.outputText.contains("6       mismatch reject errorCode"), "\(text.outputText)")
         #expect(text.outputText.components(separatedBy: "divergence (mismatch)").count - 1 == TraceLoadReport.shownInFull)
         // A threshold on divergences replaces the default: 6 are tolerated here.
-        #expect(try ProtooTool.run(["load", url, "--trace", path, "--copies", "3", "--threshold", "divergences<=6"]).status == 0)
+        #expect(try await ProtooTool.runAsync(["load", url, "--trace", path, "--copies", "3", "--threshold", "divergences<=6"]).status == 0)
         await changed.shutdown()
     }
 
@@ -100,7 +100,7 @@ struct TraceLoadTests {
         try await Self.recordShortSession(to: path)
         let (server, _) = try await startServer()
         let url = "ws://127.0.0.1:\(server.port)/"
-        let run = try ProtooTool.run(["load", url, "--trace", path, "--copies", "2", "--threshold", "p99<60s",
+        let run = try await ProtooTool.runAsync(["load", url, "--trace", path, "--copies", "2", "--threshold", "p99<60s",
                                       "--threshold", "requests>1000000", "--threshold", "p50{method:join}<20ms", "--junit", junit])
         #expect(run.status == 1)
         #expect(run.outputText.contains("ok     p99<60s"), "\(run.outputText)")
@@ -111,7 +111,7 @@ struct TraceLoadTests {
         #expect(cases.testCases == 4)     // three thresholds and the comparison
         #expect(cases.failures == 2)
         #expect(xml.contains(#"name="threshold requests&gt;1000000""#))
-        let clean = try ProtooTool.run(["load", url, "--trace", path, "--threshold", "p99<60s", "--threshold", "errors==0"])
+        let clean = try await ProtooTool.runAsync(["load", url, "--trace", path, "--threshold", "p99<60s", "--threshold", "errors==0"])
         #expect(clean.status == 0, "\(clean.outputText)")
         await server.shutdown()
     }

@@ -86,7 +86,7 @@ struct LoadGeneratorTests {
         #expect(session.connectedPeers == 3)
         // The conformance app refuses duplicate ids (409): three connected peers had three ids.
         let peers = try await server.withApp { app in
-            ((app as? ConformanceApp)?.room.peers.map(\.id) ?? []).sorted()
+            ((app as? ConformanceApp)?.rooms["r1"]?.peers.map(\.id) ?? []).sorted()
         }
         #expect(peers == ["load-0", "load-1", "load-2"])
         await session.close()

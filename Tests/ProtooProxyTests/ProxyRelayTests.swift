@@ -108,14 +108,13 @@ struct ProxyRelayTests {
         // An upstream whose app never decides: its upgrade hangs until its own 10 s handshake timeout.
         let upstream = try await Harness.server { SilentApp(context: $0) }
         let proxy = try await Harness.proxy(to: upstream) { $0.upstreamTimeout = .milliseconds(300) }
-        let clock = ContinuousClock()
-        let started = clock.now
-        guard case .refused(let status, _) = try await WireClient.dial("ws://127.0.0.1:\(proxy.port)/?peerId=a") else {
+        guard case .refused(let status, let reason) = try await WireClient.dial("ws://127.0.0.1:\(proxy.port)/?peerId=a") else {
             Issue.record("not refused")
             return
         }
+        // 504 is the proxy's answer at its upstream timeout (the upstream itself would have been silent for 10 s).
         #expect(status == 504)
-        #expect(clock.now - started < .seconds(3))
+        #expect(reason.contains("did not answer within"), "\(reason)")
         await proxy.shutdown()
         await upstream.shutdown()
     }

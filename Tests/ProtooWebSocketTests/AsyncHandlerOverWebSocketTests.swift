@@ -103,14 +103,11 @@ final class AsyncApp: ProtooApp {
         try await Harness.waitUntil("both requests on the server", timeout: .seconds(30)) {
             (try? await server.withApp { app in (app as! AsyncApp).context.executor.runningTasks.count }) ?? 0 >= 2
         }
-        let started = ContinuousClock.now
         await server.shutdown()
-        let took = ContinuousClock.now - started
         // The quick one finished inside the grace period; the stuck one was cancelled and answered.
         #expect(try await quick.value == ["slept": 400])
         await #expect(throws: ProtooError.rejected(code: 503, reason: "server shutting down")) { try await pending.value }
         #expect(counter.value.load(ordering: .relaxed) == 1)
-        #expect(took < .seconds(5))
         await client.close()
     }
 }

@@ -33,12 +33,10 @@ struct DeferredDecisionTests {
         // connect and the request's write.
         let server = try await start(.accept, after: .seconds(3), handshakeTimeout: .seconds(1))
         let port = server.port
-        let clock = ContinuousClock()
-        let started = clock.now
+        // Closed by the handshake deadline (1 s), not answered by the decision (3 s): no response at all.
         let exchange = try await RawTCP.exchange(port: port, request: RawTCP.upgradeRequest(port: port, target: "/?peerId=a"), timeout: .seconds(5))
         #expect(exchange.closedByServer)
         #expect(exchange.response.isEmpty, "no answer was due: \(exchange.response)")
-        #expect(clock.now - started < .milliseconds(2_800))
         try await Harness.waitUntil("the late accept") { (try? await server.withApp { ($0 as? LaterApp)?.lateAcceptClosed }) != nil }
         #expect(try await server.withApp { ($0 as? LaterApp)?.lateAcceptClosed } == true)
         await server.shutdown()

@@ -7,7 +7,9 @@ import Testing
 @Suite(.timeLimit(.minutes(2)))
 struct HandshakeLimitTests {
     @Test func silentAndHalfSentHandshakesAreClosedAtTheDeadline() async throws {
-        let server = try await Harness.startServer { $0.handshakeTimeout = .milliseconds(500) }
+        // 2 s, not less: under a loaded parallel run the upgraded client below must finish its
+        // handshake within it.
+        let server = try await Harness.startServer { $0.handshakeTimeout = .seconds(2) }
         let silent = try await SilentConnections(count: 20, port: server.port)
         let halfSent = try await SilentConnections(count: 5, port: server.port, preamble: "GET /?peerId=slow HT")
         #expect(try await silent.waitUntilClosed(20, timeout: .seconds(10)), "\(silent.closed) of 20 silent connections closed")
@@ -15,7 +17,7 @@ struct HandshakeLimitTests {
         // An upgraded connection is past its handshake: the deadline no longer applies.
         let (client, status) = try await RawWebSocketClient.upgraded(port: server.port, target: "/?peerId=upgraded")
         #expect(status == "HTTP/1.1 101 Switching Protocols")
-        try await Task.sleep(for: .milliseconds(1500))
+        try await Task.sleep(for: .milliseconds(2500))
         #expect(try await client.echoes(id: 1))
         #expect(!client.isClosed)
         await client.close()
