@@ -10,8 +10,14 @@ public final class ProtooChild {
     private let logURL: URL
 
     /// Starts `protoo <arguments>` (after `ulimit -n <fileLimit>`) and waits for its listening line.
-    public init(_ arguments: [String], fileLimit: Int? = nil) async throws {
-        let protoo = try ProtooTool.executable()
+    public convenience init(_ arguments: [String], fileLimit: Int? = nil) async throws {
+        try await self.init(launching: try ProtooTool.executable().path, arguments, fileLimit: fileLimit)
+    }
+
+    /// Starts another server that prints the same listening line (the JavaScript protoo-server
+    /// twin under node, say), with `environment` added to this process's.
+    public init(launching executable: String, _ arguments: [String], environment: [String: String] = [:], fileLimit: Int? = nil) async throws {
+        let protoo = URL(fileURLWithPath: executable)
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-child-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let sink = try FileHandle(forWritingTo: logURL)
@@ -19,7 +25,7 @@ public final class ProtooChild {
         let quoted = ([protoo.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", (fileLimit.map { "ulimit -n \($0) || exit 97; " } ?? "") + "exec " + quoted]
-        process.environment = ProtooTool.childEnvironment([:])
+        process.environment = ProtooTool.childEnvironment(environment)
         process.standardOutput = sink
         process.standardError = sink
         try process.run()
