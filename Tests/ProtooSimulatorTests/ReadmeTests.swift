@@ -91,8 +91,10 @@ import Testing
         let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
         for command in commands {
             let live = command.replacingOccurrences(of: "ws://127.0.0.1:4443/", with: serve.url)
-            let arguments = live.dropFirst("swift run protoo ".count).split(separator: " ").map(String.init)
-            let result = try ProtooTool.run(arguments, in: Self.root.path)
+            // Single quotes are the shell's (a threshold's `<`), not the argument's.
+            let arguments = live.dropFirst("swift run protoo ".count).split(separator: " ")
+                .map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "'")) }
+            let result = try await ProtooTool.runAsync(arguments, in: Self.root.path)
             #expect(result.status == 0, "`\(command)` exited \(result.status): \(result.error)\n\(result.outputText)")
             #expect(!result.output.isEmpty, "`\(command)` printed nothing")
         }

@@ -1,6 +1,7 @@
 """A session through the conformance app's behaviours, as a protoo client would run it:
 echo, reject, throw, notifyMe, requestMe (answered, and refused by the client), client
 notifications, receivedNotifications, a second peer, dropMe with the reconnect, closeMe.
+Every connection asks for room `session` (so that load copies of the recording each get a room).
 
     python3 conformance_session.py ws://127.0.0.1:PORT/
 """
@@ -13,7 +14,7 @@ import websockets
 
 class Client:
     def __init__(self, url, peer):
-        self.url = f"{url}?peerId={peer}"
+        self.url = f"{url}?roomId=session&peerId={peer}"
         self.next_id = 1
         self.pending = {}
         self.ws = None
