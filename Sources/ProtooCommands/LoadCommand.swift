@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Protoo
 import ProtooLiveReplay
 import ProtooLoad
 import ProtooReplay
@@ -121,13 +122,12 @@ struct Load: AsyncParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            var object = try JSONSerialization.jsonObject(with: encoder.encode(report)) as! [String: Any]
-            object["verdict"] = outcome == .passed ? "passed" : outcome == .failed ? "failed" : "couldNotRun"
-            object["exitCode"] = Int(outcome.exitCode)
-            object["reason"] = reason
-            object["thresholds"] = thresholds.map { ["threshold": $0.threshold.description, "passed": $0.passed, "detail": $0.detail] as [String: Any] }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            var object = try JSONParser.parse(String(decoding: try encoder.encode(report), as: UTF8.self))
+            object["verdict"] = .string(outcome.name)
+            object["exitCode"] = JSONValue(Int(outcome.exitCode))
+            object["reason"] = .string(reason)
+            object["thresholds"] = .array(thresholds.map(\.json))
+            print(JSONWriter.string(object))
         } else {
             print("load: \(outcome) (\(reason))")
             print(report.table)
@@ -136,10 +136,7 @@ struct Load: AsyncParsableCommand {
                 for t in thresholds { print("  \(t)") }
             }
         }
-        let cases = thresholds.map { t in
-            JUnitReport.TestCase(name: "threshold \(t.threshold)", className: "thresholds",
-                                 failure: t.passed ? nil : ("\(t.threshold) failed: \(t.detail)", "\(t)"))
-        } + [JUnitReport.TestCase(name: "run", className: "load", seconds: report.elapsedSeconds,
+        let cases = thresholds.map(\.testCase) + [JUnitReport.TestCase(name: "run", className: "load", seconds: report.elapsedSeconds,
                                   failure: outcome == .passed ? nil : (reason, report.table))]
         let wrote = verdict.write(JUnitReport(suiteName: "protoo load \(url)", seconds: report.elapsedSeconds, testCases: cases), tool: "protoo load")
         throw ExitCode((wrote ? outcome : outcome.combined(with: .couldNotRun)).exitCode)

@@ -126,7 +126,7 @@ public struct LiveReplayReport: Sendable, CustomStringConvertible {
     public var json: JSONValue {
         var o = JSONObject()
         o["passed"] = .bool(passed)
-        o["verdict"] = .string(Self.verdictName(verdict))
+        o["verdict"] = .string(verdict.name)
         o["exitCode"] = JSONValue(Int(verdict.exitCode))
         o["reason"] = .string(verdictReason)
         o["target"] = .string(target)
@@ -152,7 +152,7 @@ public struct LiveReplayReport: Sendable, CustomStringConvertible {
         o["methods"] = .array(MethodSummary.all(measurements).map(\.json))
         o["errors"] = Self.object(errors)
         o["recordedErrors"] = Self.object(recordedErrors)
-        o["thresholds"] = .array(thresholds.map(Self.json))
+        o["thresholds"] = .array(thresholds.map(\.json))
         o["divergences"] = .array(divergences.map(\.json))
         return .object(o)
     }
@@ -174,7 +174,7 @@ public struct LiveReplayReport: Sendable, CustomStringConvertible {
             return c
         }
         for r in proxyRefusals { cases.append(JUnitReport.TestCase(name: "connection \(r)", className: "replay", skipped: "refused by the recording's proxy: not replayed")) }
-        cases += thresholds.map(Self.testCase)
+        cases += thresholds.map(\.testCase)
         if verdict == .couldNotRun {
             cases.append(JUnitReport.TestCase(name: "run", className: "replay", failure: (verdictReason, verdictReason)))
         }
@@ -183,24 +183,6 @@ public struct LiveReplayReport: Sendable, CustomStringConvertible {
 
     /// The recorded connections that were replayed, by id, named for a test case.
     var connectionNames: [(ConnectionID, String)]
-
-    static func testCase(_ t: ThresholdResult) -> JUnitReport.TestCase {
-        JUnitReport.TestCase(name: "threshold \(t.threshold)", className: "thresholds",
-                             failure: t.passed ? nil : ("\(t.threshold) failed: \(t.detail)", "\(t)"))
-    }
-
-    static func json(_ t: ThresholdResult) -> JSONValue {
-        ["threshold": .string(t.threshold.description), "passed": .bool(t.passed), "actual": t.actual.map(JSONValue.double) ?? .null,
-         "detail": .string(t.detail)]
-    }
-
-    static func verdictName(_ v: Verdict) -> String {
-        switch v {
-        case .passed: return "passed"
-        case .failed: return "failed"
-        case .couldNotRun: return "couldNotRun"
-        }
-    }
 
     static func object(_ d: [String: Int]) -> JSONValue {
         var o = JSONObject()

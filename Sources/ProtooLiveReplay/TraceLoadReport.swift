@@ -173,7 +173,7 @@ public struct TraceLoadReport: Sendable, CustomStringConvertible {
     public var json: JSONValue {
         var o = JSONObject()
         o["passed"] = .bool(passed)
-        o["verdict"] = .string(LiveReplayReport.verdictName(verdict))
+        o["verdict"] = .string(verdict.name)
         o["exitCode"] = JSONValue(Int(verdict.exitCode))
         o["reason"] = .string(verdictReason)
         o["target"] = .string(target)
@@ -206,13 +206,13 @@ public struct TraceLoadReport: Sendable, CustomStringConvertible {
             e["pass"] = JSONValue(d.pass)
             return .object(e)
         })
-        o["thresholds"] = .array(thresholds.map(LiveReplayReport.json))
+        o["thresholds"] = .array(thresholds.map(\.json))
         return .object(o)
     }
 
     /// A JUnit test case per threshold, and one for the comparison with the recording.
     public func junit(suiteName: String) -> JUnitReport {
-        var cases = thresholds.map(LiveReplayReport.testCase)
+        var cases = thresholds.map(\.testCase)
         var comparison = JUnitReport.TestCase(name: "divergences from the recording", className: "load", seconds: wallSeconds)
         if !divergences.isEmpty {
             comparison.failure = ("\(divergences.count) divergences in \(copiesDiverged) of \(copies) copies",

@@ -102,7 +102,7 @@ public struct ReplayReport: Sendable, Hashable, CustomStringConvertible {
     /// The report as one JSON object.
     public var json: JSONValue {
         [
-            "passed": .bool(passed), "verdict": .string(verdict == .couldNotRun ? "couldNotRun" : verdict == .failed ? "failed" : "passed"),
+            "passed": .bool(passed), "verdict": .string(verdict.name),
             "exitCode": JSONValue(Int(verdict.exitCode)), "reason": .string(verdictReason), "events": JSONValue(events), "inputs": JSONValue(inputs),
             "outputsCompared": JSONValue(outputsCompared), "divergenceCount": JSONValue(divergences.count),
             "virtualDurationNs": .int(virtualDuration.nanoseconds), "wallSeconds": .double(wallSeconds),

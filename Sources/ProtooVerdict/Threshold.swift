@@ -1,4 +1,5 @@
 import Foundation
+import Protoo
 
 /// A pass/fail criterion on what a run measured, as `--threshold` takes it:
 /// `p99<50ms`, `p99<0.5ms`, `p50{method:join}<20ms`, `max<=2s`, `errors<0.1%`, `errors==0`,
@@ -171,6 +172,18 @@ public struct ThresholdResult: Sendable, Hashable, CustomStringConvertible {
     public var detail: String
 
     public var description: String { "\(passed ? "ok    " : "FAILED") \(threshold.description)  (\(detail))" }
+
+    /// `{"threshold": "p99<50ms", "passed": true, "actual": 3200, "detail": "3.2ms"}`.
+    public var json: JSONValue {
+        ["threshold": .string(threshold.description), "passed": .bool(passed), "actual": actual.map(JSONValue.double) ?? .null,
+         "detail": .string(detail)]
+    }
+
+    /// The threshold as a JUnit test case.
+    public var testCase: JUnitReport.TestCase {
+        JUnitReport.TestCase(name: "threshold \(threshold)", className: "thresholds",
+                             failure: passed ? nil : ("\(threshold) failed: \(detail)", description))
+    }
 }
 
 /// A threshold expression that does not parse.

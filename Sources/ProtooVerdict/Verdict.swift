@@ -11,6 +11,15 @@ public enum Verdict: Int32, Sendable, Hashable, CustomStringConvertible {
     /// The worse of two verdicts (could not run > failed > passed).
     public func combined(with other: Verdict) -> Verdict { rawValue >= other.rawValue ? self : other }
 
+    /// The name in `--json` output: `passed`, `failed`, `couldNotRun`.
+    public var name: String {
+        switch self {
+        case .passed: return "passed"
+        case .failed: return "failed"
+        case .couldNotRun: return "couldNotRun"
+        }
+    }
+
     public var description: String {
         switch self {
         case .passed: return "PASSED"

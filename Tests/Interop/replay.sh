@@ -12,7 +12,7 @@
 # 3. prints `protoo trace info` of the recording;
 # 4. replays it live against URL (the server it was recorded from: must pass) and, with
 #    --candidate, against another server (a new version: a divergence names the path);
-# 5. runs `protoo load URL --trace … --copies 5 --speed max` (divergences counted per copy).
+# 5. runs `protoo load URL --trace … --copies 5` (every divergence listed, grouped by method and path).
 #
 # Needs python3 with `websockets` for the default driver. Exits non-zero when a replay diverges.
 set -euo pipefail
@@ -61,4 +61,4 @@ if [ -n "$candidate" ]; then
   "$bin" replay "$trace" --target "$candidate" --speed max
 fi
 echo "== load: 5 copies of the recording"
-"$bin" load "$upstream" --trace "$trace" --copies 5 --speed max
+"$bin" load "$upstream" --trace "$trace" --copies 5
