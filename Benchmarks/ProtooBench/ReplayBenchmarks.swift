@@ -58,6 +58,7 @@ enum ReplayBenchmarks {
                                  producerVersion: "bench", host: "bench", scenario: scenario.rawValue, seed: config.seed)
         var rc = TraceRecorderConfiguration(path: path, header: header)
         rc.overflowPolicy = .block
+        rc.overwritesExisting = true
         let recorder = try TraceRecorder(configuration: rc)
         _ = try Simulation(config, tap: recorder).run()
         try recorder.close()

@@ -45,8 +45,9 @@ enum TraceBenchmarks {
 
         let plain = r.throughput { roundTrips(tap: nil) }
         r.record("traces", "engine round trips, no tap", plain, "rt/s")
-        let recorder = try TraceRecorder(configuration: TraceRecorderConfiguration(
-            path: dir.appendingPathComponent("engine.ptrace").path, header: header, overflowPolicy: .block))
+        var configuration = TraceRecorderConfiguration(path: dir.appendingPathComponent("engine.ptrace").path, header: header, overflowPolicy: .block)
+        configuration.overwritesExisting = true
+        let recorder = try TraceRecorder(configuration: configuration)
         let tapped = r.throughput { roundTrips(tap: recorder) }
         try recorder.close()
         r.record("traces", "engine round trips, TraceRecorder tap", tapped, "rt/s", ratio: tapped / plain,

@@ -62,7 +62,7 @@ public final class ConformanceApp: ProtooApp {
             }
             setUp(peer, in: room, named: roomID)
         } catch {
-            context.logger.warning("conformance: peer refused", metadata: ["peer": "\(peerID)", "reason": "\(error)"])
+            context.logger.warning("conformance: peer refused", metadata: ["peer": .untrusted(peerID), "reason": .untrusted("\(error)")])
         }
     }
 

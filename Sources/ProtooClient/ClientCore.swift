@@ -148,7 +148,7 @@ final class ClientCore: Transport, TransportDelegate {
 
     private func refused(_ generation: Int, status: Int, reason: String) {
         guard generation == self.generation else { return }
-        logger.warning("connection refused by the server", metadata: ["attempt": "\(attempt)", "status": "\(status)", "reason": "\(reason)"])
+        logger.warning("connection refused by the server", metadata: ["attempt": "\(attempt)", "status": "\(status)", "reason": .untrusted(reason)])
     }
 
     private func opened(_ generation: Int) {
@@ -161,7 +161,7 @@ final class ClientCore: Transport, TransportDelegate {
     private func attemptFailed(_ generation: Int, reason: String) {
         guard generation == self.generation, !isClosed, !isOpen else { return }
         self.generation += 1 // ignore anything else this attempt reports
-        logger.info("attempt failed", metadata: ["attempt": "\(attempt)", "reason": "\(reason)"])
+        logger.info("attempt failed", metadata: ["attempt": "\(attempt)", "reason": .untrusted(reason)])
         emit(.failed(attempt: attempt))
         guard !isClosed else { return }
         guard let policy = configuration.reconnect, attempt <= policy.retries else {
@@ -190,7 +190,7 @@ final class ClientCore: Transport, TransportDelegate {
             logger.info("closed by the server (4000)")
             return finish(emitting: true) {}
         }
-        logger.info("disconnected", metadata: ["code": "\(event.code.map(String.init) ?? "-")", "reason": "\(event.reason)"])
+        logger.info("disconnected", metadata: ["code": "\(event.code.map(String.init) ?? "-")", "reason": .untrusted(event.reason)])
         emit(.disconnected)
         guard !isClosed else { return }
         guard configuration.reconnect != nil else { return finish(emitting: true) {} }

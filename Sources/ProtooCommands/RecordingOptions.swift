@@ -17,6 +17,9 @@ struct RecordingOptions: ParsableArguments {
             help: ArgumentHelp("A JSON path whose value is recorded as \"[redacted]\" in every message (repeatable): data.displayName, data.peers[*].displayName, data.**.sdp.", valueName: "path"))
     var recordRedactBody: [String] = []
 
+    @Flag(name: .customLong("record-overwrite"), help: "Replace an existing recording at --record's path (by default the command refuses to start over one).")
+    var recordOverwrite = false
+
     @Option(name: .customLong("record-level"),
             help: "zstd level of the recording: 1 (default, ≈ 8.5× on conference traffic) up to 19 for smaller files; negative levels (written --record-level=-3) spend less CPU and compress less.")
     var recordLevel: Int32 = 1
@@ -42,6 +45,14 @@ struct RecordingOptions: ParsableArguments {
         guard ["drop", "block"].contains(recordOverflow) else { throw ValidationError("--record-overflow is drop or block") }
         guard (1...65_536).contains(recordBufferMB) else { throw ValidationError("--record-buffer-mb must be 1…65536 (megabytes)") }
         if let mb = recordRotateMB, mb <= 0 { throw ValidationError("--record-rotate-mb must be positive") }
+        if let record, !recordOverwrite {
+            for index in 0...1 {
+                let path = TraceFileNaming.path(base: record, index: index)
+                if FileManager.default.fileExists(atPath: path) {
+                    throw ValidationError("--record \(path) exists: a recording never replaces another; give a new path, or add --record-overwrite")
+                }
+            }
+        }
         for path in recordRedactBody where JSONPathPattern(path) == nil {
             throw ValidationError("--record-redact-body '\(path)' is not a JSON path (e.g. data.displayName, data.peers[*].displayName)")
         }
@@ -64,10 +75,11 @@ struct RecordingOptions: ParsableArguments {
         let paths = recordRedactBody.compactMap(JSONPathPattern.init)
         if !paths.isEmpty { redactors.append(.replaceJSONPaths(paths)) }
         if !redactors.isEmpty { options.redactor = .chain(redactors) }
-        let configuration = TraceRecorderConfiguration(
+        var configuration = TraceRecorderConfiguration(
             path: path, header: header, writerOptions: options, bufferBytes: recordBufferMB << 20,
             overflowPolicy: recordOverflow == "block" ? .block : .dropNewest,
             rotateBytes: recordRotateMB.map { Int64($0) * 1_048_576 }, rotateInterval: recordRotateEvery?.duration)
+        configuration.overwritesExisting = recordOverwrite
         return try TraceRecorder(configuration: configuration, logger: Logger(label: "protoo.trace"))
     }
 }

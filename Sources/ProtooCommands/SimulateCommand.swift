@@ -29,7 +29,8 @@ struct Simulate: ParsableCommand {
     @Option(help: "With --seeds: how many runs at a time; with --shards: how many shards (default: one per core). Results do not depend on it.") var jobs: Int?
     @Flag(help: "Run same-instant events in a seeded random order (explores races).") var shuffle = false
     @Flag(help: "Print one JSON object instead of the summary.") var json = false
-    @Option(help: "Record the server's traffic to a trace file (.ptrace.zst or .jsonl).") var record: String?
+    @Option(help: "Record the server's traffic to a trace file (.ptrace.zst or .jsonl); never over an existing file.") var record: String?
+    @Flag(name: .customLong("record-overwrite"), help: "Replace an existing recording at --record's path.") var recordOverwrite = false
     @Flag(name: .customLong("check-determinism"),
           help: "Run the seed twice, the second time in a fresh process (another hash seed: Dictionary and Set orders change), and report the first event that differs.")
     var checkDeterminism = false
@@ -97,7 +98,13 @@ struct Simulate: ParsableCommand {
 
                 """.utf8))
         }
-        let recorder = try record.map { try makeRecorder(path: $0, config: config) }
+        let recorder: TraceRecorder?
+        do {
+            recorder = try record.map { try makeRecorder(path: $0, config: config) }
+        } catch {
+            writeToStandardError("protoo simulate: \(error)\n")
+            throw ExitCode(2)
+        }
         defer {
             do { try recorder?.close() } catch {
                 FileHandle.standardError.write(Data("error: closing the trace failed: \(error)\n".utf8))
@@ -132,6 +139,7 @@ struct Simulate: ParsableCommand {
         header.monotonicOrigin = .zero
         var rc = TraceRecorderConfiguration(path: path, header: header)
         rc.overflowPolicy = .block  // a simulation must lose nothing: wait for the writer instead
+        rc.overwritesExisting = recordOverwrite
         return try TraceRecorder(configuration: rc)
     }
 

@@ -154,12 +154,12 @@ public final class ProxyApp: ProtooApp {
             relays[id] = relay
             relay.start()
         case .refused(101, let reason):
-            logLimited("upstream accepted the upgrade without protoo: refusing with 502", metadata: ["reason": "\(reason)"])
+            logLimited("upstream accepted the upgrade without protoo: refusing with 502", metadata: ["reason": .untrusted(reason)])
             refuse(request, id, status: 502, reason: "upstream did not select subprotocol protoo", byProxy: true)
         case .refused(let status, let reason):
             refuse(request, id, status: status, reason: reason)
         case .failed(let reason):
-            logLimited("upstream unreachable: refusing with 502", metadata: ["upstream": "\(configuration.upstream)", "error": "\(reason)"])
+            logLimited("upstream unreachable: refusing with 502", metadata: ["upstream": "\(configuration.upstream)", "error": .untrusted(reason)])
             refuse(request, id, status: 502, reason: "upstream unreachable", byProxy: true)
         }
     }

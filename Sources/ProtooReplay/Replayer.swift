@@ -130,7 +130,8 @@ public final class Replayer {
         var stopped = false
         while true {
             do {
-                while !eof, readerTime <= (scheduler.nextDeadline?.nanoseconds ?? readerTime) &+ lookahead { try readOne() }
+                // Saturating: a time near the format's bound must not wrap around and read forever.
+                while !eof, readerTime <= Self.adding(scheduler.nextDeadline?.nanoseconds ?? readerTime, lookahead) { try readOne() }
             } catch {
                 throw .trace(error)
             }
@@ -288,5 +289,11 @@ public final class Replayer {
                 method: method(of: first.output, on: conn), expected: first.output.text, actual: nil,
                 differences: [], lastEvents: history.lines))
         }
+    }
+
+    /// `a + b`, saturating at `Int64`'s bounds.
+    static func adding(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : sum
     }
 }

@@ -60,7 +60,9 @@ public final class JSONLinesTraceReader: TraceRecordSource {
             }
             if length == 0 && !found { return nil }
             let bytes = UnsafeRawBufferPointer(rebasing: input.window[0..<length])
-            let text = String(decoding: bytes, as: UTF8.self)
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw TraceError.invalidJSONLine(line: lineNumber + 1, reason: "not valid UTF-8")
+            }
             input.consume(found ? length + 1 : length)
             lineNumber += 1
             if text.allSatisfy({ $0.isWhitespace }) { continue }

@@ -56,8 +56,17 @@ enum RecordCoding {
         guard let kind = TraceRecordKind(rawValue: tag) else {
             throw CursorError(position: tagPosition, reason: "unknown record kind \(tag)")
         }
-        let time = previousTime &+ (try cursor.signedVarint())
-        return (kind, time, try cursor.varint())
+        let delta = try cursor.signedVarint()
+        let (time, overflow) = previousTime.addingReportingOverflow(delta)
+        guard !overflow, TraceRecord.validTimes.contains(time) else {
+            throw CursorError(position: tagPosition, reason: "record time beyond the format's range (±2^62 ns)")
+        }
+        let connectionPosition = cursor.position
+        let connection = try cursor.varint()
+        guard TraceRecord.validConnections.contains(connection) else {
+            throw CursorError(position: connectionPosition, reason: "connection id \(connection) beyond the format's range")
+        }
+        return (kind, time, connection)
     }
 
     /// The fields of a record of `kind`.

@@ -16,6 +16,8 @@ public enum TraceError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidJSONLine(line: Int, reason: String)
     /// A tool was asked to write its output over one of its inputs (same file, whatever the spelling).
     case outputIsInput(output: String, input: String)
+    /// A recording would replace an existing file (the first one, or one of its rotated files).
+    case recordingExists(path: String)
 
     public var description: String {
         switch self {
@@ -35,6 +37,9 @@ public enum TraceError: Error, Sendable, Hashable, CustomStringConvertible {
             return "the trace writer is closed; open a new one"
         case .invalidJSONLine(let line, let reason):
             return "invalid JSON-lines trace at line \(line): \(reason); see docs/trace-format.md for the schema"
+        case .recordingExists(let path):
+            return "\(path) exists: a recording never replaces another; record to a new path, or pass --record-overwrite "
+                + "(TraceRecorderConfiguration.overwritesExisting) to replace it"
         case .outputIsInput(let output, let input):
             return "the output \(output) is the input \(input) (the same file); write to another path, then rename it over the input if you mean to replace it"
         }

@@ -92,7 +92,7 @@ public enum TraceJSONLines {
                 monotonicOrigin: Instant(nanoseconds: try fields.optionalInt("monotonicOriginNs") ?? 0),
                 producerName: o["producerName"]?.stringValue ?? "", producerVersion: o["producerVersion"]?.stringValue ?? "",
                 host: o["host"]?.stringValue ?? "", scenario: o["scenario"]?.stringValue, seed: seed,
-                formatVersion: UInt16(clamping: try fields.optionalInt("formatVersion") ?? 1)))
+                formatVersion: try Self.supportedVersion(fields.optionalInt("formatVersion") ?? 1, line: line)))
         case "trailer":
             return .trailer(droppedRecords: UInt64(clamping: try fields.optionalInt("droppedRecords") ?? 0),
                             endTime: try fields.optionalInt("endTime"))
@@ -101,7 +101,12 @@ public enum TraceJSONLines {
                 throw TraceError.invalidJSONLine(line: line, reason: "unknown kind \"\(kind)\"")
             }
             let time = try fields.int("t")
-            let connection = UInt64(bitPattern: try fields.optionalInt("conn") ?? 0)
+            guard TraceRecord.validTimes.contains(time) else {
+                throw TraceError.invalidJSONLine(line: line, reason: "t \(time) is beyond the format's range (±2^62 ns)")
+            }
+            let rawConnection = try fields.optionalInt("conn") ?? 0
+            guard rawConnection >= 0 else { throw TraceError.invalidJSONLine(line: line, reason: "conn must be 0 or more") }
+            let connection = UInt64(rawConnection)
             let event: TraceEvent
             switch recordKind {
             case .connectionRequested:
@@ -160,5 +165,14 @@ public enum TraceJSONLines {
             default: throw TraceError.invalidJSONLine(line: line, reason: "\"\(key)\" must be an integer")
             }
         }
+    }
+
+    /// A header's format version, when this reader knows it (the binary reader's rule).
+    static func supportedVersion(_ version: Int64, line: Int) throws(TraceError) -> UInt16 {
+        guard let v = UInt16(exactly: version), v >= 1 else {
+            throw TraceError.invalidJSONLine(line: line, reason: "formatVersion must be 1…\(TraceHeader.currentFormatVersion)")
+        }
+        guard v <= TraceHeader.currentFormatVersion else { throw TraceError.unsupportedVersion(v) }
+        return v
     }
 }

@@ -3,6 +3,12 @@ import Protoo
 /// One event of a trace: when (nanoseconds since the trace's monotonic origin), on which
 /// connection, and what happened.
 public struct TraceRecord: Sendable, Hashable {
+    /// The times a trace can hold: ±2^62 ns (±146 years) around its origin. Readers refuse a record
+    /// outside (a damaged or hand-made file), so that no tool does arithmetic near `Int64.max`.
+    public static let validTimes: ClosedRange<Int64> = -(1 << 62)...(1 << 62)
+    /// The connection ids a trace can hold (the JSON-lines form writes them as signed numbers).
+    public static let validConnections: ClosedRange<UInt64> = 0...UInt64(Int64.max)
+
     /// Nanoseconds since ``TraceHeader/monotonicOrigin`` (engine clock, never wall time).
     public var time: Int64
     /// The connection the event belongs to (0 for trace-wide markers).

@@ -56,6 +56,12 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         origin = configuration.header.monotonicOrigin.nanoseconds
         wakeThreshold = max(1, min(configuration.capacity / 4, 4096))
         wakeBytes = max(1, min(configuration.bufferBytes / 8, 4 << 20))
+        if !configuration.overwritesExisting {
+            for index in 0...1 {
+                let path = TraceFileNaming.path(base: configuration.path, index: index)
+                if FileManager.default.fileExists(atPath: path) { throw TraceError.recordingExists(path: path) }
+            }
+        }
         writer = try Self.openWriter(configuration, index: 0)
         filePaths = [configuration.path]
         let thread = Thread { [self] in self.runWriter() }

@@ -38,6 +38,9 @@ public struct TraceRecorderConfiguration: Sendable {
     /// recorded. `cookie` and `authorization` are kept by default, so that a live replay can send
     /// them again; drop them with ``TraceRedactor/stripHeaders(_:)`` (`--record-redact cookie`).
     public var recordedHeaders: Set<String>
+    /// Replace an existing file at ``path`` (and its rotated files); by default the recorder
+    /// refuses to start over one (``TraceError/recordingExists(path:)``).
+    public var overwritesExisting = false
 
     public init(path: String, header: TraceHeader, writerOptions: TraceWriterOptions = TraceWriterOptions(),
                 capacity: Int = 65_536, bufferBytes: Int = TraceRecorderConfiguration.defaultBufferBytes,

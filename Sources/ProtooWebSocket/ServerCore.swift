@@ -130,9 +130,15 @@ final class ServerCore {
             outcome.reason = problem
             return nil
         }
+        if let problem = ConnectionRequest.queryProblem(head.uri) {
+            logLimited("upgrade refused: invalid query", metadata: ["problem": "\(problem)"])
+            outcome.status = 400
+            outcome.reason = problem
+            return nil
+        }
         let offered = head.headers[canonicalForm: "sec-websocket-protocol"].map { $0.lowercased() }
         guard offered.contains("protoo") else {
-            logLimited("upgrade refused: subprotocol protoo not offered", metadata: ["target": "\(head.uri)"], level: .info)
+            logLimited("upgrade refused: subprotocol protoo not offered", metadata: ["target": .untrusted(head.uri)], level: .info)
             outcome.status = 403
             outcome.reason = "invalid/missing Sec-WebSocket-Protocol"
             return nil
@@ -185,7 +191,7 @@ final class ServerCore {
                 outcome.status = status
                 outcome.reason = reason
                 tap?.connectionRejected(id, at: context.now, status: status, reason: reason)
-                boundSelf.value.logLimited("connection rejected by the app", metadata: ["connection": "\(id)", "status": "\(status)", "reason": "\(reason)"],
+                boundSelf.value.logLimited("connection rejected by the app", metadata: ["connection": "\(id)", "status": "\(status)", "reason": .untrusted(reason)],
                                            level: .info)
                 outcome.answer(nil)
             }

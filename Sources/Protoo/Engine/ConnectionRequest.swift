@@ -96,8 +96,26 @@ public final class ConnectionRequest {
         return (path, items)
     }
 
+    /// Why a request target's query cannot be read as text: an item whose percent-decoded bytes
+    /// are not UTF-8 (`%FF`, `%E2%82`); `nil` when every item is. Servers refuse such a target
+    /// (400) rather than repair it: repaired, different raw ids would become the same id.
+    public static func queryProblem(_ target: String) -> String? {
+        guard let q = target.firstIndex(of: "?") else { return nil }
+        for part in target[target.index(after: q)...].split(separator: "&", omittingEmptySubsequences: true) {
+            for piece in part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            where String(validating: percentDecodedBytes(piece), as: UTF8.self) == nil {
+                return "the query is not UTF-8 once percent-decoded"
+            }
+        }
+        return nil
+    }
+
     static func percentDecode(_ s: Substring) -> String {
         guard s.contains("%") || s.contains("+") else { return String(s) }
+        return String(decoding: percentDecodedBytes(s), as: UTF8.self)
+    }
+
+    static func percentDecodedBytes(_ s: Substring) -> [UInt8] {
         var bytes: [UInt8] = []
         var it = Array(s.utf8)[...]
         while let c = it.popFirst() {
@@ -111,7 +129,7 @@ public final class ConnectionRequest {
                 bytes.append(c)
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 }
 

@@ -196,7 +196,7 @@ public final class Peer {
             self.timeoutFired(requestID)
         }
         pending[requestID] = Pending(method: method, timer: timer, completion: completion)
-        if logsDebug { logger.debug("request()", metadata: ["peer": "\(id)", "method": "\(method)", "id": "\(requestID)"]) }
+        if logsDebug { logger.debug("request()", metadata: ["peer": .untrusted(id), "method": .untrusted(method), "id": "\(requestID)"]) }
         return requestID
     }
 
@@ -244,7 +244,7 @@ public final class Peer {
     /// Sends a notification.
     public func notify(_ method: String, _ data: JSONValue = .emptyObject) {
         guard !isClosed else {
-            logger.debug("notify() on closed peer ignored", metadata: ["peer": "\(id)", "method": "\(method)"])
+            logger.debug("notify() on closed peer ignored", metadata: ["peer": .untrusted(id), "method": .untrusted(method)])
             return
         }
         send(.notification(method: method, data: data))
@@ -268,7 +268,7 @@ public final class Peer {
     public func close(_ mode: CloseMode = .protoo) {
         guard !isClosed else { return }
         isClosed = true
-        logger.debug("close()", metadata: ["peer": "\(id)"])
+        logger.debug("close()", metadata: ["peer": .untrusted(id)])
         notifyClosed(.local(mode))
         switch mode {
         case .protoo: transport.close(code: CloseCode.protoo, reason: "closed by protoo-server")
@@ -300,7 +300,7 @@ public final class Peer {
 
     private func timeoutFired(_ requestID: RequestID) {
         guard let p = pending.removeValue(forKey: requestID) else { return }
-        logger.debug("request timeout", metadata: ["peer": "\(id)", "method": "\(p.method)", "id": "\(requestID)"])
+        logger.debug("request timeout", metadata: ["peer": .untrusted(id), "method": .untrusted(p.method), "id": "\(requestID)"])
         p.completion(.failure(.requestTimeout))
     }
 
@@ -326,7 +326,7 @@ public final class Peer {
 
     private func takePending(_ requestID: RequestID) -> Pending? {
         guard let p = pending.removeValue(forKey: requestID) else {
-            warnLimited(.unmatchedResponse, ["peer": "\(id)", "id": "\(requestID)"])
+            warnLimited(.unmatchedResponse, ["peer": .untrusted(id), "id": "\(requestID)"])
             return nil
         }
         p.timer.cancel()
@@ -338,7 +338,7 @@ public final class Peer {
             if let reply = configuration.unhandledRequestReply {
                 request.reject(code: reply.code, reason: "\(reply.reason) [method:\(request.method)]")
             } else {
-                warnLimited(.unhandledRequest, ["peer": "\(id)", "method": "\(request.method)"])
+                warnLimited(.unhandledRequest, ["peer": .untrusted(id), "method": "\(request.method)"])
             }
             return
         }
@@ -391,7 +391,7 @@ extension Peer: TransportDelegate {
 
     /// Logs a frame that is not a protoo message; protoo drops it and the connection lives.
     private func dropInvalid(_ error: MessageDecodingError, bytes: Int) {
-        warnLimited(.invalidMessage, ["peer": "\(id)", "reason": "\(error)", "bytes": "\(bytes)"])
+        warnLimited(.invalidMessage, ["peer": .untrusted(id), "reason": .untrusted("\(error)"), "bytes": "\(bytes)"])
     }
 
     /// Logs a warning the remote side can repeat at will: the first 5 of a kind, then one per
@@ -406,18 +406,18 @@ extension Peer: TransportDelegate {
     /// One line per kind of warning dropped since its last logged one, when the peer closes.
     private func logSuppressedWarnings() {
         for (kind, count) in logLimiter.takeSuppressed() {
-            logger.warning("\(kind.line): \(count) more not logged", metadata: ["peer": "\(id)", "suppressed": "\(count)"])
+            logger.warning("\(kind.line): \(count) more not logged", metadata: ["peer": .untrusted(id), "suppressed": "\(count)"])
         }
     }
 
     private func logReceived(bytes: Int) {
-        logger.debug("received", metadata: ["peer": "\(id)", "bytes": "\(bytes)"])
+        logger.debug("received", metadata: ["peer": .untrusted(id), "bytes": "\(bytes)"])
     }
 
     public func transport(_ transport: any Transport, didClose event: TransportCloseEvent) {
         guard !isClosed else { return }
         isClosed = true
-        logger.debug("transport closed", metadata: ["peer": "\(id)", "code": "\(event.code.map(String.init) ?? "-")", "by": "\(event.initiator.rawValue)"])
+        logger.debug("transport closed", metadata: ["peer": .untrusted(id), "code": "\(event.code.map(String.init) ?? "-")", "by": "\(event.initiator.rawValue)"])
         notifyClosed(.transport(event))
     }
 }

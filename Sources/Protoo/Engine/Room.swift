@@ -26,7 +26,7 @@ public final class Room {
     @discardableResult
     public func createPeer(id: String, transport: any Transport, configuration: Peer.Configuration = .server) throws(RoomError) -> Peer {
         func refuse(_ error: RoomError) -> RoomError {
-            context.logger.warning("createPeer() refused", metadata: ["peer": "\(id)", "reason": "\(error)"])
+            context.logger.warning("createPeer() refused", metadata: ["peer": .untrusted(id), "reason": .untrusted("\(error)")])
             transport.close(code: CloseCode.protoo, reason: "closed by protoo-server")
             return error
         }

@@ -58,7 +58,7 @@ public final class ConferenceApp: ProtooApp {
         // A network drop reconnects with the same peerId: the old server peer goes first (which may
         // empty and close the room, so the room is looked up after).
         if let old = rooms[roomId]?.protooRoom.peer(peerId) {
-            context.logger.info("replacing peer on reconnect", metadata: ["room": "\(roomId)", "peer": "\(peerId)"])
+            context.logger.info("replacing peer on reconnect", metadata: ["room": .untrusted(roomId), "peer": .untrusted(peerId)])
             old.close()
         }
         let room = self.room(roomId)
@@ -67,7 +67,7 @@ public final class ConferenceApp: ProtooApp {
             let peer = try room.protooRoom.createPeer(id: peerId, transport: transport)
             room.attach(peer)
         } catch {
-            context.logger.warning("createPeer failed", metadata: ["peer": "\(peerId)", "error": "\(error)"])
+            context.logger.warning("createPeer failed", metadata: ["peer": .untrusted(peerId), "error": .untrusted("\(error)")])
         }
     }
 

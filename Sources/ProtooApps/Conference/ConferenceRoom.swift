@@ -259,7 +259,7 @@ final class ConferenceRoom {
                     b.raw(",\"score\":{\"score\":10,\"producerScore\":10,\"producerScores\":[10]}}")
                 }
             case .failure(let error):
-                logger.warning("newConsumer failed", metadata: ["peer": "\(consumer.id)", "error": "\(error)"])
+                logger.warning("newConsumer failed", metadata: ["peer": .untrusted(consumer.id), "error": .untrusted("\(error)")])
             }
         }
     }
@@ -290,7 +290,7 @@ final class ConferenceRoom {
         b.raw("}}")
         consumer.peer.request("newDataConsumer", JSONText(unchecked: b)) { [logger] result in
             if case .failure(let error) = result {
-                logger.warning("newDataConsumer failed", metadata: ["peer": "\(consumer.id)", "error": "\(error)"])
+                logger.warning("newDataConsumer failed", metadata: ["peer": .untrusted(consumer.id), "error": .untrusted("\(error)")])
             }
         }
     }
