@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
+import Protoo
 import ProtooWebSocket
 
 /// Opens one WebSocket connection with the `protoo` subprotocol and reports how the upgrade went:
@@ -27,6 +28,8 @@ package enum WebSocketDialer {
         package var connectTimeout: Duration = .seconds(10)
         package var sslContext: NIOSSLContext?
         package var logger = Logger(label: "protoo.dialer")
+        /// The limit on lines many connections would each write (the proxy's upstream side shares its server's).
+        package var floodGuard: LogFloodGuard?
         package init() {}
     }
 
@@ -34,7 +37,8 @@ package enum WebSocketDialer {
                              channelCreated: ((any Channel) -> Void)? = nil,
                              completion: @escaping (Outcome) -> Void) {
         let attempt = DialAttempt(completion: completion)
-        let connection = WebSocketConnection(role: .client, limits: options.limits, eventLoop: eventLoop, logger: options.logger)
+        let connection = WebSocketConnection(role: .client, limits: options.limits, eventLoop: eventLoop, logger: options.logger,
+                                             floodGuard: options.floodGuard)
 
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: url.hostHeader)

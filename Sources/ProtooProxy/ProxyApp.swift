@@ -35,6 +35,8 @@ public final class ProxyApp: ProtooApp {
     private var logLimiter = LogLimiter<String>(burst: 1, interval: .seconds(10))
     /// Orders what goes upstream around the proxy's upstream closes (see ``UpstreamGate``).
     private let gate: UpstreamGate
+    /// The server's limit on lines every connection could write.
+    private let floodGuard: LogFloodGuard?
     private var gateWired = false
 
     /// The factory to give ``ProtooServer/start(_:app:)``.
@@ -50,6 +52,7 @@ public final class ProxyApp: ProtooApp {
         self.logger = configuration.logger
         self.seed = configuration.seed ?? context.random.next()
         self.gate = UpstreamGate(scheduler: context.scheduler)
+        self.floodGuard = context.floodGuard
         guard let loop = (context.scheduler as? NIOEventLoopScheduler)?.eventLoop else {
             dialer = nil
             return
@@ -58,6 +61,7 @@ public final class ProxyApp: ProtooApp {
         options.limits = configuration.upstreamLimits
         options.connectTimeout = configuration.upstreamTimeout
         options.logger = configuration.logger
+        options.floodGuard = context.floodGuard
         if configuration.upstreamURL.secure {
             do {
                 options.sslContext = try NIOSSLContext(configuration: configuration.upstreamTLS ?? .makeClientConfiguration())
@@ -78,6 +82,7 @@ public final class ProxyApp: ProtooApp {
         self.logger = configuration.logger
         self.seed = configuration.seed ?? context.random.next()
         self.gate = UpstreamGate(scheduler: context.scheduler)
+        self.floodGuard = context.floodGuard
         self.dialer = dialer
     }
 
@@ -149,7 +154,8 @@ public final class ProxyApp: ProtooApp {
             connectionLogger[metadataKey: "connection"] = "\(id)"
             let faults = configuration.faults.isNone ? nil : ConnectionFaults(configuration.faults, seed: seed, connection: id)
             let relay = ProxyRelay(id: id, client: client, upstream: upstream, scheduler: scheduler, tap: tap, faults: faults,
-                                   logger: connectionLogger, markFault: faultMarker, markCloseCompleted: closeCompletedMarker, gate: gate)
+                                   logger: connectionLogger, markFault: faultMarker, markCloseCompleted: closeCompletedMarker, gate: gate,
+                                   floodGuard: floodGuard)
             relay.onFinished = { [unowned self] id in self.relays[id] = nil }
             relays[id] = relay
             relay.start()
@@ -199,6 +205,7 @@ public final class ProxyApp: ProtooApp {
     }
 
     private func logLimited(_ message: String, metadata: Logger.Metadata) {
+        if let floodGuard { return floodGuard.log(.warning, message, metadata: metadata, through: logger) }
         guard case .log(let suppressed) = logLimiter.admit(message, at: scheduler.now) else { return }
         var metadata = metadata
         if suppressed > 0 { metadata["sinceLastLine"] = "\(suppressed)" }

@@ -29,6 +29,8 @@ final class ProxyRelay: TransportDelegate {
     private let markCloseCompleted: ((_ connection: ConnectionID) -> Void)?
     /// Orders what goes upstream around the proxy's upstream closes (`nil`: no ordering).
     private let gate: UpstreamGate?
+    /// The server's limit on lines every relay could write.
+    private let floodGuard: LogFloodGuard?
     private var faults: ConnectionFaults?
     private var toUpstream = RelayPipe()
     private var toClient = RelayPipe()
@@ -44,7 +46,9 @@ final class ProxyRelay: TransportDelegate {
     init(id: ConnectionID, client: any Transport, upstream: any Transport, scheduler: any Scheduler,
          tap: (any TrafficTap)?, faults: ConnectionFaults?, logger: Logger,
          markFault: ((_ connection: ConnectionID, _ text: String) -> Void)? = nil,
-         markCloseCompleted: ((_ connection: ConnectionID) -> Void)? = nil, gate: UpstreamGate? = nil) {
+         markCloseCompleted: ((_ connection: ConnectionID) -> Void)? = nil, gate: UpstreamGate? = nil,
+         floodGuard: LogFloodGuard? = nil) {
+        self.floodGuard = floodGuard
         self.id = id
         self.client = client
         self.upstream = upstream
@@ -268,6 +272,7 @@ final class ProxyRelay: TransportDelegate {
     }
 
     private func logLimited(_ message: String, metadata: Logger.Metadata) {
+        if let floodGuard { return floodGuard.log(.info, message, metadata: metadata, through: logger) }
         guard case .log(let suppressed) = logLimiter.admit(message, at: scheduler.now) else { return }
         var metadata = metadata
         if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }

@@ -45,6 +45,10 @@ extension ProtooServer {
         /// Bytes all connections together may hold in messages not received whole yet (fragments
         /// and partly read frames); past it the connections holding the most are closed with 1009. Default 64 MiB.
         public var maxPartialMessageBytes: Int
+        /// Lines any connection could write (a protocol error, a keep-alive drop, an invalid
+        /// message) are limited server-wide: per kind, 5, then one per this interval with a count,
+        /// and a summary of the dropped ones after it (``LogFloodGuard``). Default 10 s.
+        public var logFloodInterval: Duration = .seconds(10)
 
         /// A configuration; defaults: loopback, port 4443, `ws://`, reference limits, no tap, and
         /// the handshake and memory limits above.

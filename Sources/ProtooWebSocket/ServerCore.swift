@@ -22,7 +22,6 @@ final class ServerCore {
     /// Bytes held in unfinished messages, over all connections.
     let partialMessages: PartialMessageBudget
     /// Server-wide lines a flood of connections could repeat: one per kind per 10 s, with a count.
-    private var logLimiter = LogLimiter<String>(burst: 1, interval: .seconds(10))
 
     init(configuration: ProtooServer.Configuration, factory: ProtooAppFactory, eventLoop: any EventLoop) {
         self.configuration = configuration
@@ -30,6 +29,7 @@ final class ServerCore {
         partialMessages = PartialMessageBudget(limit: configuration.maxPartialMessageBytes)
         let random = configuration.randomSeed.map { SeededRandom(seed: $0) } ?? .fromSystemEntropy()
         context = EngineContext(scheduler: NIOEventLoopScheduler(eventLoop: eventLoop), random: random, logger: configuration.logger)
+        context.floodGuard = LogFloodGuard(scheduler: context.scheduler, logger: configuration.logger, interval: configuration.logFloodInterval)
         app = factory(context)
     }
 
@@ -95,13 +95,9 @@ final class ServerCore {
         pendingHandshakes -= 1
     }
 
-    /// Logs a line a flood of connections would repeat: the first, then one per 10 s with a count.
+    /// Logs a line a flood of connections would repeat, through the server-wide ``LogFloodGuard``.
     private func logLimited(_ message: String, metadata: Logger.Metadata, level: Logger.Level = .warning) {
-        let now = Instant(nanoseconds: Int64(clamping: eventLoop.now.uptimeNanoseconds))
-        guard case .log(let suppressed) = logLimiter.admit(message, at: now) else { return }
-        var metadata = metadata
-        if suppressed > 0 { metadata["sinceLastLine"] = "\(suppressed)" }
-        logger.log(level: level, "\(message)", metadata: metadata)
+        context.floodGuard?.log(level, message, metadata: metadata, through: logger)
     }
 
     /// Decides an upgrade request: headers for the 101, or `nil` with `outcome` saying what to
@@ -174,7 +170,7 @@ final class ServerCore {
             path: path, query: query, headers: headers, remoteAddress: remote, target: head.uri,
             accept: {
                 let connection = WebSocketConnection(role: .server, limits: limits, eventLoop: loop, logger: connectionLogger,
-                                                     partialMessageBudget: budget)
+                                                     partialMessageBudget: budget, floodGuard: context.floodGuard)
                 guard outcome.awaitingDecision else {
                     connectionLogger.warning("accept() after the connection request was answered or abandoned (handshake timeout, client gone): ignored")
                     connection.abort()

@@ -69,13 +69,16 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     private var reportedPartialBytes = 0
     /// Keeps a remote that repeats a loggable event (binary frames) from flooding the log.
     private var logLimiter = LogLimiter<String>()
+    /// The server-wide limit on lines every connection could write (a server's connections share it).
+    private let floodGuard: LogFloodGuard?
     /// Pings sent by ``ping(then:)`` and not answered yet, oldest first, with their tokens.
     private var pingWaiters: [(token: UInt64, done: () -> Void)] = []
     private var nextPingToken: UInt64 = 0
 
     /// A connection; a server's connections share the server's `partialMessageBudget`.
     package init(role: Role, limits: WebSocketLimits, eventLoop: any EventLoop, logger: Logger,
-                 partialMessageBudget: PartialMessageBudget? = nil) {
+                 partialMessageBudget: PartialMessageBudget? = nil, floodGuard: LogFloodGuard? = nil) {
+        self.floodGuard = floodGuard
         self.role = role
         self.limits = limits
         self.eventLoop = eventLoop
@@ -466,7 +469,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     /// close frame with `code`, stop reading (the rest of the input may not even be frames), and
     /// close TCP as soon as the close frame is out; no reply is awaited.
     private func protocolViolation(_ what: String, code: UInt16, context: ChannelHandlerContext) {
-        logger.warning("closing connection: \(what)", metadata: ["code": "\(code)"])
+        warn(.warning, "closing connection: \(what)", metadata: ["code": "\(code)"])
         discardingInput = true
         skippingBinary = false
         dropPartialMessage()
@@ -536,7 +539,15 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     }
 
     /// Logs an info line the remote can repeat at will: the first 5, then one per 10 s with a count.
+    /// A line every connection could write (a protocol error, a keep-alive drop): through the
+    /// server's ``LogFloodGuard`` when there is one.
+    private func warn(_ level: Logger.Level, _ message: String, metadata: @autoclosure () -> Logger.Metadata = [:]) {
+        if let floodGuard { return floodGuard.log(level, message, metadata: metadata(), through: logger) }
+        logger.log(level: level, "\(message)", metadata: metadata())
+    }
+
     private func logLimited(_ message: String, metadata: @autoclosure () -> Logger.Metadata) {
+        if let floodGuard { return floodGuard.log(.info, message, metadata: metadata(), through: logger) }
         let now = Instant(nanoseconds: Int64(clamping: eventLoop.now.uptimeNanoseconds))
         guard case .log(let suppressed) = logLimiter.admit(message, at: now) else { return }
         var metadata = metadata()
@@ -596,7 +607,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     }
 
     private func outboundLimitExceeded() {
-        logger.error("closing connection: the remote side is not reading; outbound buffer over its limit",
+        warn(.error, "closing connection: the remote side is not reading; outbound buffer over its limit",
                      metadata: ["limit": "\(limits.outboundBufferLimit)"])
         if !isClosed {
             isClosed = true
@@ -651,7 +662,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         keepAliveTask = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(limits.keepAliveTimeout.nanoseconds)) { [self] in
             guard case .open = self.state else { return }
             if self.awaitingPong {
-                self.logger.warning("closing connection: no pong within the keep-alive timeout")
+                self.warn(.warning, "closing connection: no pong within the keep-alive timeout")
                 if !self.isClosed {
                     self.isClosed = true
                     self.report(TransportCloseEvent(code: nil, reason: "keep-alive timeout", initiator: .network))

@@ -33,7 +33,7 @@ let everyKind: [TraceRecord] = [
     TraceRecord(time: 3_000_000, connection: 1, event: .closed(code: 4000, reason: "ICE failed", initiator: .server)),
     TraceRecord(time: 3_000_001, connection: 3, event: .closed(code: nil, reason: "connection lost", initiator: .network)),
     TraceRecord(time: 3_000_002, connection: 4, event: .closed(code: 1000, reason: "", initiator: .client)),
-    TraceRecord(time: -5, connection: UInt64.max, event: .marker(name: "step", text: "time may go backwards across event loops")),
+    TraceRecord(time: -5, connection: TraceRecord.validConnections.upperBound, event: .marker(name: "step", text: "time may go backwards across event loops")),
 ]
 
 /// Writes `records` with small blocks and frames so tests exercise many of each.

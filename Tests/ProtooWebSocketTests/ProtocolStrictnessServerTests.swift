@@ -80,6 +80,21 @@ struct ProtocolStrictnessServerTests {
         await server.shutdown()
     }
 
+    /// Ids that are not UTF-8 once percent-decoded are refused, not repaired (repaired, `%FF` and
+    /// `%FE` would both become U+FFFD: one peer would evict the other).
+    @Test func aQueryThatIsNotUTF8IsAnswered400() async throws {
+        let server = try await Self.server()
+        let port = server.port
+        for target in ["/?peerId=%FF", "/?peerId=%FE", "/?peerId=%E2%82", "/?roomId=%C0%AF&peerId=a", "/?%FF=1&peerId=a"] {
+            let answer = try await RawTCP.exchange(port: port, request: RawTCP.upgradeRequest(port: port, target: target), timeout: .seconds(5))
+            #expect(answer.statusLine == "HTTP/1.1 400 Bad Request", "\(target)")
+        }
+        let euro = try await RawTCP.exchange(port: port, request: RawTCP.upgradeRequest(port: port, target: "/?peerId=%E2%82%AC"),
+                                             timeout: .milliseconds(300))
+        #expect(euro.statusLine == "HTTP/1.1 101 Switching Protocols")
+        await server.shutdown()
+    }
+
     /// The rest of an oversize frame is not parsed as frames (no bogus "reserved bits" lines), and
     /// TCP closes once the 1009 is out.
     @Test func afterAnOversizeFrameTheRestIsNotParsed() async throws {

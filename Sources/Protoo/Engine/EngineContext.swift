@@ -11,6 +11,9 @@ public final class EngineContext {
     /// the context, and a dynamic check on every message is measurable.)
     @exclusivity(unchecked) public var random: SeededRandom
     public let logger: Logger
+    /// When set (a server sets it), every peer's repeatable warnings go through it: one limit for
+    /// the whole server instead of one per peer.
+    public var floodGuard: LogFloodGuard?
     /// Runs the engine's async code (handlers, client scripts) on ``scheduler``.
     public private(set) lazy var executor = EngineExecutor(scheduler: scheduler)
 

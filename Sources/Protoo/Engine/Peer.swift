@@ -397,6 +397,7 @@ extension Peer: TransportDelegate {
     /// Logs a warning the remote side can repeat at will: the first 5 of a kind, then one per
     /// 10 s of scheduler time carrying the count of those dropped in between.
     private func warnLimited(_ kind: LogKind, _ metadata: @autoclosure () -> Logger.Metadata) {
+        if let floodGuard = context.floodGuard { return floodGuard.log(.warning, kind.line, metadata: metadata(), through: logger) }
         guard case .log(let suppressed) = logLimiter.admit(kind, at: context.scheduler.now) else { return }
         var metadata = metadata()
         if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
