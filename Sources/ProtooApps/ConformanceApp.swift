@@ -74,7 +74,7 @@ public final class ConformanceApp: ProtooApp {
     private func setUp(_ peer: Peer, in room: Room, named roomID: String) {
         let received = NotificationLog()
         peer.onNotification { method, data in
-            received.entries.append(["method": .string(method), "data": data])
+            received.add(["method": .string(method), "data": data], bytes: method.utf8.count + JSONWriter.string(data).utf8.count)
         }
         // `unowned`: the server keeps its app for as long as any of its peers can receive (a weak
         // reference would put the app on the slow reference-counting path for every request).
@@ -110,7 +110,9 @@ public final class ConformanceApp: ProtooApp {
             }
             return .deferred
         case "receivedNotifications":
-            return .accept(["notifications": .array(received.entries)])
+            var answer: JSONObject = ["notifications": .array(received.entries)]
+            if received.dropped > 0 { answer["dropped"] = JSONValue(received.dropped) }
+            return .accept(.object(answer))
         case "roomPeers":
             return .accept(["peers": .array(room.peers.map { .string($0.id) })])
         case "dropMe":
@@ -139,5 +141,21 @@ public final class ConformanceApp: ProtooApp {
 
 /// The notifications one connection sent, in arrival order.
 private final class NotificationLog {
-    var entries: [JSONValue] = []
+    /// A served test app must not keep without bound what a client sends: the first 1,000
+    /// notifications, or 1 MiB of them, are kept; later ones are counted (`dropped`).
+    static let maxEntries = 1000
+    static let maxBytes = 1 << 20
+
+    private(set) var entries: [JSONValue] = []
+    private(set) var dropped = 0
+    private var bytes = 0
+
+    func add(_ entry: JSONValue, bytes size: Int) {
+        guard entries.count < Self.maxEntries, bytes + size <= Self.maxBytes else {
+            dropped += 1
+            return
+        }
+        bytes += size
+        entries.append(entry)
+    }
 }

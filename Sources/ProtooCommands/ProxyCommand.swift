@@ -83,7 +83,11 @@ struct ProxyCommand: AsyncParsableCommand {
 
         let tls = tlsOptions.tls
         var configuration = ProtooServer.Configuration(host: host, port: port, tls: tls, logger: Logger(label: "protoo.server"))
-        limits.apply(to: &configuration)
+        // Never refuse what a mediasoup-demo-style upstream accepts (960,000-byte frames): frames
+        // up to the message limit; the upstream side takes what the listening side does.
+        limits.apply(to: &configuration, defaultFrameBytes: configuration.limits.maxMessageSize)
+        proxy.upstreamLimits.maxMessageSize = configuration.limits.maxMessageSize
+        proxy.upstreamLimits.maxFrameSize = max(configuration.limits.maxMessageSize, proxy.upstreamLimits.maxFrameSize)
         let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
         let server = try await ProtooServer.start(configuration, app: ProxyApp.factory(proxy))
         if !proxy.faults.isNone {

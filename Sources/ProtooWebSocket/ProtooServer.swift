@@ -55,6 +55,7 @@ public final class ProtooServer: Sendable {
                 let logger = configuration.logger, retryDelay = acceptRetryDelay
                 channel = try await ServerBootstrap(group: loop)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .serverChannelOption(.backlog, value: Int32(clamping: configuration.listenBacklog))
                     .serverChannelInitializer { channel in
                         // Out of file descriptors (EMFILE/ENFILE), accept() fails while the listening
                         // socket stays readable: pause accepting instead of retrying in a busy loop.

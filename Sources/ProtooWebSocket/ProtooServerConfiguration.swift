@@ -49,6 +49,10 @@ extension ProtooServer {
         /// message) are limited server-wide: per kind, 5, then one per this interval with a count,
         /// and a summary of the dropped ones after it (``LogFloodGuard``). Default 10 s.
         public var logFloodInterval: Duration = .seconds(10)
+        /// Connections the kernel queues before the server accepts them (`listen(2)`'s backlog;
+        /// Linux caps it at `net.core.somaxconn`). Default 4,096: a burst of thousands of connects
+        /// is queued, not dropped.
+        public var listenBacklog = 4096
 
         /// A configuration; defaults: loopback, port 4443, `ws://`, reference limits, no tap, and
         /// the handshake and memory limits above.

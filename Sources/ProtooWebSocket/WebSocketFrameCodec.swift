@@ -51,7 +51,8 @@ package enum WebSocketFrameCodec {
             offset = 4
         } else if length == 127 {
             guard let l = buffer.getInteger(at: start + 2, as: UInt64.self) else { return .needMoreBytes }
-            guard l <= UInt64(Int.max) else { return .invalid(code: 1009, reason: "frame larger than \(maxFrameSize) bytes") }
+            // RFC 6455 §5.2: the most significant bit of a 64-bit length must be 0.
+            guard l & (1 << 63) == 0 else { return .invalid(code: 1002, reason: "64-bit payload length with its most significant bit set") }
             length = Int(l)
             offset = 10
         }

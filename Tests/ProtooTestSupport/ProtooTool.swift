@@ -12,10 +12,10 @@ public enum ProtooTool {
         public var outputLines: Int { output.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
     }
 
-    /// The executable; fails the test when it was not built.
-    public static func executable() throws -> URL {
+    /// The executable (`protoo`, or another product such as `protoo-bench`); fails the test when it was not built.
+    public static func executable(_ name: String = "protoo") throws -> URL {
         let runner = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-        let protoo = runner.deletingLastPathComponent().appendingPathComponent("protoo")
+        let protoo = runner.deletingLastPathComponent().appendingPathComponent(name)
         try #require(FileManager.default.isExecutableFile(atPath: protoo.path),
                      "no protoo executable at \(protoo.path): `swift test` builds it; with --skip-build, run `swift build --build-tests` first")
         return protoo
@@ -23,9 +23,10 @@ public enum ProtooTool {
 
     /// Runs `protoo <arguments>` to its end in `directory` (default: the current one), with this
     /// process's environment minus the huge-page variables, plus `environment`.
-    public static func run(_ arguments: [String], environment extra: [String: String] = [:], in directory: String? = nil) throws -> Result {
+    public static func run(_ arguments: [String], environment extra: [String: String] = [:], in directory: String? = nil,
+                           executable name: String = "protoo") throws -> Result {
         let process = Process()
-        process.executableURL = try executable()
+        process.executableURL = try executable(name)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.environment = childEnvironment(extra)

@@ -76,6 +76,20 @@ struct ConformanceOverWebSocketTests {
         await server.shutdown()
     }
 
+    /// A served test app keeps a bounded number of a client's notifications (1,000 or 1 MiB) and
+    /// counts the rest, instead of growing without bound.
+    @Test func receivedNotificationsAreKeptUpToABound() async throws {
+        let server = try await Harness.startServer()
+        let a = try await Harness.openClient(server, peerID: "a")
+        for i in 0..<1200 { try await a.client.notify("n", ["i": .int(Int64(i))]) }
+        let data = try await a.client.request("receivedNotifications")
+        #expect(data["notifications"]?.arrayValue?.count == 1000)
+        #expect(data["notifications"]?.arrayValue?.last?["data"]?["i"] == 999)
+        #expect(data["dropped"] == 200)
+        await a.client.close()
+        await server.shutdown()
+    }
+
     @Test func manyRequestsInFlightEachGetTheirResponse() async throws {
         let server = try await Harness.startServer()
         let a = try await Harness.openClient(server, peerID: "a")

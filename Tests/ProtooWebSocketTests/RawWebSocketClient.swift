@@ -8,6 +8,8 @@ final class RawWebSocketClient: Sendable {
     struct Frame: Sendable, Equatable {
         var opcode: UInt8
         var payload: [UInt8]
+        /// The last frame of its message.
+        var fin = true
         /// The code of a close frame (`nil` without one).
         var closeCode: UInt16? { opcode == 0x8 && payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : nil }
     }
@@ -104,7 +106,7 @@ final class RawWebSocketClient: Sendable {
                 header = 10
             }
             guard i + header + length <= bytes.count else { break }
-            frames.append(Frame(opcode: bytes[i] & 0x0F, payload: Array(bytes[(i + header)..<(i + header + length)])))
+            frames.append(Frame(opcode: bytes[i] & 0x0F, payload: Array(bytes[(i + header)..<(i + header + length)]), fin: bytes[i] & 0x80 != 0))
             i += header + length
         }
         return frames

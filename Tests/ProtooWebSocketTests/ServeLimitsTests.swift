@@ -42,3 +42,46 @@ struct ServeLimitsTests {
         #expect((1...3).contains(acceptLines.count), "\(acceptLines.count) accept-failure lines:\n\(serve.log)")
     }
 }
+
+/// protoo-server's documented limits (mediasoup-demo: 960,000-byte frames and messages, as a
+/// browser sends each message as one frame) can be set on `serve`, and the proxy never refuses
+/// what such an upstream accepts.
+@Suite(.timeLimit(.minutes(2)))
+struct FrameLimitFlagsTests {
+    /// An echo of `bytes` bytes sent as one frame, as a browser sends it; `true` when answered.
+    static func echoAsOneFrame(_ bytes: Int, port: Int) async throws -> (answered: Bool, closeCode: UInt16?, frames: Int) {
+        let (client, _) = try await RawWebSocketClient.upgraded(port: port, target: "/?peerId=big\(bytes)")
+        let payload = String(repeating: "x", count: bytes)
+        try await client.sendText("{\"request\":true,\"id\":1,\"method\":\"echo\",\"data\":{\"p\":\"\(payload)\"}}")
+        let answer = try await client.waitForFrame(timeout: .seconds(10)) { $0.opcode == 0x8 || ($0.opcode == 0x1 || $0.opcode == 0x0) && $0.fin }
+        let frames = client.frames.filter { $0.opcode != 0x8 }.count
+        let code = client.frames.first { $0.opcode == 0x8 }?.closeCode
+        await client.close()
+        return (answer != nil && code == nil, code, frames)
+    }
+
+    @Test func serveTakesBrowserSizedFramesWhenAskedAndFragmentsAsConfigured() async throws {
+        let reference = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
+        #expect(try await Self.echoAsOneFrame(60_000, port: reference.port).answered)
+        #expect(try await Self.echoAsOneFrame(100_000, port: reference.port).closeCode == 1009)   // WebSocket-Node's 64 KiB default
+        reference.stop()
+        let mediasoup = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0",
+                                               "--max-frame-bytes", "960000", "--max-message-bytes", "960000", "--outgoing-fragment-bytes", "0"])
+        let big = try await Self.echoAsOneFrame(300_000, port: mediasoup.port)
+        #expect(big.answered)
+        #expect(big.frames == 1, "the answer is one frame without outgoing fragmentation")
+        #expect(try await Self.echoAsOneFrame(960_100, port: mediasoup.port).closeCode == 1009)
+        mediasoup.stop()
+    }
+
+    @Test func theProxyNeverRefusesWhatAMediasoupDemoUpstreamAccepts() async throws {
+        let upstream = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0",
+                                              "--max-frame-bytes", "960000", "--max-message-bytes", "960000"])
+        let proxy = try await ProtooChild(["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream.url])
+        #expect(try await Self.echoAsOneFrame(300_000, port: proxy.port).answered)
+        #expect(try await Self.echoAsOneFrame(900_000, port: proxy.port).answered)
+        proxy.stop()
+        upstream.stop()
+        #expect(try ProtooTool.run(["serve", "--max-frame-bytes", "2MiB", "--max-message-bytes", "1MiB"]).status == 2)
+    }
+}

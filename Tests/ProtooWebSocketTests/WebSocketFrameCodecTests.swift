@@ -63,7 +63,8 @@ struct WebSocketFrameCodecTests {
         #expect(parse([0x09, 0x00]) == .invalid(code: 1002, reason: "fragmented control frame"))
         #expect(parse([0x89, 126, 0x00, 126]) == .invalid(code: 1002, reason: "control frame longer than 125 bytes"))
         #expect(parse([0x81, 126, 0x03, 0xE9]) == .invalid(code: 1009, reason: "frame larger than 1000 bytes"))
-        #expect(parse([0x81, 127, 0x80, 0, 0, 0, 0, 0, 0, 0]) == .invalid(code: 1009, reason: "frame larger than 1000 bytes"))
+        #expect(parse([0x81, 127, 0x80, 0, 0, 0, 0, 0, 0, 0]) == .invalid(code: 1002, reason: "64-bit payload length with its most significant bit set"))
+        #expect(parse([0x81, 127, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]) == .invalid(code: 1009, reason: "frame larger than 1000 bytes"))
         #expect(parse([0x81, 126, 0x03, 0xE8]) != .needMoreBytes)  // exactly the limit is fine
     }
 
