@@ -86,6 +86,7 @@ let package = Package(
             dependencies: [
                 "Protoo", "ProtooClient", "ProtooWebSocket", "ProtooSimulator", "ProtooTrace",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -23,7 +23,12 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .head(let response) = unwrapInboundIn(data) {
-            onRefused(Int(response.status.code), response.headers.first(name: "X-WebSocket-Reject-Reason") ?? response.status.reasonPhrase)
+            let status = Int(response.status.code)
+            // A 101 reaches this handler only when the upgrader turned it down: its
+            // Sec-WebSocket-Accept (or Upgrade/Connection headers) are wrong.
+            let reason = status == 101 ? "invalid upgrade answer (Sec-WebSocket-Accept, Upgrade or Connection header wrong)"
+                : response.headers.first(name: "X-WebSocket-Reject-Reason") ?? response.status.reasonPhrase
+            onRefused(status, reason)
             context.close(promise: nil)
         }
     }

@@ -95,6 +95,10 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         let shownHost = host.contains(":") ? "[\(host)]" : host
         writeToStandardError("protoo proxy: upstream \(upstream) listening on \(tls == nil ? "ws" : "wss")://\(shownHost):\(server.port)/\n")
+        if let problem = await UpstreamCheck.problem(with: proxy) {
+            logger.error("the upstream does not answer: clients are refused with 502 until it does",
+                         metadata: ["upstream": "\(upstream)", "error": .untrusted(problem)])
+        }
         let received = await signals.next()
         logger.notice("signal \(received): shutting down gracefully")
         await server.shutdown()

@@ -159,9 +159,12 @@ public final class ProxyApp: ProtooApp {
             relay.onFinished = { [unowned self] id in self.relays[id] = nil }
             relays[id] = relay
             relay.start()
-        case .refused(101, let reason):
-            logLimited("upstream accepted the upgrade without protoo: refusing with 502", metadata: ["reason": .untrusted(reason)])
-            refuse(request, id, status: 502, reason: "upstream did not select subprotocol protoo", byProxy: true)
+        case .refused(let status, let reason) where status < 400:
+            // Not a refusal (a 101 without protoo or with a wrong accept key, a 200, a redirect):
+            // the upstream is not a protoo server answering this upgrade.
+            logLimited("upstream answered the upgrade wrongly: refusing with 502", metadata: ["status": "\(status)", "reason": .untrusted(reason)])
+            refuse(request, id, status: 502, reason: status == 101 ? "upstream: \(reason)" : "upstream answered the upgrade with \(status)",
+                   byProxy: true)
         case .refused(let status, let reason):
             refuse(request, id, status: status, reason: reason)
         case .failed(let reason):

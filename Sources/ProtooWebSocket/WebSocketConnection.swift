@@ -315,7 +315,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     /// complete yet (nothing consumed) or the connection stopped reading.
     private func readFrame(from bytes: inout ByteBuffer, context: ChannelHandlerContext) -> Bool {
         let header: WebSocketFrameCodec.Header
-        switch WebSocketFrameCodec.parseHeader(bytes, maxFrameSize: limits.maxFrameSize, requireMask: role == .server) {
+        switch WebSocketFrameCodec.parseHeader(bytes, maxFrameSize: limits.maxFrameSize, requireMask: role == .server, forbidMask: role == .client) {
         case .needMoreBytes:
             return false
         case .invalid(let code, let reason):

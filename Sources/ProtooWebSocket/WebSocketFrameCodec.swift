@@ -33,8 +33,9 @@ package enum WebSocketFrameCodec {
     }
 
     /// Reads the header at the start of `buffer`'s readable bytes, without consuming anything.
-    /// With `requireMask` (a server reading a client), an unmasked frame is invalid (1002, RFC 6455 §5.1).
-    package static func parseHeader(_ buffer: ByteBuffer, maxFrameSize: Int, requireMask: Bool = false) -> ParseResult {
+    /// With `requireMask` (a server reading a client), an unmasked frame is invalid; with
+    /// `forbidMask` (a client reading a server), a masked one is (1002, RFC 6455 §5.1).
+    package static func parseHeader(_ buffer: ByteBuffer, maxFrameSize: Int, requireMask: Bool = false, forbidMask: Bool = false) -> ParseResult {
         let start = buffer.readerIndex
         guard let b0 = buffer.getInteger(at: start, as: UInt8.self),
               let b1 = buffer.getInteger(at: start + 1, as: UInt8.self) else { return .needMoreBytes }
@@ -43,6 +44,7 @@ package enum WebSocketFrameCodec {
         let fin = b0 & 0x80 != 0
         let masked = b1 & 0x80 != 0
         guard masked || !requireMask else { return .invalid(code: 1002, reason: "unmasked client frame") }
+        guard !masked || !forbidMask else { return .invalid(code: 1002, reason: "masked server frame") }
         var length = Int(b1 & 0x7F)
         var offset = 2
         if length == 126 {
