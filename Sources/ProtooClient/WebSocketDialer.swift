@@ -37,6 +37,9 @@ package enum WebSocketDialer {
                              channelCreated: ((any Channel) -> Void)? = nil,
                              completion: @escaping (Outcome) -> Void) {
         let attempt = DialAttempt(completion: completion)
+        // One deadline for the whole dial: TCP connect, TLS and the upgrade answer (a server that
+        // accepts TCP and never answers must not hold a client forever).
+        let deadline = NIODeadline.now() + .nanoseconds(options.connectTimeout.nanoseconds)
         let connection = WebSocketConnection(role: .client, limits: options.limits, eventLoop: eventLoop, logger: options.logger,
                                              floodGuard: options.floodGuard)
 
@@ -97,6 +100,12 @@ package enum WebSocketDialer {
                 switch result {
                 case .success(let channel):
                     channelCreated?(channel)
+                    let timer = channel.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+                        guard !attempt.isFinished else { return }
+                        attempt.finish(.failed("no answer to the WebSocket upgrade within \(options.connectTimeout)"))
+                        channel.close(promise: nil)
+                    }
+                    channel.closeFuture.assumeIsolated().whenComplete { _ in timer.cancel() }
                     channel.closeFuture.assumeIsolated().whenComplete { _ in
                         attempt.finish(.failed("connection closed before the WebSocket opened"))
                     }
@@ -110,7 +119,7 @@ package enum WebSocketDialer {
 /// One dial's completion, called once.
 private final class DialAttempt {
     private let completion: (WebSocketDialer.Outcome) -> Void
-    private var isFinished = false
+    private(set) var isFinished = false
 
     init(completion: @escaping (WebSocketDialer.Outcome) -> Void) { self.completion = completion }
 

@@ -84,7 +84,9 @@ public struct LiveReplayReport: Sendable, CustomStringConvertible {
         }
         thresholds = options.thresholds.map { $0.evaluate(session.measurements) }
         var couldNotRun: String?
-        if session.connectionsOpened == 0, session.dialFailures > 0, session.refusedDials == 0 {
+        if let reason = session.unreachable {
+            couldNotRun = "target unreachable: \(reason)"
+        } else if session.connectionsOpened == 0, session.dialFailures > 0, session.refusedDials == 0 {
             couldNotRun = "target unreachable: no recorded connection could be made"
         } else if session.outputsCompared == 0, !options.allowsEmpty {
             couldNotRun = plan.records == 0 ? "nothing compared: the trace has no complete record"

@@ -81,6 +81,8 @@ final class LiveSession {
     var dialFailures = 0
     /// Dials the server answered with a refusal (it is there).
     var refusedDials = 0
+    /// Set when the first dial got no answer at all: the replay stopped there.
+    var unreachable: String?
     var notSent = 0
     var wallSeconds = 0.0
     /// Latency, requests and failures by method, and divergences by method.
@@ -334,6 +336,13 @@ final class LiveSession {
                 guard conn.state == .dialing else { return }
                 conn.state = .closed
                 dialFailures += 1
+                if connectionsOpened == 0, refusedDials == 0 {
+                    // Nothing ever answered (a server that accepts TCP and never answers the
+                    // upgrade): the target is not there to replay against; stop now.
+                    history.add(now.nanoseconds, conn.plan.id, "---", "no connection: \(reason)")
+                    unreachable = reason
+                    return finish()
+                }
                 live(.rejected(status: 0, reason: "no connection: \(reason)"), on: conn)
             }
             advance()
@@ -428,7 +437,7 @@ final class LiveSession {
         paceTimer?.cancel()
         settleTimer?.cancel()
         barrierTimer?.cancel()
-        if !stoppedEarly, !wasCut { reportMissing() }
+        if !stoppedEarly, !wasCut, unreachable == nil { reportMissing() }
         divergences.sort { ($0.time, $0.connection) < ($1.time, $1.connection) }
         for conn in connections {
             if !wasCut { unanswered(on: conn) }

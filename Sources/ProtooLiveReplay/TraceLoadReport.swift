@@ -66,6 +66,7 @@ public struct TraceLoadReport: Sendable, CustomStringConvertible {
         self.wallSeconds = wallSeconds
         self.interrupted = interrupted
         var passes = 0, cut = 0, opened = 0, sent = 0, received = 0, compared = 0, dialFailures = 0, refusedDials = 0
+        var unreachable: String?
         var notCompared: [String: Int] = [:], errors: [String: Int] = [:], recordedErrors: [String: Int] = [:]
         var measurements = Measurements()
         var divergences: [Divergence] = []
@@ -80,6 +81,7 @@ public struct TraceLoadReport: Sendable, CustomStringConvertible {
                 compared += s.outputsCompared
                 dialFailures += s.dialFailures
                 refusedDials += s.refusedDials
+                unreachable = unreachable ?? s.unreachable
                 notCompared.merge(s.notCompared, uniquingKeysWith: +)
                 errors.merge(s.errors, uniquingKeysWith: +)
                 recordedErrors.merge(s.recordedErrors, uniquingKeysWith: +)
@@ -104,7 +106,7 @@ public struct TraceLoadReport: Sendable, CustomStringConvertible {
         thresholds = load.options.thresholds.map { $0.evaluate(measurements) }
         var couldNotRun: String?
         if opened == 0, dialFailures > 0, refusedDials == 0 {
-            couldNotRun = "target unreachable: no connection could be made"
+            couldNotRun = "target unreachable: " + (unreachable ?? "no connection could be made")
         } else if opened == 0, !load.options.allowsEmpty, refusedDials == 0 {
             couldNotRun = "no connection opened"
         } else if compared == 0, !load.options.allowsEmpty {

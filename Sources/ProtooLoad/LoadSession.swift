@@ -46,7 +46,8 @@ public final class LoadSession: Sendable {
     public static func connect(_ configuration: LoadConfiguration) async throws(LoadError) -> LoadSession {
         try configuration.validate()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
-        var clientConfiguration = ProtooClient.Configuration(reconnect: nil, connectTimeout: configuration.connectTimeout,
+        // `--duration` bounds the whole run: connecting may not take longer than the load itself.
+        var clientConfiguration = ProtooClient.Configuration(reconnect: nil, connectTimeout: min(configuration.connectTimeout, configuration.duration),
                                                              logger: configuration.logger)
         clientConfiguration.eventLoopGroup = group
         let shared = clientConfiguration
