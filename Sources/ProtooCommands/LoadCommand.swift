@@ -1,4 +1,5 @@
 import ArgumentParser
+import Synchronization
 import Foundation
 import Protoo
 import ProtooLiveReplay
@@ -103,16 +104,29 @@ struct Load: AsyncParsableCommand {
     func run() async throws {
         if let trace { return try runTrace(trace) }
         let configuration = makeConfiguration()
-        let line = ProgressLine(label: "load") { "of \(configuration.duration)" }
-        let report: LoadReport
+        // SIGINT from the start: while connecting it stops the run before it starts.
+        let interrupted = InterruptFlag()
+        let current = Mutex<LoadSession?>(nil)
+        let interrupt = InterruptHandler {
+            interrupted.set()
+            current.withLock { $0 }?.stop()
+        }
+        let session: LoadSession
         do {
-            report = try await LoadSession.run(configuration)
+            session = try await LoadSession.connect(configuration)
         } catch {
-            line.finish()
+            interrupt.finish()
             writeToStandardError("protoo load: \(error)\n")
             throw ExitCode(Verdict.couldNotRun.exitCode)
         }
+        current.withLock { $0 = session }
+        if interrupted.isSet { session.stop() }
+        let line = ProgressLine(label: "load") { "of \(configuration.duration)" }
+        let report = await session.run()
         line.finish()
+        interrupt.finish()
+        await session.close()
+        if interrupted.isSet { writeToStandardError("protoo load: interrupted: the figures are up to there\n") }
         let thresholds = verdict.parsed.map { $0.evaluate(report.measurements) }
         let finished = report.completed + report.errorCount
         let couldNotRun: String? = finished == 0 && !verdict.allowEmpty

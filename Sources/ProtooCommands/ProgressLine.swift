@@ -61,3 +61,10 @@ final class InterruptHandler {
         signal(SIGINT, SIG_DFL)
     }
 }
+
+/// Set once, read from anywhere: whether a run was interrupted.
+final class InterruptFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}

@@ -160,6 +160,30 @@ struct LivePlan: Sendable {
         }
     }
 
+    /// The most connections the recording had open at once (a copy's file descriptors).
+    var peakConnections: Int {
+        var open = 0, peak = 0
+        for step in steps {
+            switch step.action {
+            case .connect: open += 1
+            case .close, .expect(_, .rejected), .expect(_, .closed): open -= 1
+            default: continue
+            }
+            peak = max(peak, open)
+        }
+        return max(1, peak)
+    }
+
+    /// Bytes the plan's messages hold (a copy's memory, roughly twice that with its live state).
+    var messageBytes: Int {
+        steps.reduce(0) { sum, step in
+            switch step.action {
+            case .send(_, let t), .answer(_, _, let t), .expect(_, .message(let t)): return sum + t.utf8.count
+            default: return sum
+            }
+        }
+    }
+
     private static func serverGeneratedValues(_ steps: [Step], connections: [Connection], rules: ReplayRules) -> Set<String> {
         guard !rules.capture.isEmpty else { return [] }
         var captured = Set<String>(), sent = Set<String>()

@@ -120,6 +120,8 @@ public enum LiveReplayError: Error, CustomStringConvertible {
     case trace(TraceError)
     case invalidTarget(String)
     case unreachable(target: String, reason: String)
+    /// The load does not fit this machine (file descriptors or memory).
+    case capacity(String)
     case tls(String)
     case failed(String)
 
@@ -129,6 +131,7 @@ public enum LiveReplayError: Error, CustomStringConvertible {
         case .invalidTarget(let t): return "--target must be ws://host:port/ or wss://host:port/, not '\(t)'"
         case .unreachable(let target, let reason):
             return "the target \(target) is unreachable (\(reason)): start the server, or check the host and port"
+        case .capacity(let problem): return problem
         case .tls(let e): return "cannot set up TLS for the target: \(e)"
         case .failed(let e): return "the live replay failed: \(e)"
         }

@@ -39,6 +39,14 @@ public struct TraceLoad: Sendable {
         self.options = options
     }
 
+    /// `nil` when this machine can hold ``copies`` copies at once (file descriptors: the most
+    /// connections the recording had open at once, per copy; memory: about twice its messages and
+    /// 64 KiB per connection); else what does not fit and how many copies would.
+    public var capacityProblem: String? {
+        ClientCapacity.problem(units: copies, unitName: "copy", flag: "--copies", descriptorsEach: plan.peakConnections,
+                               bytesEach: plan.messageBytes * 2 + plan.peakConnections * 64 * 1024)
+    }
+
     /// Recorded connections per copy.
     public var connectionsPerCopy: Int { plan.connections.count - plan.proxyRefusals.count }
 
@@ -51,6 +59,7 @@ public struct TraceLoad: Sendable {
     /// Runs every copy to its end, or to the end of ``duration`` (blocks the calling thread).
     /// - Throws: ``LiveReplayError`` when the target is unreachable or TLS cannot be set up.
     public func run(progress: LiveProgress? = nil, control: LiveRunControl? = nil) throws(LiveReplayError) -> TraceLoadReport {
+        if let capacityProblem { throw .capacity(capacityProblem) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         defer { try? group.syncShutdownGracefully() }
         let ssl = try LiveReplayer.sslContext(for: url)

@@ -1,4 +1,5 @@
 import Logging
+import ProtooClient
 
 /// What a load run does: how many peers connect to which protoo server, and how they send requests.
 ///
@@ -70,6 +71,9 @@ public struct LoadConfiguration: Sendable {
         guard !method.isEmpty else { throw .invalidConfiguration("method must not be empty") }
         if let rate {
             guard rate > 0, rate.isFinite else { throw .invalidConfiguration("rate must be a positive number of requests/s (got \(rate))") }
+        }
+        if let problem = ClientCapacity.problem(units: peers, unitName: "peer", flag: "--peers", descriptorsEach: 1, bytesEach: 64 * 1024) {
+            throw .invalidConfiguration(problem)
         }
     }
 }

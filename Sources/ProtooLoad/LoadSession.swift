@@ -1,3 +1,4 @@
+import Synchronization
 import Logging
 import NIOCore
 import NIOPosix
@@ -23,6 +24,9 @@ public final class LoadSession: Sendable {
     public let connectTimes: [Duration]
     private let clients: [ProtooClient]
     private let group: MultiThreadedEventLoopGroup
+    /// The drivers of the run in progress, to stop it early (``stop()``).
+    private let drivers = Mutex<[(loop: any EventLoop, driver: NIOLoopBound<LoopDriver>)]>([])
+    private let stopped = Mutex(false)
 
     private init(configuration: LoadConfiguration, clients: [ProtooClient], connectTimes: [Duration], group: MultiThreadedEventLoopGroup) {
         self.configuration = configuration
@@ -121,10 +125,14 @@ public final class LoadSession: Sendable {
         var futures: [EventLoopFuture<LoadStatistics>] = []
         for (loop, loopClients) in byLoop.values {
             let share = configuration.rate.map { $0 * Double(loopClients.count) / Double(clients.count) }
-            futures.append(loop.flatSubmit {
-                LoopDriver(loop: loop, clients: loopClients, method: configuration.method, data: data,
-                           window: configuration.inflight, duration: configuration.duration,
-                           drainTimeout: configuration.drainTimeout, rate: share).start()
+            futures.append(loop.flatSubmit { [self] in
+                let driver = LoopDriver(loop: loop, clients: loopClients, method: configuration.method, data: data,
+                                        window: configuration.inflight, duration: configuration.duration,
+                                        drainTimeout: configuration.drainTimeout, rate: share)
+                drivers.withLock { $0.append((loop, NIOLoopBound(driver, eventLoop: loop))) }
+                let done = driver.start()
+                if stopped.withLock({ $0 }) { driver.stopIssuing() }
+                return done
             })
         }
         var total = LoadStatistics()
@@ -155,6 +163,13 @@ public final class LoadSession: Sendable {
             latency: stats.latencySummary)
         report.measurements = measurements
         return report
+    }
+
+    /// Stops the run in progress now (a SIGINT): no new request is issued, those in flight are
+    /// drained, and ``run()`` returns what was measured up to there. Any thread.
+    public func stop() {
+        stopped.withLock { $0 = true }
+        for entry in drivers.withLock({ $0 }) { entry.loop.execute { entry.driver.value.stopIssuing() } }
     }
 
     /// Closes every peer (close frame 1000) and stops the event loops. Idempotent.

@@ -129,10 +129,11 @@ final class LoopDriver {
 
     // MARK: End
 
-    private func stopIssuing() {
+    /// Stops issuing (the duration is over, or the run was stopped); in-flight requests drain.
+    func stopIssuing() {
         guard issuing else { return }
         // A busy loop may run this before the last arrivals' timer: they were due, so they still count.
-        issueDueArrivals(upTo: endNanoseconds)
+        issueDueArrivals(upTo: min(endNanoseconds, NIODeadline.now().uptimeNanoseconds))
         issuing = false
         if totalInFlight == 0 { return finish() }
         let bound = NIOLoopBound(self, eventLoop: loop)
