@@ -17,6 +17,10 @@ struct ServerLimitOptions: ParsableArguments {
             help: "Bytes all connections may hold in unfinished messages (e.g. 64MiB); past it the largest holders are closed with 1009.")
     var maxPartialMessageBytes = ByteCountArgument(argument: "64MiB")!
 
+    @Option(name: .customLong("max-outbound-bytes"),
+            help: "Bytes all connections may hold unsent (clients that do not read; default 128MiB); past it the largest holders are dropped.")
+    var maxOutboundBytes = ByteCountArgument(argument: "128MiB")!
+
     @Option(name: .customLong("max-frame-bytes"),
             help: "Largest WebSocket frame a client may send (e.g. 960000; browsers send each message as one frame); past it the connection is closed with 1009. Default: serve 64KiB (WebSocket-Node's), proxy 1MiB.")
     var maxFrameBytes: ByteCountArgument?
@@ -56,5 +60,6 @@ struct ServerLimitOptions: ParsableArguments {
         configuration.maxPendingHandshakes = maxPendingHandshakes
         configuration.maxConnections = maxConnections
         configuration.maxPartialMessageBytes = maxPartialMessageBytes.bytes
+        configuration.maxOutboundBytes = maxOutboundBytes.bytes
     }
 }

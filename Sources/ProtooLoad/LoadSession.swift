@@ -49,10 +49,11 @@ public final class LoadSession: Sendable {
     /// - Throws: ``LoadError`` when the configuration is invalid or no peer connects.
     public static func connect(_ configuration: LoadConfiguration) async throws(LoadError) -> LoadSession {
         try configuration.validate()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         // `--duration` bounds the whole run: connecting may not take longer than the load itself.
-        var clientConfiguration = ProtooClient.Configuration(reconnect: nil, connectTimeout: min(configuration.connectTimeout, configuration.duration),
-                                                             logger: configuration.logger)
+        // (Not `min(_:_:)`: with it, Swift 6.3.1 debug builds crashed releasing an uninitialized value when validate() threw.)
+        let connectTimeout = configuration.duration < configuration.connectTimeout ? configuration.duration : configuration.connectTimeout
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        var clientConfiguration = ProtooClient.Configuration(reconnect: nil, connectTimeout: connectTimeout, logger: configuration.logger)
         clientConfiguration.eventLoopGroup = group
         let shared = clientConfiguration
         var opened: [(index: Int, client: ProtooClient, time: Duration)] = []

@@ -49,6 +49,10 @@ extension ProtooServer {
         /// message) are limited server-wide: per kind, 5, then one per this interval with a count,
         /// and a summary of the dropped ones after it (``LogFloodGuard``). Default 10 s.
         public var logFloodInterval: Duration = .seconds(10)
+        /// Bytes all connections together may hold written and not yet taken by their sockets
+        /// (clients that do not read); past it the connections holding the most are dropped. Each
+        /// connection may also hold at most ``WebSocketLimits/outboundBufferLimit``. Default 128 MiB (buffers may take up to twice the bytes they hold).
+        public var maxOutboundBytes = 128 << 20
         /// Connections the kernel queues before the server accepts them (`listen(2)`'s backlog;
         /// Linux caps it at `net.core.somaxconn`). Default 4,096: a burst of thousands of connects
         /// is queued, not dropped.

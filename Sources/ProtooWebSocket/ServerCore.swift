@@ -21,12 +21,15 @@ final class ServerCore {
     private var pendingHandshakes = 0
     /// Bytes held in unfinished messages, over all connections.
     let partialMessages: PartialMessageBudget
+    /// Unsent bytes over all connections (clients that do not read).
+    let outbound: OutboundBudget
     /// Server-wide lines a flood of connections could repeat: one per kind per 10 s, with a count.
 
     init(configuration: ProtooServer.Configuration, factory: ProtooAppFactory, eventLoop: any EventLoop) {
         self.configuration = configuration
         self.eventLoop = eventLoop
         partialMessages = PartialMessageBudget(limit: configuration.maxPartialMessageBytes)
+        outbound = OutboundBudget(limit: configuration.maxOutboundBytes, eventLoop: eventLoop)
         let random = configuration.randomSeed.map { SeededRandom(seed: $0) } ?? .fromSystemEntropy()
         context = EngineContext(scheduler: NIOEventLoopScheduler(eventLoop: eventLoop), random: random, logger: configuration.logger)
         context.floodGuard = LogFloodGuard(scheduler: context.scheduler, logger: configuration.logger, interval: configuration.logFloodInterval)
@@ -164,13 +167,15 @@ final class ServerCore {
         let limits = configuration.limits
         let loop = eventLoop
         let budget = partialMessages
+        let outboundBudget = outbound
         let context = self.context
         let boundSelf = NIOLoopBound(self, eventLoop: eventLoop)
         let request = ConnectionRequest(
             path: path, query: query, headers: headers, remoteAddress: remote, target: head.uri,
             accept: {
                 let connection = WebSocketConnection(role: .server, limits: limits, eventLoop: loop, logger: connectionLogger,
-                                                     partialMessageBudget: budget, floodGuard: context.floodGuard)
+                                                     partialMessageBudget: budget, floodGuard: context.floodGuard,
+                                                     outboundBudget: outboundBudget)
                 guard outcome.awaitingDecision else {
                     connectionLogger.warning("accept() after the connection request was answered or abandoned (handshake timeout, client gone): ignored")
                     connection.abort()

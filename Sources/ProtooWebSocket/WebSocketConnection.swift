@@ -71,14 +71,22 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     private var logLimiter = LogLimiter<String>()
     /// The server-wide limit on lines every connection could write (a server's connections share it).
     private let floodGuard: LogFloodGuard?
+    /// The server-wide cap on unsent bytes, and what this connection last reported to it.
+    private let outboundBudget: OutboundBudget?
+    private var reportedOutbound = 0
+    /// While the socket holds unsent bytes: the next check, and when they last decreased.
+    private var drainWatch: Scheduled<Void>?
+    private var lastDrained = NIODeadline.now()
     /// Pings sent by ``ping(then:)`` and not answered yet, oldest first, with their tokens.
     private var pingWaiters: [(token: UInt64, done: () -> Void)] = []
     private var nextPingToken: UInt64 = 0
 
     /// A connection; a server's connections share the server's `partialMessageBudget`.
     package init(role: Role, limits: WebSocketLimits, eventLoop: any EventLoop, logger: Logger,
-                 partialMessageBudget: PartialMessageBudget? = nil, floodGuard: LogFloodGuard? = nil) {
+                 partialMessageBudget: PartialMessageBudget? = nil, floodGuard: LogFloodGuard? = nil,
+                 outboundBudget: OutboundBudget? = nil) {
         self.floodGuard = floodGuard
+        self.outboundBudget = outboundBudget
         self.role = role
         self.limits = limits
         self.eventLoop = eventLoop
@@ -259,6 +267,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     package func channelInactive(context: ChannelHandlerContext) {
         cancelTimers()
         dropPartialMessage()
+        forgetOutbound()
         answerPings(upTo: nil)
         if !isClosed {
             isClosed = true
@@ -576,6 +585,54 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         }
         flushPending = false
         context.writeAndFlush(wrapOutboundOut(buffer), promise: promise)
+        watchOutbound(context: context)
+    }
+
+    // MARK: Unsent bytes
+
+    /// Reports what the socket still holds to the server-wide budget and, while it holds
+    /// something, checks that it drains: a socket that holds unsent bytes that do not decrease for
+    /// ``WebSocketLimits/outboundStallTimeout`` belongs to a remote that is not reading.
+    private func watchOutbound(context: ChannelHandlerContext) {
+        guard role == .server else { return }
+        let holding = (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
+        if holding < reportedOutbound || reportedOutbound == 0 { lastDrained = NIODeadline.now() }
+        if holding != reportedOutbound {
+            reportedOutbound = holding
+            outboundBudget?.update(self, holding: holding)
+        }
+        guard holding > 0, drainWatch == nil else { return }
+        drainWatch = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(250)) { [self] in
+            self.drainWatch = nil
+            switch self.state {
+            case .open(let context), .closing(let context):
+                self.watchOutbound(context: context)
+                guard self.reportedOutbound > 0,
+                      NIODeadline.now() - self.lastDrained >= .nanoseconds(self.limits.outboundStallTimeout.nanoseconds) else { return }
+                self.warn(.warning, "closing connection: the remote side is not reading; nothing sent to it drained",
+                          metadata: ["stalledFor": "\(self.limits.outboundStallTimeout)", "unsentBytes": "\(self.reportedOutbound)"])
+                self.dropUnread(reason: "remote side not reading")
+            case .pending, .closed:
+                break
+            }
+        }
+    }
+
+    /// The server holds too many unsent bytes and this connection holds the most: drop it.
+    package func outboundBudgetExceeded(limit: Int) {
+        reportedOutbound = 0   // the budget already forgot it
+        warn(.warning, "closing connection: server-wide limit of unsent bytes reached; this connection holds the most",
+             metadata: ["limit": "\(limit)"])
+        dropUnread(reason: "server-wide outbound limit exceeded")
+    }
+
+    /// Ends a connection whose remote does not read: no close frame could reach it.
+    private func dropUnread(reason: String) {
+        if !isClosed {
+            isClosed = true
+            report(TransportCloseEvent(code: nil, reason: reason, initiator: .network))
+        }
+        terminate()
     }
 
     package func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -602,6 +659,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
                 context.write(wrapOutboundOut(buffer), promise: nil)
             }
             context.flush()
+            watchOutbound(context: context)
         case .pending, .closed: break
         }
     }
@@ -628,6 +686,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     private func terminate() {
         cancelTimers()
         dropPartialMessage()
+        forgetOutbound()
         switch state {
         case .open(let context), .closing(let context):
             state = .closed
@@ -671,6 +730,16 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
             } else {
                 self.armKeepAlive(context: context)
             }
+        }
+    }
+
+    /// The connection is gone: it holds nothing any more.
+    private func forgetOutbound() {
+        drainWatch?.cancel()
+        drainWatch = nil
+        if reportedOutbound > 0 {
+            reportedOutbound = 0
+            outboundBudget?.update(self, holding: 0)
         }
     }
 

@@ -13,6 +13,9 @@ public struct WebSocketLimits: Sendable, Hashable {
     public var keepAliveInterval: Duration? = .seconds(60)
     /// The connection is dropped if nothing (a pong or anything else) arrives this long after a ping. Default 10 s.
     public var keepAliveTimeout: Duration = .seconds(10)
+    /// A connection whose socket holds unsent bytes that do not decrease for this long is dropped:
+    /// its remote side is not reading (judged by bytes drained, not by frames received). Default 30 s.
+    public var outboundStallTimeout: Duration = .seconds(30)
     /// After sending a close frame, how long to wait for the remote's close frame before closing TCP. Default 2 s.
     public var closeHandshakeTimeout: Duration = .seconds(2)
 

@@ -61,8 +61,8 @@ final class AsyncApp: ProtooApp {
 @Suite struct AsyncHandlerOverWebSocketTests {
     final class Counter: Sendable { let value = Atomic<Int>(0) }
 
-    static func start(_ counter: Counter) async throws -> ProtooServer {
-        let configuration = ProtooServer.Configuration(host: "127.0.0.1", port: 0, shutdownGracePeriod: .seconds(1),
+    static func start(_ counter: Counter, grace: Duration = .seconds(1)) async throws -> ProtooServer {
+        let configuration = ProtooServer.Configuration(host: "127.0.0.1", port: 0, shutdownGracePeriod: grace,
                                                        logger: Harness.quietLogger)
         return try await ProtooServer.start(configuration) { AsyncApp(context: $0, cancelled: counter) }
     }
@@ -95,17 +95,19 @@ final class AsyncApp: ProtooApp {
 
     @Test func shutdownSettlesHandlersStillAwaiting() async throws {
         let counter = Counter()
-        let server = try await Self.start(counter)
+        let server = try await Self.start(counter, grace: .seconds(4))
         let connected = try await Harness.openClient(server, peerID: "bob", reconnect: nil)
         let client = connected.client
         let pending = Task { try await client.request("forever") }
-        let quick = Task { try await client.request("sleep", ["ms": 400]) }
+        // Long enough that a loaded run sees both running before the quick one ends (it then ends
+        // inside the shutdown's grace period, which it must be shorter than).
+        let quick = Task { try await client.request("sleep", ["ms": 2500]) }
         try await Harness.waitUntil("both requests on the server", timeout: .seconds(30)) {
             (try? await server.withApp { app in (app as! AsyncApp).context.executor.runningTasks.count }) ?? 0 >= 2
         }
         await server.shutdown()
         // The quick one finished inside the grace period; the stuck one was cancelled and answered.
-        #expect(try await quick.value == ["slept": 400])
+        #expect(try await quick.value == ["slept": 2500])
         await #expect(throws: ProtooError.rejected(code: 503, reason: "server shutting down")) { try await pending.value }
         #expect(counter.value.load(ordering: .relaxed) == 1)
         await client.close()

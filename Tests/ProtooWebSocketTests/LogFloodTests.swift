@@ -9,7 +9,7 @@ struct LogFloodTests {
         let capture = LogCapture()
         let server = try await Harness.startServer {
             $0.logger = capture.logger(level: .info)
-            $0.logFloodInterval = .milliseconds(300)   // the summary comes after it (waited for as an event)
+            $0.logFloodInterval = .seconds(60)   // the burst only (the summary is tested on virtual time below)
         }
         let (client, status) = try await RawWebSocketClient.upgraded(port: server.port, target: "/?peerId=flood")
         #expect(status == "HTTP/1.1 101 Switching Protocols")
@@ -18,10 +18,6 @@ struct LogFloodTests {
         #expect(try await client.echoes(id: 1), "the flood is processed and the connection still served")
         let dropped = capture.lines(containing: "dropped invalid message")
         #expect(dropped.count == 5, "\(dropped.count) lines for 2000 invalid messages")
-        // What was left out is summed up, server-wide, once the interval passed.
-        try await Harness.waitUntil("summary line") { !capture.lines(containing: "more like this").isEmpty }
-        #expect(capture.lines(containing: "more like this").first?.message.hasPrefix("1995 more like this") == true,
-                "\(capture.lines(containing: "more like this").map(\.message))")
         try await client.send(RawWebSocketClient.frame(opcode: 0x8, payload: [0x03, 0xE8]))
         #expect(try await client.waitForClose(timeout: .seconds(10)))
         await client.close()
