@@ -42,6 +42,32 @@ struct DeferredDecisionTests {
         await server.shutdown()
     }
 
+    /// docs/server.md's example: a token checked (asynchronously) before anyone is let in, and a
+    /// peer replaced only by an authenticated connection.
+    @Test func onlyAnAuthenticatedConnectionReplacesAPeer() async throws {
+        let configuration = ProtooServer.Configuration(port: 0, shutdownGracePeriod: .seconds(1), logger: Harness.quietLogger)
+        let server = try await ProtooServer.start(configuration) { context in
+            AuthenticatedRoomApp(context: context, tokens: { token in token.hasPrefix("good-") ? String(token.dropFirst(5)) : nil })
+        }
+        let first = try await Harness.client(server, query: "peerId=alice&token=good-alice", reconnect: nil)
+        try await Harness.waitUntil("alice open") { await first.log.events.contains(.open) }
+        // A wrong token, or another peer's, is refused and evicts nobody.
+        for query in ["peerId=alice&token=bad", "peerId=alice&token=good-bob", "peerId=alice"] {
+            let exchange = try await RawTCP.exchange(port: server.port, request: RawTCP.upgradeRequest(port: server.port, target: "/?\(query)"),
+                                                     timeout: .seconds(5))
+            #expect(exchange.statusLine.hasPrefix("HTTP/1.1 40"), "\(query): \(exchange.statusLine)")
+        }
+        // Still connected: the refused ones replaced nobody (the app answers no request: 501 is an answer).
+        await #expect(throws: ProtooError.rejected(code: 501, reason: "no request handler [method:ping]")) { try await first.client.request("ping") }
+        #expect(await first.log.events == [.open])
+        // Alice again, with her token: the new connection takes her place (the old one gets 4000).
+        let second = try await Harness.client(server, query: "peerId=alice&token=good-alice", reconnect: nil)
+        try await Harness.waitUntil("the old connection closed") { await first.log.events.contains(.close) }
+        try await Harness.waitUntil("alice open again") { await second.log.events.contains(.open) }
+        await second.client.close()
+        await server.shutdown()
+    }
+
     private func start(_ decision: LaterApp.Decision, after delay: Duration, handshakeTimeout: Duration = .seconds(10)) async throws -> ProtooServer {
         let configuration = ProtooServer.Configuration(port: 0, shutdownGracePeriod: .seconds(1), logger: Harness.quietLogger,
                                                        handshakeTimeout: handshakeTimeout)
@@ -79,6 +105,32 @@ final class LaterApp: ProtooApp {
             case .reject(let status, let reason):
                 request.reject(status: status, reason: reason)
             }
+        }
+    }
+}
+
+/// Lets a peer in only with a token your service vouches for, and only then replaces a peer that
+/// has the same id (a reconnect after a network drop).
+final class AuthenticatedRoomApp: ProtooApp {
+    let context: EngineContext
+    let room: Room
+    let tokens: @Sendable (String) async -> String?   // token → the peer id it was issued for
+
+    init(context: EngineContext, tokens: @escaping @Sendable (String) async -> String?) {
+        self.context = context
+        self.room = Room(context: context)
+        self.tokens = tokens
+    }
+
+    func handleConnection(_ request: ConnectionRequest) {
+        guard let token = request.queryValue("token"), let peerID = request.queryValue("peerId") else {
+            return request.reject(status: 401, reason: "token and peerId required")
+        }
+        request.deferDecision()
+        context.spawn("authenticate") { [self] in
+            guard await tokens(token) == peerID else { return request.reject(status: 403, reason: "invalid token") }
+            room.peer(peerID)?.close()   // an authenticated reconnect replaces the old connection
+            _ = try? room.createPeer(id: peerID, transport: request.accept())
         }
     }
 }
