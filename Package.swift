@@ -18,6 +18,7 @@ let package = Package(
     products: [
         .library(name: "Protoo", targets: ["Protoo"]),
         .library(name: "ProtooTrace", targets: ["ProtooTrace"]),
+        .library(name: "ProtooWebSocketCore", targets: ["ProtooWebSocketCore"]),
         .library(name: "ProtooWebSocket", targets: ["ProtooWebSocket"]),
         .library(name: "ProtooClient", targets: ["ProtooClient"]),
         .library(name: "ProtooApps", targets: ["ProtooApps"]),
@@ -25,6 +26,7 @@ let package = Package(
         .library(name: "ProtooVerdict", targets: ["ProtooVerdict"]),
         .library(name: "ProtooProxy", targets: ["ProtooProxy"]),
         .library(name: "ProtooSimulator", targets: ["ProtooSimulator"]),
+        .library(name: "ProtooScenarios", targets: ["ProtooScenarios"]),
         .library(name: "ProtooLiveReplay", targets: ["ProtooLiveReplay"]),
         .library(name: "ProtooCommands", targets: ["ProtooCommands"]),
         .executable(name: "protoo", targets: ["ProtooCLI"]),
@@ -60,7 +62,24 @@ let package = Package(
         .target(
             name: "ProtooSimulator",
             dependencies: [
-                "Protoo", "ProtooApps",
+                "Protoo",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The built-in scenarios (conference, echo) on the public simulator API and the built-in apps.
+        .target(
+            name: "ProtooScenarios",
+            dependencies: ["Protoo", "ProtooApps", "ProtooSimulator", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The WebSocket core the server, the client and live replay share: the connection (RFC 6455
+        // framing, limits, keep-alive, close handshake), the URL, the server-wide budgets, the
+        // engine's scheduler on a NIO event loop.
+        .target(
+            name: "ProtooWebSocketCore",
+            dependencies: [
+                "Protoo",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -68,7 +87,7 @@ let package = Package(
         .target(
             name: "ProtooWebSocket",
             dependencies: [
-                "Protoo",
+                "Protoo", "ProtooWebSocketCore",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ] + webSocketStack
         ),
@@ -77,14 +96,14 @@ let package = Package(
             name: "ProtooClient",
             dependencies: [
                 "Protoo",
-                "ProtooWebSocket",
+                "ProtooWebSocketCore",
             ] + webSocketStack
         ),
         // The protoo reverse proxy: relays, records and injects faults in front of any protoo server.
         .target(
             name: "ProtooProxy",
             dependencies: [
-                "Protoo", "ProtooClient", "ProtooWebSocket", "ProtooSimulator", "ProtooTrace",
+                "Protoo", "ProtooClient", "ProtooWebSocket", "ProtooTrace",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -118,7 +137,7 @@ let package = Package(
         .target(
             name: "ProtooLiveReplay",
             dependencies: [
-                "Protoo", "ProtooClient", "ProtooReplay", "ProtooTrace", "ProtooVerdict", "ProtooWebSocket",
+                "Protoo", "ProtooClient", "ProtooReplay", "ProtooTrace", "ProtooVerdict", "ProtooWebSocketCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -135,6 +154,7 @@ let package = Package(
                 "ProtooLiveReplay",
                 "ProtooLoad",
                 "ProtooProxy",
+                "ProtooScenarios",
                 "ProtooSimulator",
                 "ProtooTrace",
                 "ProtooVerdict",
@@ -149,19 +169,19 @@ let package = Package(
         // swift run -c release protoo-bench
         .executableTarget(
             name: "ProtooBench",
-            dependencies: ["Protoo", "ProtooApps", "ProtooLoad", "ProtooReplay", "ProtooSimulator", "ProtooTrace"],
+            dependencies: ["Protoo", "ProtooApps", "ProtooLoad", "ProtooReplay", "ProtooScenarios", "ProtooSimulator", "ProtooTrace"],
             path: "Benchmarks/ProtooBench"
         ),
         // Running the `protoo` executable from tests (shared by the test targets; not a product).
         .target(name: "ProtooTestSupport", path: "Tests/ProtooTestSupport"),
         .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
         .testTarget(name: "ProtooVerdictTests", dependencies: ["ProtooVerdict", "Protoo"]),
-        .testTarget(name: "ProtooSimulatorTests", dependencies: ["Protoo", "ProtooApps", "ProtooSimulator", "ProtooTestSupport"]),
+        .testTarget(name: "ProtooSimulatorTests", dependencies: ["Protoo", "ProtooApps", "ProtooScenarios", "ProtooSimulator", "ProtooTestSupport"]),
         .testTarget(name: "ProtooTraceTests", dependencies: ["ProtooTrace", "Protoo", "ProtooTestSupport"]),
         .testTarget(
             name: "ProtooWebSocketTests",
             dependencies: [
-                "Protoo", "ProtooApps", "ProtooWebSocket", "ProtooClient", "ProtooTestSupport",
+                "Protoo", "ProtooApps", "ProtooWebSocket", "ProtooWebSocketCore", "ProtooClient", "ProtooTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -173,7 +193,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProtooReplayTests",
-            dependencies: ["ProtooReplay", "Protoo", "ProtooApps", "ProtooSimulator", "ProtooTrace", "ProtooTestSupport"]
+            dependencies: ["ProtooReplay", "Protoo", "ProtooApps", "ProtooScenarios", "ProtooSimulator", "ProtooTrace", "ProtooTestSupport"]
         ),
         .testTarget(
             name: "ProtooLiveReplayTests",

@@ -2,6 +2,7 @@ import ProtooApps
 import Foundation
 import Protoo
 import ProtooReplay
+import ProtooScenarios
 import ProtooSimulator
 import ProtooTrace
 

@@ -1,5 +1,6 @@
 import Foundation
 import Protoo
+import ProtooScenarios
 import ProtooSimulator
 
 /// A scenario written only on the public API, as a user writes one: an app whose request

@@ -1,6 +1,7 @@
 import Foundation
 import Protoo
 import ProtooApps
+import ProtooScenarios
 import ProtooSimulator
 
 /// The simulator on the conference scenario: speed-up over real time and memory per peer.

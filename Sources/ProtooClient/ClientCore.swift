@@ -5,7 +5,7 @@ import NIOPosix
 import NIOSSL
 import NIOWebSocket
 import Protoo
-import ProtooWebSocket
+import ProtooWebSocketCore
 
 /// The client's state on its event loop: the engine `Peer` and, under it, a reconnecting
 /// ``Transport`` that runs WebSocket attempts like protoo-client's `WebSocketTransport`.

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import Protoo
+@_exported import ProtooWebSocketCore
 
 /// A protoo client (like JavaScript protoo-client's `Peer`) on its own NIO event loop.
 ///
@@ -38,7 +39,8 @@ public final class ProtooClient: Sendable {
     /// Starts connecting to `url` (`ws://` or `wss://`); returns at once, watch ``events``.
     /// - Throws: ``ProtooClientError/invalidURL(_:)``, or a TLS configuration error for `wss://`.
     public static func start(url: String, configuration: Configuration = Configuration()) async throws -> ProtooClient {
-        let parsed = try WebSocketURL(url)
+        let parsed: WebSocketURL
+        do { parsed = try WebSocketURL(url) } catch { throw ProtooClientError.invalidURL(url) }
         let ssl = parsed.secure ? try NIOSSLContext(configuration: configuration.tls ?? .makeClientConfiguration()) : nil
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
         let ownedGroup = configuration.eventLoopGroup == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil

@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import Protoo
-import ProtooWebSocket
+import ProtooWebSocketCore
 
 extension ProtooClient {
     /// protoo-client's reconnection: the node `retry` module's exponential back-off.

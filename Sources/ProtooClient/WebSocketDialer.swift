@@ -5,7 +5,7 @@ import NIOPosix
 import NIOSSL
 import NIOWebSocket
 import Protoo
-import ProtooWebSocket
+import ProtooWebSocketCore
 
 /// Opens one WebSocket connection with the `protoo` subprotocol and reports how the upgrade went:
 /// the one connection attempt under ``ProtooClient``'s reconnecting transport, the proxy's upstream

@@ -1,5 +1,6 @@
 import Protoo
 import ProtooApps
+import ProtooScenarios
 import ProtooSimulator
 import Synchronization
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProtooScenarios
 import ProtooSimulator
 
 /// `simulate --check-determinism`: the run in this process, then the same command in a fresh

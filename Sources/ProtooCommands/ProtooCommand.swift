@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Protoo
+import ProtooScenarios
 import ProtooSimulator
 
 /// The `protoo` command tree (serve, proxy, simulate, trace, replay, load) for your own apps and

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Protoo
+import ProtooScenarios
 import ProtooSimulator
 import ProtooTrace
 
@@ -150,7 +151,7 @@ struct Simulate: ParsableCommand {
         let bar = ProgressBar(label: "swarm")
         let command = self
         let total = Double(range.count)
-        let outcomes = Swarm.run(seeds: range, jobs: threads, scenario: CommandRegistry.current.scenario(named: scenario),
+        let outcomes = Swarm.run(seeds: range, jobs: threads, scenario: CommandRegistry.current.scenario(named: scenario)!,
                                  configure: { s in (command.configuration(seed: s, faults: profile), command.reproduce(seed: s, faults: profile)) },
                                  progress: { done in bar.update(Double(done) / total) })
         bar.finish()

@@ -1,6 +1,6 @@
 import Protoo
 import ProtooReplay
-import ProtooWebSocket
+import ProtooWebSocketCore
 
 /// One recorded connection during a live replay: its socket, the recorded server events it still
 /// waits for, and what it sent that the server has not yet been seen to read. Lives on the

@@ -5,7 +5,7 @@ import Protoo
 import ProtooClient
 import ProtooReplay
 import ProtooVerdict
-import ProtooWebSocket
+import ProtooWebSocketCore
 
 /// One live replay of a plan against a server, on one event loop: connects each recorded client
 /// with its recorded URL, sends what it sent once the server events recorded before have arrived

@@ -1,5 +1,6 @@
 import Foundation
 import Protoo
+import ProtooWebSocketCore
 
 /// One relayed connection's fault decisions, drawn from seeded streams: the same seed and
 /// connection number give the same decisions. Each direction has its own stream (the k-th message

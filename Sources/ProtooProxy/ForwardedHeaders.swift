@@ -1,4 +1,5 @@
 import Protoo
+import ProtooWebSocketCore
 
 /// The headers a proxied upgrade request carries upstream: the client's values of the forwarded
 /// names (every value, in order) and `X-Forwarded-For` with the client's address appended.

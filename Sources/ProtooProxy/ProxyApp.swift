@@ -1,6 +1,7 @@
 import Logging
 import NIOSSL
 import Protoo
+import ProtooWebSocketCore
 import ProtooClient
 import ProtooTrace
 import ProtooWebSocket

@@ -1,4 +1,4 @@
-import ProtooSimulator
+import Protoo
 
 /// Faults a proxy injects into the traffic it relays, in the simulator's vocabulary
 /// (``FaultProfile``): latency, connections dropped without a close frame, server-style closes

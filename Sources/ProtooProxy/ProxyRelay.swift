@@ -1,5 +1,6 @@
 import Logging
 import Protoo
+import ProtooWebSocketCore
 import ProtooWebSocket
 
 /// One client connection relayed to its own upstream connection, on one scheduler (the server's

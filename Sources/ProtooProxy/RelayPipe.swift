@@ -1,4 +1,5 @@
 import Protoo
+import ProtooWebSocketCore
 
 /// One direction of a relayed connection while faults hold messages back: what waits, in order,
 /// each with the instant it is due. The close that ends the direction waits behind the messages

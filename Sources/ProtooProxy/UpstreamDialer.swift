@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import Protoo
+import ProtooWebSocketCore
 import ProtooClient
 import ProtooWebSocket
 

@@ -1,5 +1,6 @@
 import NIOCore
 import Protoo
+import ProtooWebSocketCore
 import ProtooWebSocket
 
 /// Keeps the order of what the upstream server takes in around a close the proxy makes on its

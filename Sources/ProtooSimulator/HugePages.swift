@@ -16,15 +16,15 @@ import Glibc
 ///
 /// Nothing happens when `GLIBC_TUNABLES` is already set (the caller chose), when
 /// `PROTOO_HUGE_PAGES=0`, when the kernel has transparent huge pages off, or off Linux.
-public enum HugePages {
+package enum HugePages {
     /// What the re-executed process runs with.
-    public static let tunables = "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1"
+    package static let tunables = "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1"
     /// Set in the re-executed process's environment, so it does not re-execute again.
     static let marker = "PROTOO_HUGE_PAGES"
 
     /// Whether this process runs on the tunables it set itself (after ``reexecIfUseful()``).
     /// Written once, by ``reexecIfUseful()`` before a simulation starts; only read after that.
-    public private(set) nonisolated(unsafe) static var applied = false
+    package private(set) nonisolated(unsafe) static var applied = false
 
     /// What ``reexecIfUseful()`` does, given the environment and the kernel's setting.
     enum Decision: Equatable {
@@ -55,7 +55,7 @@ public enum HugePages {
     /// removes both variables from the environment, so child processes start unchanged.
     /// Call it before any output and before any work: `execv` replaces the process, other
     /// threads included, and whatever was done is done again.
-    public static func reexecIfUseful() {
+    package static func reexecIfUseful() {
         #if os(Linux) && canImport(Glibc)
         switch decide(marker: getenv(marker).map { String(cString: $0) }, tunablesSet: getenv("GLIBC_TUNABLES") != nil, kernelMode: kernelMode) {
         case .applied:

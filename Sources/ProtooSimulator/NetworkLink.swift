@@ -2,8 +2,10 @@ import Protoo
 
 /// One simulated WebSocket connection: two ends, each direction a FIFO pipe with latency,
 /// optional bandwidth, and faults (clog, drop). Reordering never happens: WebSocket rides TCP.
-public final class NetworkLink: TimerTarget {
-    public enum Side: Int { case client = 0, server = 1 }
+/// The simulated network between one client and the server (internal: a run's faults are
+/// applied through ``Simulation``'s `drop`, `clog`, `partition` and `serverClose`).
+final class NetworkLink: TimerTarget {
+    enum Side: Int { case client = 0, server = 1 }
 
     enum Payload {
         case open
@@ -14,7 +16,7 @@ public final class NetworkLink: TimerTarget {
         case drop
     }
 
-    public let id: ConnectionID
+    let id: ConnectionID
     /// `unowned(unsafe)`: the network outlives its links (the simulation owns both); a checked
     /// `unowned` reference costs an atomic check on every message.
     unowned(unsafe) let network: SimulatedNetwork
@@ -22,8 +24,8 @@ public final class NetworkLink: TimerTarget {
     /// (no retain and release around every use); both outlive the link.
     private let networkRef: Unmanaged<SimulatedNetwork>
     private let schedulerRef: Unmanaged<VirtualScheduler>
-    public let clientEnd: LinkEnd
-    public let serverEnd: LinkEnd
+    let clientEnd: LinkEnd
+    let serverEnd: LinkEnd
     /// Per-link latency. Like the other per-message state of the link and its ends, it skips the
     /// dynamic exclusivity check: one thread, and no access spans a call that could reach it.
     @exclusivity(unchecked) var latency: LatencyModel
@@ -166,7 +168,7 @@ public final class NetworkLink: TimerTarget {
     /// included), arrives. Neither side knows until its close is delivered one trip later; until
     /// then it still sends (and its traffic tap still records what it sends, as on a real server)
     /// and may close, into the void.
-    @exclusivity(unchecked) public private(set) var isDropped = false
+    @exclusivity(unchecked) private(set) var isDropped = false
     /// Called on the client side when the server accepted (`.open`).
     var onOpen: (() -> Void)?
     /// Called on the client side when the server refused the upgrade.
@@ -310,13 +312,13 @@ public final class NetworkLink: TimerTarget {
     }
 
     /// Holds all traffic of this link until `instant`.
-    public func clog(until instant: Instant) {
+    func clog(until instant: Instant) {
         heldUntil = max(heldUntil, instant.nanoseconds)
     }
 
     /// Drops the connection without a close frame: traffic stops at once, and each side learns it
     /// after one trip (until then it may still send or close, and nothing of it arrives).
-    public func drop() {
+    func drop() {
         guard !isDropped, !clientEnd.isClosed || !serverEnd.isClosed else { return }
         isDropped = true
         let scheduler = network.scheduler

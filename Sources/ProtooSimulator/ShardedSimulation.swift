@@ -26,18 +26,6 @@ public final class ShardedSimulation {
     /// fetched into the cache once per window, not once per event.
     public static let defaultWindow: Duration = .seconds(30)
 
-    /// Builds a run of `configuration` split into `configuration.shards` shards
-    /// (1 ... `rooms`), `jobs` of them running at a time. `app` replaces the scenario's app in
-    /// every shard (see ``Simulation/init(_:tap:logger:app:)``).
-    public convenience init(_ configuration: SimulationConfiguration, jobs: Int = 1, window: Duration = ShardedSimulation.defaultWindow,
-                            app makeApp: (@Sendable (EngineContext) -> any ProtooApp)? = nil) {
-        guard var scenario = SimulationScenario.named(configuration.scenario.rawValue) else {
-            preconditionFailure("no built-in scenario '\(configuration.scenario)': pass your scenario with ShardedSimulation(_:scenario:)")
-        }
-        if let makeApp { scenario.app = makeApp }
-        self.init(configuration, scenario: scenario, jobs: jobs, window: window)
-    }
-
     /// Builds a run of `scenario` split into `configuration.shards` shards (1 ... `rooms`), `jobs`
     /// of them running at a time. Each shard builds its own app with the scenario's factory.
     public init(_ configuration: SimulationConfiguration, scenario: SimulationScenario, jobs: Int = 1,

@@ -34,7 +34,7 @@ public final class SimulatedClient {
     let behaviour: any ClientBehaviour
     public private(set) var state: State = .idle
     public private(set) var peer: Peer?
-    public private(set) var link: NetworkLink?
+    private(set) var link: NetworkLink?
     /// Connections opened so far.
     public private(set) var opens = 0
     public private(set) var reconnects = 0

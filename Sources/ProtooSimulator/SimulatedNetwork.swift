@@ -5,7 +5,7 @@ import Protoo
 /// A client asks for a connection; the request reaches the app after one trip, the app's answer
 /// (101 or an HTTP status) comes back after another. Every server-side transport is tapped, so the
 /// event log sees exactly what a real server's trace would.
-public final class SimulatedNetwork {
+final class SimulatedNetwork {
     public let scheduler: VirtualScheduler
     /// The network's own random stream (latency samples, fault timing).
     /// Unchecked exclusivity: drawn on every message, and drawing never calls out.
@@ -15,7 +15,7 @@ public final class SimulatedNetwork {
     let tap: any TrafficTap
     private var nextConnectionID: ConnectionID = 1
     /// Links whose connection is open or being opened, by id.
-    public private(set) var links: [ConnectionID: NetworkLink] = [:]
+    private(set) var links: [ConnectionID: NetworkLink] = [:]
     /// Server ends of open connections (tapped; their delegates are the server peers).
     private(set) var serverTransports: [ConnectionID: LinkEnd] = [:]
 
@@ -88,10 +88,10 @@ public final class SimulatedNetwork {
     }
 
     /// Drops every link whose client matches, without close frames.
-    public func drop(_ link: NetworkLink) { link.drop() }
+    func drop(_ link: NetworkLink) { link.drop() }
 
     /// Closes the server side of a link with code 4000, as a server-initiated close would.
-    public func serverClose(_ link: NetworkLink) {
+    func serverClose(_ link: NetworkLink) {
         serverTransports[link.id]?.close(code: CloseCode.protoo, reason: "closed by protoo-server")
     }
 }

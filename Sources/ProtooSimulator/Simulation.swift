@@ -1,7 +1,6 @@
 import Foundation
 import Logging
-import Protoo
-import ProtooApps
+@_exported import Protoo
 
 /// One deterministic run: the real engine and a real app, simulated clients, an in-memory network,
 /// all on one ``VirtualScheduler``. Wall time is read only to report speed, never to decide anything.
@@ -16,7 +15,7 @@ public final class Simulation {
     /// What the run simulates: the app, the clients' script and the app's invariants.
     public let scenario: SimulationScenario
     public let log: EventLog
-    public private(set) var network: SimulatedNetwork!
+    private(set) var network: SimulatedNetwork!
     public private(set) var clients: [SimulatedClient] = []
     /// Extra command-line words that reproduce this run (set by the CLI).
     public var reproduceCommand: String?
@@ -39,18 +38,7 @@ public final class Simulation {
         self.init(configuration, resolved: scenario, tap: tap, logger: logger)
     }
 
-    /// Builds a run of the built-in scenario `configuration.scenario` names (`conference` or
-    /// `echo`) on one server. `app` replaces the scenario's app (a variant of it, say).
-    public convenience init(_ configuration: SimulationConfiguration, tap: (any TrafficTap)? = nil, logger: Logger? = nil,
-                            app makeApp: (@Sendable (EngineContext) -> any ProtooApp)? = nil) {
-        guard var scenario = SimulationScenario.named(configuration.scenario.rawValue) else {
-            preconditionFailure("no built-in scenario '\(configuration.scenario)': pass your scenario with Simulation(_:scenario:)")
-        }
-        if let makeApp { scenario.app = makeApp }
-        self.init(configuration, resolved: scenario, tap: tap, logger: logger)
-    }
-
-    private init(_ configuration: SimulationConfiguration, resolved scenario: SimulationScenario,
+    init(_ configuration: SimulationConfiguration, resolved scenario: SimulationScenario,
                  tap: (any TrafficTap)?, logger: Logger?) {
         precondition(configuration.shards == 1, "configuration.shards is \(configuration.shards): run it with ShardedSimulation")
         var configuration = configuration
@@ -127,7 +115,7 @@ public final class Simulation {
         for room in 0..<c.rooms {
             let roomId = "room-\(c.firstRoom + room)"
             for _ in 0..<c.peersPerRoom {
-                let peerId = ConferencePayloads.peerId(&ids)
+                let peerId = ids.alphanumericID(length: 8)
                 let behaviour: any ClientBehaviour
                 switch scenario.client {
                 case .behaviour(let make): behaviour = make(answerStyle())
@@ -226,6 +214,35 @@ public final class Simulation {
             }
             next(after: .zero)
         }
+    }
+
+    // MARK: Faults by hand
+
+    /// The client of `peer` (its peer id), if the run has one.
+    public func client(peer: String) -> SimulatedClient? { clients.first { $0.peerId == peer } }
+
+    /// Drops `peer`'s connection now, without a close frame (it reconnects and re-joins).
+    public func drop(peer: String) {
+        recordEvent("fault by hand: drop of \(peer)")
+        client(peer: peer)?.link?.drop()
+    }
+
+    /// Holds `peer`'s traffic both ways for `duration` from now, then delivers it in order.
+    public func clog(peer: String, for duration: Duration) {
+        recordEvent("fault by hand: clog of \(peer) for \(duration)")
+        client(peer: peer)?.link?.clog(until: scheduler.now + duration)
+    }
+
+    /// Cuts `peers` off (their links held) for `duration` from now: a network partition.
+    public func partition(_ peers: [String], for duration: Duration) {
+        recordEvent("fault by hand: partition of \(peers.joined(separator: ", ")) for \(duration)")
+        for peer in peers { client(peer: peer)?.link?.clog(until: scheduler.now + duration) }
+    }
+
+    /// The server closes `peer`'s connection with 4000 (a protoo-client does not reconnect).
+    public func serverClose(peer: String) {
+        recordEvent("fault by hand: server close of \(peer)")
+        if let link = client(peer: peer)?.link { network.serverClose(link) }
     }
 
     // MARK: Bookkeeping called by clients

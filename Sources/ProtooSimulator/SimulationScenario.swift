@@ -83,11 +83,4 @@ public struct SimulationScenario: Sendable {
         })
     }
 
-    /// The scenario of this name among `scenarios` and the built-in ones.
-    public static func named(_ name: String, in scenarios: [SimulationScenario] = []) -> SimulationScenario? {
-        (scenarios + builtIn).first { $0.name == name }
-    }
-
-    /// The built-in scenarios: `conference` and `echo`.
-    public static var builtIn: [SimulationScenario] { [.conference, .echo] }
 }

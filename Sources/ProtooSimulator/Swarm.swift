@@ -15,10 +15,9 @@ public enum Swarm {
     }
 
     /// Runs every seed of `seeds` with the configuration `configure` returns for it (and the
-    /// command that reproduces it), `jobs` runs at a time, of `scenario` (default: the built-in
-    /// one the configuration names). `progress` gets the number of runs done
-    /// so far, one call at a time.
-    public static func run(seeds: ClosedRange<UInt64>, jobs: Int, scenario: SimulationScenario? = nil,
+    /// command that reproduces it), `jobs` runs at a time, of `scenario`. `progress` gets the
+    /// number of runs done so far, one call at a time.
+    public static func run(seeds: ClosedRange<UInt64>, jobs: Int, scenario: SimulationScenario,
                            configure: @escaping @Sendable (UInt64) -> (SimulationConfiguration, reproduce: String?),
                            progress: (@Sendable (Int) -> Void)? = nil) -> [Outcome] {
         let count = seeds.count
@@ -29,7 +28,7 @@ public enum Swarm {
                 let seed = seeds.lowerBound + UInt64(index)
                 let (configuration, reproduce) = configure(seed)
                 // A sharded seed runs its shards one after another: the swarm's jobs are the threads.
-                let simulation = scenario.map { ShardedSimulation(configuration, scenario: $0) } ?? ShardedSimulation(configuration)
+                let simulation = ShardedSimulation(configuration, scenario: scenario)
                 simulation.reproduceCommand = reproduce
                 var outcome = Outcome(seed: seed)
                 do {

@@ -4,15 +4,15 @@ import Protoo
 /// join sequences with consumer fan-out, then ~1 Hz `downlinkBwe` per peer and `activeSpeaker`
 /// every 800 ms to every peer while someone speaks, then leaves. Deterministic for a seed.
 /// For tests and benchmarks of traces.
-public struct ConferenceTrafficGenerator {
-    public var rooms: Int
-    public var peersPerRoom: Int
-    public var seconds: Int
+package struct ConferenceTrafficGenerator {
+    package var rooms: Int
+    package var peersPerRoom: Int
+    package var seconds: Int
     /// Share of time someone speaks.
-    public var speakingShare: Double
+    package var speakingShare: Double
     private var random: SeededRandom
 
-    public init(seed: UInt64, rooms: Int = 2, peersPerRoom: Int = 6, seconds: Int = 300, speakingShare: Double = 0.7) {
+    package init(seed: UInt64, rooms: Int = 2, peersPerRoom: Int = 6, seconds: Int = 300, speakingShare: Double = 0.7) {
         self.rooms = rooms
         self.peersPerRoom = peersPerRoom
         self.seconds = seconds
@@ -21,7 +21,7 @@ public struct ConferenceTrafficGenerator {
     }
 
     /// All records, sorted by time.
-    public mutating func generate() -> [TraceRecord] {
+    package mutating func generate() -> [TraceRecord] {
         var out: [TraceRecord] = []
         var nextConnection: ConnectionID = 1
         for r in 0..<rooms {

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import Protoo
+import ProtooWebSocketCore
 
 /// On the listening channel: when `accept()` fails (EMFILE, ENFILE: out of file descriptors),
 /// stops accepting for `retryDelay`, then tries again; logs the failure at most once per 10 s per

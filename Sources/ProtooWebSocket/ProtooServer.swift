@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+@_exported import ProtooWebSocketCore
 import Protoo
 
 /// A protoo WebSocket server (`ws://` or `wss://`) running one app on one event loop.

@@ -1,5 +1,6 @@
 import Logging
 import Protoo
+import ProtooWebSocketCore
 
 extension ProtooServer {
     /// Where and how a ``ProtooServer`` listens.

@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOSSL
 import NIOWebSocket
 import Protoo
+import ProtooWebSocketCore
 
 /// The server's state on its single event loop: the engine context, the app, the open channels.
 /// Not `Sendable`: reached through `NIOLoopBound` from NIO's callbacks.

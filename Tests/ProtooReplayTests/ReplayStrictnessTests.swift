@@ -1,6 +1,7 @@
 import Foundation
 import Protoo
 import ProtooReplay
+import ProtooScenarios
 import ProtooSimulator
 import ProtooTrace
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import Protoo
 import ProtooApps
 import ProtooReplay
+import ProtooScenarios
 import ProtooSimulator
 import ProtooTrace
 import Testing

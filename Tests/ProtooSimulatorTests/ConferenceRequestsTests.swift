@@ -2,6 +2,7 @@ import Protoo
 import ProtooApps
 import Testing
 @testable import ProtooSimulator
+@testable import ProtooScenarios
 
 /// Each pre-written request equals the encoding of the `JSONValue` it replaces, byte for byte,
 /// and leaves the random source where the value would (published digests depend on both).

@@ -3,6 +3,7 @@ import Testing
 import Protoo
 import ProtooApps
 @testable import ProtooSimulator
+@testable import ProtooScenarios
 
 @Suite struct DeterminismTests {
     static func small(seed: UInt64, scenario: SimulationConfiguration.Scenario = .conference) -> SimulationConfiguration {

@@ -4,6 +4,7 @@ import Testing
 import Protoo
 import ProtooApps
 @testable import ProtooSimulator
+@testable import ProtooScenarios
 
 /// Rooms spread over server shards: each shard is the run it would be alone, and neither the
 /// number of threads nor the window changes a thing.

@@ -2,6 +2,7 @@ import Testing
 import Protoo
 import ProtooApps
 @testable import ProtooSimulator
+@testable import ProtooScenarios
 
 /// The catalogue of timeout races (README: "Timeout races"). Each case is deterministic.
 @Suite struct TimeoutRaceTests {

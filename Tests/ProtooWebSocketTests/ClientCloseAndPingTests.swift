@@ -2,7 +2,8 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import Protoo
-@testable import ProtooWebSocket
+@testable import ProtooWebSocketCore
+import ProtooWebSocket
 import Testing
 
 /// What live replay's order barrier rests on, on an embedded channel and virtual time: a ping is

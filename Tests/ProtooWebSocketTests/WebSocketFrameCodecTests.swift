@@ -2,7 +2,8 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import Protoo
-@testable import ProtooWebSocket
+@testable import ProtooWebSocketCore
+import ProtooWebSocket
 import Testing
 
 /// The connection's own RFC 6455 framing: headers at every length boundary, masking, protocol

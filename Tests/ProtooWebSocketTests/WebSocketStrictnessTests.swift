@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Protoo
+@testable import ProtooWebSocketCore
 @testable import ProtooWebSocket
 import Testing
 

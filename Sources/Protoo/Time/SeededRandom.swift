@@ -44,4 +44,10 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     public mutating func nextUnit() -> Double {
         Double(next() >> 11) * 0x1.0p-53
     }
+
+    /// `length` characters of `a`–`z` and `0`–`9` (the simulator's peer ids, the conference app's).
+    public mutating func alphanumericID(length: Int) -> String {
+        let letters = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<length).map { _ in letters[Int(next(upperBound: UInt64(letters.count)))] })
+    }
 }

@@ -24,8 +24,7 @@ public enum ConferencePayloads {
 
     /// An 8-character lowercase id, like the demo's browser peer ids.
     public static func peerId(_ random: inout SeededRandom) -> String {
-        let letters = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-        return String((0..<8).map { _ in letters[Int(random.next(upperBound: UInt64(letters.count)))] })
+        random.alphanumericID(length: 8)
     }
 
     static func codec(_ mime: String, _ kind: String, _ clockRate: Int, pt: Int, channels: Int? = nil,

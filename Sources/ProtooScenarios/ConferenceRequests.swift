@@ -1,5 +1,6 @@
 import Protoo
 import ProtooApps
+import ProtooSimulator
 
 /// The data of the simulated conference client's requests, written straight to JSON text: the
 /// same bytes as the `JSONValue` literals in the comments (checked by `ConferenceRequestsTests`),

@@ -1,12 +1,17 @@
 /// A parsed `ws://` / `wss://` URL.
 package struct WebSocketURL: Sendable, Hashable {
+    /// A text that is not a `ws://host[:port][/path][?query]` or `wss://…` URL.
+    package struct Invalid: Error, Sendable {
+        package var text: String
+    }
+
     package var secure: Bool
     package var host: String
     package var port: Int
     /// Path and query, e.g. `/?peerId=a`.
     package var target: String
 
-    package init(_ text: String) throws(ProtooClientError) {
+    package init(_ text: String) throws(WebSocketURL.Invalid) {
         let rest: Substring
         if text.hasPrefix("ws://") {
             secure = false
@@ -15,7 +20,7 @@ package struct WebSocketURL: Sendable, Hashable {
             secure = true
             rest = text.dropFirst(6)
         } else {
-            throw .invalidURL(text)
+            throw Invalid(text: text)
         }
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         let authority = rest[..<authorityEnd]
@@ -24,7 +29,7 @@ package struct WebSocketURL: Sendable, Hashable {
         var hostPart = authority
         var portPart: Substring?
         if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw .invalidURL(text) }
+            guard let close = authority.firstIndex(of: "]") else { throw Invalid(text: text) }
             hostPart = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
             if after.hasPrefix(":") { portPart = after.dropFirst() }
@@ -32,10 +37,10 @@ package struct WebSocketURL: Sendable, Hashable {
             hostPart = authority[..<colon]
             portPart = authority[authority.index(after: colon)...]
         }
-        guard !hostPart.isEmpty else { throw .invalidURL(text) }
+        guard !hostPart.isEmpty else { throw Invalid(text: text) }
         host = String(hostPart)
         if let portPart {
-            guard let value = Int(portPart), (1...65535).contains(value) else { throw .invalidURL(text) }
+            guard let value = Int(portPart), (1...65535).contains(value) else { throw Invalid(text: text) }
             port = value
         } else {
             port = secure ? 443 : 80

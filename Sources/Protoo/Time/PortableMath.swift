@@ -1,9 +1,9 @@
 /// Math the simulator's randomness goes through, written with IEEE-754 basic operations only, so
 /// that a seed gives the same numbers on every machine and libm (a platform `log` may differ in
 /// its last bit, which would change delays and so the whole event log).
-enum PortableMath {
+public enum PortableMath {
     /// The natural logarithm of a positive finite `x` (relative error below 1e-15).
-    static func log(_ x: Double) -> Double {
+    public static func log(_ x: Double) -> Double {
         guard x > 0, x.isFinite else { return x == 0 ? -.infinity : .nan }
         // x = m × 2^e with m in [√½, √2): exact operations, and no cancellation near x = 1.
         var e = Double(x.exponent)
@@ -34,7 +34,7 @@ enum PortableMath {
     }
 
     /// A sample of an exponential distribution with this mean, from a uniform `u` in [0, 1).
-    static func exponential(mean: Double, u: Double) -> Double {
+    public static func exponential(mean: Double, u: Double) -> Double {
         -mean * log(1 - u)
     }
 }

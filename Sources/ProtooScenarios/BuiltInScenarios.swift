@@ -1,5 +1,6 @@
 import Protoo
 import ProtooApps
+import ProtooSimulator
 
 extension SimulationScenario {
     /// Video-conference rooms (`../shared/traffic-model.md`) against ``ConferenceApp``: the

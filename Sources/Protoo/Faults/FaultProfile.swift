@@ -1,4 +1,3 @@
-import Protoo
 
 /// Which faults a run injects, and how often. Rates are per client per virtual minute.
 public struct FaultProfile: Sendable, Hashable {

@@ -1,6 +1,7 @@
 import Foundation
 import Protoo
 import ProtooApps
+import ProtooSimulator
 
 /// A browser in a mediasoup-style conference (`../shared/traffic-model.md`): the 10-request join
 /// sequence, answers to `newConsumer`/`newDataConsumer`, mute and camera toggles, display-name
