@@ -36,21 +36,13 @@ package enum WebSocketDialer {
     package static func dial(_ url: WebSocketURL, options: Options, eventLoop: any EventLoop,
                              channelCreated: ((any Channel) -> Void)? = nil,
                              completion: @escaping (Outcome) -> Void) {
-        let attempt = DialAttempt(completion: completion)
+        let attempt = NIOLoopBound(DialAttempt(completion: completion), eventLoop: eventLoop)
         // One deadline for the whole dial: TCP connect, TLS and the upgrade answer (a server that
         // accepts TCP and never answers must not hold a client forever).
         let deadline = NIODeadline.now() + .nanoseconds(options.connectTimeout.nanoseconds)
         let connection = WebSocketConnection(role: .client, limits: options.limits, eventLoop: eventLoop, logger: options.logger,
                                              floodGuard: options.floodGuard)
-
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: url.hostHeader)
-        headers.add(name: "Sec-WebSocket-Protocol", value: "protoo")
-        headers.add(name: "Content-Length", value: "0")
-        for header in options.headers { headers.add(name: header.name, value: header.value) }
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.target, headers: headers)
-
-        let bound = NIOLoopBound(attempt, eventLoop: eventLoop)
+        let head = upgradeRequest(url, headers: options.headers)
         let boundConnection = NIOLoopBound(connection, eventLoop: eventLoop)
         let ssl = options.sslContext
         let serverName = url.hostIsIPAddress ? nil : url.host
@@ -60,59 +52,84 @@ package enum WebSocketDialer {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    if let ssl { try sync.addHandler(NIOSSLClientHandler(context: ssl, serverHostname: serverName)) }
-                    let requestHandler = UpgradeRequestHandler(head: head) { status, reason in
-                        bound.value.finish(.refused(status: status, reason: reason))
-                    }
-                    let boundRequestHandler = NIOLoopBound(requestHandler, eventLoop: channel.eventLoop)
-                    let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: maxFrameSize, automaticErrorHandling: false) { channel, response in
-                        channel.eventLoop.makeCompletedFuture {
-                            let selected = response.headers.first(name: "Sec-WebSocket-Protocol")?.lowercased()
-                            guard selected == "protoo" else {
-                                bound.value.finish(.refused(status: 101, reason: "server did not select subprotocol protoo"))
-                                channel.close(promise: nil)
-                                return
-                            }
-                            // Closed while the upgrade finished (a server dropping right after its 101):
-                            // its channelInactive went by, a connection added now would never hear of it.
-                            guard channel.isActive else {
-                                bound.value.finish(.failed("connection closed during the upgrade"))
-                                return
-                            }
-                            let sync = channel.pipeline.syncOperations
-                            sync.removeHandler(boundRequestHandler.value, promise: nil)
-                            try boundConnection.value.install(in: sync)
-                            bound.value.finish(.opened(boundConnection.value))
-                        }
-                    }
-                    // Forward, not drop, bytes that came in the same read as the 101: a server that
-                    // speaks first (a greeting notification) sends its first frame right behind it.
-                    try sync.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
-                                                   withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
-                    try sync.addHandler(requestHandler)
+                    try addHandlers(to: channel, ssl: ssl, serverName: serverName, head: head, maxFrameSize: maxFrameSize,
+                                    connection: boundConnection, attempt: attempt)
                 }
             }
             .connect(host: url.host, port: url.port)
             .assumeIsolated()
             .whenComplete { result in
-                let attempt = bound.value
                 switch result {
                 case .success(let channel):
                     channelCreated?(channel)
-                    let timer = channel.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
-                        guard !attempt.isFinished else { return }
-                        attempt.finish(.failed("no answer to the WebSocket upgrade within \(options.connectTimeout)"))
-                        channel.close(promise: nil)
-                    }
-                    channel.closeFuture.assumeIsolated().whenComplete { _ in timer.cancel() }
-                    channel.closeFuture.assumeIsolated().whenComplete { _ in
-                        attempt.finish(.failed("connection closed before the WebSocket opened"))
-                    }
+                    watch(channel, until: deadline, timeout: options.connectTimeout, attempt: attempt.value)
                 case .failure(let error):
-                    attempt.finish(.failed("\(error)"))
+                    attempt.value.finish(.failed("\(error)"))
                 }
             }
+    }
+
+    /// The upgrade request: `GET target` offering the `protoo` subprotocol, with the caller's headers.
+    static func upgradeRequest(_ url: WebSocketURL, headers extra: [(name: String, value: String)]) -> HTTPRequestHead {
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: url.hostHeader)
+        headers.add(name: "Sec-WebSocket-Protocol", value: "protoo")
+        headers.add(name: "Content-Length", value: "0")
+        for header in extra { headers.add(name: header.name, value: header.value) }
+        return HTTPRequestHead(version: .http1_1, method: .GET, uri: url.target, headers: headers)
+    }
+
+    /// The client pipeline: TLS if asked, HTTP with the WebSocket upgrader, and the handler that
+    /// sends the request and reports a refusal. A 101 without `protoo`, or a channel closed while
+    /// the upgrade completed, fails the attempt; otherwise the connection is installed.
+    private static func addHandlers(to channel: any Channel, ssl: NIOSSLContext?, serverName: String?, head: HTTPRequestHead,
+                                    maxFrameSize: Int, connection: NIOLoopBound<WebSocketConnection>,
+                                    attempt: NIOLoopBound<DialAttempt>) throws {
+        let sync = channel.pipeline.syncOperations
+        if let ssl { try sync.addHandler(NIOSSLClientHandler(context: ssl, serverHostname: serverName)) }
+        let requestHandler = UpgradeRequestHandler(head: head) { status, reason in
+            attempt.value.finish(.refused(status: status, reason: reason))
+        }
+        let boundRequestHandler = NIOLoopBound(requestHandler, eventLoop: channel.eventLoop)
+        let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: maxFrameSize, automaticErrorHandling: false) { channel, response in
+            channel.eventLoop.makeCompletedFuture {
+                let selected = response.headers.first(name: "Sec-WebSocket-Protocol")?.lowercased()
+                guard selected == "protoo" else {
+                    attempt.value.finish(.refused(status: 101, reason: "server did not select subprotocol protoo"))
+                    channel.close(promise: nil)
+                    return
+                }
+                // Closed while the upgrade finished (a server dropping right after its 101):
+                // its channelInactive went by, a connection added now would never hear of it.
+                guard channel.isActive else {
+                    attempt.value.finish(.failed("connection closed during the upgrade"))
+                    return
+                }
+                let sync = channel.pipeline.syncOperations
+                sync.removeHandler(boundRequestHandler.value, promise: nil)
+                try connection.value.install(in: sync)
+                attempt.value.finish(.opened(connection.value))
+            }
+        }
+        // Forward, not drop, bytes that came in the same read as the 101: a server that
+        // speaks first (a greeting notification) sends its first frame right behind it.
+        try sync.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
+                                       withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+        try sync.addHandler(requestHandler)
+    }
+
+    /// Once connected: fails the attempt if no upgrade answer came by `deadline`, or if the
+    /// channel closes before the WebSocket opened.
+    private static func watch(_ channel: any Channel, until deadline: NIODeadline, timeout: Duration, attempt: DialAttempt) {
+        let timer = channel.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            guard !attempt.isFinished else { return }
+            attempt.finish(.failed("no answer to the WebSocket upgrade within \(timeout)"))
+            channel.close(promise: nil)
+        }
+        channel.closeFuture.assumeIsolated().whenComplete { _ in
+            timer.cancel()
+            attempt.finish(.failed("connection closed before the WebSocket opened"))
+        }
     }
 }
 

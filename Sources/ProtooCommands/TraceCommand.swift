@@ -17,70 +17,11 @@ struct Trace: ParsableCommand {
 
         func run() throws {
             let source = try TraceFiles.openSource(path)
-            var stats = TraceStatistics()
-            // Damage to the records: what was read before it is shown, then the error.
-            var readError: TraceError?
-            do {
-                while let r = try source.next() { stats.add(r) }
-            } catch {
-                readError = error
-            }
-            let reader = source as? TraceReader
             let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            var o = JSONObject()
-            let h = source.header
-            o["formatVersion"] = .int(Int64(h.formatVersion))
-            o["createdAt"] = .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(h.createdAtUnixNanoseconds) / 1e9)))
-            o["producer"] = .string("\(h.producerName) \(h.producerVersion)")
-            o["host"] = .string(h.host)
-            if let s = h.scenario { o["scenario"] = .string(s) }
-            if let s = h.seed { o["seed"] = .string(String(s)) }
-            o["durationSeconds"] = .double(stats.durationSeconds)
-            o["records"] = .int(Int64(stats.records))
-            o["connections"] = .int(Int64(stats.connections.count))
-            o["peers"] = .int(Int64(stats.peers.count))
-            o["rooms"] = .array(stats.rooms.sorted().map { .string($0) })
-            var messages = JSONObject()
-            for (direction, byLabel) in stats.messages.sorted(by: { $0.key < $1.key }) {
-                var d = JSONObject()
-                for (label, n) in byLabel.sorted(by: { $0.value > $1.value }) { d[label] = .int(Int64(n)) }
-                messages[direction] = .object(d)
-            }
-            o["messages"] = .object(messages)
-            o["messageBytesIn"] = .int(Int64(stats.messageBytes["in"] ?? 0))
-            o["messageBytesOut"] = .int(Int64(stats.messageBytes["out"] ?? 0))
-            if let t = reader?.trailer {
-                o["encodedBytes"] = .int(Int64(t.rawBytes))
-                o["droppedRecords"] = .int(Int64(t.droppedRecords))
-                o["frames"] = .int(Int64(t.index.count))
-                if let r = t.recorder {
-                    o["recorderBufferBytes"] = .int(Int64(clamping: r.bufferBytes))
-                    o["recorderPeakBufferedBytes"] = .int(Int64(clamping: r.peakBufferedBytes))
-                    o["recorderBlockedRecords"] = .int(Int64(clamping: r.blockedRecords))
-                }
-                if let reason = t.sourceEndedEarly { o["sourceEndedEarly"] = .string(reason) }
-            }
-            o["fileBytes"] = .int(Int64(fileSize))
-            if fileSize > 0 {
-                let raw = (stats.messageBytes["in"] ?? 0) + (stats.messageBytes["out"] ?? 0)
-                o["messageBytesPerFileByte"] = .double((Double(raw) / Double(fileSize) * 100).rounded() / 100)
-            }
-            if let t = reader?.truncation { o["truncated"] = .string(t.description) }
-            if !source.damages.isEmpty { o["metadataDamage"] = .array(source.damages.map { .string($0.description) }) }
-            if let readError { o["corrupt"] = .string(readError.description) }
-            if json {
-                print(JSONWriter.string(.object(o)))
-            } else {
-                for m in o {
-                    if case .object(let inner) = m.value {
-                        print("\(m.key):")
-                        for i in inner { print("  \(i.key): \(i.value)") }
-                    } else {
-                        print("\(m.key): \(m.value.stringValue ?? m.value.description)")
-                    }
-                }
-            }
-            if let readError { throw readError }
+            // Damage to the records: what was read before it is shown, then the error.
+            let summary = TraceSummary(source, fileBytes: fileSize)
+            print(json ? JSONWriter.string(.object(summary.report)) : summary.text)
+            if let readError = summary.readError { throw readError }
         }
     }
 

@@ -124,39 +124,49 @@ final class ServerCore {
     /// ``negotiate(_:channel:outcome:)`` up to the app's decision; `outcome.awaitingDecision`
     /// still set means the app deferred it (the result is then meaningless).
     private func decide(_ head: HTTPRequestHead, channel: any Channel, outcome: UpgradeOutcome) -> HTTPHeaders? {
-        if let problem = HandshakeValidation.problem(with: head) {
-            logLimited("upgrade refused: invalid WebSocket handshake", metadata: ["problem": "\(problem)"])
-            outcome.status = 400
-            outcome.reason = problem
-            return nil
-        }
-        if let problem = ConnectionRequest.queryProblem(head.uri) {
-            logLimited("upgrade refused: invalid query", metadata: ["problem": "\(problem)"])
-            outcome.status = 400
-            outcome.reason = problem
-            return nil
-        }
-        let offered = head.headers[canonicalForm: "sec-websocket-protocol"].map { $0.lowercased() }
-        guard offered.contains("protoo") else {
-            logLimited("upgrade refused: subprotocol protoo not offered", metadata: ["target": .untrusted(head.uri)], level: .info)
-            outcome.status = 403
-            outcome.reason = "invalid/missing Sec-WebSocket-Protocol"
-            return nil
-        }
-        guard accepting else {
-            outcome.status = 503
-            outcome.reason = "server is not accepting protoo connections"
-            return nil
-        }
-        // `channels` counts this connection too.
-        if let limit = configuration.maxConnections, channels.count > limit {
-            logLimited("upgrade refused with 503: connection limit reached", metadata: ["maxConnections": "\(limit)"])
-            outcome.status = 503
-            outcome.reason = "server is at its connection limit"
+        if let refusal = refusal(of: head) {
+            outcome.status = refusal.status
+            outcome.reason = refusal.reason
             return nil
         }
         let id = nextConnectionID
         nextConnectionID += 1
+        let request = connectionRequest(head, id: id, channel: channel, outcome: outcome)
+        outcome.awaitingDecision = true
+        app.handleConnection(request)
+        return answer(request, id: id, outcome: outcome)
+    }
+
+    /// Why the server refuses this upgrade before the app sees it (a malformed handshake or query,
+    /// no `protoo` subprotocol, not accepting, at the connection limit), logged; `nil` to go on.
+    private func refusal(of head: HTTPRequestHead) -> (status: Int, reason: String)? {
+        if let problem = HandshakeValidation.problem(with: head) {
+            logLimited("upgrade refused: invalid WebSocket handshake", metadata: ["problem": "\(problem)"])
+            return (400, problem)
+        }
+        if let problem = ConnectionRequest.queryProblem(head.uri) {
+            logLimited("upgrade refused: invalid query", metadata: ["problem": "\(problem)"])
+            return (400, problem)
+        }
+        let offered = head.headers[canonicalForm: "sec-websocket-protocol"].map { $0.lowercased() }
+        guard offered.contains("protoo") else {
+            logLimited("upgrade refused: subprotocol protoo not offered", metadata: ["target": .untrusted(head.uri)], level: .info)
+            return (403, "invalid/missing Sec-WebSocket-Protocol")
+        }
+        guard accepting else { return (503, "server is not accepting protoo connections") }
+        // `channels` counts this connection too.
+        if let limit = configuration.maxConnections, channels.count > limit {
+            logLimited("upgrade refused with 503: connection limit reached", metadata: ["maxConnections": "\(limit)"])
+            return (503, "server is at its connection limit")
+        }
+        return nil
+    }
+
+    /// The request the app decides, recorded by the traffic tap: its `accept` installs the
+    /// connection and answers 101, its `reject` answers the app's status (both once, while the
+    /// upgrade still waits).
+    private func connectionRequest(_ head: HTTPRequestHead, id: ConnectionID, channel: any Channel,
+                                   outcome: UpgradeOutcome) -> ConnectionRequest {
         let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
         let headers = head.headers.map { (name: $0.name, value: $0.value) }
         let tap = configuration.trafficTap
@@ -171,7 +181,7 @@ final class ServerCore {
         let outboundBudget = outbound
         let context = self.context
         let boundSelf = NIOLoopBound(self, eventLoop: eventLoop)
-        let request = ConnectionRequest(
+        return ConnectionRequest(
             path: path, query: query, headers: headers, remoteAddress: remote, target: head.uri,
             accept: {
                 let connection = WebSocketConnection(role: .server, limits: limits, eventLoop: loop, logger: connectionLogger,
@@ -198,8 +208,11 @@ final class ServerCore {
                 outcome.answer(nil)
             }
         )
-        outcome.awaitingDecision = true
-        app.handleConnection(request)
+    }
+
+    /// The answer once `handleConnection` returned: 101 headers if accepted, `nil` if rejected or
+    /// deferred, and 500 for a request the app left undecided.
+    private func answer(_ request: ConnectionRequest, id: ConnectionID, outcome: UpgradeOutcome) -> HTTPHeaders? {
         switch request.decision {
         case .accepted:
             return Self.acceptedHeaders
@@ -214,7 +227,7 @@ final class ServerCore {
                        metadata: ["connection": "\(id)"])
             outcome.status = 500
             outcome.reason = "connection request not handled"
-            tap?.connectionRejected(id, at: context.now, status: 500, reason: outcome.reason)
+            configuration.trafficTap?.connectionRejected(id, at: context.now, status: 500, reason: outcome.reason)
             return nil
         }
     }
