@@ -31,9 +31,7 @@ final class ConferenceParticipant {
     var device: JSONValue = .emptyObject
     var hasRtpCapabilities = false
     var transports: [String] = []
-    /// Unchecked exclusivity: read for every peer on every speaker tick, and no access to it spans
-    /// a call that could reach it again.
-    @exclusivity(unchecked) var producers: [Producer] = []
+    var producers: [Producer] = []
     var dataProducers: [DataProducer] = []
     /// Consumers that this participant receives (keyed by consumer id, in creation order).
     var consumers: [Consumer] = [] {
@@ -46,8 +44,8 @@ final class ConferenceParticipant {
     init(peer: Peer) { self.peer = peer }
 
     var id: String { peer.id }
-    /// Unchecked exclusivity: read for every peer once a second (downlinkBwe); set only in `didSet`.
-    @exclusivity(unchecked) private(set) var consumesVideo = false
+    /// Read for every peer once a second (downlinkBwe); set only in `didSet`.
+    private(set) var consumesVideo = false
     var speakingProducer: Producer? { producers.first { $0.kind == "audio" && !$0.paused } }
     /// `speakingProducer != nil`, without copying a producer out.
     var isSpeakingCandidate: Bool {

@@ -4,19 +4,16 @@ import Protoo
 /// One conference room: its protoo `Room`, its participants, and its periodic notifications.
 final class ConferenceRoom {
     let id: String
-    /// `unowned(unsafe)`: the app owns its rooms and closes them before it goes; a checked
-    /// `unowned` reference costs an atomic check on every use (every request and timer tick).
-    unowned(unsafe) let app: ConferenceApp
+    /// `unowned`: the app owns its rooms and closes them before it goes.
+    unowned let app: ConferenceApp
     /// The app's context, kept here: read on every request and timer tick.
     let context: EngineContext
     let protooRoom: Room
     private(set) var participants: [String: ConferenceParticipant] = [:]
     private var bweTimer: TimerHandle?
     private var speakerTimer: TimerHandle?
-    // Unchecked exclusivity on the state the periodic ticks read (one thread, and no access spans
-    // a call that could reach it again): the dynamic checks cost more than the ticks' own logic.
-    @exclusivity(unchecked) private var speaking = false
-    @exclusivity(unchecked) private var lastSpeaker: String?
+    private var speaking = false
+    private var lastSpeaker: String?
 
     var logger: Logger { context.logger }
 
@@ -30,7 +27,7 @@ final class ConferenceRoom {
 
     /// Joined participants in connection order, kept as they join and leave (not recomputed on
     /// every periodic notification).
-    @exclusivity(unchecked) private(set) var joined: [ConferenceParticipant] = []
+    private(set) var joined: [ConferenceParticipant] = []
     private var arrivals = 0
 
     func attach(_ peer: Peer) {
