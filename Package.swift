@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "ProtooProxy",
             dependencies: [
-                "Protoo", "ProtooClient", "ProtooWebSocket", "ProtooTrace",
+                "Protoo", "ProtooWebSocketCore", "ProtooClient", "ProtooWebSocket", "ProtooTrace",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

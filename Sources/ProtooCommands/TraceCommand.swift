@@ -125,12 +125,12 @@ struct Trace: ParsableCommand {
                 written += 1
             }
         } catch {
-            guard salvage, case .corrupt = error else { throw error }
+            guard salvage, error.errorCode == .corrupt else { throw error }
             damage = error
         }
         if let reader = source as? TraceReader, let t = reader.trailer { sink.recordDropped(t.droppedRecords) }
         if let reader = source as? JSONLinesTraceReader { sink.recordDropped(reader.droppedRecords) }
-        if let damage, case .corrupt(let offset, let reason) = damage {
+        if let damage, case .corrupt(let offset, let reason) = damage.kind {
             sink.markSourceEndedEarly("damaged at byte offset \(offset): \(reason)")
         } else if let t = source.truncation {
             sink.markSourceEndedEarly(t.description)

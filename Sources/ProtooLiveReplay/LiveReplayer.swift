@@ -116,17 +116,57 @@ struct LiveSessionBox: @unchecked Sendable {
 }
 
 /// Why a live replay could not run (a server that diverges is a report, not an error).
-public enum LiveReplayError: Error, CustomStringConvertible {
-    case trace(TraceError)
-    case invalidTarget(String)
-    case unreachable(target: String, reason: String)
+public struct LiveReplayError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, with its details (the library's own code switches on it).
+    package enum Kind: Sendable, Hashable {
+        case trace(TraceError)
+        case invalidTarget(String)
+        case unreachable(target: String, reason: String)
+        /// The load does not fit this machine (file descriptors or memory).
+        case capacity(String)
+        case tls(String)
+        case failed(String)
+    }
+
+    /// Which error this is: compare with `==` (new codes may be added in a minor release, so
+    /// never switch on it exhaustively).
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        public var description: String { name }
+        public static let trace = Code("trace")
+        public static let invalidTarget = Code("invalidTarget")
+        public static let unreachable = Code("unreachable")
+        public static let capacity = Code("capacity")
+        public static let tls = Code("tls")
+        public static let failed = Code("failed")
+    }
+
+    package let kind: Kind
+    package init(_ kind: Kind) { self.kind = kind }
+
+    /// Which error this is (see ``Code``).
+    public var errorCode: Code {
+        switch kind {
+        case .trace: return .trace
+        case .invalidTarget: return .invalidTarget
+        case .unreachable: return .unreachable
+        case .capacity: return .capacity
+        case .tls: return .tls
+        case .failed: return .failed
+        }
+    }
+
+    public static func trace(_ value0: TraceError) -> LiveReplayError { LiveReplayError(.trace(value0)) }
+    public static func invalidTarget(_ value0: String) -> LiveReplayError { LiveReplayError(.invalidTarget(value0)) }
+    public static func unreachable(target: String, reason: String) -> LiveReplayError { LiveReplayError(.unreachable(target: target, reason: reason)) }
     /// The load does not fit this machine (file descriptors or memory).
-    case capacity(String)
-    case tls(String)
-    case failed(String)
+    public static func capacity(_ value0: String) -> LiveReplayError { LiveReplayError(.capacity(value0)) }
+    public static func tls(_ value0: String) -> LiveReplayError { LiveReplayError(.tls(value0)) }
+    public static func failed(_ value0: String) -> LiveReplayError { LiveReplayError(.failed(value0)) }
 
     public var description: String {
-        switch self {
+        switch kind {
         case .trace(let e): return "cannot read the trace: \(e)"
         case .invalidTarget(let t): return "--target must be ws://host:port/ or wss://host:port/, not '\(t)'"
         case .unreachable(let target, let reason):

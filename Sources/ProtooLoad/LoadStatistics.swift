@@ -29,13 +29,13 @@ struct LoadStatistics: Sendable {
     static func key(for error: any Error) -> String {
         switch error {
         case let error as ProtooError:
-            switch error {
+            switch error.kind {
             case .rejected(let code, _): return String(code)
             case .requestTimeout: return "timeout"
             case .peerClosed: return "closed"
             }
         case let error as ProtooClientError:
-            switch error {
+            switch error.kind {
             case .notConnected: return "notConnected"
             case .closed: return "clientClosed"
             case .invalidURL: return "invalidURL"

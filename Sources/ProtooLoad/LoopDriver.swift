@@ -81,7 +81,7 @@ final class LoopDriver {
             stats.recordLatency(nanoseconds: now &- intended)
         case .failure(let error):
             stats.recordError(error)
-            if case .rejected = error as? ProtooError { stats.recordLatency(nanoseconds: now &- intended) }
+            if (error as? ProtooError)?.errorCode == .rejected { stats.recordLatency(nanoseconds: now &- intended) }
             if LoadStatistics.peerIsGone(after: error) { alive[peer] = false }
         }
         if !issuing {

@@ -48,16 +48,14 @@ final class ReplayConnection: Transport {
     /// Held until the close is delivered (see ``Transport``). Not weak: a weak reference would give
     /// the peer a side table, and every retain and release of it would take the slow path.
     // Unchecked exclusivity (per-message state, one thread, no access spans a call back in).
-    @exclusivity(unchecked) var delegate: (any TransportDelegate)?
+    var delegate: (any TransportDelegate)?
     let id: ConnectionID
     let peer: String?
     let room: String?
-    /// `unowned(unsafe)`: the replayer keeps every connection and outlives them (it releases
-    /// them when it goes); a checked `unowned` reference costs an atomic check on every message.
-    unowned(unsafe) let replayer: Replayer
-    /// The same reference, used at +0 on the message path (no retain and release per message).
-    private let replayerRef: Unmanaged<Replayer>
-    @exclusivity(unchecked) var state = State.requested
+    /// `unowned`: the replayer keeps every connection and outlives them (it releases them when
+    /// it goes).
+    unowned let replayer: Replayer
+    var state = State.requested
 
     /// A recorded server event waiting to be matched: an output, or a canonical notification or
     /// response kept as bytes in ``recordedBytes`` (no string is made unless it fails to match).
@@ -68,29 +66,28 @@ final class ReplayConnection: Transport {
     }
 
     /// Recorded server events not yet matched, from `expectedHead` on.
-    @exclusivity(unchecked) private(set) var expected: [(time: Int64, event: Expected)] = []
-    @exclusivity(unchecked) private var expectedHead = 0
-    @exclusivity(unchecked) var diverged = false
+    private(set) var expected: [(time: Int64, event: Expected)] = []
+    private var expectedHead = 0
+    var diverged = false
     /// The bytes of pending `.canonical` events, in order: a queue that drops what was matched when
     /// more is appended, so a popped event's bytes stay readable until the next ``expectCanonical(_:at:)``.
-    @exclusivity(unchecked) private var recordedBytes: [UInt8] = []
+    private var recordedBytes: [UInt8] = []
     /// Bytes dropped from the front of ``recordedBytes`` so far, and the end of the last popped span.
-    @exclusivity(unchecked) private var bytesDiscarded = 0
-    @exclusivity(unchecked) private var bytesConsumed = 0
+    private var bytesDiscarded = 0
+    private var bytesConsumed = 0
 
     /// Server requests by method, in order; ordinals count per method on each side.
     private var pairs: [String: [ServerRequestPair]] = [:]
     private var recordedOrdinal: [String: Int] = [:]
     private var liveOrdinal: [String: Int] = [:]
-    @exclusivity(unchecked) var pairByRecordedID: [RequestID: ServerRequestPair] = [:]
-    @exclusivity(unchecked) var recordedIDForLive: [RequestID: RequestID] = [:]
+    var pairByRecordedID: [RequestID: ServerRequestPair] = [:]
+    var recordedIDForLive: [RequestID: RequestID] = [:]
     /// Recorded client request id → method (the method of the server's response).
-    @exclusivity(unchecked) var clientMethods: [RequestID: String] = [:]
+    var clientMethods: [RequestID: String] = [:]
 
     init(id: ConnectionID, target: String, replayer: Replayer) {
         self.id = id
         self.replayer = replayer
-        self.replayerRef = Unmanaged.passUnretained(replayer)
         let query = ConnectionRequest.parseTarget(target).query
         peer = query.first { $0.name == "peerId" }?.value
         room = query.first { $0.name == "roomId" }?.value
@@ -202,7 +199,7 @@ final class ReplayConnection: Transport {
 
     func send(_ text: String) {
         guard state == .open else { return }
-        replayerRef._withUnsafeGuaranteedRef { $0.liveSent(self, text) }
+        replayer.liveSent(self, text)
     }
 
     /// What the engine encodes arrives here as bytes: a matching message is compared in place,
@@ -210,7 +207,7 @@ final class ReplayConnection: Transport {
     func send(utf8: UnsafeRawBufferPointer) {
         guard state == .open else { return }
         let bytes = utf8.bindMemory(to: UInt8.self)
-        replayerRef._withUnsafeGuaranteedRef { $0.liveSent(self, utf8: bytes) }
+        replayer.liveSent(self, utf8: bytes)
     }
 
     func close(code: UInt16, reason: String) {

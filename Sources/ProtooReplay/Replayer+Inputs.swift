@@ -156,6 +156,6 @@ extension Replayer {
 final class PumpTimer: TimerTarget {
     /// Unretained, and used at +0 (no retain and release per input): the replayer owns the
     /// scheduler that holds this timer. Set once, right after the replayer is initialized.
-    var replayer: Unmanaged<Replayer>?
-    func timerFired(_ tag: Int) { replayer!._withUnsafeGuaranteedRef { $0.pump(generation: tag) } }
+    unowned var replayer: Replayer?
+    func timerFired(_ tag: Int) { replayer?.pump(generation: tag) }
 }

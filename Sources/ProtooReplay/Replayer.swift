@@ -22,7 +22,7 @@ public final class Replayer {
     let source: any TraceRecordSource
     /// `source` when it is a binary trace: read without making strings for canonical output.
     /// Unretained (`source` holds it): used at +0 for every record.
-    let binary: Unmanaged<TraceReader>?
+    let binary: TraceReader?
     let scheduler: VirtualScheduler
     let context: EngineContext
     let app: any ProtooApp
@@ -30,59 +30,54 @@ public final class Replayer {
 
     // Unchecked exclusivity on the per-event state below: single-threaded, and no access to one
     // of these spans a call that could touch it again; a dynamic check per access cost ≈ 10 %.
-    @exclusivity(unchecked) var connections: [ConnectionID: ReplayConnection] = [:]
-    /// The same connections, unretained: looked up for every recorded output without a retain and
-    /// a release (`connections` owns them; both are updated together). Ids below 65,536 (recorders
-    /// number connections from 1) are an index, not a hash.
-    @exclusivity(unchecked) private var connectionRefs: [Unmanaged<ReplayConnection>?] = []
-    @exclusivity(unchecked) private var otherConnectionRefs: [ConnectionID: Unmanaged<ReplayConnection>] = [:]
+    var connections: [ConnectionID: ReplayConnection] = [:]
+    /// The same connections by id, looked up for every recorded output: ids below 65,536
+    /// (recorders number connections from 1) are an index, not a hash (both are updated together).
+    private var connectionsByIndex: [ReplayConnection?] = []
 
-    private func connectionRef(_ id: ConnectionID) -> Unmanaged<ReplayConnection>? {
-        id < UInt64(connectionRefs.count) ? connectionRefs[Int(id)] : otherConnectionRefs[id]
+    private func connection(_ id: ConnectionID) -> ReplayConnection? {
+        id < UInt64(connectionsByIndex.count) ? connectionsByIndex[Int(id)] : connections[id]
     }
 
-    private func setConnectionRef(_ id: ConnectionID, _ conn: ReplayConnection) {
-        if id < 65_536 {
-            if Int(id) >= connectionRefs.count { connectionRefs += Array(repeating: nil, count: Int(id) + 1 - connectionRefs.count) }
-            connectionRefs[Int(id)] = Unmanaged.passUnretained(conn)
-        } else {
-            otherConnectionRefs[id] = Unmanaged.passUnretained(conn)
-        }
+    private func indexConnection(_ id: ConnectionID, _ conn: ReplayConnection) {
+        guard id < 65_536 else { return }
+        if Int(id) >= connectionsByIndex.count { connectionsByIndex += Array(repeating: nil, count: Int(id) + 1 - connectionsByIndex.count) }
+        connectionsByIndex[Int(id)] = conn
     }
-    @exclusivity(unchecked) var substitutions = Substitutions()
+    var substitutions = Substitutions()
     /// Every string the recorded clients have sent so far (messages, connection URL query values):
     /// values at capture paths that are among them are compared, not captured (see ``MessageDiff``).
     var clientValues = Set<String>()
-    @exclusivity(unchecked) var history: ReplayHistory
+    var history: ReplayHistory
     var divergences: [ReplayDivergence] = []
     var skipCache: [String: Bool] = [:]
     /// The rules' capture and ignore paths by method (filtered once per method, not per message).
     var diffPathCache: [String: (capture: [JSONPathPattern], ignore: [JSONPathPattern])] = [:]
 
     // Inputs not yet fed, sorted by time (stable), from `inputHead` on.
-    @exclusivity(unchecked) var inputs: [PendingInput] = []
-    @exclusivity(unchecked) var inputHead = 0
+    var inputs: [PendingInput] = []
+    var inputHead = 0
     /// The instant and generation of the one live pump (see ``schedulePump()``).
-    @exclusivity(unchecked) var pumpAt: Int64?
-    @exclusivity(unchecked) var pumpGeneration = 0
+    var pumpAt: Int64?
+    var pumpGeneration = 0
     /// Inputs queued and pumps run (retired ones too): at most two pumps per input (tested).
-    @exclusivity(unchecked) var inputsQueued = 0
-    @exclusivity(unchecked) var pumpsRun = 0
+    var inputsQueued = 0
+    var pumpsRun = 0
     let pumpTimer = PumpTimer()
 
     // Reading.
-    @exclusivity(unchecked) var readerTime = Int64.min
-    @exclusivity(unchecked) var endTime = Int64.min
-    @exclusivity(unchecked) var eof = false
+    var readerTime = Int64.min
+    var endTime = Int64.min
+    var eof = false
     /// Why the recording stops short (a truncated trace, or a copy of one), once the end is read.
     var cutOff: String?
     /// Live server events after a connection's last recorded one in a cut-off trace: not compared.
     var uncomparedAfterCut = 0
 
     // Counters.
-    @exclusivity(unchecked) var events = 0
-    @exclusivity(unchecked) var inputCount = 0
-    @exclusivity(unchecked) var outputsCompared = 0
+    var events = 0
+    var inputCount = 0
+    var outputsCompared = 0
     var replayerCloses = 0, skippedRecords = 0
 
     /// Prepares a replay of `source` against the app `makeApp` builds on the replay's context.
@@ -90,7 +85,7 @@ public final class Replayer {
                 app makeApp: (EngineContext) -> any ProtooApp) {
         self.options = options
         self.source = source
-        binary = (source as? TraceReader).map { Unmanaged.passUnretained($0) }
+        binary = source as? TraceReader
         scheduler = VirtualScheduler()
         var quiet = Logger(label: "protoo.replay")
         quiet.logLevel = .critical
@@ -98,7 +93,7 @@ public final class Replayer {
         context = EngineContext(scheduler: scheduler, random: SeededRandom(seed: engineSeed), logger: options.logger ?? quiet)
         app = makeApp(context)
         history = ReplayHistory(capacity: options.history)
-        pumpTimer.replayer = Unmanaged.passUnretained(self)
+        pumpTimer.replayer = self
     }
 
     deinit {
@@ -177,8 +172,7 @@ public final class Replayer {
             }
             return take(record)
         }
-        let read = binary._withUnsafeGuaranteedRef { reader in Result { () throws(TraceError) in try reader.nextUndecoded() } }
-        guard let raw = try read.get() else {
+        guard let raw = try binary.nextUndecoded() else {
             reachedEnd()
             return
         }
@@ -191,12 +185,12 @@ public final class Replayer {
             events += 1
             readerTime = max(readerTime, raw.time)
             endTime = max(endTime, raw.time)
-            guard let conn = connectionRef(raw.connection) else {
+            guard let conn = connection(raw.connection) else {
                 skippedRecords += 1
                 return
             }
             if !options.rules.skip.isEmpty, let method = WireSummary.canonicalNotificationMethod(bytes), skips(method) { return }
-            conn._withUnsafeGuaranteedRef { $0.expectCanonical(bytes, at: raw.time) }
+            conn.expectCanonical(bytes, at: raw.time)
             return
         }
         take(TraceRecord(time: raw.time, connection: raw.connection, event: .messageOut(String(decoding: bytes, as: UTF8.self))))
@@ -217,7 +211,7 @@ public final class Replayer {
         if case .connectionRequested(let target, let headers, let remote) = record.event {
             let conn = ReplayConnection(id: record.connection, target: target, replayer: self)
             connections[record.connection] = conn
-            setConnectionRef(record.connection, conn)
+            indexConnection(record.connection, conn)
             enqueueInput(PendingInput(time: t, sequence: events, connection: conn, kind: .connect(target: target, headers: headers, remoteAddress: remote)))
             return
         }

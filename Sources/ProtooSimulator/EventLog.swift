@@ -71,7 +71,7 @@ public final class EventLog: TrafficTap {
     public var eventCount: Int { state.eventCount }
     /// Private and only ever read or written whole (updates work on a local copy), like
     /// `recentIndex`: no access spans a call, so none is checked at run time.
-    @exclusivity(unchecked) private var state = State()
+    private var state = State()
     private struct State {
         var digest = EventDigest()
         var counters = Counters()
@@ -86,8 +86,8 @@ public final class EventLog: TrafficTap {
     private let tags: UnsafeMutablePointer<UInt8>
     private let lengths: UnsafeMutablePointer<Int32>
     private let texts: UnsafeMutablePointer<UInt8>
-    @exclusivity(unchecked) private var recentIndex = 0
-    @exclusivity(unchecked) private var recentCount = 0
+    private var recentIndex = 0
+    private var recentCount = 0
     /// How much of each event's text the history keeps (reports show 200 characters of a message).
     static let slotBytes = 512
     let forward: (any TrafficTap)?

@@ -6,23 +6,18 @@ import Protoo
 /// exactly where a ``TappedTransport`` around it would (one object less on every message's way).
 public final class LinkEnd: Transport {
     /// Held until the close is delivered (see ``Transport``).
-    @exclusivity(unchecked) public var delegate: (any TransportDelegate)?
+    public var delegate: (any TransportDelegate)?
     /// Sees this end's messages in and out and its close, once ``isTapped`` (the server end of an
     /// accepted connection). A constant, and not optional: calling it borrows it, with no retain
     /// per message (binding an optional would copy it).
     let tap: any TrafficTap
     /// Set when the connection is accepted: from then on the tap sees this end's traffic.
-    @exclusivity(unchecked) var isTapped = false
-    @exclusivity(unchecked) public internal(set) var isClosed = false
+    var isTapped = false
+    public internal(set) var isClosed = false
     let side: NetworkLink.Side
     /// Strong (no weak side table on the hot path); released once this end's close is delivered.
-    @exclusivity(unchecked) var link: NetworkLink? {
-        didSet { linkRef = link.map { Unmanaged.passUnretained($0) } }
-    }
-    /// `link` at +0, for the message path (no retain and release per message): valid while
-    /// `link` holds it, which is always the case while the end is open.
-    @exclusivity(unchecked) private var linkRef: Unmanaged<NetworkLink>?
-    @exclusivity(unchecked) private var closeDelivered = false
+    var link: NetworkLink?
+    private var closeDelivered = false
 
     init(side: NetworkLink.Side, tap: any TrafficTap) {
         self.side = side
@@ -37,13 +32,11 @@ public final class LinkEnd: Transport {
 
     /// Copies the bytes into the link (no `String` is made).
     public func send(utf8: UnsafeRawBufferPointer) {
-        guard !isClosed, let linkRef else { return }
-        linkRef._withUnsafeGuaranteedRef { link in
-            if isTapped { tap.messageSent(link.id, at: link.now, utf8: utf8) }
-            // On a dropped link the message is sent (this side does not know yet) and lost.
-            guard !link.isDropped else { return }
-            link.transmit(from: side, utf8: utf8)
-        }
+        guard !isClosed, let link else { return }
+        if isTapped { tap.messageSent(link.id, at: link.now, utf8: utf8) }
+        // On a dropped link the message is sent (this side does not know yet) and lost.
+        guard !link.isDropped else { return }
+        link.transmit(from: side, utf8: utf8)
     }
 
     public func close(code: UInt16, reason: String) {

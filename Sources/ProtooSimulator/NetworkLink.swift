@@ -17,29 +17,26 @@ final class NetworkLink: TimerTarget {
     }
 
     let id: ConnectionID
-    /// `unowned(unsafe)`: the network outlives its links (the simulation owns both); a checked
-    /// `unowned` reference costs an atomic check on every message.
-    unowned(unsafe) let network: SimulatedNetwork
-    /// The network and its scheduler as unmanaged references, used at +0 on the message path
-    /// (no retain and release around every use); both outlive the link.
-    private let networkRef: Unmanaged<SimulatedNetwork>
-    private let schedulerRef: Unmanaged<VirtualScheduler>
+    /// `unowned`: the network outlives its links (the simulation owns both).
+    unowned let network: SimulatedNetwork
+    /// The network's scheduler.
+    private let scheduler: VirtualScheduler
     let clientEnd: LinkEnd
     let serverEnd: LinkEnd
     /// Per-link latency. Like the other per-message state of the link and its ends, it skips the
     /// dynamic exclusivity check: one thread, and no access spans a call that could reach it.
-    @exclusivity(unchecked) var latency: LatencyModel
+    var latency: LatencyModel
     // Unchecked exclusivity: no access to a pipe calls out while it is in progress (delivery
     // pops a payload first, then hands it over).
-    @exclusivity(unchecked) private var clientToServer = Pipe()
-    @exclusivity(unchecked) private var serverToClient = Pipe()
+    private var clientToServer = Pipe()
+    private var serverToClient = Pipe()
     /// Traffic is held until this instant (a clog or partition).
-    @exclusivity(unchecked) var heldUntil: Int64 = 0
+    var heldUntil: Int64 = 0
     /// Set by ``drop()``: nothing sent from now on, or still in flight (the upgrade's answer
     /// included), arrives. Neither side knows until its close is delivered one trip later; until
     /// then it still sends (and its traffic tap still records what it sends, as on a real server)
     /// and may close, into the void.
-    @exclusivity(unchecked) private(set) var isDropped = false
+    private(set) var isDropped = false
     /// Called on the client side when the server accepted (`.open`).
     var onOpen: (() -> Void)?
     /// Called on the client side when the server refused the upgrade.
@@ -48,8 +45,7 @@ final class NetworkLink: TimerTarget {
     init(id: ConnectionID, network: SimulatedNetwork, latency: LatencyModel) {
         self.id = id
         self.network = network
-        self.networkRef = Unmanaged.passUnretained(network)
-        self.schedulerRef = Unmanaged.passUnretained(network.scheduler)
+        self.scheduler = network.scheduler
         self.latency = latency
         clientEnd = LinkEnd(side: .client, tap: network.tap)
         serverEnd = LinkEnd(side: .server, tap: network.tap)
@@ -60,7 +56,7 @@ final class NetworkLink: TimerTarget {
     func end(_ side: Side) -> LinkEnd { side == .client ? clientEnd : serverEnd }
 
     /// The scheduler's time.
-    var now: Instant { schedulerRef._withUnsafeGuaranteedRef { $0.now } }
+    var now: Instant { scheduler.now }
 
     deinit {
         clientToServer.destroy()
@@ -89,20 +85,20 @@ final class NetworkLink: TimerTarget {
 
     @inline(__always)
     private func transmit(_ pipe: inout Pipe, tag: Int, _ payload: consuming Payload, bytes: Int) {
-        let now = schedulerRef._withUnsafeGuaranteedRef { $0.now.nanoseconds }
+        let now = scheduler.now.nanoseconds
         var departure = now
         if let bps = latency.bytesPerSecond, bps > 0, bytes > 0 {
             departure = max(now, pipe.busyUntil) + Int64(bytes) * 1_000_000_000 / Int64(bps)
             pipe.busyUntil = departure
         }
-        let delay = networkRef._withUnsafeGuaranteedRef { network in latency.sample(&network.random) }
+        let delay = latency.sample(&network.random)
         var at = departure + delay
         at = max(at, pipe.lastDelivery, heldUntil)
         pipe.lastDelivery = at
         pipe.append(at, payload)
         if !pipe.wakeScheduled {
             pipe.wakeScheduled = true
-            schedulerRef._withUnsafeGuaranteedRef { $0.post(at: Instant(nanoseconds: at), target: self, tag: tag) }
+            scheduler.post(at: Instant(nanoseconds: at), target: self, tag: tag)
         }
     }
 
@@ -120,7 +116,7 @@ final class NetworkLink: TimerTarget {
     /// in an access of its own, and the pipe is not accessed while a payload is delivered.
     @inline(__always)
     private func deliverDue(client: Bool, tag: Int, to target: LinkEnd) {
-        let now = schedulerRef._withUnsafeGuaranteedRef { $0.now.nanoseconds }
+        let now = scheduler.now.nanoseconds
         while let payload = popDue(client: client, now: now) {
             if case .message(let n) = payload {
                 deliverMessage(n, client: client, to: target)
@@ -130,7 +126,7 @@ final class NetworkLink: TimerTarget {
         }
         let next = client ? clientToServer.firstTime : serverToClient.firstTime
         if let next {
-            schedulerRef._withUnsafeGuaranteedRef { $0.post(at: Instant(nanoseconds: next), target: self, tag: tag) }
+            scheduler.post(at: Instant(nanoseconds: next), target: self, tag: tag)
         } else if client {
             clientToServer.wakeScheduled = false
         } else {

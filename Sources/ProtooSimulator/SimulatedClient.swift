@@ -28,9 +28,8 @@ public final class SimulatedClient {
     /// The room the client joins (`room-N`).
     public let roomId: String
     public let target: String
-    /// `unowned(unsafe)`: the simulation keeps every client for its whole life; a checked
-    /// `unowned` reference costs an atomic check on every use.
-    unowned(unsafe) let simulation: Simulation
+    /// `unowned`: the simulation keeps every client for its whole life.
+    unowned let simulation: Simulation
     let behaviour: any ClientBehaviour
     public private(set) var state: State = .idle
     public private(set) var peer: Peer?
@@ -75,9 +74,9 @@ public final class SimulatedClient {
         self.link = link
         // No weak references here: a weak reference gives its object a side table, and every later
         // retain and release of it (the link is on the message path) takes the slow path.
-        // `unowned(unsafe) link`: the closure is stored in the link and only the link calls it.
+        // `unowned link`: the closure is stored in the link and only the link calls it.
         // `unowned self`: clients live as long as the simulation (it keeps them all).
-        link.onOpen = { [unowned self, unowned(unsafe) link] in
+        link.onOpen = { [unowned self, unowned link] in
             self.opened(link)
         }
         link.onRejected = { [unowned self] status, _ in

@@ -9,7 +9,7 @@ final class SimulatedNetwork {
     public let scheduler: VirtualScheduler
     /// The network's own random stream (latency samples, fault timing).
     /// Unchecked exclusivity: drawn on every message, and drawing never calls out.
-    @exclusivity(unchecked) var random: SeededRandom
+    var random: SeededRandom
     public var latency: LatencyModel
     let app: any ProtooApp
     let tap: any TrafficTap

@@ -1,5 +1,4 @@
 import Protoo
-import ProtooApps
 
 /// An app whose rooms the simulator can inspect for its invariants (no peer left in a closed room,
 /// no peer and, for rooms created on demand, no room left once everyone has gone).
@@ -12,13 +11,4 @@ public protocol SimulationInspectable {
 
 extension SimulationInspectable {
     public func forEachOpenRoom(_ body: (Room) -> Void) { openRooms.forEach(body) }
-}
-
-extension ConferenceApp: SimulationInspectable {
-    public var openRooms: [Room] { protooRooms }
-    public func forEachOpenRoom(_ body: (Room) -> Void) { forEachProtooRoom(body) }
-}
-
-extension EchoApp: SimulationInspectable {
-    public var openRooms: [Room] { room.isClosed ? [] : [room] }
 }

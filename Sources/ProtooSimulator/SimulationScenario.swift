@@ -1,5 +1,4 @@
 import Protoo
-import ProtooApps
 
 /// What a simulation runs: your app, the URL each simulated client connects to, what each client
 /// does once connected, and the app's own invariants.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs many seeds, each in its own ``Simulation``, on several threads at once.
 ///
@@ -46,38 +47,45 @@ public enum Swarm {
     }
 
     /// The next index to run and the outcomes so far.
-    private final class SharedState: @unchecked Sendable {  // every access holds `lock`
-        private let lock = NSLock()
-        private var next = 0
-        private var done = 0
+    private final class SharedState: Sendable {
+        private struct Counts {
+            var next = 0
+            var done = 0
+            var outcomes: [Outcome?]
+        }
+        private let state: Mutex<Counts>
         private let count: Int
-        private var outcomes: [Outcome?]
 
         init(count: Int) {
             self.count = count
-            outcomes = Array(repeating: nil, count: count)
+            state = Mutex(Counts(outcomes: Array(repeating: nil, count: count)))
         }
 
         func nextIndex() -> Int? {
-            lock.lock()
-            defer { lock.unlock() }
-            guard next < count else { return nil }
-            next += 1
-            return next - 1
+            state.withLock { s in
+                guard s.next < count else { return nil }
+                s.next += 1
+                return s.next - 1
+            }
         }
 
+        /// Every outcome, in seed order; called once every worker has finished (each index was
+        /// taken by `nextIndex` and finished by `finish`).
         func results() -> [Outcome] {
-            lock.lock()
-            defer { lock.unlock() }
-            return outcomes.map { $0! }
+            state.withLock { s in
+                s.outcomes.enumerated().map { i, outcome in
+                    guard let outcome else { preconditionFailure("swarm run \(i) never finished") }
+                    return outcome
+                }
+            }
         }
 
         func finish(_ index: Int, _ outcome: Outcome, _ progress: (@Sendable (Int) -> Void)?) {
-            lock.lock()
-            defer { lock.unlock() }
-            outcomes[index] = outcome
-            done += 1
-            progress?(done)
+            state.withLock { s in
+                s.outcomes[index] = outcome
+                s.done += 1
+                progress?(s.done)
+            }
         }
     }
 }

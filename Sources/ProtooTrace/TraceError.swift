@@ -1,26 +1,83 @@
 /// Why a trace could not be written or read. Each case says what to do next.
-public enum TraceError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct TraceError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong, with its details (the library's own code switches on it).
+    package enum Kind: Sendable, Hashable {
+        /// A system call failed on `path`.
+        case io(path: String, operation: String, errno: Int32)
+        /// The file does not start with a protoo trace header.
+        case notATrace(path: String)
+        /// The file was written by a newer format version.
+        case unsupportedVersion(UInt16)
+        /// The bytes at `offset` are damaged (checksum mismatch, impossible value, decompression failure).
+        case corrupt(offset: Int64, reason: String)
+        /// zstd refused to compress (out of memory or a bad parameter).
+        case compression(String)
+        /// The writer was already closed.
+        case writerClosed
+        /// A JSON-lines trace has an invalid line.
+        case invalidJSONLine(line: Int, reason: String)
+        /// A tool was asked to write its output over one of its inputs (same file, whatever the spelling).
+        case outputIsInput(output: String, input: String)
+        /// A recording would replace an existing file (the first one, or one of its rotated files).
+        case recordingExists(path: String)
+    }
+
+    /// Which error this is: compare with `==` (new codes may be added in a minor release, so
+    /// never switch on it exhaustively).
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        public var description: String { name }
+        public static let io = Code("io")
+        public static let notATrace = Code("notATrace")
+        public static let unsupportedVersion = Code("unsupportedVersion")
+        public static let corrupt = Code("corrupt")
+        public static let compression = Code("compression")
+        public static let writerClosed = Code("writerClosed")
+        public static let invalidJSONLine = Code("invalidJSONLine")
+        public static let outputIsInput = Code("outputIsInput")
+        public static let recordingExists = Code("recordingExists")
+    }
+
+    package let kind: Kind
+    package init(_ kind: Kind) { self.kind = kind }
+
+    /// Which error this is (see ``Code``).
+    public var errorCode: Code {
+        switch kind {
+        case .io: return .io
+        case .notATrace: return .notATrace
+        case .unsupportedVersion: return .unsupportedVersion
+        case .corrupt: return .corrupt
+        case .compression: return .compression
+        case .writerClosed: return .writerClosed
+        case .invalidJSONLine: return .invalidJSONLine
+        case .outputIsInput: return .outputIsInput
+        case .recordingExists: return .recordingExists
+        }
+    }
+
     /// A system call failed on `path`.
-    case io(path: String, operation: String, errno: Int32)
+    public static func io(path: String, operation: String, errno: Int32) -> TraceError { TraceError(.io(path: path, operation: operation, errno: errno)) }
     /// The file does not start with a protoo trace header.
-    case notATrace(path: String)
+    public static func notATrace(path: String) -> TraceError { TraceError(.notATrace(path: path)) }
     /// The file was written by a newer format version.
-    case unsupportedVersion(UInt16)
+    public static func unsupportedVersion(_ value0: UInt16) -> TraceError { TraceError(.unsupportedVersion(value0)) }
     /// The bytes at `offset` are damaged (checksum mismatch, impossible value, decompression failure).
-    case corrupt(offset: Int64, reason: String)
+    public static func corrupt(offset: Int64, reason: String) -> TraceError { TraceError(.corrupt(offset: offset, reason: reason)) }
     /// zstd refused to compress (out of memory or a bad parameter).
-    case compression(String)
+    public static func compression(_ value0: String) -> TraceError { TraceError(.compression(value0)) }
     /// The writer was already closed.
-    case writerClosed
+    public static let writerClosed = TraceError(.writerClosed)
     /// A JSON-lines trace has an invalid line.
-    case invalidJSONLine(line: Int, reason: String)
+    public static func invalidJSONLine(line: Int, reason: String) -> TraceError { TraceError(.invalidJSONLine(line: line, reason: reason)) }
     /// A tool was asked to write its output over one of its inputs (same file, whatever the spelling).
-    case outputIsInput(output: String, input: String)
+    public static func outputIsInput(output: String, input: String) -> TraceError { TraceError(.outputIsInput(output: output, input: input)) }
     /// A recording would replace an existing file (the first one, or one of its rotated files).
-    case recordingExists(path: String)
+    public static func recordingExists(path: String) -> TraceError { TraceError(.recordingExists(path: path)) }
 
     public var description: String {
-        switch self {
+        switch kind {
         case .io(let path, let op, let errno):
             return "\(op) failed on \(path) (errno \(errno)); check that the path exists and is writable/readable"
         case .notATrace(let path):

@@ -29,26 +29,26 @@ public final class TraceReader {
     // Unchecked exclusivity on the per-record state below: a reader is used from one thread at a
     // time and no access to one of these spans a call that could touch it again; the dynamic
     // checks were ≈ 2 % of a replay.
-    @exclusivity(unchecked) public private(set) var recordsRead: UInt64 = 0
+    public private(set) var recordsRead: UInt64 = 0
 
     private let input: FileInput
     private let dctx: OpaquePointer
     private let dataStart: Int64
     private let decoded = ByteStore(capacity: 1 << 20)
-    @exclusivity(unchecked) private var decodedPosition = 0
+    private var decodedPosition = 0
     private var neededDecoded = 0
-    @exclusivity(unchecked) private var blockEnd = 0
-    @exclusivity(unchecked) private var blockRecordsLeft: UInt32 = 0
-    @exclusivity(unchecked) private var previousTime: Int64 = 0
+    private var blockEnd = 0
+    private var blockRecordsLeft: UInt32 = 0
+    private var previousTime: Int64 = 0
     private var inFrame = false
     private var frameDone = false
     private var frameStart: Int64 = 0
-    @exclusivity(unchecked) private var frameRecords: UInt64 = 0
-    @exclusivity(unchecked) private var frameMin = Int64.max
-    @exclusivity(unchecked) private var frameMax = Int64.min
+    private var frameRecords: UInt64 = 0
+    private var frameMin = Int64.max
+    private var frameMax = Int64.min
     /// A frame that ended and still awaits its index entry.
     private var unindexedFrame: TraceIndexEntry?
-    @exclusivity(unchecked) private var counts = [UInt64](repeating: 0, count: 8)
+    private var counts = [UInt64](repeating: 0, count: 8)
     private var readFromStart = true
     /// No frame was skipped over damage (``skipDamage(after:)``): the trailer's counts must hold.
     private var countsComplete = true
@@ -67,8 +67,8 @@ public final class TraceReader {
     private var frameHeaderRecorded = false
     /// The frame header to give zstd instead of the damaged one in the file (magic included).
     private var repairedFrameHeader: [UInt8]?
-    @exclusivity(unchecked) private var ended = false
-    @exclusivity(unchecked) private var skipBefore: Int64?
+    private var ended = false
+    private var skipBefore: Int64?
 
     /// Opens `path` and reads its header (and trailer, if the file was closed cleanly).
     public init(path: String) throws(TraceError) {
@@ -189,7 +189,7 @@ public final class TraceReader {
     /// zstd magic followed by this file's frame header; a false match fails to verify and can be
     /// skipped in turn.
     public func skipDamage(after error: TraceError) throws(TraceError) -> Range<Int64>? {
-        guard case .corrupt(let offset, _) = error else { throw error }
+        guard case .corrupt(let offset, _) = error.kind else { throw error }
         let from = inFrame ? frameStart : offset
         var next: Int64?
         if let trailer {
@@ -547,7 +547,7 @@ public final class TraceReader {
                 let entry = try MetadataCoding.decodeIndex(UnsafeRawBufferPointer(rebasing: w[8..<frameSize]), offset: offset + 8)
                 if entry != unindexedFrame { problem = "index entry does not match the frame before it" }
             } catch {
-                if case .corrupt(_, let reason) = error { problem = reason } else { throw error }
+                if case .corrupt(_, let reason) = error.kind { problem = reason } else { throw error }
             }
         }
         if let problem {
@@ -592,7 +592,7 @@ public final class TraceReader {
             do {
                 _ = try MetadataCoding.decodeFooter(UnsafeRawBufferPointer(rebasing: w[8..<TraceFormat.footerSize]), offset: offset + 8)
             } catch {
-                if case .corrupt(let o, let reason) = error { return damaged(reason, at: o) } else { throw error }
+                if case .corrupt(let o, let reason) = error.kind { return damaged(reason, at: o) } else { throw error }
             }
             if UInt32(littleEndian: w.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) != UInt32(TraceFormat.footerPayloadSize) {
                 return damaged("footer size field is wrong", at: offset + 4)
@@ -621,7 +621,7 @@ public final class TraceReader {
             let t = try MetadataCoding.decodeTrailer(UnsafeRawBufferPointer(rebasing: input.window[8..<(8 + Int(size))]), offset: offset + 8)
             try checkCounts(t, at: offset)
         } catch {
-            guard case .corrupt(let o, let reason) = error, !reason.hasPrefix("trailer counts") else { throw error }
+            guard case .corrupt(let o, let reason) = error.kind, !reason.hasPrefix("trailer counts") else { throw error }
             return damaged(reason, at: o)
         }
         sawTrailer = true

@@ -39,7 +39,7 @@ struct TraceTail {
             }
             tail.trailer = try withBytes(payload) { (p) throws(TraceError) in try MetadataCoding.decodeTrailer(p, offset: trailerOffset + 8) }
         } catch {
-            guard case .corrupt(let offset, let reason) = error else { throw error }
+            guard case .corrupt(let offset, let reason) = error.kind else { throw error }
             tail.trailer = nil
             tail.damage = TraceDamage(offset: offset, reason: reason)
         }

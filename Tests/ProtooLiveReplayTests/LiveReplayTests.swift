@@ -96,7 +96,7 @@ struct LiveReplayTests {
             do throws(LiveReplayError) { return .success(try LiveReplayer(path: path, target: "ws://127.0.0.1:\(port)/", options: options).run()) }
             catch { return .failure(error) }
         }
-        guard case .failure(.unreachable(let target, _)) = outcome else {
+        guard case .failure(let error) = outcome, case .unreachable(let target, _) = error.kind else {
             Issue.record("an unreachable target must be 'could not run', not a report: \(outcome)")
             return
         }

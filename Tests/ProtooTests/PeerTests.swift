@@ -43,7 +43,7 @@ import Testing
         let out = Outcomes()
         client.request("throw", completion: out.handler)
         h.settle()
-        guard case .failure(.rejected(let code, let reason)) = out.results.first else {
+        guard case .failure(let error)? = out.results.first, case .rejected(let code, let reason) = error.kind else {
             Issue.record("expected a rejection, got \(out.results)")
             return
         }
@@ -75,7 +75,7 @@ import Testing
         let out = Outcomes()
         client.request("anything", completion: out.handler)
         h.settle()
-        guard case .failure(.rejected(let code, _)) = out.results.first else {
+        guard case .failure(let error)? = out.results.first, case .rejected(let code, _) = error.kind else {
             Issue.record("expected 501, got \(out.results)")
             return
         }

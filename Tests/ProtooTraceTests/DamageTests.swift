@@ -62,7 +62,7 @@ import Testing
             } catch {
                 errors += 1
                 #expect(Array(records.prefix(read.count)) == read, "flip at \(position): records before the error are wrong")
-                if case .corrupt(let offset, _) = error {
+                if case .corrupt(let offset, _) = error.kind {
                     #expect(offset >= 0 && offset <= Int64(position), "flip at \(position): offset \(offset) is not at or before the damage: \(error)")
                 }
             }
@@ -167,7 +167,7 @@ import Testing
                     #expect(result.records == records, "\(what): no error but records differ")
                     continue
                 }
-                guard case .corrupt(let offset, _) = error else { Issue.record("\(what): \(error)"); continue }
+                guard case .corrupt(let offset, _) = error.kind else { Issue.record("\(what): \(error)"); continue }
                 // At or before the damage: the damaged structure, or the one whose block header placed it.
                 #expect(offset >= previous && offset <= position, "\(what): error at \(offset), not in \(previous)...\(position): \(error)")
                 // Skipping the damaged frame, every later frame's records are read as well.

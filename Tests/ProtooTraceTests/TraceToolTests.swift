@@ -40,7 +40,7 @@ import Testing
             Issue.record("the damage went unnoticed")
             return (damaged, verified, -1, path)
         } catch {
-            guard case .corrupt(let offset, _) = error else { throw error }
+            guard case .corrupt(let offset, _) = error.kind else { throw error }
             return (damaged, verified, offset, path)
         }
     }

@@ -8,7 +8,7 @@ extension EngineContext {
     /// Sleeps until `deadline` on the engine's clock (see ``sleep(for:)``).
     public func sleep(until deadline: Instant) async throws {
         try Task.checkCancellation()
-        let sleeper = EngineBound(Sleeper())
+        let sleeper = EngineBound(Sleeper(), scheduler: executor.scheduler)
         let executor = self.executor
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
@@ -41,7 +41,7 @@ extension EngineContext {
     /// ```
     /// Under the simulator a callback called from another thread is reported: its timing is real.
     public func callback<Value: Sendable>(_ body: @escaping (Value) -> Void) -> EngineCallback<Value> {
-        EngineCallback(executor: executor, body: EngineBound(body))
+        EngineCallback(executor: executor, body: EngineBound(body, scheduler: executor.scheduler))
     }
 }
 

@@ -34,17 +34,17 @@ public final class EngineExecutor: TaskExecutor, @unchecked Sendable {
 
     /// The scheduler when it is virtual: jobs are posted to it as timer targets, the job itself
     /// as the tag, so that a job costs no allocation. Unretained: `scheduler` holds it.
-    private let virtual: Unmanaged<VirtualScheduler>?
+    private let virtual: VirtualScheduler?
 
     init(scheduler: any Scheduler) {
         self.scheduler = scheduler
-        virtual = (scheduler as? VirtualScheduler).map { Unmanaged.passUnretained($0) }
+        virtual = scheduler as? VirtualScheduler
     }
 
     public func enqueue(_ job: UnownedJob) {
-        if let virtual, virtual._withUnsafeGuaranteedRef({ $0.isCurrentThread }) {
+        if let virtual, virtual.isCurrentThread {
             let tag = unsafeBitCast(job, to: Int.self)
-            virtual._withUnsafeGuaranteedRef { $0.post(at: $0.now, target: jobRunner, tag: tag) }
+            virtual.post(at: virtual.now, target: jobRunner, tag: tag)
             return
         }
         if scheduler.isCurrentThread {
@@ -85,7 +85,7 @@ public final class EngineExecutor: TaskExecutor, @unchecked Sendable {
 /// Runs a job whose bits are a timer's tag, on its executor.
 private final class JobRunner: TimerTarget {
     /// Unowned(unsafe): the executor owns the runner and outlives every job posted through it.
-    unowned(unsafe) let executor: EngineExecutor
+    unowned let executor: EngineExecutor
     init(executor: EngineExecutor) { self.executor = executor }
 
     func timerFired(_ tag: Int) {

@@ -43,11 +43,29 @@ struct EngineTaskRecord {
 }
 
 /// A value that may cross into an engine task because only the engine's executor touches it.
+/// Debug builds check the thread on every access, as NIO's `NIOLoopBound` does.
 struct EngineBound<Value>: @unchecked Sendable {
     // @unchecked Sendable: created on the engine's thread and read in a task that runs on the same
-    // engine's executor (`Task(executorPreference:)`), so it is never used on two threads at once.
-    let value: Value
-    init(_ value: Value) { self.value = value }
+    // engine's executor (`Task(executorPreference:)`), so it is never used on two threads at once;
+    // `value` checks that in debug builds.
+    private let storage: Value
+    #if DEBUG
+    private let scheduler: any Scheduler
+    #endif
+
+    init(_ value: Value, scheduler: any Scheduler) {
+        storage = value
+        #if DEBUG
+        self.scheduler = scheduler
+        #endif
+    }
+
+    var value: Value {
+        #if DEBUG
+        precondition(scheduler.isCurrentThread, "an engine-bound value was used off the engine's thread")
+        #endif
+        return storage
+    }
 }
 
 extension EngineExecutor {
@@ -72,7 +90,7 @@ extension EngineExecutor {
     @discardableResult
     package func spawn<Value>(_ label: EngineTask.Label, immediate: Bool = false, with value: Value,
                               _ body: @escaping (Value) async -> Void) -> Int {
-        let work = EngineBound((body, value))
+        let work = EngineBound((body, value), scheduler: scheduler)
         // The task-local description and the table that names tasks resumed from another thread
         // are only kept where that is reported (simulation, replay): production pays no object,
         // no task-local value and no lock per task.
@@ -122,7 +140,7 @@ extension EngineExecutor {
             }
             return
         }
-        let bound = EngineBound((request, handler))
+        let bound = EngineBound((request, handler), scheduler: scheduler)
         let operation: () async -> Void = { [self] in
             let reply: Result<Reply, any Error>
             do { reply = .success(try await bound.value.1(bound.value.0)) } catch { reply = .failure(error) }

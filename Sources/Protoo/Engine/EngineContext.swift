@@ -9,7 +9,7 @@ public final class EngineContext {
     /// The engine's only randomness: request ids and anything the app draws.
     /// (Unchecked exclusivity here and on `scratch`: drawing and encoding never call back into
     /// the context, and a dynamic check on every message is measurable.)
-    @exclusivity(unchecked) public var random: SeededRandom
+    public var random: SeededRandom
     public let logger: Logger
     /// When set (a server sets it), every peer's repeatable warnings go through it: one limit for
     /// the whole server instead of one per peer.
@@ -33,7 +33,7 @@ public final class EngineContext {
     public var now: Instant { scheduler.now }
 
     /// Reused encoding buffer: keeps its capacity, so encoding does not allocate a new array each time.
-    @exclusivity(unchecked) private var scratch: [UInt8] = {
+    private var scratch: [UInt8] = {
         var b: [UInt8] = []
         b.reserveCapacity(4096)
         return b

@@ -78,7 +78,7 @@ public final class Peer {
     // each touches one or two cache lines of the peer instead of three (at 10,000 simulated peers
     // little of them is in cache).
     /// (Unchecked exclusivity: a flag read on every message, set once, never across a call.)
-    @exclusivity(unchecked) public private(set) var isClosed = false
+    public private(set) var isClosed = false
     /// Whether debug lines are wanted, read from the logger once: asking a `Logger` its level
     /// copies its handler (retains and releases), too much for every message.
     private let logsDebug: Bool
@@ -88,14 +88,14 @@ public final class Peer {
     public let transport: any Transport
     /// Unchecked exclusivity: every update is a single insert or removal that runs no peer code
     /// (a removed entry is released after the access ends).
-    @exclusivity(unchecked) private var pending: [RequestID: Pending] = [:]
+    private var pending: [RequestID: Pending] = [:]
     public let id: String
     public let configuration: Configuration
     /// The app's own per-peer state (protoo's `peer.data`).
     public var data: [String: Any] = [:]
-    /// The room this peer belongs to. `unowned(unsafe)`: the room clears it in its `deinit`, and a
-    /// weak reference would slow every retain of the room on the message path.
-    unowned(unsafe) var room: Room?
+    /// The room this peer belongs to. `unowned`: the room clears it in its `deinit` (a weak
+    /// reference would give the room a side table and slow every retain of it).
+    unowned var room: Room?
     private var closeHandlers: [CloseHandler] = []
     /// The context's logger (immutable there).
     private let logger: Logger

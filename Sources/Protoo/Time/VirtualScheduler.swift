@@ -64,23 +64,23 @@ public final class VirtualScheduler: Scheduler {
     /// through every pending timer (tens of thousands at 10,000 simulated peers). Where an entry
     /// waits never changes the order: everything runs from `near`, which a bucket joins before its
     /// first timer is due.
-    @exclusivity(unchecked) private var near = EntryHeap()
+    private var near = EntryHeap()
     /// Timers due later: the wheel holds those within its span (≈ 137 s) of `openedUntil`, the
     /// `far` heap the rest (a run's end, long idle timeouts).
-    @exclusivity(unchecked) private var wheel = TimerWheel()
-    @exclusivity(unchecked) private var far = EntryHeap()
+    private var wheel = TimerWheel()
+    private var far = EntryHeap()
     /// Every pending entry due before this instant (a multiple of the wheel's bucket width) is in
     /// `near`: the wheel's buckets up to here have been opened.
-    @exclusivity(unchecked) private var openedUntil: Int64
+    private var openedUntil: Int64
     /// 100 ms: a simulated network delivery is scheduled closer than this.
     private static let nearHorizon: Int64 = 100_000_000
     private let slots = Slots()
-    @exclusivity(unchecked) private var sequence: UInt64 = 0
-    @exclusivity(unchecked) private var shuffle: SeededRandom?
-    @exclusivity(unchecked) private var currentNanos: Int64
+    private var sequence: UInt64 = 0
+    private var shuffle: SeededRandom?
+    private var currentNanos: Int64
 
     /// How many actions have run so far.
-    @exclusivity(unchecked) public private(set) var executedCount = 0
+    public private(set) var executedCount = 0
 
     /// The thread that drives this scheduler (its creator until ``adoptCurrentThread()``).
     private var owner: pthread_t
