@@ -46,7 +46,7 @@ enum ReplayBenchmarks {
     }
 
     /// Records a simulated conference run to a temporary trace.
-    private static func generate(_ scenario: SimulationConfiguration.Scenario, rooms: Int, peersPerRoom: Int, seconds: Int64) throws -> String {
+    private static func generate(_ scenario: SimulationConfiguration.ScenarioName, rooms: Int, peersPerRoom: Int, seconds: Int64) throws -> String {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let path = scratch.appendingPathComponent("generated-\(scenario.rawValue).ptrace.zst").path
         var config = SimulationConfiguration()

@@ -1,6 +1,6 @@
 import Protoo
 
-/// The conformance app (`protoo serve --app conformance`): one room whose behaviour is driven by
+/// The conformance app (`protoo serve --app conformance`): one room whose behavior is driven by
 /// the client's requests, to exercise every protocol path. Specified in `conformance-app.md`.
 /// A connection with `?roomId=` joins that room instead (rooms are independent and go when their
 /// last peer leaves), so that copies of a recording (`protoo load --trace --copies`) each have

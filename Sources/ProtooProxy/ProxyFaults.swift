@@ -30,7 +30,7 @@ public struct ProxyFaults: Sendable, Hashable {
     public static let none = ProxyFaults()
 
     /// The link faults of a simulator profile: drop, server close and clog rates and the clog
-    /// duration. Its partitions (a room's), silent and late clients (client behaviour) have no
+    /// duration. Its partitions (a room's), silent and late clients (client behavior) have no
     /// counterpart on one relayed connection.
     public init(_ profile: FaultProfile) {
         dropRate = profile.dropRate

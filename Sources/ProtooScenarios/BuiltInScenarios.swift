@@ -5,11 +5,11 @@ import ProtooSimulator
 extension SimulationScenario {
     /// Video-conference rooms (`../shared/traffic-model.md`) against ``ConferenceApp``: the
     /// 10-request join, answers to `newConsumer`, speaking, mute and camera toggles, stats polling,
-    /// leave. Its clients are callback-style ``ClientBehaviour``s (no task per client: the fastest
+    /// leave. Its clients are callback-style ``ClientBehavior``s (no task per client: the fastest
     /// form at 10,000 peers); every room must be gone once everyone left.
     public static let conference: SimulationScenario = {
         var scenario = SimulationScenario(name: "conference", app: { ConferenceApp(context: $0) }) { answers in
-            ConferenceBehaviour(answers: answers)
+            ConferenceBehavior(answers: answers)
         }
         scenario.roomsCloseWhenEmpty = true
         return scenario

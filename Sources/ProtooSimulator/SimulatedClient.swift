@@ -3,7 +3,7 @@ import Protoo
 /// A simulated browser running protoo-client 4.x: connects through the ``SimulatedNetwork``,
 /// reconnects like protoo-client (retry: 10 retries, factor 2, 1 s…8 s, no jitter), never after
 /// close code 4000, and starts a fresh ``Peer`` (client timeouts: 22.5 s + 0.15 s per pending) on
-/// every connection. What it says is up to its ``ClientBehaviour``.
+/// every connection. What it says is up to its ``ClientBehavior``.
 public final class SimulatedClient {
     public enum State: Equatable { case idle, connecting, open, closed }
 
@@ -30,7 +30,7 @@ public final class SimulatedClient {
     public let target: String
     /// `unowned`: the simulation keeps every client for its whole life.
     unowned let simulation: Simulation
-    let behaviour: any ClientBehaviour
+    let behavior: any ClientBehavior
     public private(set) var state: State = .idle
     public private(set) var peer: Peer?
     private(set) var link: NetworkLink?
@@ -43,15 +43,15 @@ public final class SimulatedClient {
     private var retry = 0
     private var retryTimer: TimerHandle?
     private var waitingForRetry = false
-    /// Per-client scratch state for the behaviour.
+    /// Per-client scratch state for the behavior.
     public var memory: [String: Any] = [:]
 
-    init(peerId: String, roomId: String, target: String, simulation: Simulation, behaviour: any ClientBehaviour) {
+    init(peerId: String, roomId: String, target: String, simulation: Simulation, behavior: any ClientBehavior) {
         self.peerId = peerId
         self.roomId = roomId
         self.target = target
         self.simulation = simulation
-        self.behaviour = behaviour
+        self.behavior = behavior
     }
 
     /// The clients' engine context (their randomness, timers and executor).
@@ -101,7 +101,7 @@ public final class SimulatedClient {
         peer.onClose { [unowned self, unowned peer] cause in
             self.peerClosed(peer, cause)
         }
-        behaviour.clientDidOpen(self, peer: peer)
+        behavior.clientDidOpen(self, peer: peer)
     }
 
     private func connectionFailed(status: Int) {
@@ -128,7 +128,7 @@ public final class SimulatedClient {
         guard self.peer === peer else { return }
         self.peer = nil
         if let link { simulation.network.retire(link) }
-        behaviour.clientDidClose(self, cause: cause)
+        behavior.clientDidClose(self, cause: cause)
         if leaving { return finish() }
         if case .transport(let event) = cause, event.code == CloseCode.protoo {
             return finish()
@@ -161,7 +161,7 @@ public final class SimulatedClient {
         guard !leaving else { return }
         leaving = true
         retryTimer?.cancel()
-        behaviour.clientWillLeave(self)
+        behavior.clientWillLeave(self)
         if let peer, !peer.isClosed {
             peer.close(.code(CloseCode.normal, reason: "client left"))
         } else if state == .idle || waitingForRetry {

@@ -116,14 +116,14 @@ public final class Simulation {
             let roomId = "room-\(c.firstRoom + room)"
             for _ in 0..<c.peersPerRoom {
                 let peerId = ids.alphanumericID(length: 8)
-                let behaviour: any ClientBehaviour
+                let behavior: any ClientBehavior
                 switch scenario.client {
-                case .behaviour(let make): behaviour = make(answerStyle())
+                case .behavior(let make): behavior = make(answerStyle())
                 case .script(let script):
-                    behaviour = ScriptBehaviour(scenario, script: script, answers: answerStyle()) { [unowned self] in self.fail($0) }
+                    behavior = ScriptBehavior(scenario, script: script, answers: answerStyle()) { [unowned self] in self.fail($0) }
                 }
                 let client = SimulatedClient(peerId: peerId, roomId: roomId, target: scenario.target(roomId, peerId),
-                                             simulation: self, behaviour: behaviour)
+                                             simulation: self, behavior: behavior)
                 clients.append(client)
                 let arrival = c.arrivalWindow.nanoseconds > 0
                     ? Int64(faultRandom.next(upperBound: UInt64(c.arrivalWindow.nanoseconds))) : 0

@@ -4,18 +4,24 @@ import Protoo
 public struct SimulationConfiguration: Sendable {
     /// A scenario's name (``SimulationScenario/name``): the built-in `.conference` and `.echo`,
     /// or any scenario of your own.
-    public struct Scenario: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public struct ScenarioName: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
         public var rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
         public init(stringLiteral value: String) { rawValue = value }
         public var description: String { rawValue }
         /// Video-conference rooms (`../shared/traffic-model.md`) against ``ConferenceApp``.
-        public static let conference: Scenario = "conference"
+        public static let conference: ScenarioName = "conference"
         /// Clients sending `echo` requests against ``EchoApp``.
-        public static let echo: Scenario = "echo"
+        public static let echo: ScenarioName = "echo"
     }
 
-    public var scenario: Scenario = .conference
+    /// The earlier name of ``ScenarioName`` (a name, where ``SimulationScenario`` is a definition).
+    @available(*, deprecated, renamed: "ScenarioName")
+    public typealias Scenario = ScenarioName
+
+    /// The name of the scenario to run (``SimulationScenario/name``); ``Simulation`` built from
+    /// the configuration alone runs the built-in of this name.
+    public var scenario: ScenarioName = .conference
     public var rooms = 10
     public var peersPerRoom = 6
     /// How many independent server shards the rooms are spread over (see ``ShardedSimulation``).

@@ -26,7 +26,7 @@ public struct SimulationScenario: Sendable {
     public typealias ServerNotificationHandler = @Sendable (ScenarioClient, _ method: String, _ data: JSONValue) -> Void
     /// Makes the callback-style client logic of one client (the built-in conference's form: no
     /// task per client, the fastest at tens of thousands of peers).
-    public typealias BehaviourFactory = @Sendable (_ answers: AnswerStyle) -> any ClientBehaviour
+    public typealias BehaviorFactory = @Sendable (_ answers: AnswerStyle) -> any ClientBehavior
 
     /// The scenario's name (`--scenario NAME`).
     public var name: String
@@ -48,7 +48,7 @@ public struct SimulationScenario: Sendable {
 
     enum ClientLogic: Sendable {
         case script(Script)
-        case behaviour(BehaviourFactory)
+        case behavior(BehaviorFactory)
     }
 
     struct Invariant: Sendable {
@@ -63,13 +63,24 @@ public struct SimulationScenario: Sendable {
         self.client = .script(script)
     }
 
-    /// A scenario whose clients are driven by a callback-style ``ClientBehaviour`` (one per
-    /// client, made by `behaviour`).
-    public init(name: String, app: @escaping @Sendable (EngineContext) -> any ProtooApp, behaviour: @escaping BehaviourFactory) {
+    /// A scenario whose clients are driven by a callback-style ``ClientBehavior`` (one per
+    /// client, made by `behavior`).
+    public init(name: String, app: @escaping @Sendable (EngineContext) -> any ProtooApp, behavior: @escaping BehaviorFactory) {
         self.name = name
         self.app = app
-        self.client = .behaviour(behaviour)
+        self.client = .behavior(behavior)
     }
+
+    /// The earlier spelling of ``init(name:app:behavior:)``.
+    @available(*, deprecated, renamed: "init(name:app:behavior:)")
+    @_disfavoredOverload
+    public init(name: String, app: @escaping @Sendable (EngineContext) -> any ProtooApp, behaviour: @escaping BehaviorFactory) {
+        self.init(name: name, app: app, behavior: behaviour)
+    }
+
+    /// The earlier spelling of ``BehaviorFactory``.
+    @available(*, deprecated, renamed: "BehaviorFactory")
+    public typealias BehaviourFactory = BehaviorFactory
 
     /// Adds an invariant of the app, checked every ``SimulationConfiguration/invariantInterval``
     /// of virtual time and at the end, beside the built-in ones: return `nil` when it holds, or

@@ -64,8 +64,8 @@ import Testing
         #expect(report.events > 1000)
     }
 
-    @Test(arguments: [(SimulationConfiguration.Scenario.echo, "heavy"), (.conference, "light"), (.conference, "heavy")])
-    func simulatedRunsReplay(scenario: SimulationConfiguration.Scenario, faults: String) throws {
+    @Test(arguments: [(SimulationConfiguration.ScenarioName.echo, "heavy"), (.conference, "light"), (.conference, "heavy")])
+    func simulatedRunsReplay(scenario: SimulationConfiguration.ScenarioName, faults: String) throws {
         var config = SimulationConfiguration()
         config.scenario = scenario
         config.rooms = 2

@@ -6,7 +6,7 @@ import ProtooApps
 @testable import ProtooScenarios
 
 @Suite struct DeterminismTests {
-    static func small(seed: UInt64, scenario: SimulationConfiguration.Scenario = .conference) -> SimulationConfiguration {
+    static func small(seed: UInt64, scenario: SimulationConfiguration.ScenarioName = .conference) -> SimulationConfiguration {
         var c = SimulationConfiguration()
         c.scenario = scenario
         c.rooms = 2

@@ -1,7 +1,7 @@
 import Protoo
 
 /// What a simulated client does once connected: the script of a scenario.
-public protocol ClientBehaviour: AnyObject {
+public protocol ClientBehavior: AnyObject {
     /// A connection opened (first time or after a reconnect): join, start timers, set handlers.
     func clientDidOpen(_ client: SimulatedClient, peer: Peer)
     /// The connection's peer closed (before any reconnect).
@@ -10,7 +10,7 @@ public protocol ClientBehaviour: AnyObject {
     func clientWillLeave(_ client: SimulatedClient)
 }
 
-extension ClientBehaviour {
+extension ClientBehavior {
     public func clientDidClose(_ client: SimulatedClient, cause: Peer.CloseCause) {}
     public func clientWillLeave(_ client: SimulatedClient) {}
 }
@@ -24,3 +24,7 @@ public enum AnswerStyle: Sendable, Hashable {
     /// Answers `offset` around the server's 30 s timeout (negative: just before).
     case late(offset: Duration)
 }
+
+/// The earlier (British) spelling of ``ClientBehavior``.
+@available(*, deprecated, renamed: "ClientBehavior")
+public typealias ClientBehaviour = ClientBehavior

@@ -1,7 +1,7 @@
 import Protoo
 
 /// Runs a scenario's async script on each open of one client, cancelled by the close.
-final class ScriptBehaviour: ClientBehaviour {
+final class ScriptBehavior: ClientBehavior {
     let script: SimulationScenario.Script
     let onServerRequest: SimulationScenario.ServerRequestHandler
     let onServerNotification: SimulationScenario.ServerNotificationHandler?

@@ -6,7 +6,7 @@ import ProtooSimulator
 /// A browser in a mediasoup-style conference (`../shared/traffic-model.md`): the 10-request join
 /// sequence, answers to `newConsumer`/`newDataConsumer`, mute and camera toggles, display-name
 /// changes and stats polling, all drawn from the simulation's seeded random source.
-final class ConferenceBehaviour: ClientBehaviour {
+final class ConferenceBehavior: ClientBehavior {
     struct Rates {
         /// Actions per virtual minute.
         var muteToggle = 0.5
@@ -31,7 +31,7 @@ final class ConferenceBehaviour: ClientBehaviour {
 
     func clientDidOpen(_ client: SimulatedClient, peer: Peer) {
         sendTransport = nil; recvTransport = nil; audioProducer = nil; videoProducer = nil; muted = false
-        // The handler belongs to the peer; the client and its behaviour live as long as the run.
+        // The handler belongs to the peer; the client and its behavior live as long as the run.
         peer.onRequest { [unowned self, unowned client] request in
             self.answer(request, client)
         }
@@ -57,8 +57,8 @@ final class ConferenceBehaviour: ClientBehaviour {
     /// Steps 1–4 one after another, then 5–10 within 0.1–1.5 s.
     private func join(_ client: SimulatedClient, _ peer: Peer) {
         func alive() -> Bool { client.peer === peer && !client.leaving }
-        // `unowned`, not `weak` (a weak reference would put the behaviour on the slow
-        // reference-counting path): the behaviour lives as long as its client, which the run keeps.
+        // `unowned`, not `weak` (a weak reference would put the behavior on the slow
+        // reference-counting path): the behavior lives as long as its client, which the run keeps.
         client.requestLazily("getRouterRtpCapabilities", then: { [unowned self] r in
             guard alive(), case .success = r else { return }
             client.requestLazily("createWebRtcTransport", ConferenceRequests.createSendTransport, then: { r in
