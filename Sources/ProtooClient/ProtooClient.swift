@@ -44,7 +44,7 @@ public final class ProtooClient: Sendable {
         let ssl = parsed.secure ? try NIOSSLContext(configuration: configuration.tls ?? .makeClientConfiguration()) : nil
         let (events, continuation) = AsyncStream.makeStream(of: Event.self)
         let ownedGroup = configuration.eventLoopGroup == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
-        let loop = configuration.eventLoopGroup?.next() ?? ownedGroup!.next()
+        let loop = (configuration.eventLoopGroup ?? ownedGroup)?.next() ?? MultiThreadedEventLoopGroup.singleton.next()
         let core = try await loop.submit {
             let core = ClientCore(url: parsed, configuration: configuration, eventLoop: loop, sslContext: ssl,
                                   emit: { continuation.yield($0) }, finishEvents: { continuation.finish() })

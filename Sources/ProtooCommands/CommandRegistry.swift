@@ -27,13 +27,12 @@ struct CommandRegistry: Sendable {
     static var current: CommandRegistry { shared.withLock { $0 } }
 
     static func set(apps: [String: ProtooAppFactory], scenarios: [SimulationScenario], commandName: String) {
-        let own = apps.keys.sorted()
         var registry = builtIn
-        registry.apps = own.map { ($0, apps[$0]!) } + builtIn.apps.filter { apps[$0.name] == nil }
+        registry.apps = apps.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } + builtIn.apps.filter { apps[$0.name] == nil }
         let ownNames = Set(scenarios.map(\.name))
         registry.scenarios = scenarios + builtIn.scenarios.filter { !ownNames.contains($0.name) }
         registry.commandName = commandName
-        registry.ownApps = own
+        registry.ownApps = apps.keys.sorted()
         registry.ownScenarios = scenarios.map(\.name)
         shared.withLock { $0 = registry }
     }

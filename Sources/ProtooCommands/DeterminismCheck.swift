@@ -34,7 +34,7 @@ struct DeterminismCheck {
     /// Runs the simulation in this process with a JSON-lines recording; returns its digest.
     private func runHere(recordingTo path: String) throws -> String {
         let config = command.configuration(seed: command.seed, faults: command.faults)
-        let scenario = CommandRegistry.current.scenario(named: command.scenario)!
+        let scenario = CommandRegistry.current.scenario(named: command.scenario)!  // the command's validate() checked the name
         let recorder = try command.makeRecorder(path: path, config: config)
         let simulation = Simulation(config, scenario: scenario, tap: recorder)
         simulation.reproduceCommand = command.reproduce(seed: command.seed, faults: command.faults)

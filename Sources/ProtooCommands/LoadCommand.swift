@@ -88,7 +88,7 @@ struct Load: AsyncParsableCommand {
             }
             guard copies >= 1 else { throw ValidationError("--copies must be at least 1") }
             guard ReplaySpeed(argument: speed) != nil else { throw ValidationError("--speed must be max or a pace like 1x, 10x") }
-            try verdict.checkJUnitPath(against: [trace!])
+            try verdict.checkJUnitPath(against: [trace].compactMap { $0 })
             return
         }
         if copies != 1 || rules != nil || rampUp != nil {
@@ -158,7 +158,7 @@ struct Load: AsyncParsableCommand {
 
     private func runTrace(_ trace: String) throws {
         var options = LiveReplayOptions()
-        options.speed = ReplaySpeed(argument: speed)!
+        options.speed = ReplaySpeed(argument: speed)!  // validate() checked it
         options.waitForServer = wait.duration
         options.thresholds = verdict.parsed
         options.allowsEmpty = verdict.allowEmpty

@@ -59,7 +59,7 @@ struct Replay: ParsableCommand {
     func run() throws {
         if let target { return try runLive(target) }
         var options = ReplayOptions()
-        options.speed = ReplaySpeed(argument: speed)!
+        options.speed = ReplaySpeed(argument: speed)!  // validate() checked it
         options.seed = UInt64(seed).map(ReplaySeed.fixed) ?? .automatic
         options.serverCloses = strictCloses ? .expect : .replayMissing
         options.allowsEmpty = verdict.allowEmpty
@@ -68,7 +68,7 @@ struct Replay: ParsableCommand {
         } catch {
             couldNotRun("\(error)")
         }
-        let factory = CommandRegistry.current.app(named: app)!
+        let factory = CommandRegistry.current.app(named: app)!  // validate() checked the name
         let last = paths[paths.count - 1]
         if let next = TraceSegments.continuations(of: last).first {
             writeToStandardError("""
@@ -105,7 +105,7 @@ struct Replay: ParsableCommand {
 
     private func runLive(_ target: String) throws {
         var options = LiveReplayOptions()
-        options.speed = ReplaySpeed(argument: speed)!
+        options.speed = ReplaySpeed(argument: speed)!  // validate() checked it
         options.waitForServer = wait.duration
         options.thresholds = verdict.parsed
         options.allowsEmpty = verdict.allowEmpty

@@ -73,7 +73,7 @@ struct Simulate: ParsableCommand {
             var r = SeededRandom(seed: seed ^ 0x5357_524D)
             c.faults = .randomized(&r)
         } else {
-            c.faults = FaultProfile.named(profileName)!
+            c.faults = FaultProfile.named(profileName)!  // validate() checked the name
         }
         return c
     }
@@ -90,7 +90,7 @@ struct Simulate: ParsableCommand {
         if let seeds { return try swarm(seeds.range, threads: threads) }
         if checkDeterminism { return try DeterminismCheck(command: self).run() }
         let config = configuration(seed: seed, faults: faults)
-        let scenario = CommandRegistry.current.scenario(named: self.scenario)!
+        let scenario = CommandRegistry.current.scenario(named: self.scenario)!  // validate() checked the name
         if shuffle, record != nil {
             FileHandle.standardError.write(Data("""
                 protoo simulate: note: this trace is for reading (protoo trace info/cat), not for protoo replay: \
@@ -151,7 +151,8 @@ struct Simulate: ParsableCommand {
         let bar = ProgressBar(label: "swarm")
         let command = self
         let total = Double(range.count)
-        let outcomes = Swarm.run(seeds: range, jobs: threads, scenario: CommandRegistry.current.scenario(named: scenario)!,
+        let outcomes = Swarm.run(seeds: range, jobs: threads, scenario: CommandRegistry.current.scenario(named: scenario)!,  // validate() checked the name
+
                                  configure: { s in (command.configuration(seed: s, faults: profile), command.reproduce(seed: s, faults: profile)) },
                                  progress: { done in bar.update(Double(done) / total) })
         bar.finish()

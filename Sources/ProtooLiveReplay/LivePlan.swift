@@ -148,9 +148,9 @@ struct LivePlan: Sendable {
     /// Takes the connections the recording's proxy refused out of the plan (indexes stay valid:
     /// their steps go, their entries stay).
     private mutating func dropProxyRefusals(_ refused: [Int: String]) {
-        for c in refused.keys.sorted() {
+        for (c, text) in refused.sorted(by: { $0.key < $1.key }) {
             let conn = connections[c]
-            proxyRefusals.append(ProxyRefusal(connection: conn.id, peer: conn.peer, room: conn.room, text: refused[c]!))
+            proxyRefusals.append(ProxyRefusal(connection: conn.id, peer: conn.peer, room: conn.room, text: text))
         }
         steps.removeAll { step in
             switch step.action {

@@ -188,7 +188,7 @@ public struct LiveReplayReport: Sendable, CustomStringConvertible {
 
     static func object(_ d: [String: Int]) -> JSONValue {
         var o = JSONObject()
-        for key in d.keys.sorted() { o[key] = JSONValue(d[key]!) }
+        for (key, value) in d.sorted(by: { $0.key < $1.key }) { o[key] = JSONValue(value) }
         return .object(o)
     }
 

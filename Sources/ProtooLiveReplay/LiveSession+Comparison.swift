@@ -35,7 +35,7 @@ extension LiveSession {
         case .closed:
             slot = conn.firstUnmatched { if case .closed = $0.expected { return true }; return false }
         case .message:
-            let s = summary!
+            guard let s = summary else { preconditionFailure("a live message is compared with its wire summary") }
             switch s.kind {
             case .response:
                 slot = conn.firstUnmatched { $0.summary?.kind == .response && $0.summary?.id == s.id }

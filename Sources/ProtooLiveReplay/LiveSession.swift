@@ -232,9 +232,10 @@ final class LiveSession {
         turnProbeInFlight = true
         let turned = { [self] (all: Bool) in
             turnProbeInFlight = false
-            for key in pendingCloses.keys where pendingCloses[key]!.completed {
-                pendingCloses[key]!.turnsOwed = all ? 0 : pendingCloses[key]!.turnsOwed - 1
-                if pendingCloses[key]!.turnsOwed <= 0 { pendingCloses[key] = nil }
+            for key in Array(pendingCloses.keys) {
+                guard var close = pendingCloses[key], close.completed else { continue }
+                close.turnsOwed = all ? 0 : close.turnsOwed - 1
+                pendingCloses[key] = close.turnsOwed <= 0 ? nil : close
             }
             advance()
         }
@@ -408,8 +409,8 @@ final class LiveSession {
     /// The connection ended: its requests in flight will never be answered. Those the recording
     /// has a response for are failures.
     private func unanswered(on conn: LiveConnection) {
-        for id in conn.pendingClientRequests.keys.sorted() {
-            let method = conn.pendingClientRequests[id]!.method
+        for (id, pending) in conn.pendingClientRequests.sorted(by: { $0.key < $1.key }) {
+            let method = pending.method
             measurements.requests[method, default: 0] += 1
             guard conn.recordedResponseCode[id] != nil else { continue }
             errors["\(method) unanswered", default: 0] += 1

@@ -122,13 +122,14 @@ public struct TraceLoadReport: Sendable, CustomStringConvertible {
         for d in all {
             let path = d.divergence.differences.first.map { $0.path.description }
             let key = "\(d.divergence.kind.rawValue)\u{0}\(d.divergence.method ?? "")\u{0}\(path ?? "")"
-            if groups[key] == nil {
+            var group = groups[key] ?? {
                 order.append(key)
-                groups[key] = Group(kind: d.divergence.kind, method: d.divergence.method, path: path, count: 0, example: d)
-            }
-            groups[key]!.count += 1
+                return Group(kind: d.divergence.kind, method: d.divergence.method, path: path, count: 0, example: d)
+            }()
+            group.count += 1
+            groups[key] = group
         }
-        return order.map { groups[$0]! }.enumerated().sorted { ($0.element.count, -$0.offset) > ($1.element.count, -$1.offset) }.map(\.element)
+        return order.compactMap { groups[$0] }.enumerated().sorted { ($0.element.count, -$0.offset) > ($1.element.count, -$1.offset) }.map(\.element)
     }
 
     /// How many divergences the text report shows in full.

@@ -177,7 +177,7 @@ public final class Replayer {
             return
         }
         guard let bytes = raw.messageOut else {
-            return take(TraceRecord(time: raw.time, connection: raw.connection, event: raw.event!))
+            return take(TraceRecord(time: raw.time, connection: raw.connection, event: raw.event!))  // a record that is not a server message carries its decoded event
         }
         // Most records are canonical notifications and responses: kept as bytes, no string made
         // (a skip rule's method is read from the bytes too).

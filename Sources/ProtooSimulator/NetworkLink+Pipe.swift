@@ -11,6 +11,8 @@ extension NetworkLink {
         var lastDelivery: Int64 = 0
         var busyUntil: Int64 = 0
         var wakeScheduled = false
+        /// Allocated by the first `append` (so non-`nil` whenever `count > 0`); `bytes` likewise
+        /// by the first `makeRoom`, before any byte is queued: the force unwraps below rest on it.
         private var ring: UnsafeMutablePointer<Slot>?
         private var head = 0
         private var count = 0

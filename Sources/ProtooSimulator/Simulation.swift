@@ -15,6 +15,7 @@ public final class Simulation {
     /// What the run simulates: the app, the clients' script and the app's invariants.
     public let scenario: SimulationScenario
     public let log: EventLog
+    /// Set in `init` once `self` exists (the network's tap needs the simulation): never `nil` after.
     private(set) var network: SimulatedNetwork!
     public private(set) var clients: [SimulatedClient] = []
     /// Extra command-line words that reproduce this run (set by the CLI).

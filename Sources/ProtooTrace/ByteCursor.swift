@@ -6,7 +6,7 @@ struct ByteCursor {
     let end: Int
 
     init(_ bytes: UnsafeRawBufferPointer) {
-        base = bytes.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(bitPattern: 1)!
+        base = bytes.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(bitPattern: 1)!  // a non-null placeholder for an empty buffer, never read
         position = 0
         end = bytes.count
     }

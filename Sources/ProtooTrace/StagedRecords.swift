@@ -61,7 +61,7 @@ enum StagedRecords {
         let all = store.all
         var offset = 0
         while offset + headerSize <= all.count {
-            let kind = TraceRecordKind(rawValue: all[offset])!
+            let kind = TraceRecordKind(rawValue: all[offset])!  // staged by `append` from a valid kind
             let time = Int64(bitPattern: UInt64(littleEndian: all.loadUnaligned(fromByteOffset: offset + 1, as: UInt64.self)))
             let connection = UInt64(littleEndian: all.loadUnaligned(fromByteOffset: offset + 9, as: UInt64.self))
             let length = Int(UInt32(littleEndian: all.loadUnaligned(fromByteOffset: offset + 17, as: UInt32.self)))

@@ -32,7 +32,12 @@ public struct Measurements: Sendable {
     /// Adds `other`'s counts and merges its histograms (percentiles are never averaged).
     public mutating func merge(_ other: Measurements) {
         for (method, h) in other.latency {
-            if latency[method] == nil { latency[method] = h } else { latency[method]!.add(h) }
+            if var mine = latency[method] {
+                mine.add(h)
+                latency[method] = mine
+            } else {
+                latency[method] = h
+            }
         }
         requests.merge(other.requests, uniquingKeysWith: +)
         errors.merge(other.errors, uniquingKeysWith: +)
@@ -43,8 +48,8 @@ public struct Measurements: Sendable {
     public func latency(method: String?) -> Histogram<UInt64>? {
         if let method { return latency[method] }
         var all: Histogram<UInt64>?
-        for key in latency.keys.sorted() {
-            if all == nil { all = latency[key] } else { all!.add(latency[key]!) }
+        for (_, h) in latency.sorted(by: { $0.key < $1.key }) {
+            if all == nil { all = h } else { all?.add(h) }
         }
         return all
     }

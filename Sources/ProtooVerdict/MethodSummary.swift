@@ -13,11 +13,11 @@ public struct MethodSummary: Sendable, Hashable {
     /// Every method measured, by name.
     public static func all(_ m: Measurements) -> [MethodSummary] {
         Set(m.requests.keys).union(m.latency.keys).sorted().map { method in
-            let h = m.latency[method]
+            let h = m.latency[method].flatMap { $0.totalCount > 0 ? $0 : nil }
             let timed = Int(h?.totalCount ?? 0)
-            func at(_ p: Double) -> Double { timed == 0 ? 0 : Double(h!.valueAtPercentile(p)) }
+            func at(_ p: Double) -> Double { h.map { Double($0.valueAtPercentile(p)) } ?? 0 }
             return MethodSummary(method: method, requests: m.requests[method] ?? 0, errors: m.errors[method] ?? 0, timed: timed,
-                                 p50: at(50), p90: at(90), p99: at(99), max: timed == 0 ? 0 : Double(h!.max))
+                                 p50: at(50), p90: at(90), p99: at(99), max: h.map { Double($0.max) } ?? 0)
         }
     }
 

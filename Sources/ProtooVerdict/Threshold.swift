@@ -56,7 +56,8 @@ public struct Threshold: Sendable, Hashable, CustomStringConvertible {
             throw ThresholdError(expression, "no comparison: use one of < <= > >= == !=")
         }
         let op = String(text[opRange])
-        comparison = Comparison(rawValue: op)!
+        guard let parsed = Comparison(rawValue: op) else { throw ThresholdError(expression, "unknown comparison \(op)") }
+        comparison = parsed
         var left = String(text[..<opRange.lowerBound])
         let right = String(text[opRange.upperBound...])
         if let brace = left.firstIndex(of: "{") {

@@ -206,7 +206,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     private func answerPings(upTo token: UInt64?) {
         guard !pingWaiters.isEmpty else { return }
         var answered: [() -> Void] = []
-        while let first = pingWaiters.first, token == nil || first.token <= token! {
+        while let first = pingWaiters.first, token.map({ first.token <= $0 }) ?? true {
             answered.append(first.done)
             pingWaiters.removeFirst()
         }
@@ -337,7 +337,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
         guard bytes.readableBytes >= header.headerLength + header.payloadLength else { return false }
         bytes.moveReaderIndex(forwardBy: header.headerLength)
         // Still masked: unmasked as it is copied out (in place would copy the shared read buffer).
-        let payload = bytes.readSlice(length: header.payloadLength)!
+        guard let payload = bytes.readSlice(length: header.payloadLength) else { return false }  // checked readable just above
         handleFrame(header, payload: payload, context: context)
         return true
     }

@@ -106,7 +106,8 @@ extension EngineExecutor {
                 return finished(id)
             }
             await EngineTask.$current.withValue(info) {
-                let key = withUnsafeCurrentTask { UInt(bitPattern: unsafeBitCast($0!, to: Int.self)) }
+                // Inside a task: the current task exists.
+                let key = withUnsafeCurrentTask { $0.map { UInt(bitPattern: unsafeBitCast($0, to: Int.self)) } ?? 0 }
                 running.withLock { $0[key] = info }
                 await work.value.0(work.value.1)
                 await returnToEngine(info)

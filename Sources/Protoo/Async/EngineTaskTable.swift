@@ -33,12 +33,12 @@ struct EngineTaskTable {
 
     mutating func setTask(_ task: Task<Void, Never>, for handle: Int) {
         guard let slot = slot(of: handle) else { return }
-        slots[slot]!.task = task
+        slots[slot]?.task = task
     }
 
     mutating func setInfo(_ info: EngineTask, for handle: Int) {
         guard let slot = slot(of: handle) else { return }
-        slots[slot]!.info = info
+        slots[slot]?.info = info
     }
 
     mutating func remove(_ handle: Int) {

@@ -145,7 +145,7 @@ public final class VirtualScheduler: Scheduler {
         let slot = slots.take(action)
         sequence &+= 1
         // Without a shuffle the sequence breaks ties: same order as a zero tie-break, one compare.
-        let tie = shuffle != nil ? shuffle!.next() : sequence
+        let tie = shuffle?.next() ?? sequence
         let at = max(deadline.nanoseconds, currentNanos)
         let entry = Entry(deadline: at, tieBreak: tie, sequence: sequence, slot: slot)
         if at < openedUntil || at &- currentNanos < Self.nearHorizon {
