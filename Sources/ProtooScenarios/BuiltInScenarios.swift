@@ -3,7 +3,7 @@ import ProtooApps
 import ProtooSimulator
 
 extension SimulationScenario {
-    /// Video-conference rooms (`../shared/traffic-model.md`) against ``ConferenceApp``: the
+    /// Video-conference rooms in the style of mediasoup-demo against ``ConferenceApp``: the
     /// 10-request join, answers to `newConsumer`, speaking, mute and camera toggles, stats polling,
     /// leave. Its clients are callback-style ``ClientBehavior``s (no task per client: the fastest
     /// form at 10,000 peers); every room must be gone once everyone left.

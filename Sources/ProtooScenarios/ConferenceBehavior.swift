@@ -3,7 +3,7 @@ import Protoo
 import ProtooApps
 import ProtooSimulator
 
-/// A browser in a mediasoup-style conference (`../shared/traffic-model.md`): the 10-request join
+/// A browser in a mediasoup-style conference (as mediasoup-demo's client behaves): the 10-request join
 /// sequence, answers to `newConsumer`/`newDataConsumer`, mute and camera toggles, display-name
 /// changes and stats polling, all drawn from the simulation's seeded random source.
 final class ConferenceBehavior: ClientBehavior {

@@ -11,7 +11,9 @@ public protocol ClientBehavior: AnyObject {
 }
 
 extension ClientBehavior {
+    /// Does nothing.
     public func clientDidClose(_ client: SimulatedClient, cause: Peer.CloseCause) {}
+    /// Does nothing.
     public func clientWillLeave(_ client: SimulatedClient) {}
 }
 

@@ -4,6 +4,7 @@ public struct EventDigest: Sendable, Hashable {
     private var a: UInt64 = 0xCBF2_9CE4_8422_2325
     private var b: UInt64 = 0x6C62_272E_07BB_0142
 
+    /// The digest of no events.
     public init() {}
 
     @inline(__always) mutating func byte(_ x: UInt8) {
@@ -11,6 +12,7 @@ public struct EventDigest: Sendable, Hashable {
         b = (b ^ UInt64(x)) &* 0x0000_0100_0000_01B3 ^ (b >> 29)
     }
 
+    /// Mixes a number.
     public mutating func add(_ x: UInt64) { word(x) }
 
     /// Mixes one 64-bit word (a multiply-xorshift step per lane).
@@ -21,6 +23,7 @@ public struct EventDigest: Sendable, Hashable {
         b ^= b >> 29
     }
 
+    /// Mixes a string's UTF-8 bytes.
     public mutating func add(_ s: String) {
         // Native strings are read in place (no copy, no retain); others are copied once.
         if let done: Void = s.utf8.withContiguousStorageIfAvailable({ add(bytes: UnsafeRawBufferPointer($0)) }) { return done }

@@ -4,11 +4,15 @@ import Protoo
 /// counters, and the last few events (for failure reports). It is a ``TrafficTap``, fed exactly
 /// like a production trace recorder, and forwards to another tap (e.g. a recorder) if given one.
 public final class EventLog: TrafficTap {
+    /// One event of the recent history (a failure report's `lastEvents`).
     public struct Event: CustomStringConvertible {
+        /// When it happened (virtual time).
         public var time: Instant
+        /// The connection it happened on.
         public var connection: ConnectionID
         var tag: UInt8
         var text: String
+        /// `[time] #connection what` (a message's first 200 characters).
         public var description: String {
             let what: String
             switch tag {
@@ -24,14 +28,23 @@ public final class EventLog: TrafficTap {
         }
     }
 
+    /// What crossed the server's edge so far (`In`: client → server, `Out`: server → client).
     public struct Counters: Sendable, Codable, Hashable {
+        /// Connection attempts that reached the server.
         public var connectionsRequested = 0
+        /// Connections the app accepted.
         public var connectionsAccepted = 0
+        /// Connections the app refused.
         public var connectionsRejected = 0
+        /// Connections closed (either side, or lost).
         public var connectionsClosed = 0
+        /// Messages the server received, by kind.
         public var requestsIn = 0, responsesIn = 0, notificationsIn = 0
+        /// Messages the server sent, by kind.
         public var requestsOut = 0, responsesOut = 0, notificationsOut = 0
+        /// Bytes of messages received and sent by the server.
         public var bytesIn = 0, bytesOut = 0
+        /// Every message, both ways.
         public var messages: Int { requestsIn + responsesIn + notificationsIn + requestsOut + responsesOut + notificationsOut }
 
         /// Adds another log's counts (a sharded run's shards).
@@ -67,7 +80,9 @@ public final class EventLog: TrafficTap {
 
     /// The running digest of every event so far.
     public var digest: EventDigest { state.digest }
+    /// What crossed the server's edge so far.
     public var counters: Counters { state.counters }
+    /// Events logged so far.
     public var eventCount: Int { state.eventCount }
     /// Private and only ever read or written whole (updates work on a local copy), like
     /// `recentIndex`: no access spans a call, so none is checked at run time.
@@ -93,6 +108,7 @@ public final class EventLog: TrafficTap {
     let forward: (any TrafficTap)?
     var onClosed: ((ConnectionID) -> Void)?
 
+    /// A log that keeps the last `history` events and passes every event on to `forward`.
     public init(history: Int = 24, forward: (any TrafficTap)? = nil) {
         self.history = max(1, history)
         times = .allocate(capacity: self.history)
@@ -175,6 +191,7 @@ public final class EventLog: TrafficTap {
         }
     }
 
+    /// Counts, digests and forwards a connection attempt.
     public func connectionRequested(_ connection: ConnectionID, at time: Instant, target: String,
                                     headers: [(name: String, value: String)], remoteAddress: String) {
         state.counters.connectionsRequested += 1
@@ -182,28 +199,33 @@ public final class EventLog: TrafficTap {
         forward?.connectionRequested(connection, at: time, target: target, headers: headers, remoteAddress: remoteAddress)
     }
 
+    /// Counts, digests and forwards an acceptance.
     public func connectionAccepted(_ connection: ConnectionID, at time: Instant) {
         state.counters.connectionsAccepted += 1
         note(time, connection, 2, "")
         forward?.connectionAccepted(connection, at: time)
     }
 
+    /// Counts, digests and forwards a refusal.
     public func connectionRejected(_ connection: ConnectionID, at time: Instant, status: Int, reason: String) {
         state.counters.connectionsRejected += 1
         note(time, connection, 3, "\(status) \(reason)")
         forward?.connectionRejected(connection, at: time, status: status, reason: reason)
     }
 
+    /// Counts, digests and forwards a message the server received.
     public func messageReceived(_ connection: ConnectionID, at time: Instant, text: String) {
         var text = text
         text.withUTF8 { messageReceived(connection, at: time, utf8: UnsafeRawBufferPointer($0)) }
     }
 
+    /// Counts, digests and forwards a message the server sent.
     public func messageSent(_ connection: ConnectionID, at time: Instant, text: String) {
         var text = text
         text.withUTF8 { messageSent(connection, at: time, utf8: UnsafeRawBufferPointer($0)) }
     }
 
+    /// Counts, digests and forwards a message the server received, as bytes.
     public func messageReceived(_ connection: ConnectionID, at time: Instant, utf8: UnsafeRawBufferPointer) {
         var c = state.counters
         c.count(utf8, inbound: true)
@@ -212,6 +234,7 @@ public final class EventLog: TrafficTap {
         forward?.messageReceived(connection, at: time, utf8: utf8)
     }
 
+    /// Counts, digests and forwards a message the server sent, as bytes.
     public func messageSent(_ connection: ConnectionID, at time: Instant, utf8: UnsafeRawBufferPointer) {
         var c = state.counters
         c.count(utf8, inbound: false)
@@ -220,6 +243,7 @@ public final class EventLog: TrafficTap {
         forward?.messageSent(connection, at: time, utf8: utf8)
     }
 
+    /// Counts, digests and forwards a close.
     public func connectionClosed(_ connection: ConnectionID, at time: Instant, event: TransportCloseEvent) {
         state.counters.connectionsClosed += 1
         let text = "\(event.code.map(String.init) ?? "-") \(event.initiator.rawValue) \(event.reason)"

@@ -1,8 +1,15 @@
 import Protoo
 
-/// One-way delay of a link: `base` plus a random part drawn from a distribution.
+/// One-way delay of a link: `base` plus a random part drawn from a distribution, per message,
+/// from the run's seed. A link stays FIFO (WebSocket rides TCP) whatever is drawn.
+///
+/// ```swift
+/// configuration.latency = LatencyModel(base: .milliseconds(30), distribution: .uniform(spread: .milliseconds(20)))
+/// ```
 public struct LatencyModel: Sendable, Hashable {
+    /// The random part of the delay.
     public enum Distribution: Sendable, Hashable {
+        /// None: always `base`.
         case constant
         /// Uniform in 0...spread.
         case uniform(spread: Duration)
@@ -10,19 +17,24 @@ public struct LatencyModel: Sendable, Hashable {
         case exponential(mean: Duration)
     }
 
+    /// The fixed part of every delay.
     public var base: Duration {
         didSet { baseNanoseconds = base.nanoseconds }
     }
+    /// The random part, added to ``base``.
     public var distribution: Distribution {
         didSet { spreadNanoseconds = Self.nanoseconds(of: distribution) }
     }
-    /// Link bandwidth in bytes per second; `nil` means unlimited.
+    /// Link bandwidth in bytes per second, each direction (a message also waits for the ones
+    /// ahead of it to be transmitted); `nil` means unlimited.
     public var bytesPerSecond: Int?
     /// `base` and the distribution's spread or mean in nanoseconds, kept with them: `sample` runs
     /// for every simulated message, and converting a `Duration` divides 128-bit attoseconds.
     private var baseNanoseconds: Int64
     private var spreadNanoseconds: Int64
 
+    /// A delay of `base` plus a draw from `distribution`, on links of `bytesPerSecond` (`nil`:
+    /// unlimited).
     public init(base: Duration, distribution: Distribution = .constant, bytesPerSecond: Int? = nil) {
         self.base = base
         self.distribution = distribution

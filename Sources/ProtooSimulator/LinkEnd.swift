@@ -13,6 +13,7 @@ public final class LinkEnd: Transport {
     let tap: any TrafficTap
     /// Set when the connection is accepted: from then on the tap sees this end's traffic.
     var isTapped = false
+    /// Whether this end closed or learned of the close.
     public internal(set) var isClosed = false
     let side: NetworkLink.Side
     /// Strong (no weak side table on the hot path); released once this end's close is delivered.
@@ -24,6 +25,7 @@ public final class LinkEnd: Transport {
         self.tap = tap
     }
 
+    /// Sends a text message to the other end (nothing once closed).
     public func send(_ text: String) {
         guard !isClosed else { return }
         var text = text
@@ -39,6 +41,7 @@ public final class LinkEnd: Transport {
         link.transmit(from: side, utf8: utf8)
     }
 
+    /// Closes with a close frame; the other end learns of it one trip later.
     public func close(code: UInt16, reason: String) {
         guard !isClosed, let link else { return }
         isClosed = true
@@ -47,6 +50,7 @@ public final class LinkEnd: Transport {
         link.network.scheduler.enqueue { [self] in self.deliverClose(event) }
     }
 
+    /// Closes without a close frame (a lost connection, for the other end).
     public func abort() {
         guard !isClosed, let link else { return }
         isClosed = true

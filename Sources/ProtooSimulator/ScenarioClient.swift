@@ -1,11 +1,23 @@
 import Protoo
 
 /// A simulated client as its scenario's script sees it: one connection's life (a reconnect
-/// starts the script again with a new `ScenarioClient`). Use it only inside the script.
+/// starts the script again with a new `ScenarioClient`). Use it only inside the script and the
+/// scenario's ``SimulationScenario/onServerRequest`` and ``SimulationScenario/onServerNotification``
+/// handlers, which get the same object for the same connection.
+///
+/// ```swift
+/// let joined = try await client.request("join", ["displayName": .string(client.peerId)])
+/// try await client.sleep(for: .milliseconds(500 + Int64(client.random.next() % 2_500)))
+/// client.notify("chat", ["text": "hello"])
+/// ```
+///
+/// State the script shares with the handlers goes in `peer.data` (this connection); state that
+/// must survive reconnects, in `simulated.memory`. There is no call that awaits a server
+/// notification: record it in `onServerNotification` and poll it with ``sleep(for:)``.
 public final class ScenarioClient {
-    /// The client behind it (its peer id, state, reconnect count, …).
+    /// The client behind it, for its whole life (its state, reconnect count, `memory`, …).
     public let simulated: SimulatedClient
-    /// This connection's peer.
+    /// This connection's client-side peer (`peer.data` is per-connection storage).
     public let peer: Peer
     /// The client's own random stream, drawn from the run's seed: the same on every run.
     public var random: SeededRandom
@@ -16,17 +28,23 @@ public final class ScenarioClient {
         self.random = random
     }
 
+    /// The client's peer id: 8 letters and digits drawn from the seed, the same across reconnects.
     public var peerId: String { simulated.peerId }
-    /// The room the client connects to.
+    /// The client's group, `room-N`: the room it connects to unless the scenario's
+    /// ``SimulationScenario/target`` maps it to another.
     public var roomId: String { simulated.roomId }
     /// How many times this client's connection opened before this one (0 on the first open).
     public var reconnects: Int { simulated.opens - 1 }
-    /// The simulation's virtual time.
+    /// The simulation's virtual time (`client.now + .seconds(20)` is a deadline).
     public var now: Instant { simulated.scheduler.now }
 
     /// Sends a request and waits for its response's data (counted in the run's client
     /// requests, latency and errors). Throws ``ProtooError``: rejected, timed out (22.5 s +
     /// 0.15 s per pending), or the connection closed.
+    ///
+    /// - Parameters:
+    ///   - method: The request's method.
+    ///   - data: The request's data (default `{}`).
     public func request(_ method: String, _ data: JSONValue = .emptyObject) async throws -> JSONValue {
         guard simulated.peer === peer, !peer.isClosed else { throw ProtooError.peerClosed }
         return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<JSONValue, any Error>) in
@@ -40,7 +58,8 @@ public final class ScenarioClient {
         peer.notify(method, data)
     }
 
-    /// Sleeps on the simulation's virtual clock.
+    /// Sleeps on the simulation's virtual clock. Throws `CancellationError` once the connection
+    /// closed (the script is cancelled).
     public func sleep(for duration: Duration) async throws {
         try await simulated.context.sleep(for: duration)
     }

@@ -12,6 +12,7 @@ import Protoo
 /// each shard's events are those it would have alone, and the digest covers the shards' digests
 /// in shard order. With one shard the run is exactly ``Simulation``'s, digest included.
 public final class ShardedSimulation {
+    /// The whole run's configuration (its `scenario` set to the scenario's name).
     public let configuration: SimulationConfiguration
     /// The shards, in room order (shard 0 holds `room-0` on).
     public let shards: [Simulation]

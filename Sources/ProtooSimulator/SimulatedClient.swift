@@ -5,14 +5,20 @@ import Protoo
 /// close code 4000, and starts a fresh ``Peer`` (client timeouts: 22.5 s + 0.15 s per pending) on
 /// every connection. What it says is up to its ``ClientBehavior``.
 public final class SimulatedClient {
+    /// Where the client is: not started, connecting (or waiting to retry), connected, done.
     public enum State: Equatable { case idle, connecting, open, closed }
 
     /// Reconnection rules, as in protoo-client's `retry` options.
     public struct RetryPolicy: Sendable {
+        /// Failed attempts in a row before the client gives up (default 10).
         public var retries = 10
+        /// Each wait is this times the previous one (default 2).
         public var factor = 2.0
+        /// The first wait (default 1 s).
         public var minTimeout: Duration = .seconds(1)
+        /// The longest wait (default 8 s).
         public var maxTimeout: Duration = .seconds(8)
+        /// protoo-client's defaults.
         public init() {}
 
         /// The wait before retry number `n` (1-based).
@@ -24,26 +30,32 @@ public final class SimulatedClient {
         private func pow2(_ f: Double, _ n: Int) -> Double { (0..<max(0, n)).reduce(1.0) { r, _ in r * f } }
     }
 
+    /// The client's peer id (8 letters and digits drawn from the seed).
     public let peerId: String
-    /// The room the client joins (`room-N`).
+    /// The client's group (`room-N`).
     public let roomId: String
+    /// The path and query it connects to (``SimulationScenario/target`` of its group and id).
     public let target: String
     /// `unowned`: the simulation keeps every client for its whole life.
     unowned let simulation: Simulation
     let behavior: any ClientBehavior
+    /// Where the client is now.
     public private(set) var state: State = .idle
+    /// The open connection's client-side peer (`nil` between connections).
     public private(set) var peer: Peer?
     private(set) var link: NetworkLink?
     /// Connections opened so far.
     public private(set) var opens = 0
+    /// Times the client reconnected after losing its connection.
     public private(set) var reconnects = 0
+    /// Connection attempts that failed (refused, or lost before they opened).
     public private(set) var failures = 0
     /// Set when the client decided to leave (no reconnect after that).
     public private(set) var leaving = false
     private var retry = 0
     private var retryTimer: TimerHandle?
     private var waitingForRetry = false
-    /// Per-client scratch state for the behavior.
+    /// Per-client scratch state for the behavior or script, kept across reconnects.
     public var memory: [String: Any] = [:]
 
     init(peerId: String, roomId: String, target: String, simulation: Simulation, behavior: any ClientBehavior) {

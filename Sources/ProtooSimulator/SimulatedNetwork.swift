@@ -6,10 +6,12 @@ import Protoo
 /// (101 or an HTTP status) comes back after another. Every server-side transport is tapped, so the
 /// event log sees exactly what a real server's trace would.
 final class SimulatedNetwork {
+    /// The run's virtual clock.
     public let scheduler: VirtualScheduler
     /// The network's own random stream (latency samples, fault timing).
     /// Unchecked exclusivity: drawn on every message, and drawing never calls out.
     var random: SeededRandom
+    /// Every link's delay.
     public var latency: LatencyModel
     let app: any ProtooApp
     let tap: any TrafficTap

@@ -4,19 +4,31 @@ import Logging
 
 /// One deterministic run: the real engine and a real app, simulated clients, an in-memory network,
 /// all on one ``VirtualScheduler``. Wall time is read only to report speed, never to decide anything.
+///
+/// ```swift
+/// let simulation = Simulation(configuration, scenario: chat)
+/// try simulation.advance(to: Instant.zero + .seconds(30))   // step, look at `app`, inject faults
+/// simulation.drop(peer: simulation.clients[0].peerId)
+/// let report = try simulation.run()                         // on to the end; throws SimulationFailure
+/// ```
 public final class Simulation {
+    /// The run's configuration (its `scenario` set to the scenario's name).
     public let configuration: SimulationConfiguration
+    /// The virtual clock and event queue everything runs on.
     public let scheduler: VirtualScheduler
     /// The server's context: the app's time and randomness.
     public let serverContext: EngineContext
     /// The clients' context (a separate random stream, same scheduler).
     public let clientContext: EngineContext
+    /// The app under test, built by the scenario's factory: cast it to look inside between steps.
     public let app: any ProtooApp
     /// What the run simulates: the app, the clients' script and the app's invariants.
     public let scenario: SimulationScenario
+    /// Everything that crossed the server's edge: digest, counters, last events.
     public let log: EventLog
     /// Set in `init` once `self` exists (the network's tap needs the simulation): never `nil` after.
     private(set) var network: SimulatedNetwork!
+    /// The simulated clients, in creation order (group by group), once ``prepare()`` ran.
     public private(set) var clients: [SimulatedClient] = []
     /// Extra command-line words that reproduce this run (set by the CLI).
     public var reproduceCommand: String?

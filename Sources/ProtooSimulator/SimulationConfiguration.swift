@@ -5,11 +5,15 @@ public struct SimulationConfiguration: Sendable {
     /// A scenario's name (``SimulationScenario/name``): the built-in `.conference` and `.echo`,
     /// or any scenario of your own.
     public struct ScenarioName: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral, CustomStringConvertible {
+        /// The name, as `--scenario` takes it.
         public var rawValue: String
+        /// The scenario named `rawValue`.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// A name written as a literal: `configuration.scenario = "chat"`.
         public init(stringLiteral value: String) { rawValue = value }
+        /// The name.
         public var description: String { rawValue }
-        /// Video-conference rooms (`../shared/traffic-model.md`) against ``ConferenceApp``.
+        /// Video-conference rooms in the style of mediasoup-demo against `ConferenceApp` (`docs/simulator.md`).
         public static let conference: ScenarioName = "conference"
         /// Clients sending `echo` requests against ``EchoApp``.
         public static let echo: ScenarioName = "echo"
@@ -22,7 +26,11 @@ public struct SimulationConfiguration: Sendable {
     /// The name of the scenario to run (``SimulationScenario/name``); ``Simulation`` built from
     /// the configuration alone runs the built-in of this name.
     public var scenario: ScenarioName = .conference
+    /// How many groups of clients the run makes (default 10), named `room-N` from ``firstRoom``.
+    /// A client asks for its group's room unless ``SimulationScenario/target`` maps it elsewhere
+    /// (several groups to one room make a bigger room).
     public var rooms = 10
+    /// How many clients each group has (default 6): every group has the same size.
     public var peersPerRoom = 6
     /// How many independent server shards the rooms are spread over (see ``ShardedSimulation``).
     /// 1, the default, is one server holding every room.
@@ -30,28 +38,42 @@ public struct SimulationConfiguration: Sendable {
     /// The number of the first room (rooms are named `room-N`): a shard's rooms follow the
     /// previous shard's.
     public var firstRoom = 0
-    /// Virtual time from the first arrival until everyone leaves.
+    /// Virtual time from the start until everyone leaves (default 600 s): each client then
+    /// closes (1000) and does not reconnect. Random faults are scheduled up to it.
     public var duration: Duration = .seconds(600)
+    /// Every random draw of the run comes from it (default 1): peer ids, arrivals, latencies,
+    /// faults, the app's `context.random` and each client's ``ScenarioClient/random``.
     public var seed: UInt64 = 1
+    /// Random faults, at rates per client per virtual minute (default `.none`; also `.light`,
+    /// `.heavy`, or any knobs of `FaultProfile`).
     public var faults: FaultProfile = .none
+    /// One-way delay of every message and connection attempt (default ``LatencyModel/broadband``).
     public var latency: LatencyModel = .broadband
-    /// Peers arrive uniformly at random within this window from the start.
+    /// Peers arrive uniformly at random within this window from the start (default 30 s; zero:
+    /// all at once).
     public var arrivalWindow: Duration = .seconds(30)
-    /// After everyone left: how long to keep running so closes and timeouts settle.
+    /// After everyone left: how long to keep running so closes and timeouts settle (default 90 s;
+    /// the server's request timeout is about 30 s). The final invariants are checked after it.
     public var drainTime: Duration = .seconds(90)
     /// Run same-instant events in a seeded random order instead of insertion order.
     public var shuffleSameInstant = false
+    /// How clients reconnect after a drop (default: 10 retries, 1 s doubling to 8 s, as
+    /// protoo-client).
     public var retry = SimulatedClient.RetryPolicy()
-    /// How often invariants are checked during the run.
+    /// How often (virtual time) invariants are checked during the run (default 1 s).
     public var invariantInterval: Duration = .seconds(1)
-    /// How many of the last events a failure report shows.
+    /// How many of the last events a failure report shows (default 24).
     public var history = 24
 
-    /// Faults at exact virtual instants (for named race cases), on top of the random profile.
+    /// Faults at exact virtual instants (for named race cases), on top of the random profile:
+    /// `[ScriptedFault(at: .seconds(60), client: 0, .drop)]`.
     public var script: [ScriptedFault] = []
 
+    /// The defaults: the conference, 10 rooms × 6 peers, 600 s + 90 s drain, seed 1, broadband
+    /// latency, no faults.
     public init() {}
 
+    /// How many clients the run makes: ``rooms`` × ``peersPerRoom``.
     public var totalPeers: Int { rooms * peersPerRoom }
 
     /// The `protoo simulate` command for this run's scenario, size, duration, seed and shards (the
@@ -61,8 +83,14 @@ public struct SimulationConfiguration: Sendable {
     }
 }
 
-/// A fault at an exact virtual instant, applied to client number `client` (arrival order of creation).
+/// A fault at an exact virtual instant, applied to client number `client` (order of creation:
+/// group by group, the index in ``Simulation/clients``).
+///
+/// ```swift
+/// configuration.script = [ScriptedFault(at: .seconds(60), client: 0, .drop)]
+/// ```
 public struct ScriptedFault: Sendable, Hashable {
+    /// What happens.
     public enum Action: Sendable, Hashable {
         /// Drop the client's connection without a close frame.
         case drop
@@ -76,10 +104,14 @@ public struct ScriptedFault: Sendable, Hashable {
         case shutdownApp
     }
 
+    /// When, from the start of the run.
     public var at: Duration
+    /// Which client (its index in ``Simulation/clients``).
     public var client: Int
+    /// What happens.
     public var action: Action
 
+    /// `action` on client number `client` at `at`.
     public init(at: Duration, client: Int = 0, _ action: Action) {
         self.at = at
         self.client = client

@@ -10,5 +10,6 @@ public protocol SimulationInspectable {
 }
 
 extension SimulationInspectable {
+    /// Calls `body` with each of ``openRooms``.
     public func forEachOpenRoom(_ body: (Room) -> Void) { openRooms.forEach(body) }
 }

@@ -1,36 +1,71 @@
 import Protoo
 
-/// What a run measured. `digest` identifies the run's full event log.
+/// What a run measured. `digest` identifies the run's full event log: the same configuration,
+/// scenario and seed give the same digest on any machine. Counts of messages are taken at the
+/// server's edge; `in` is client → server, `out` server → client.
+///
+/// ```swift
+/// let report = try Simulation(configuration, scenario: chat).run()
+/// print(report.text)                        // the summary `protoo simulate` prints
+/// ```
 public struct SimulationReport: Sendable, Codable, Hashable {
+    /// The scenario's name.
     public var scenario: String
+    /// The run's seed.
     public var seed: UInt64
+    /// The fault profile, as `FaultProfile.summary` writes it.
     public var faults: String
+    /// Groups of clients (``SimulationConfiguration/rooms``).
     public var rooms: Int
+    /// Simulated clients (``SimulationConfiguration/totalPeers``).
     public var peers: Int
     /// Independent server shards the rooms ran on (1: one server; see ``ShardedSimulation``).
     public var shards: Int
+    /// Virtual time the run reached (``SimulationConfiguration/duration`` + `drainTime`).
     public var virtualSeconds: Double
+    /// Wall-clock time the run took (the only wall-clock reading: never part of the events).
     public var wallSeconds: Double
+    /// `virtualSeconds / wallSeconds`.
     public var speedUp: Double
+    /// Events the virtual scheduler ran.
     public var schedulerEvents: Int
+    /// Connection attempts that reached the server.
     public var connections: Int
+    /// Connection attempts the app refused.
     public var connectionsRejected: Int
+    /// Protoo messages at the server's edge, both ways.
     public var messages: Int
+    /// ``messages`` by kind: `request in`, `response in`, `notification in` (client → server),
+    /// `request out`, `response out`, `notification out` (server → client).
     public var messagesByKind: [String: Int]
+    /// Bytes of messages the server received.
     public var bytesIn: Int
+    /// Bytes of messages the server sent.
     public var bytesOut: Int
+    /// Requests the simulated clients sent.
     public var clientRequests: Int
+    /// Client requests that timed out.
     public var clientRequestTimeouts: Int
+    /// Client requests rejected or failed by a close.
     public var clientRequestErrors: Int
+    /// Requests the server sent to clients (`request out`).
     public var serverRequests: Int
+    /// Server requests no response came back for.
     public var serverRequestsUnanswered: Int
+    /// Times clients reconnected after losing their connection.
     public var reconnects: Int
+    /// Median virtual round-trip time of the clients' answered requests, in milliseconds.
     public var latencyP50Ms: Double
+    /// 99th percentile of the same, in milliseconds.
     public var latencyP99Ms: Double
+    /// Longest of the same, in milliseconds.
     public var latencyMaxMs: Double
+    /// The process's peak resident memory, in MB.
     public var peakMemoryMB: Double
     /// Whether the process's heap was on huge pages (see ``HugePages``): speed only, never events.
     public var hugePages: Bool
+    /// A 128-bit hash (32 hex digits) of every event at the server's edge: time, connection,
+    /// direction, bytes. A sharded run's covers its shards' digests in shard order.
     public var digest: String
 
     /// A human summary, one figure a line.
@@ -85,12 +120,18 @@ extension SimulationReport {
 
 /// A broken invariant: the run stops and says how to reproduce it.
 public struct SimulationFailure: Error, CustomStringConvertible {
+    /// What broke (`invariant 'name': what your check returned`, or a built-in's text).
     public var invariant: String
+    /// The run's seed.
     public var seed: UInt64
+    /// The virtual time it broke at.
     public var time: Instant
+    /// The last events before it (``SimulationConfiguration/history`` of them).
     public var lastEvents: [String]
+    /// The command that runs the same seed again.
     public var reproduce: String
 
+    /// All of the above, one item a line.
     public var description: String {
         """
         invariant broken at \(time) (seed \(seed)): \(invariant)

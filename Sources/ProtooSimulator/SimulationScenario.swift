@@ -20,9 +20,11 @@ public struct SimulationScenario: Sendable {
     /// `CancellationError` end it quietly (the run counts failed requests); any other error stops
     /// the run.
     public typealias Script = @Sendable (ScenarioClient) async throws -> Void
-    /// Answers a request the server sent to a client.
+    /// Answers a request the server sent to a client (a script client; the `ScenarioClient` is
+    /// the one its script got for this connection).
     public typealias ServerRequestHandler = @Sendable (ScenarioClient, IncomingRequest) async throws -> Reply
-    /// Sees a notification the server sent to a client.
+    /// Sees a notification the server sent to a client (a script client; the `ScenarioClient`
+    /// is the one its script got for this connection).
     public typealias ServerNotificationHandler = @Sendable (ScenarioClient, _ method: String, _ data: JSONValue) -> Void
     /// Makes the callback-style client logic of one client (the built-in conference's form: no
     /// task per client, the fastest at tens of thousands of peers).
@@ -32,15 +34,27 @@ public struct SimulationScenario: Sendable {
     public var name: String
     /// Builds the app under test on the server's engine context.
     public var app: @Sendable (EngineContext) -> any ProtooApp
-    /// The path and query a client connects to (default `/?roomId=R&peerId=P`).
+    /// The path and query a client connects to, from its group (`room-N`) and peer id (default
+    /// `/?roomId=R&peerId=P`). Mapping several groups to one room makes rooms larger than
+    /// ``SimulationConfiguration/peersPerRoom``:
+    ///
+    /// ```swift
+    /// scenario.target = { group, peerId in       // groups 0–2 in one room, the others alone
+    ///     let n = Int(group.dropFirst("room-".count)) ?? 0
+    ///     return "/?roomId=\(n < 3 ? "large" : group)&peerId=\(peerId)"
+    /// }
+    /// ```
     public var target: @Sendable (_ roomId: String, _ peerId: String) -> String = { "/?roomId=\($0)&peerId=\($1)" }
     /// Whether the app closes a room once its last peer left: then no room may be left open at
     /// the end of the run (an invariant). Needs an app that is ``SimulationInspectable``.
     public var roomsCloseWhenEmpty = false
-    /// Answers the server's requests to clients (default: accept with `{}`). Runs after the
-    /// client's think time (2–32 ms); fault profiles make some clients answer late or never.
+    /// Answers the server's requests to clients (default: accept with `{}`); a thrown error
+    /// rejects the request. Runs after the client's think time (2–31 ms); fault profiles make
+    /// some clients answer late or never. Not used by ``ClientBehavior`` clients.
     public var onServerRequest: ServerRequestHandler = { _, _ in .accept() }
-    /// Sees the server's notifications (default: none; every frame is still validated).
+    /// Sees the server's notifications (default: none; every frame is still validated). Not
+    /// used by ``ClientBehavior`` clients. To wait for one in the script, record it here (in
+    /// `client.peer.data`) and poll it there with ``ScenarioClient/sleep(for:)``.
     public var onServerNotification: ServerNotificationHandler?
 
     let client: ClientLogic

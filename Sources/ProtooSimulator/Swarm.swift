@@ -8,6 +8,7 @@ import Synchronization
 public enum Swarm {
     /// What one seed gave.
     public struct Outcome: Sendable {
+        /// The seed that ran.
         public var seed: UInt64
         /// The run's digest, when it finished.
         public var digest: String?

@@ -1,6 +1,6 @@
 import Protoo
 
-/// Synthetic conference-shaped traffic (the mediasoup-demo model of /work/shared/traffic-model.md):
+/// Synthetic conference-shaped traffic (mediasoup-demo's, as the `conference` scenario simulates it):
 /// join sequences with consumer fan-out, then ~1 Hz `downlinkBwe` per peer and `activeSpeaker`
 /// every 800 ms to every peer while someone speaks, then leaves. Deterministic for a seed.
 /// For tests and benchmarks of traces.

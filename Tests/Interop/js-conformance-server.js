@@ -9,7 +9,7 @@
 // line on stderr: `js-conformance-server listening on ws://127.0.0.1:PORT/`. SIGTERM/SIGINT close
 // the room (every peer gets 4000) and exit.
 //
-// Behaviour: ../shared/conformance-app.md, and, where that leaves freedom, exactly what our
+// Behaviour: the conformance app's specification, and, where that leaves freedom, exactly what our
 // Sources/ProtooApps/ConformanceApp.swift answers (same HTTP statuses and reasons, same error
 // codes and reasons, same close codes).
 //

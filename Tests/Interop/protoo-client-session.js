@@ -1,5 +1,5 @@
 // protoo-client-session.js: a protocol test suite for a server running the conformance app
-// (../shared/conformance-app.md), driven through the REAL protoo-client library, no shims: the
+// (Sources/ProtooApps/ConformanceApp.swift), driven through the REAL protoo-client library, no shims: the
 // traffic is what a browser or Node app using protoo-client sends.
 //
 //   NODE_PATH=$PROTOO_JS_MODULES node Tests/Interop/protoo-client-session.js ws://127.0.0.1:PORT/ [ROOM]

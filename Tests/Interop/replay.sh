@@ -7,7 +7,7 @@
 #
 # 1. starts `protoo proxy --upstream URL --record` on a free port;
 # 2. runs the driver against the proxy: by default traces/tools/conformance_session.py (for a server
-#    running the conformance app of ../shared/conformance-app.md), else DRIVER ARGS… with the proxy's
+#    running the conformance app), else DRIVER ARGS… with the proxy's
 #    URL appended (your own client, a browser test, …);
 # 3. prints `protoo trace info` of the recording;
 # 4. replays it live against URL (the server it was recorded from: must pass) and, with

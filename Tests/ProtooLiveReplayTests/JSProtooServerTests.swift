@@ -4,14 +4,14 @@ import ProtooTestSupport
 import Testing
 
 /// The proof against the real JavaScript protoo-server 4.0.8 (opt-in: `PROTOO_JS_MODULES` names a
-/// node_modules folder with protoo-server and protoo-client, as ../shared/js-protoo/build.sh
-/// assembles it). Real protoo-client traffic (Tests/Interop/protoo-client-session.js: every
+/// node_modules folder with protoo-server and protoo-client 4.0.8 and their dependencies, as
+/// `npm install protoo-server@4.0.8 protoo-client@4.0.8` makes it). Real protoo-client traffic (Tests/Interop/protoo-client-session.js: every
 /// behaviour of the conformance app, many peers, reconnects, closes) is recorded through
 /// `protoo proxy` in front of the JS twin of the conformance app (Tests/Interop/
 /// js-conformance-server.js), then replayed live 20 times at each speed against the JS server and
 /// against ours, and loaded with `load --trace --copies 50 --duration 20s` and thresholds.
 @Suite(.enabled(if: JSProtoo.modules != nil,
-                "set PROTOO_JS_MODULES to a node_modules folder with protoo-server and protoo-client 4.0.8 (../shared/js-protoo/build.sh)"),
+                "set PROTOO_JS_MODULES to a node_modules folder with protoo-server and protoo-client 4.0.8 (npm install protoo-server@4.0.8 protoo-client@4.0.8)"),
        .serialized, .timeLimit(.minutes(10)))
 struct JSProtooServerTests {
     static let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -8,7 +8,8 @@ import ProtooTrace
 import Testing
 
 // The README's "simulate your own app" code, as a user writes it (the contract), built
-// inside functions here; `Tests/Fixtures/ChatTool` builds the same as a separate package.
+// inside functions here (`theReadmeRunAsWritten` runs it as written); `Tests/Fixtures/ChatTool`
+// builds the same as a separate package.
 
 final class ChatApp: ProtooApp {
     let context: EngineContext
@@ -74,6 +75,19 @@ func chatConfiguration(seed: UInt64 = 7) -> SimulationConfiguration {
 }
 
 @Suite struct UserScenarioTests {
+    /// The README's run, its configuration built inline as written there.
+    @Test func theReadmeRunAsWritten() throws {
+        let chat = chatScenario()
+        var configuration = SimulationConfiguration()          // 10 rooms × 6 peers, seed 1, no faults
+        configuration.rooms = 20
+        configuration.duration = .seconds(120)
+        configuration.faults = .heavy
+        let report = try Simulation(configuration, scenario: chat).run()  // throws SimulationFailure (seed, reproduce)
+        #expect(report.peers == 120 && report.seed == 1 && report.scenario == "chat")
+        #expect(report.clientRequests >= 120 && report.reconnects > 0)
+        #expect(report.digest == (try Simulation(configuration, scenario: chat).run().digest))
+    }
+
     @Test func theContractRunsAndIsDeterministic() throws {
         let chat = chatScenario()
         let report = try Simulation(chatConfiguration(), scenario: chat).run()  // throws SimulationFailure (seed, reproduce)

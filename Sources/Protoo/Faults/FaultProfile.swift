@@ -7,17 +7,21 @@ public struct FaultProfile: Sendable, Hashable {
     public var serverCloseRate = 0.0
     /// The client's link is clogged (traffic held) for `clogDuration`.
     public var clogRate = 0.0
+    /// How long a clog holds the link's traffic (default 5 s).
     public var clogDuration: Duration = .seconds(5)
     /// Per room per minute: half of the room is partitioned (links held) for `partitionDuration`.
     public var partitionRate = 0.0
+    /// How long a partition holds the links (default 20 s).
     public var partitionDuration: Duration = .seconds(20)
     /// Share of clients that never answer server requests.
     public var silentShare = 0.0
     /// Share of clients that answer right around the server's timeout (±1 ms).
     public var lateShare = 0.0
 
+    /// No faults; set the knobs you want.
     public init() {}
 
+    /// No faults.
     public static let none = FaultProfile()
 
     /// Occasional drops and clogs: what a healthy production network looks like.

@@ -5,8 +5,9 @@ import Protoo
 /// the join flow, consumer fan-out, periodic `activeSpeaker`/`downlinkBwe`, user actions and leave.
 ///
 /// No media is involved: ids and parameters are synthetic (``ConferencePayloads``) but the message
-/// flow, shapes and sizes follow `../shared/traffic-model.md`. Time and randomness come from the
-/// ``EngineContext`` only, so the app runs unchanged in production, simulation and replay.
+/// flow, shapes and sizes follow mediasoup-demo's (the `conference` scenario of `docs/simulator.md`).
+/// Time and randomness come from the ``EngineContext`` only, so the app runs unchanged in
+/// production, simulation and replay.
 public final class ConferenceApp: ProtooApp {
     public struct Configuration: Sendable {
         /// `mediasoup-version` sent to every new connection.

@@ -1,7 +1,7 @@
 import Protoo
 
-/// Synthetic but realistically shaped and sized payloads of a mediasoup-style conference
-/// (`../shared/traffic-model.md`). No media: ids and parameters are made up, shapes are real.
+/// Synthetic but realistically shaped and sized payloads of a mediasoup-style conference (those
+/// mediasoup-demo's client and server exchange). No media: ids and parameters are made up, shapes are real.
 /// Both the server app and the simulated clients build their messages here.
 public enum ConferencePayloads {
     /// A UUID-shaped id drawn from the engine's random source.
