@@ -12,8 +12,8 @@ import Protoo
 /// ```
 ///
 /// State the script shares with the handlers goes in `peer.data` (this connection); state that
-/// must survive reconnects, in `simulated.memory`. There is no call that awaits a server
-/// notification: record it in `onServerNotification` and poll it with ``sleep(for:)``.
+/// must survive reconnects, in `simulated.memory`. To wait for a server notification (say
+/// `newPeer`), call ``notification(_:within:where:)``.
 public final class ScenarioClient {
     /// The client behind it, for its whole life (its state, reconnect count, `memory`, …).
     public let simulated: SimulatedClient
@@ -21,6 +21,8 @@ public final class ScenarioClient {
     public let peer: Peer
     /// The client's own random stream, drawn from the run's seed: the same on every run.
     public var random: SeededRandom
+    /// The server's notifications no ``notification(_:within:where:)`` took yet.
+    let inbox = NotificationInbox()
 
     init(simulated: SimulatedClient, peer: Peer, random: SeededRandom) {
         self.simulated = simulated

@@ -45,8 +45,10 @@ final class ScriptBehavior: ClientBehavior {
             }
             return .deferred
         }
-        if let onServerNotification {
-            peer.onNotification { method, data in onServerNotification(session, method, data) }
+        let onServerNotification = self.onServerNotification
+        peer.onNotification { method, data in
+            onServerNotification?(session, method, data)
+            session.inbox.deliver(method, data)
         }
         let script = self.script, failed = self.failed
         task = executor.spawn("client script of", client.peerId) {
