@@ -3,6 +3,7 @@ import Protoo
 import ProtooClient
 import ProtooWebSocket
 import Synchronization
+import ProtooTestSupport
 import Testing
 
 /// An app service the handlers await, as real handlers await a media server or a database.
@@ -61,55 +62,50 @@ final class AsyncApp: ProtooApp {
 @Suite struct AsyncHandlerOverWebSocketTests {
     final class Counter: Sendable { let value = Atomic<Int>(0) }
 
-    static func start(_ counter: Counter, grace: Duration = .seconds(1)) async throws -> ProtooServer {
-        let configuration = ProtooServer.Configuration(host: "127.0.0.1", port: 0, shutdownGracePeriod: grace,
-                                                       logger: Harness.quietLogger)
-        return try await ProtooServer.start(configuration) { AsyncApp(context: $0, cancelled: counter) }
-    }
-
     @Test func asyncHandlersAnswerOverRealSocketsManyAtOnce() async throws {
         let counter = Counter()
-        let server = try await Self.start(counter)
-        let connected = try await Harness.openClient(server, peerID: "alice")
-        let client = connected.client
-        await client.onRequest { method, data in ["echoed": data["q"] ?? .null, "method": .string(method)] }
-        // Ten in flight at once on one connection; the shortest sleep answers first.
-        let answers = try await withThrowingTaskGroup(of: (Int, JSONValue).self) { group in
-            for i in 0..<10 {
-                group.addTask { (i, try await client.request("sleep", ["ms": .int(Int64(100 - i * 10))])) }
+        try await withServer(app: { AsyncApp(context: $0, cancelled: counter) }) { server in
+            let connected = try await Harness.openClient(server, peerID: "alice")
+            let client = connected.client
+            await client.onRequest { method, data in ["echoed": data["q"] ?? .null, "method": .string(method)] }
+            // Ten in flight at once on one connection; the shortest sleep answers first.
+            let answers = try await withThrowingTaskGroup(of: (Int, JSONValue).self) { group in
+                for i in 0..<10 {
+                    group.addTask { (i, try await client.request("sleep", ["ms": .int(Int64(100 - i * 10))])) }
+                }
+                var all: [(Int, JSONValue)] = []
+                for try await answer in group { all.append(answer) }
+                return all
             }
-            var all: [(Int, JSONValue)] = []
-            for try await answer in group { all.append(answer) }
-            return all
+            #expect(answers.count == 10)
+            for (i, data) in answers { #expect(data == ["slept": .int(Int64(100 - i * 10))]) }
+            let reserved = try await client.request("reserve")
+            #expect(reserved == ["n": 1])
+            let asked = try await client.request("ask")
+            #expect(asked == ["client said": ["echoed": "ready?", "method": "question"]])
+            await #expect(throws: ProtooError.rejected(code: 404, reason: "unknown method")) { try await client.request("nope") }
+            await client.close()
         }
-        #expect(answers.count == 10)
-        for (i, data) in answers { #expect(data == ["slept": .int(Int64(100 - i * 10))]) }
-        let reserved = try await client.request("reserve")
-        #expect(reserved == ["n": 1])
-        let asked = try await client.request("ask")
-        #expect(asked == ["client said": ["echoed": "ready?", "method": "question"]])
-        await #expect(throws: ProtooError.rejected(code: 404, reason: "unknown method")) { try await client.request("nope") }
-        await client.close()
-        await server.shutdown()
     }
 
     @Test func shutdownSettlesHandlersStillAwaiting() async throws {
         let counter = Counter()
-        let server = try await Self.start(counter, grace: .seconds(4))
-        let connected = try await Harness.openClient(server, peerID: "bob", reconnect: nil)
-        let client = connected.client
-        let pending = Task { try await client.request("forever") }
-        // Long enough that a loaded run sees both running before the quick one ends (it then ends
-        // inside the shutdown's grace period, which it must be shorter than).
-        let quick = Task { try await client.request("sleep", ["ms": 2500]) }
-        try await Harness.waitUntil("both requests on the server", timeout: .seconds(30)) {
-            (try? await server.withApp { app in (app as! AsyncApp).context.executor.runningTasks.count }) ?? 0 >= 2
+        try await withServer(app: { AsyncApp(context: $0, cancelled: counter) }, configure: { $0.shutdownGracePeriod = .seconds(4) }) { server in
+            let connected = try await Harness.openClient(server, peerID: "bob", reconnect: nil)
+            let client = connected.client
+            let pending = Task { try await client.request("forever") }
+            // Long enough that a loaded run sees both running before the quick one ends (it then ends
+            // inside the shutdown's grace period, which it must be shorter than).
+            let quick = Task { try await client.request("sleep", ["ms": 2500]) }
+            try await waitUntil("both requests on the server", timeout: .seconds(30)) {
+                (try? await server.withApp { app in (app as! AsyncApp).context.executor.runningTasks.count }) ?? 0 >= 2
+            }
+            await server.shutdown()
+            // The quick one finished inside the grace period; the stuck one was cancelled and answered.
+            #expect(try await quick.value == ["slept": 2500])
+            await #expect(throws: ProtooError.rejected(code: 503, reason: "server shutting down")) { try await pending.value }
+            #expect(counter.value.load(ordering: .relaxed) == 1)
+            await client.close()
         }
-        await server.shutdown()
-        // The quick one finished inside the grace period; the stuck one was cancelled and answered.
-        #expect(try await quick.value == ["slept": 2500])
-        await #expect(throws: ProtooError.rejected(code: 503, reason: "server shutting down")) { try await pending.value }
-        #expect(counter.value.load(ordering: .relaxed) == 1)
-        await client.close()
     }
 }
