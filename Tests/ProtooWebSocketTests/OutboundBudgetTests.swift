@@ -58,6 +58,7 @@ struct OutboundBudgetTests {
         }
     }
 
+    /// Over real sockets (the instant of the drop is checked on virtual time in OutboundStallTests).
     @Test func aConnectionWhoseUnsentBytesDoNotDrainIsDropped() async throws {
         var limits = WebSocketLimits()
         limits.outboundStallTimeout = .milliseconds(500)

@@ -6,6 +6,7 @@ import Protoo
 import ProtooApps
 import ProtooTestSupport
 @testable import ProtooWebSocket
+@testable import ProtooWebSocketCore
 import Testing
 
 /// Every deadline of the server's connections on virtual time (``VirtualServer``): each fires at
@@ -245,5 +246,66 @@ import Testing
         #expect(lines.count == 2)
         #expect(lines.last?.metadata["failuresSinceLastLine"] == "1000")
         _ = try channel.finish()
+    }
+}
+
+/// A connection whose socket holds unsent bytes that do not drain (its remote does not read) is
+/// dropped after the outbound stall timeout, on virtual time; bytes that drain start the clock again.
+@Suite struct OutboundStallTests {
+    /// Holds every flush back while `holding`: what was written stays in the channel, unsent, as
+    /// in the socket of a remote that does not read.
+    final class HeldFlushes: ChannelOutboundHandler {
+        typealias OutboundIn = NIOAny
+        var holding = true
+        func flush(context: ChannelHandlerContext) {
+            if !holding { context.flush() }
+        }
+    }
+
+    static func connection() throws -> (EmbeddedChannel, WebSocketConnection, WebSocketFrameCodecTests.Recorder, HeldFlushes) {
+        let channel = EmbeddedChannel()
+        var limits = WebSocketLimits()
+        limits.keepAliveInterval = nil
+        limits.outboundStallTimeout = .seconds(30)
+        let connection = WebSocketConnection(role: .server, limits: limits, eventLoop: channel.embeddedEventLoop, logger: Harness.quietLogger)
+        let recorder = WebSocketFrameCodecTests.Recorder()
+        connection.delegate = recorder
+        let held = HeldFlushes()
+        try channel.pipeline.syncOperations.addHandler(held)
+        try channel.pipeline.syncOperations.addHandler(connection)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return (channel, connection, recorder, held)
+    }
+
+    @Test func unsentBytesThatDoNotDrainDropTheConnectionAtTheStallTimeout() throws {
+        let (channel, connection, recorder, _) = try Self.connection()
+        connection.send("{\"notification\":true,\"method\":\"n\",\"data\":{}}")
+        channel.embeddedEventLoop.run()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(30) - .nanoseconds(1))
+        #expect(channel.isActive, "dropped before the stall timeout")
+        #expect(recorder.closes.isEmpty)
+        channel.embeddedEventLoop.advanceTime(by: .nanoseconds(1))
+        #expect(!channel.isActive)
+        #expect(recorder.closes == [TransportCloseEvent(code: nil, reason: "remote side not reading", initiator: .network)])
+    }
+
+    @Test func bytesThatDrainStartTheClockAgain() throws {
+        let (channel, connection, recorder, held) = try Self.connection()
+        connection.send("{\"notification\":true,\"method\":\"n\",\"data\":{}}")
+        channel.embeddedEventLoop.run()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(20))
+        // The remote reads after all: everything drains.
+        held.holding = false
+        channel.flush()
+        held.holding = true
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        // At 21 s the remote stops reading again: 30 s from now, not from the first write.
+        connection.send("{\"notification\":true,\"method\":\"n\",\"data\":{}}")
+        channel.embeddedEventLoop.run()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(30) - .nanoseconds(1))
+        #expect(channel.isActive, "the drain did not start the clock again")
+        channel.embeddedEventLoop.advanceTime(by: .nanoseconds(1))
+        #expect(!channel.isActive)
+        #expect(recorder.closes.map(\.reason) == ["remote side not reading"])
     }
 }
