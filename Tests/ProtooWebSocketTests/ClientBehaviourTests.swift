@@ -19,17 +19,16 @@ struct ClientBehaviourTests {
 
     @Test func requestsWhileNotConnectedFailFast() async throws {
         let port = try await withServer { $0.port }   // nothing listens on `port` once this returns
-        // Retries slow enough that the client is still between attempts when it is asked to send,
-        // even on a loaded machine.
-        let retries = ProtooClient.ReconnectPolicy(retries: 2, factor: 1, minDelay: .milliseconds(400), maxDelay: .milliseconds(400))
-        let configuration = ProtooClient.Configuration(reconnect: retries, logger: Harness.quietLogger)
-        let client = try await ProtooClient.start(url: "ws://127.0.0.1:\(port)/?peerId=a", configuration: configuration)
-        await #expect(throws: ProtooClientError.notConnected) { try await client.request("echo") }
-        await #expect(throws: ProtooClientError.notConnected) { try await client.notify("hello") }
-        var events: [ProtooClient.Event] = []
-        for await event in client.events { events.append(event) }
-        #expect(events == [.failed(attempt: 1), .failed(attempt: 2), .failed(attempt: 3), .close])
-        await #expect(throws: ProtooClientError.closed) { try await client.request("echo") }
+        // Once its first attempt failed, the client waits an hour for the next: it is between attempts.
+        let hourly = ProtooClient.ReconnectPolicy(retries: 2, factor: 1, minDelay: .seconds(3600), maxDelay: .seconds(3600))
+        let c = try await Harness.client(port: port, query: "peerId=a", reconnect: hourly)
+        try await waitUntil("the first attempt failed") { await c.log.events == [.failed(attempt: 1)] }
+        await #expect(throws: ProtooClientError.notConnected) { try await c.client.request("echo") }
+        await #expect(throws: ProtooClientError.notConnected) { try await c.client.notify("hello") }
+        await c.client.close()
+        try await waitUntil("the client's events ended") { await c.log.finished }
+        #expect(await c.log.events == [.failed(attempt: 1), .close])
+        await #expect(throws: ProtooClientError.closed) { try await c.client.request("echo") }
     }
 
     @Test func closeFailsPendingRequestsAndIsFinal() async throws {
