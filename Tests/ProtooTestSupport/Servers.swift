@@ -16,7 +16,7 @@ public enum Harness {
         return logger
     }()
 
-    /// The built-in conformance app (`docs`: conformance-app.md).
+    /// The built-in conformance app (`protoo serve --app conformance`).
     public static var conformance: ProtooAppFactory { { ConformanceApp(context: $0) } }
 
     /// A loopback server configuration on port 0: seeded request ids, a 1 s shutdown grace
