@@ -15,30 +15,35 @@ actor Inventory {
     }
 }
 
-/// Async handlers on a real server: sleeps on the event loop's timer, awaits an actor and a
-/// request to the client, and one handler that never finishes unless cancelled.
+/// Async handlers on a real server: sleeps on the event loop's timer, awaits an actor, a request
+/// to the client and a latch the test opens, and one handler that never finishes unless cancelled.
 final class AsyncApp: ProtooApp {
     let context: EngineContext
     let room: Room
     let inventory = Inventory()
     let cancelledForever: AsyncHandlerOverWebSocketTests.Counter
+    let gate: Latch
 
-    init(context: EngineContext, cancelled: AsyncHandlerOverWebSocketTests.Counter) {
+    init(context: EngineContext, cancelled: AsyncHandlerOverWebSocketTests.Counter, gate: Latch = Latch()) {
         self.context = context
         self.room = Room(context: context)
         self.cancelledForever = cancelled
+        self.gate = gate
     }
 
     func handleConnection(_ request: ConnectionRequest) {
         guard let id = request.queryValue("peerId"), let peer = try? room.createPeer(id: id, transport: request.accept()) else {
             return request.reject(status: 400, reason: "peerId required")
         }
-        peer.onRequest { [context, inventory, unowned peer] request async throws -> Reply in
+        peer.onRequest { [context, inventory, gate, unowned peer] request async throws -> Reply in
             switch request.method {
             case "sleep":
                 let ms = Int64(request.data["ms"]?.intValue ?? 0)
                 try await context.sleep(for: .milliseconds(ms))
                 return .accept(["slept": .int(ms)])
+            case "gate":
+                await gate.wait()
+                return .accept(["released": true])
             case "reserve":
                 return .accept(["n": .int(Int64(await inventory.reserve()))])
             case "ask":
@@ -89,20 +94,28 @@ final class AsyncApp: ProtooApp {
     }
 
     @Test func shutdownSettlesHandlersStillAwaiting() async throws {
-        let counter = Counter()
-        try await withServer(app: { AsyncApp(context: $0, cancelled: counter) }, configure: { $0.shutdownGracePeriod = .seconds(4) }) { server in
+        let counter = Counter(), gate = Latch()
+        defer { gate.open() }
+        // The harness's grace period: 1 s.
+        try await withServer(app: { AsyncApp(context: $0, cancelled: counter, gate: gate) }) { server in
             let connected = try await Harness.openClient(server, peerID: "bob", reconnect: nil)
             let client = connected.client
             let pending = Task { try await client.request("forever") }
-            // Long enough that a loaded run sees both running before the quick one ends (it then ends
-            // inside the shutdown's grace period, which it must be shorter than).
-            let quick = Task { try await client.request("sleep", ["ms": 2500]) }
-            try await waitUntil("both requests on the server", timeout: .seconds(30)) {
+            let held = Task { try await client.request("gate") }
+            try await waitUntil("both requests on the server") {
                 (try? await server.withApp { app in (app as! AsyncApp).context.executor.runningTasks.count }) ?? 0 >= 2
             }
-            await server.shutdown()
-            // The quick one finished inside the grace period; the stuck one was cancelled and answered.
-            #expect(try await quick.value == ["slept": 2500])
+            let shutdown = Task { await server.shutdown() }
+            // The shutdown is settling the handlers once the server refuses new connections (503):
+            // the held one, let go now, finishes inside the grace period; the stuck one is cancelled.
+            try await waitUntil("the shutdown began") {
+                guard let (probe, status) = try? await RawWebSocketClient.upgraded(port: server.port, target: "/?peerId=probe") else { return false }
+                await probe.close()
+                return status == "HTTP/1.1 503 Service Unavailable"
+            }
+            gate.open()
+            await shutdown.value
+            #expect(try await held.value == ["released": true])
             await #expect(throws: ProtooError.rejected(code: 503, reason: "server shutting down")) { try await pending.value }
             #expect(counter.value.load(ordering: .relaxed) == 1)
             await client.close()
