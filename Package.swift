@@ -172,8 +172,16 @@ let package = Package(
             dependencies: ["Protoo", "ProtooApps", "ProtooLoad", "ProtooReplay", "ProtooScenarios", "ProtooSimulator", "ProtooTrace"],
             path: "Benchmarks/ProtooBench"
         ),
-        // Running the `protoo` executable from tests (shared by the test targets; not a product).
-        .target(name: "ProtooTestSupport", path: "Tests/ProtooTestSupport"),
+        // What the test targets share (not a product): running the `protoo` executable, in-process
+        // servers and proxies that are always shut down, clients, and waiting for events.
+        .target(
+            name: "ProtooTestSupport",
+            dependencies: [
+                "Protoo", "ProtooApps", "ProtooClient", "ProtooProxy", "ProtooWebSocket",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/ProtooTestSupport"
+        ),
         .testTarget(name: "ProtooTests", dependencies: ["Protoo"]),
         .testTarget(name: "ProtooVerdictTests", dependencies: ["ProtooVerdict", "Protoo"]),
         .testTarget(name: "ProtooSimulatorTests", dependencies: ["Protoo", "ProtooApps", "ProtooScenarios", "ProtooSimulator", "ProtooTestSupport"]),
@@ -212,7 +220,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProtooLoadTests",
-            dependencies: ["Protoo", "ProtooApps", "ProtooLoad", "ProtooWebSocket", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Protoo", "ProtooApps", "ProtooLoad", "ProtooTestSupport", "ProtooWebSocket", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -24,7 +24,7 @@ public final class NIOEventLoopScheduler: Scheduler {
     /// A scheduler whose clock starts at zero now.
     public init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
-        self.origin = .now()
+        self.origin = eventLoop.now
     }
 
     deinit {
@@ -34,8 +34,10 @@ public final class NIOEventLoopScheduler: Scheduler {
         heap.deallocate()
     }
 
+    /// The loop's clock since the scheduler was created: `NIODeadline.now()` on a real loop,
+    /// virtual time on an `EmbeddedEventLoop` (tests advance it).
     public var now: Instant {
-        Instant(nanoseconds: Int64(NIODeadline.now().uptimeNanoseconds &- origin.uptimeNanoseconds))
+        Instant(nanoseconds: Int64(eventLoop.now.uptimeNanoseconds &- origin.uptimeNanoseconds))
     }
 
     /// Timers in the heap, cancelled ones not yet dropped included (for tests).

@@ -596,7 +596,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
     private func watchOutbound(context: ChannelHandlerContext) {
         guard role == .server else { return }
         let holding = (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
-        if holding < reportedOutbound || reportedOutbound == 0 { lastDrained = NIODeadline.now() }
+        if holding < reportedOutbound || reportedOutbound == 0 { lastDrained = context.eventLoop.now }
         if holding != reportedOutbound {
             reportedOutbound = holding
             outboundBudget?.update(self, holding: holding)
@@ -608,7 +608,7 @@ package final class WebSocketConnection: ChannelInboundHandler, Transport {
             case .open(let context), .closing(let context):
                 self.watchOutbound(context: context)
                 guard self.reportedOutbound > 0,
-                      NIODeadline.now() - self.lastDrained >= .nanoseconds(self.limits.outboundStallTimeout.nanoseconds) else { return }
+                      context.eventLoop.now - self.lastDrained >= .nanoseconds(self.limits.outboundStallTimeout.nanoseconds) else { return }
                 self.warn(.warning, "closing connection: the remote side is not reading; nothing sent to it drained",
                           metadata: ["stalledFor": "\(self.limits.outboundStallTimeout)", "unsentBytes": "\(self.reportedOutbound)"])
                 self.dropUnread(reason: "remote side not reading")

@@ -37,13 +37,11 @@ struct LiveCommandTests {
 
     @Test func loadTraceRunsCopiesAndCountsDivergences() async throws {
         let path = temporaryPath("load.ptrace.zst")
-        let (server, recorder) = try await startServer(recordingTo: path)
-        let a = try await openClient(server.port, query: "peerId=dave&roomId=r1")
-        for i in 0..<3 { _ = try await a.request("echo", ["i": .int(Int64(i))]) }
-        await a.close()
-        try await Task.sleep(for: .milliseconds(100))
-        await server.shutdown()
-        try recorder?.close()
+        try await withRecordingServer(to: path) { server in
+            let a = try await openClient(server.port, query: "peerId=dave&roomId=r1")
+            for i in 0..<3 { _ = try await a.request("echo", ["i": .int(Int64(i))]) }
+            await a.close()
+        }
 
         let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
         let result = try await ProtooTool.runAsync(["load", serve.url, "--trace", path, "--copies", "5", "--speed", "max", "--json"])
@@ -73,15 +71,15 @@ struct LiveCommandTests {
         #expect(slow.outputText.contains("FAILED max<1us"))
         serve.stop()
 
-        let (changed, _) = try await startServer(app: { ChangedRejectCodeApp(context: $0) })
-        let diverged = try await ProtooTool.runAsync(["replay", path, "--target", "ws://127.0.0.1:\(changed.port)/", "--junit", junit])
-        #expect(diverged.status == 1)
-        let xml = try String(contentsOfFile: junit, encoding: .utf8)
-        shape = JUnitShape(xml)
-        #expect(shape.testCases == 3)
-        #expect(shape.failures == 1)
-        #expect(xml.contains("mismatch in reject at errorCode"), "\(xml)")
-        await changed.shutdown()
+        try await withServer(app: { ChangedRejectCodeApp(context: $0) }) { changed in
+            let diverged = try await ProtooTool.runAsync(["replay", path, "--target", "ws://127.0.0.1:\(changed.port)/", "--junit", junit])
+            #expect(diverged.status == 1)
+            let xml = try String(contentsOfFile: junit, encoding: .utf8)
+            shape = JUnitShape(xml)
+            #expect(shape.testCases == 3)
+            #expect(shape.failures == 1)
+            #expect(xml.contains("mismatch in reject at errorCode"), "\(xml)")
+        }
         // In-process, the comparison is the verdict: a threshold there is a usage error.
         #expect(try await ProtooTool.runAsync(["replay", path, "--app", "conformance", "--threshold", "p99<1s"]).status == 2)
         // The JUnit file is never the trace.
@@ -94,8 +92,8 @@ struct LiveCommandTests {
                                            "--record", path, "--record-redact-body", "data.displayName"])
         let a = try await openClient(serve.port, query: "peerId=ann")
         _ = try await a.request("echo", ["displayName": "Ann Smith", "keep": "visible"])
+        // `close()` returns once the server answered the close frame: the close is recorded by then.
         await a.close()
-        try await Task.sleep(for: .milliseconds(50))
         serve.stop()
         let cat = try await ProtooTool.runAsync(["trace", "cat", path]).outputText
         #expect(!cat.contains("Ann Smith"))

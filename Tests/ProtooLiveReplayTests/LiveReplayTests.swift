@@ -16,10 +16,9 @@ struct LiveReplayTests {
     /// requestMe (answered and refused by the client), client notifications, roomPeers, a second
     /// peer, dropMe with the reconnect, closeMe.
     static func recordConformanceSession(to path: String) async throws {
-        let (server, recorder) = try await startServer(recordingTo: path)
-        try await driveConformanceSession(port: server.port)
-        await server.shutdown()
-        try recorder?.close()
+        try await withRecordingServer(to: path) { server in
+            try await driveConformanceSession(port: server.port)
+        }
     }
 
     /// The session of ``recordConformanceSession(to:)`` against the conformance app at `port`.
@@ -43,9 +42,10 @@ struct LiveReplayTests {
         _ = try await a.request("echo", ["again": true])
         _ = try await b.request("roomPeers")
         _ = try await b.request("closeMe")
+        // `close()` returns once the server (or the proxy, which closes the upstream side at once)
+        // answered the close frame: the close is recorded by then.
         await a.close()
         await b.close()
-        try await Task.sleep(for: .milliseconds(100))
     }
 
     /// The real-socket conference sample (5 browser-like clients, 652 records) replays live against
@@ -57,38 +57,36 @@ struct LiveReplayTests {
         let trace = root.appendingPathComponent("traces/conference-room.ptrace.zst").path
         var options = LiveReplayOptions()
         options.rules = try ReplayRules(contentsOfFile: root.appendingPathComponent("traces/rules/conference.json").path)
-        let (server, _) = try await startServer(app: { ConferenceApp(context: $0) })
-        let report = try await offPool { [options] in
-            try LiveReplayer(path: trace, target: "ws://127.0.0.1:\(server.port)/", options: options).run()
+        try await withServer(app: { ConferenceApp(context: $0) }) { server in
+            let report = try await offPool { [options] in
+                try LiveReplayer(path: trace, target: "ws://127.0.0.1:\(server.port)/", options: options).run()
+            }
+            #expect(report.passed, "\(report)")
+            #expect(report.connectionsOpened == 5)
+            #expect(report.messagesReceived > 300)
         }
-        #expect(report.passed, "\(report)")
-        #expect(report.connectionsOpened == 5)
-        #expect(report.messagesReceived > 300)
-        await server.shutdown()
     }
 
     @Test func aChangedServerFailsTheLiveReplayWithThePath() async throws {
         let path = temporaryPath("session.ptrace.zst")
         try await Self.recordConformanceSession(to: path)
-        let (changed, _) = try await startServer(app: { ChangedRejectCodeApp(context: $0) })
-        let report = try await offPool { try LiveReplayer(path: path, target: "ws://127.0.0.1:\(changed.port)/").run() }
-        #expect(!report.passed)
-        let first = try #require(report.divergences.first)
-        #expect(first.kind == .mismatch)
-        #expect(first.method == "reject")
-        #expect(first.peer == "alice")
-        #expect(first.differences.map(\.path.description) == ["errorCode"])
-        #expect(first.differences.first?.expected == 503)
-        #expect(first.differences.first?.actual == 502)
-        await changed.shutdown()
+        try await withServer(app: { ChangedRejectCodeApp(context: $0) }) { changed in
+            let report = try await offPool { try LiveReplayer(path: path, target: "ws://127.0.0.1:\(changed.port)/").run() }
+            #expect(!report.passed)
+            let first = try #require(report.divergences.first)
+            #expect(first.kind == .mismatch)
+            #expect(first.method == "reject")
+            #expect(first.peer == "alice")
+            #expect(first.differences.map(\.path.description) == ["errorCode"])
+            #expect(first.differences.first?.expected == 503)
+            #expect(first.differences.first?.actual == 502)
+        }
     }
 
     @Test func aServerThatIsGoneCouldNotRunRatherThanDiverged() async throws {
         let path = temporaryPath("session.ptrace.zst")
         try await Self.recordConformanceSession(to: path)
-        let (gone, _) = try await startServer()
-        let port = gone.port
-        await gone.shutdown()
+        let port = try await deadPort()
         var options = LiveReplayOptions()
         options.waitForServer = .milliseconds(200)
         options.settle = .milliseconds(200)
@@ -106,28 +104,26 @@ struct LiveReplayTests {
     @Test func loadFromATraceRunsCopiesWithTheirOwnPeerIDs() async throws {
         let path = temporaryPath("load.ptrace.zst")
         do {
-            let (server, recorder) = try await startServer(recordingTo: path)
-            let a = try await openClient(server.port, query: "peerId=carol", answers: true)
-            for i in 0..<5 { _ = try await a.request("echo", ["i": .int(Int64(i)), "peer": "carol"]) }
-            _ = try await a.request("requestMe", ["method": "ask", "data": ["from": "carol"]])
-            await #expect(throws: ProtooError.self) { try await a.request("reject") }
-            await a.close()
-            try await Task.sleep(for: .milliseconds(100))
-            await server.shutdown()
-            try recorder?.close()
+            try await withRecordingServer(to: path) { server in
+                let a = try await openClient(server.port, query: "peerId=carol", answers: true)
+                for i in 0..<5 { _ = try await a.request("echo", ["i": .int(Int64(i)), "peer": "carol"]) }
+                _ = try await a.request("requestMe", ["method": "ask", "data": ["from": "carol"]])
+                await #expect(throws: ProtooError.self) { try await a.request("reject") }
+                await a.close()
+            }
         }
-        let (target, _) = try await startServer()
-        let report = try await offPool {
-            try TraceLoad(path: path, target: "ws://127.0.0.1:\(target.port)/", copies: 4, threads: 2).run()
+        try await withServer { target in
+            let report = try await offPool {
+                try TraceLoad(path: path, target: "ws://127.0.0.1:\(target.port)/", copies: 4, threads: 2).run()
+            }
+            #expect(report.copies == 4)
+            #expect(report.connectionsOpened == 4)
+            #expect(report.divergences.isEmpty, "\(report)")
+            #expect(report.verdict == .passed)
+            #expect(report.measurements.latency["echo"]?.totalCount == 4 * 6)   // the ready check and five echoes, per copy
+            #expect(report.recordedErrors["reject 503"] == 4)                   // as recorded: not a failure
+            #expect(report.errors.isEmpty)
+            #expect(report.description.contains("echo"))
         }
-        #expect(report.copies == 4)
-        #expect(report.connectionsOpened == 4)
-        #expect(report.divergences.isEmpty, "\(report)")
-        #expect(report.verdict == .passed)
-        #expect(report.measurements.latency["echo"]?.totalCount == 4 * 6)   // the ready check and five echoes, per copy
-        #expect(report.recordedErrors["reject 503"] == 4)                   // as recorded: not a failure
-        #expect(report.errors.isEmpty)
-        #expect(report.description.contains("echo"))
-        await target.shutdown()
     }
 }

@@ -4,14 +4,9 @@ import Protoo
 import ProtooApps
 import ProtooClient
 import ProtooTrace
+import ProtooTestSupport
 import ProtooWebSocket
 import Testing
-
-var quietLogger: Logger {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    return logger
-}
 
 func temporaryPath(_ name: String) -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("protoo-live-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -19,24 +14,38 @@ func temporaryPath(_ name: String) -> String {
     return dir.appendingPathComponent(name).path
 }
 
-/// A server on port 0 running `app` (the conformance app by default), optionally recording.
-func startServer(recordingTo path: String? = nil, app: ProtooAppFactory? = nil) async throws -> (ProtooServer, TraceRecorder?) {
-    let recorder = try path.map { path in
-        var rc = TraceRecorderConfiguration(path: path, header: TraceHeader(createdAtUnixNanoseconds: 0, producerName: "test",
-                                                                            producerVersion: "test", host: "test"))
-        rc.overflowPolicy = .block
-        return try TraceRecorder(configuration: rc)
+/// Runs `body` with a server on port 0 running `app` (the conformance app by default) whose
+/// traffic is recorded at `path`. Once `body` returned, the recording waits for every connection's
+/// close (a client's `close()` returns once the server answered it), then the server shuts down and
+/// the recorder writes its trailer; both also when `body` throws.
+@discardableResult
+func withRecordingServer<T>(to path: String, app: @escaping ProtooAppFactory = Harness.conformance,
+                            isolation: isolated (any Actor)? = #isolation,
+                            _ body: (ProtooServer) async throws -> T) async throws -> T {
+    var configuration = TraceRecorderConfiguration(path: path, header: TraceHeader(createdAtUnixNanoseconds: 0, producerName: "test",
+                                                                                  producerVersion: "test", host: "test"))
+    configuration.overflowPolicy = .block
+    let recorder = try TraceRecorder(configuration: configuration)
+    let tap = CountingTap(recorder)
+    let result: T
+    do {
+        result = try await withServer(app: app, configure: { $0.trafficTap = tap }) { server in
+            let result = try await body(server)
+            try await waitUntil("every connection's close recorded (\(tap.open) open)") { tap.open == 0 }
+            return result
+        }
+    } catch {
+        try? recorder.close()
+        throw error
     }
-    let configuration = ProtooServer.Configuration(host: "127.0.0.1", port: 0, trafficTap: recorder, randomSeed: 1,
-                                                   shutdownGracePeriod: .seconds(1), logger: quietLogger)
-    let factory = try app ?? #require(BuiltInApps.factory(named: "conformance"))
-    return (try await ProtooServer.start(configuration, app: factory), recorder)
+    try recorder.close()
+    return result
 }
 
 func openClient(_ port: Int, query: String, answers: Bool = false) async throws -> ProtooClient {
     let policy = ProtooClient.ReconnectPolicy(retries: 10, factor: 2, minDelay: .milliseconds(20), maxDelay: .milliseconds(80))
     let client = try await ProtooClient.start(url: "ws://127.0.0.1:\(port)/?\(query)",
-                                              configuration: ProtooClient.Configuration(reconnect: policy, logger: quietLogger))
+                                              configuration: ProtooClient.Configuration(reconnect: policy, logger: Harness.quietLogger))
     if answers {
         await client.onRequest { method, data in
             guard method == "ask" else { throw ProtooError.reject(418, "teapot") }
@@ -45,16 +54,6 @@ func openClient(_ port: Int, query: String, answers: Bool = false) async throws 
     }
     try await waitUntil("open") { (try? await client.request("echo", ["ready": true])) != nil }
     return client
-}
-
-func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    Issue.record("timed out waiting for: \(what)")
-    throw CancellationError()
 }
 
 /// The conformance app with its `reject` answered 502 instead of 503: a deliberately changed server.
@@ -101,10 +100,7 @@ func writeTrace(_ records: [TraceRecord], to path: String) throws {
 
 /// A port nothing listens on: a server's, once it shut down.
 func deadPort() async throws -> Int {
-    let (gone, _) = try await startServer()
-    let port = gone.port
-    await gone.shutdown()
-    return port
+    try await withServer { $0.port }
 }
 
 /// A client's events as they come (`open`, `disconnected`, …).

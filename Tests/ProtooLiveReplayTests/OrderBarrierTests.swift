@@ -56,7 +56,8 @@ struct OrderBarrierTests {
         }
     }
 
-    /// x closes; y asks who is in the room at once (no server event tells y when x has left).
+    /// x closes; y asks who is in the room at once (no server event tells y when x has left), and
+    /// again a moment later: the recorded session's pace, which the replay at 1x keeps.
     static func driveCloseThenAsk(port: Int) async throws {
         let y = try await openClient(port, query: "peerId=y")
         for round in 0..<3 {
@@ -72,22 +73,22 @@ struct OrderBarrierTests {
 
     @Test func aClientsCloseHasTakenEffectBeforeLaterEventsGoOut() async throws {
         let path = temporaryPath("close-then-ask.ptrace.zst")
-        let (upstream, _) = try await startServer(app: { TCPCloseApp(context: $0) })
-        let proxy = try await ProtooChild(["proxy", "--listen", "127.0.0.1:0", "--upstream", "ws://127.0.0.1:\(upstream.port)/", "--record", path])
-        try await Self.driveCloseThenAsk(port: proxy.port)
-        proxy.stop()
-        let markers = try await ProtooTool.runAsync(["trace", "cat", path]).outputText.components(separatedBy: "\"closeCompleted\"").count - 1
-        #expect(markers == 4, "each client close is marked once it took effect")
-        let target = "ws://127.0.0.1:\(upstream.port)/"
-        for speed in ["max", "1x"] {
-            for _ in 0..<5 {
-                var options = LiveReplayOptions()
-                options.speed = ReplaySpeed(argument: speed)!
-                let report = try await offPool { [options] in try LiveReplayer(path: path, target: target, options: options).run() }
-                #expect(report.passed, "\(speed): \(report)")
+        try await withServer(app: { TCPCloseApp(context: $0) }) { upstream in
+            let proxy = try await ProtooChild(["proxy", "--listen", "127.0.0.1:0", "--upstream", "ws://127.0.0.1:\(upstream.port)/", "--record", path])
+            try await Self.driveCloseThenAsk(port: proxy.port)
+            proxy.stop()
+            let markers = try await ProtooTool.runAsync(["trace", "cat", path]).outputText.components(separatedBy: "\"closeCompleted\"").count - 1
+            #expect(markers == 4, "each client close is marked once it took effect")
+            let target = "ws://127.0.0.1:\(upstream.port)/"
+            for speed in ["max", "1x"] {
+                for _ in 0..<5 {
+                    var options = LiveReplayOptions()
+                    options.speed = ReplaySpeed(argument: speed)!
+                    let report = try await offPool { [options] in try LiveReplayer(path: path, target: target, options: options).run() }
+                    #expect(report.passed, "\(speed): \(report)")
+                }
             }
         }
-        await upstream.shutdown()
     }
 
     @Test func aServersDropIsTheServersAtAnySpeed() async throws {
@@ -101,8 +102,8 @@ struct OrderBarrierTests {
         // would go down with the old connection and wait for its timeout (as protoo-client's do).
         try await seen.waitForReconnect()
         _ = try await a.request("echo", ["back": true])
+        // `close()` returns once the proxy answered the close frame, having closed (and recorded) the upstream side.
         await a.close()
-        try await Task.sleep(for: .milliseconds(50))
         proxy.stop()
         let closes = try await ProtooTool.runAsync(["trace", "cat", path, "--messages"]).outputText.split(separator: "\n")
             .compactMap { try? JSONParser.parse(String($0)) }.filter { $0["kind"] == "closed" }
@@ -128,17 +129,17 @@ struct OrderBarrierTests {
             TraceRecord(time: 5_200_000, connection: 2, event: .rejected(status: 502, reason: "upstream unreachable")),
             TraceRecord(time: 6_000_000, connection: 1, event: .closed(code: 1000, reason: "bye", initiator: .client)),
         ], to: path)
-        let (server, _) = try await startServer()
-        let target = "ws://127.0.0.1:\(server.port)/"
-        let report = try await offPool { try LiveReplayer(path: path, target: target).run() }
-        #expect(report.passed, "\(report)")
-        #expect(report.connectionsOpened == 1)
-        #expect(report.proxyRefusals.count == 1)
-        #expect(report.description.contains("not replayed"))
-        let junit = JUnitShape(report.junit(suiteName: "t").xml)
-        #expect(junit.testCases == 2)
-        #expect(junit.skipped == 1)
-        await server.shutdown()
+        try await withServer { server in
+            let target = "ws://127.0.0.1:\(server.port)/"
+            let report = try await offPool { try LiveReplayer(path: path, target: target).run() }
+            #expect(report.passed, "\(report)")
+            #expect(report.connectionsOpened == 1)
+            #expect(report.proxyRefusals.count == 1)
+            #expect(report.description.contains("not replayed"))
+            let junit = JUnitShape(report.junit(suiteName: "t").xml)
+            #expect(junit.testCases == 2)
+            #expect(junit.skipped == 1)
+        }
     }
 
     /// An app that lets in only connections carrying the right token and Authorization header.
@@ -154,24 +155,24 @@ struct OrderBarrierTests {
 
     @Test func aRedactedTokenIsGivenBackByTheTargetAndAuthorizationIsSentAgain() async throws {
         let path = temporaryPath("guarded.ptrace.zst")
-        let (guarded, _) = try await startServer(app: { GuardedApp(context: $0) })
-        let proxy = try await ProtooChild(["proxy", "--listen", "127.0.0.1:0", "--upstream", "ws://127.0.0.1:\(guarded.port)/",
-                                           "--record", path, "--record-redact", "token"])
-        var configuration = ProtooClient.Configuration(reconnect: nil, logger: quietLogger)
-        configuration.headers = [("Authorization", "Bearer xyz")]
-        let client = try await ProtooClient.start(url: "ws://127.0.0.1:\(proxy.port)/?peerId=p&token=abc", configuration: configuration)
-        try await waitUntil("open") { (try? await client.request("echo", ["n": 1])) != nil }
-        await client.close()
-        try await Task.sleep(for: .milliseconds(50))
-        proxy.stop()
-        let cat = try await ProtooTool.runAsync(["trace", "cat", path]).outputText
-        #expect(!cat.contains("abc"), "the token is not in the recording")
-        #expect(cat.contains("Bearer xyz"), "Authorization is kept by default")
-        let base = "ws://127.0.0.1:\(guarded.port)/"
-        #expect(try await ProtooTool.runAsync(["replay", path, "--target", base + "?token=abc"]).status == 0)
-        let without = try await ProtooTool.runAsync(["replay", path, "--target", base])
-        #expect(without.status == 1)
-        #expect(without.outputText.contains("no token"))
-        await guarded.shutdown()
+        try await withServer(app: { GuardedApp(context: $0) }) { guarded in
+            let proxy = try await ProtooChild(["proxy", "--listen", "127.0.0.1:0", "--upstream", "ws://127.0.0.1:\(guarded.port)/",
+                                               "--record", path, "--record-redact", "token"])
+            var configuration = ProtooClient.Configuration(reconnect: nil, logger: Harness.quietLogger)
+            configuration.headers = [("Authorization", "Bearer xyz")]
+            let client = try await ProtooClient.start(url: "ws://127.0.0.1:\(proxy.port)/?peerId=p&token=abc", configuration: configuration)
+            try await waitUntil("open") { (try? await client.request("echo", ["n": 1])) != nil }
+            // `close()` returns once the proxy answered the close frame, having closed (and recorded) the upstream side.
+            await client.close()
+            proxy.stop()
+            let cat = try await ProtooTool.runAsync(["trace", "cat", path]).outputText
+            #expect(!cat.contains("abc"), "the token is not in the recording")
+            #expect(cat.contains("Bearer xyz"), "Authorization is kept by default")
+            let base = "ws://127.0.0.1:\(guarded.port)/"
+            #expect(try await ProtooTool.runAsync(["replay", path, "--target", base + "?token=abc"]).status == 0)
+            let without = try await ProtooTool.runAsync(["replay", path, "--target", base])
+            #expect(without.status == 1)
+            #expect(without.outputText.contains("no token"))
+        }
     }
 }

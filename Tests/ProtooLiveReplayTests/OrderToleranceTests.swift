@@ -45,24 +45,21 @@ struct OrderToleranceTests {
     }
 
     func record(to path: String) async throws {
-        let (server, recorder) = try await startServer(recordingTo: path, app: { OrderApp(context: $0) })
-        let client = try await ProtooClient.start(url: "ws://127.0.0.1:\(server.port)/?peerId=p",
-                                                  configuration: ProtooClient.Configuration(reconnect: nil, logger: quietLogger))
-        try await waitUntil("open") { (try? await client.request("go")) != nil }
-        try await Task.sleep(for: .milliseconds(100))
-        await client.close()
-        try await Task.sleep(for: .milliseconds(50))
-        await server.shutdown()
-        try recorder?.close()
+        try await withRecordingServer(to: path, app: { OrderApp(context: $0) }) { server in
+            let client = try await ProtooClient.start(url: "ws://127.0.0.1:\(server.port)/?peerId=p",
+                                                      configuration: ProtooClient.Configuration(reconnect: nil, logger: Harness.quietLogger))
+            // The app sends its notifications with the response: they are recorded by the time it arrives.
+            try await waitUntil("open") { (try? await client.request("go")) != nil }
+            await client.close()
+        }
     }
 
     func replay(_ path: String, against app: @escaping ProtooAppFactory) async throws -> LiveReplayReport {
-        let (server, _) = try await startServer(app: app)
-        var options = LiveReplayOptions()
-        options.settle = .milliseconds(300)
-        let report = try await offPool { [options] in try LiveReplayer(path: path, target: "ws://127.0.0.1:\(server.port)/", options: options).run() }
-        await server.shutdown()
-        return report
+        try await withServer(app: app) { server in
+            var options = LiveReplayOptions()
+            options.settle = .milliseconds(300)
+            return try await offPool { [options] in try LiveReplayer(path: path, target: "ws://127.0.0.1:\(server.port)/", options: options).run() }
+        }
     }
 
     @Test func notificationsMayOvertakeAResponseAndOtherMethods() async throws {

@@ -6,7 +6,7 @@ import ProtooReplay
 import ProtooTestSupport
 import Testing
 
-/// Issue 21's proof, as a team would run it for a server it cannot change: `protoo proxy --record`
+/// The proxy's proof, as a team would run it for a server it cannot change: `protoo proxy --record`
 /// in front of `protoo serve --app conformance`, driven by the Swift client through the
 /// conformance behaviours; the recording then replays in-process, live against a fresh server,
 /// live against the server it was recorded from, and fails against a changed server with the path.
@@ -44,16 +44,16 @@ struct ProxyProofTests {
         #expect(try JSONParser.parse(againstOriginal.outputText)["passed"] == true)
 
         // 4. A deliberately changed server (the reject code), served live: fails with the path.
-        let (changed, _) = try await startServer(app: { ChangedRejectCodeApp(context: $0) })
-        let againstChanged = try await ProtooTool.runAsync(["replay", path, "--target", "ws://127.0.0.1:\(changed.port)/", "--json"])
-        #expect(againstChanged.status == 1)
-        let report = try JSONParser.parse(againstChanged.outputText)
-        let first = try #require(report["divergences"]?.arrayValue?.first)
-        #expect(first["method"] == "reject")
-        #expect(first["differences"]?.arrayValue?.first?["path"] == "errorCode")
-        #expect(first["differences"]?.arrayValue?.first?["expected"] == 503)
-        #expect(first["differences"]?.arrayValue?.first?["actual"] == 502)
-        await changed.shutdown()
+        try await withServer(app: { ChangedRejectCodeApp(context: $0) }) { changed in
+            let againstChanged = try await ProtooTool.runAsync(["replay", path, "--target", "ws://127.0.0.1:\(changed.port)/", "--json"])
+            #expect(againstChanged.status == 1)
+            let report = try JSONParser.parse(againstChanged.outputText)
+            let first = try #require(report["divergences"]?.arrayValue?.first)
+            #expect(first["method"] == "reject")
+            #expect(first["differences"]?.arrayValue?.first?["path"] == "errorCode")
+            #expect(first["differences"]?.arrayValue?.first?["expected"] == 503)
+            #expect(first["differences"]?.arrayValue?.first?["actual"] == 502)
+        }
         fresh.stop()
         original.stop()
     }

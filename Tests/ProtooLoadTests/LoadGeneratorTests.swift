@@ -3,34 +3,21 @@ import Protoo
 import ProtooApps
 import ProtooLoad
 import ProtooWebSocket
+import ProtooTestSupport
 import Testing
 
 /// The load generator against the conformance app on a loopback server (port 0).
 @Suite(.timeLimit(.minutes(1)))
 struct LoadGeneratorTests {
-    static let quietLogger: Logger = {
-        var logger = Logger(label: "protoo.load.test")
-        logger.logLevel = .critical
-        return logger
-    }()
-
-    static func startServer() async throws -> ProtooServer {
-        let configuration = ProtooServer.Configuration(host: "127.0.0.1", port: 0, randomSeed: 1,
-                                                       shutdownGracePeriod: .seconds(1), logger: quietLogger)
-        return try await ProtooServer.start(configuration, app: try #require(BuiltInApps.factory(named: "conformance")))
-    }
-
     static func configuration(_ server: ProtooServer, query: String = "", peers: Int = 4, inflight: Int = 2,
                               method: String = "echo", rate: Double? = nil) -> LoadConfiguration {
         LoadConfiguration(url: "ws://127.0.0.1:\(server.port)/\(query)", peers: peers, duration: .milliseconds(300),
                           inflight: inflight, method: method, payloadBytes: 32, rate: rate, threads: 2,
-                          drainTimeout: .seconds(2), logger: quietLogger)
+                          drainTimeout: .seconds(2), logger: Harness.quietLogger)
     }
 
     @Test func closedLoopCountsAddUp() async throws {
-        let server = try await Self.startServer()
-        let report = try await LoadSession.run(Self.configuration(server, peers: 4, inflight: 2))
-        await server.shutdown()
+        let report = try await withServer { server in try await LoadSession.run(Self.configuration(server, peers: 4, inflight: 2)) }
         #expect(report.mode == "closed")
         #expect(report.peersConnected == 4)
         #expect(report.completed > 0)
@@ -44,9 +31,7 @@ struct LoadGeneratorTests {
     }
 
     @Test func rejectionsAreCountedByCode() async throws {
-        let server = try await Self.startServer()
-        let report = try await LoadSession.run(Self.configuration(server, peers: 2, method: "reject"))
-        await server.shutdown()
+        let report = try await withServer { server in try await LoadSession.run(Self.configuration(server, peers: 2, method: "reject")) }
         #expect(report.completed == 0)
         #expect(report.issued > 0)
         #expect(report.errors.keys.sorted() == ["503"])
@@ -55,20 +40,19 @@ struct LoadGeneratorTests {
     }
 
     @Test func unknownMethodsAreCountedAs404() async throws {
-        let server = try await Self.startServer()
-        let report = try await LoadSession.run(Self.configuration(server, peers: 1, method: "noSuchMethod"))
-        await server.shutdown()
+        let report = try await withServer { server in try await LoadSession.run(Self.configuration(server, peers: 1, method: "noSuchMethod")) }
         #expect(report.errors == ["404": report.issued])
     }
 
     @Test func openLoopDropsArrivalsThatFindTheWindowFull() async throws {
-        let server = try await Self.startServer()
-        // 1 in flight and 50,000 arrivals/s over 2 peers (one every 40 µs per peer, well under a
-        // loopback round trip): most must drop.
-        let busy = try await LoadSession.run(Self.configuration(server, peers: 2, inflight: 1, rate: 50_000))
-        // 50/s over 2 peers: nothing should find a request in flight.
-        let calm = try await LoadSession.run(Self.configuration(server, peers: 2, inflight: 1, rate: 50))
-        await server.shutdown()
+        let (busy, calm) = try await withServer { server in
+            // 1 in flight and 50,000 arrivals/s over 2 peers (one every 40 µs per peer, well under a
+            // loopback round trip): most must drop.
+            let busy = try await LoadSession.run(Self.configuration(server, peers: 2, inflight: 1, rate: 50_000))
+            // 50/s over 2 peers: nothing should find a request in flight.
+            let calm = try await LoadSession.run(Self.configuration(server, peers: 2, inflight: 1, rate: 50))
+            return (busy, calm)
+        }
         #expect(busy.mode == "open")
         #expect(busy.droppedArrivals > 0)
         #expect(busy.completed + busy.errorCount == busy.issued)
@@ -81,25 +65,25 @@ struct LoadGeneratorTests {
     }
 
     @Test func peersGetTheirOwnIdsAndKeepTheQuery() async throws {
-        let server = try await Self.startServer()
-        let session = try await LoadSession.connect(Self.configuration(server, query: "?roomId=r1", peers: 3))
-        #expect(session.connectedPeers == 3)
-        // The conformance app refuses duplicate ids (409): three connected peers had three ids.
-        let peers = try await server.withApp { app in
-            ((app as? ConformanceApp)?.rooms["r1"]?.peers.map(\.id) ?? []).sorted()
+        try await withServer { server in
+            let session = try await LoadSession.connect(Self.configuration(server, query: "?roomId=r1", peers: 3))
+            #expect(session.connectedPeers == 3)
+            // The conformance app refuses duplicate ids (409): three connected peers had three ids.
+            let peers = try await server.withApp { app in
+                ((app as? ConformanceApp)?.rooms["r1"]?.peers.map(\.id) ?? []).sorted()
+            }
+            #expect(peers == ["load-0", "load-1", "load-2"])
+            await session.close()
         }
-        #expect(peers == ["load-0", "load-1", "load-2"])
-        await session.close()
-        await server.shutdown()
     }
 
     @Test func refusedPeersAreLeftOutAndNoneConnectedIsAnError() async throws {
-        let server = try await Self.startServer()
-        // peerId=reject → 403 for every peer.
-        await #expect(throws: LoadError.noPeerConnected(url: "ws://127.0.0.1:\(server.port)/?peerId=reject", attempts: 2)) {
-            _ = try await LoadSession.run(Self.configuration(server, query: "?peerId=reject", peers: 2))
+        try await withServer { server in
+            // peerId=reject → 403 for every peer.
+            await #expect(throws: LoadError.noPeerConnected(url: "ws://127.0.0.1:\(server.port)/?peerId=reject", attempts: 2)) {
+                _ = try await LoadSession.run(Self.configuration(server, query: "?peerId=reject", peers: 2))
+            }
         }
-        await server.shutdown()
     }
 
     @Test func invalidConfigurationsAreRefused() async {

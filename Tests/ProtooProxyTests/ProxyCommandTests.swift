@@ -16,11 +16,11 @@ struct ProxyCommandTests {
         #expect(proxy.log.contains("protoo proxy: upstream \(upstream) listening on ws://127.0.0.1:\(proxy.port)/"))
 
         let a = try await Harness.client(port: proxy.port, query: "peerId=a&token=secret", reconnect: nil)
-        try await Harness.waitUntil("a open") { await a.log.events.contains(.open) }
+        try await waitUntil("a open") { await a.log.events.contains(.open) }
         #expect(try await a.client.request("echo", ["via": "proxy"]) == ["via": "proxy"])
         #expect(try await Harness.roomPeers(a.client) == ["a"])
+        // `close()` returns once the proxy answered the close frame, having closed (and recorded) the upstream side.
         await a.client.close()
-        try await Task.sleep(for: .milliseconds(200))
         #expect(proxy.stop() == 0, "\(proxy.log)")
         serve.stop()
 

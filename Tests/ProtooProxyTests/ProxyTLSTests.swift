@@ -4,6 +4,7 @@ import Protoo
 import ProtooClient
 import ProtooProxy
 import ProtooWebSocket
+import ProtooTestSupport
 import Testing
 
 /// wss:// on both sides: clients → proxy (the server's TLS) and proxy → upstream (`upstreamTLS`).
@@ -28,27 +29,23 @@ struct ProxyTLSTests {
         trusting.certificateVerification = .noHostnameVerification
         let tls = ProtooServer.Configuration.TLS(certificatePath: cert, privateKeyPath: key)
 
-        let upstream = try await Harness.server(Harness.conformance) { $0.tls = tls }
-        var configuration = try ProxyConfiguration(upstream: "wss://127.0.0.1:\(upstream.port)", logger: Harness.quietLogger)
-        configuration.upstreamTLS = trusting
-        let proxy = try await Harness.server(ProxyApp.factory(configuration)) { $0.tls = tls }
-
-        let client = try await ProtooClient.start(url: "wss://127.0.0.1:\(proxy.port)/?peerId=secure",
-                                                  configuration: .init(reconnect: nil, tls: trusting, logger: Harness.quietLogger))
-        var events = client.events.makeAsyncIterator()
-        #expect(await events.next() == .open)
-        #expect(try await client.request("echo", ["tls": "both ways"]) == ["tls": "both ways"])
-        await client.close()
-
-        // An upstream whose certificate is not trusted is unreachable: 502.
-        let untrusting = try await Harness.server(ProxyApp.factory(try ProxyConfiguration(upstream: "wss://127.0.0.1:\(upstream.port)", logger: Harness.quietLogger)))
-        guard case .refused(let status, _) = try await WireClient.dial("ws://127.0.0.1:\(untrusting.port)/?peerId=x") else {
-            Issue.record("an untrusted upstream certificate was accepted")
-            return
+        try await withServer(configure: { $0.tls = tls }) { upstream in
+            try await withProxy(to: "wss://127.0.0.1:\(upstream.port)", configure: { $0.upstreamTLS = trusting }, server: { $0.tls = tls }) { proxy in
+                let client = try await ProtooClient.start(url: "wss://127.0.0.1:\(proxy.port)/?peerId=secure",
+                                                          configuration: .init(reconnect: nil, tls: trusting, logger: Harness.quietLogger))
+                var events = client.events.makeAsyncIterator()
+                #expect(await events.next() == .open)
+                #expect(try await client.request("echo", ["tls": "both ways"]) == ["tls": "both ways"])
+                await client.close()
+            }
+            // An upstream whose certificate is not trusted is unreachable: 502.
+            try await withProxy(to: "wss://127.0.0.1:\(upstream.port)") { untrusting in
+                guard case .refused(let status, _) = try await WireClient.dial("ws://127.0.0.1:\(untrusting.port)/?peerId=x") else {
+                    Issue.record("an untrusted upstream certificate was accepted")
+                    return
+                }
+                #expect(status == 502)
+            }
         }
-        #expect(status == 502)
-        await untrusting.shutdown()
-        await proxy.shutdown()
-        await upstream.shutdown()
     }
 }

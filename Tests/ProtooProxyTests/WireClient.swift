@@ -3,7 +3,9 @@ import NIOCore
 import NIOPosix
 import Protoo
 import ProtooClient
+import ProtooTestSupport
 import ProtooWebSocket
+import Testing
 
 /// One raw WebSocket connection with subprotocol `protoo` and no protoo logic: what it receives
 /// and how it closed, for wire-level checks through the proxy.
@@ -58,14 +60,14 @@ final class WireClient: TransportDelegate, @unchecked Sendable { // `connection`
     func abort() { loop.execute { self.connection.abort() } }
 
     /// Waits until `count` messages arrived; returns them.
-    func waitForMessages(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [String] {
-        try await Harness.waitUntil("\(count) messages (have \(messages.count))", timeout: timeout) { messages.count >= count }
+    func waitForMessages(_ count: Int, timeout: Duration = .seconds(20)) async throws -> [String] {
+        try await waitUntil("\(count) messages (have \(messages.count))", timeout: timeout) { messages.count >= count }
         return messages
     }
 
     /// Waits for the close.
-    func waitForClose(timeout: Duration = .seconds(10)) async throws -> TransportCloseEvent {
-        try await Harness.waitUntil("close", timeout: timeout) { closeEvent != nil }
+    func waitForClose(timeout: Duration = .seconds(20)) async throws -> TransportCloseEvent {
+        try await waitUntil("close", timeout: timeout) { closeEvent != nil }
         return closeEvent!
     }
 

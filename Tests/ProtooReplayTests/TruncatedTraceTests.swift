@@ -8,7 +8,7 @@ import ProtooTrace
 import ProtooTestSupport
 import Testing
 
-/// Recordings cut off by a crash (issue 22, item 8): the replay compares what the recording can
+/// Recordings cut off by a crash: the replay compares what the recording can
 /// vouch for, says where it was cut, and passes when that prefix matches.
 @Suite struct TruncatedTraceTests {
     /// A simulated conference recorded in small blocks (so cuts fall between many of them).

@@ -29,11 +29,11 @@ public final class ProtooChild {
         process.standardOutput = sink
         process.standardError = sink
         try process.run()
-        let deadline = ContinuousClock.now + .seconds(20)
         var found: Int?
-        while found == nil, ContinuousClock.now < deadline, process.isRunning {
-            try await Task.sleep(for: .milliseconds(20))
+        let logURL = self.logURL, process = self.process
+        _ = try await eventually(timeout: .seconds(30)) {
             found = Self.listeningPort(in: (try? String(contentsOf: logURL, encoding: .utf8)) ?? "")
+            return found != nil || !process.isRunning
         }
         guard let found else {
             let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
@@ -60,16 +60,6 @@ public final class ProtooChild {
 
     /// Everything the child wrote so far.
     public var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
-
-    /// CPU time (user + system) the child used so far, from `/proc/<pid>/stat`.
-    public var cpuSeconds: Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-              let end = stat.lastIndex(of: ")") else { return 0 }
-        // Fields after the command name: state is the 3rd field, utime the 14th, stime the 15th.
-        let fields = stat[stat.index(after: end)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
 
     /// SIGTERM, then waits for the exit; returns the exit status.
     @discardableResult

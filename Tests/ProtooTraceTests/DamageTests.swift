@@ -115,7 +115,7 @@ import Testing
         }
     }
 
-    /// Issue 22: a cut at (and next to) every block, frame, index, trailer and footer boundary reads
+    /// A cut at (and next to) every block, frame, index, trailer and footer boundary reads
     /// exactly the records of the blocks before the cut, reports the truncation, and never throws.
     @Test func aCutAtEveryStructuralBoundaryRecoversEveryCompleteBlock() throws {
         let (records, bytes, layout) = try layoutFile()
@@ -134,7 +134,7 @@ import Testing
         }
     }
 
-    /// Issue 22, items 9 and 10: a flipped byte at every boundary. Damage to the records stops the
+    /// A flipped byte at every boundary. Damage to the records stops the
     /// reader with an error whose offset is at or before the flipped byte and no further back than
     /// the zstd block before it (whose header may have placed the damaged one), after every record of
     /// the blocks before the damaged structure; damage to an index frame, the trailer or the footer costs no record and is reported.

@@ -88,7 +88,7 @@ import Testing
         #expect(order == order.sorted())
     }
 
-    /// Issue 22, item 5: the buffer is bounded in bytes, not only in records. Big records (200 kB,
+    /// The buffer is bounded in bytes, not only in records. Big records (200 kB,
     /// far fewer than `capacity`) meet the overflow policy at the byte bound, and each file's
     /// trailer carries the counters and the peak.
     @Test(.timeLimit(.minutes(1)), arguments: [TraceOverflowPolicy.dropNewest, .block])

@@ -5,7 +5,7 @@ import Testing
 @testable import ProtooTrace
 
 /// `protoo trace cat / cut / convert / info` on damaged traces and on outputs that are their inputs,
-/// run as the executable (issue 22, items 6, 7 and 9).
+/// run as the executable.
 @Suite struct TraceToolTests {
     let records = numberedRecords(3000, connections: 7)
 
@@ -53,7 +53,7 @@ import Testing
         records.map { TraceJSONLines.encode($0) + "\n" }.joined()
     }
 
-    // MARK: item 7
+    // MARK: cat on damaged records
 
     @Test func catPrintsEveryVerifiedRecordBeforeTheDamageThenTheError() throws {
         let (path, verified, offset, _) = try damagedInTheRecords()
@@ -76,7 +76,7 @@ import Testing
         #expect(text.hasSuffix(lines(records.suffix(cat.outputLines - verified - 1).suffix(100))))
     }
 
-    // MARK: item 6
+    // MARK: cut and convert: their outputs
 
     @Test func cutAndConvertRefuseTheirInputAsOutputHoweverItIsSpelled() throws {
         let (path, bytes, _) = try trace("in.ptrace.zst")
@@ -146,7 +146,7 @@ import Testing
         #expect(reader.trailer?.sourceEndedEarly == truncated.truncation?.description)
     }
 
-    // MARK: item 9
+    // MARK: damage outside the records
 
     /// A byte flipped in an index frame, the trailer or the footer: every tool still sees every record.
     @Test(arguments: ["index", "trailer", "trailer size", "footer magic", "footer"])

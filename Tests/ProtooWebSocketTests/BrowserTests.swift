@@ -33,27 +33,27 @@ struct BrowserTests {
     /// Opens the page in headless Chromium against `target`; returns the page's checks.
     static func runPage(target: String, fits: Int, tooBig: Int) async throws -> [(name: String, ok: Bool, detail: String)] {
         ReportApp.report.withLock { $0 = nil }
-        let collector = try await ProtooServer.start(.init(host: "127.0.0.1", port: 0, logger: Harness.quietLogger)) { ReportApp(context: $0) }
-        var components = URLComponents(url: page, resolvingAgainstBaseURL: false)!
-        components.queryItems = [URLQueryItem(name: "target", value: target), URLQueryItem(name: "report", value: "ws://127.0.0.1:\(collector.port)/"),
-                                 URLQueryItem(name: "fits", value: String(fits)), URLQueryItem(name: "tooBig", value: String(tooBig))]
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
-        let browser = Process()
-        browser.executableURL = URL(fileURLWithPath: Chromium.path!)
-        browser.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                             "--user-data-dir=\(profile.path)", components.url!.absoluteString]
-        browser.standardOutput = FileHandle.nullDevice
-        browser.standardError = FileHandle.nullDevice
-        try browser.run()
-        defer {
-            browser.terminate()
-            browser.waitUntilExit()
-            try? FileManager.default.removeItem(at: profile)
+        return try await withServer(app: { ReportApp(context: $0) }) { collector in
+            var components = URLComponents(url: page, resolvingAgainstBaseURL: false)!
+            components.queryItems = [URLQueryItem(name: "target", value: target), URLQueryItem(name: "report", value: "ws://127.0.0.1:\(collector.port)/"),
+                                     URLQueryItem(name: "fits", value: String(fits)), URLQueryItem(name: "tooBig", value: String(tooBig))]
+            let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
+            let browser = Process()
+            browser.executableURL = URL(fileURLWithPath: Chromium.path!)
+            browser.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                                 "--user-data-dir=\(profile.path)", components.url!.absoluteString]
+            browser.standardOutput = FileHandle.nullDevice
+            browser.standardError = FileHandle.nullDevice
+            try browser.run()
+            defer {
+                browser.terminate()
+                browser.waitUntilExit()
+                try? FileManager.default.removeItem(at: profile)
+            }
+            try await waitUntil("the page's report", timeout: .seconds(60)) { ReportApp.report.withLock { $0 } != nil }
+            let results = ReportApp.report.withLock { $0 }?["results"]?.arrayValue ?? []
+            return results.map { ($0["name"]?.stringValue ?? "?", $0["ok"] == true, $0["detail"]?.stringValue ?? "") }
         }
-        try await Harness.waitUntil("the page's report", timeout: .seconds(60)) { ReportApp.report.withLock { $0 } != nil }
-        await collector.shutdown()
-        let results = ReportApp.report.withLock { $0 }?["results"]?.arrayValue ?? []
-        return results.map { ($0["name"]?.stringValue ?? "?", $0["ok"] == true, $0["detail"]?.stringValue ?? "") }
     }
 
     static func expectAllPass(_ results: [(name: String, ok: Bool, detail: String)], count: Int, _ what: String) {

@@ -1,77 +1,57 @@
 import Protoo
 import ProtooClient
+import ProtooTestSupport
 import ProtooWebSocket
 import Testing
 
-/// Connection decisions taken after `handleConnection` returned (`request.deferDecision()`):
-/// the upgrade waits for them, bounded by the handshake timeout.
+/// Connection decisions taken after `handleConnection` returned (`request.deferDecision()`), over
+/// real sockets: the upgrade waits for them (their timing, and the handshake deadline that bounds
+/// them, are checked on virtual time in DeferredDecisionDeadlineTests).
 @Suite(.timeLimit(.minutes(1)))
 struct DeferredDecisionTests {
     @Test func acceptTakenLaterOpensTheConnection() async throws {
-        let server = try await start(.accept, after: .milliseconds(150))
-        let clock = ContinuousClock()
-        let started = clock.now
-        let a = try await Harness.openClient(server, peerID: "a", reconnect: nil)
-        #expect(clock.now - started >= .milliseconds(150), "the upgrade was answered before the app decided")
-        #expect(try await a.client.request("echo", ["later": true]) == ["later": true])
-        await a.client.close()
-        await server.shutdown()
+        try await withServer(app: { LaterApp(context: $0, decision: .accept, delay: .milliseconds(50)) }) { server in
+            let a = try await Harness.openClient(server, peerID: "a", reconnect: nil)
+            #expect(try await a.client.request("echo", ["later": true]) == ["later": true])
+            #expect(try await server.withApp { ($0 as? LaterApp)?.lateAcceptClosed } == false)
+            await a.client.close()
+        }
     }
 
     @Test func rejectTakenLaterAnswersItsStatusAndReason() async throws {
-        let server = try await start(.reject(status: 401, reason: "decided later"), after: .milliseconds(100))
-        let port = server.port
-        let exchange = try await RawTCP.exchange(port: port, request: RawTCP.upgradeRequest(port: port, target: "/?peerId=a"), timeout: .seconds(5))
-        #expect(exchange.statusLine == "HTTP/1.1 401 Unauthorized")
-        #expect(exchange.response.contains("X-WebSocket-Reject-Reason: decided later"))
-        #expect(exchange.closedByServer)
-        await server.shutdown()
-    }
-
-    @Test func decisionPastTheHandshakeTimeoutIsIgnored() async throws {
-        // Wide margins: under a loaded parallel test run a 300 ms deadline could pass between the
-        // connect and the request's write.
-        let server = try await start(.accept, after: .seconds(3), handshakeTimeout: .seconds(1))
-        let port = server.port
-        // Closed by the handshake deadline (1 s), not answered by the decision (3 s): no response at all.
-        let exchange = try await RawTCP.exchange(port: port, request: RawTCP.upgradeRequest(port: port, target: "/?peerId=a"), timeout: .seconds(5))
-        #expect(exchange.closedByServer)
-        #expect(exchange.response.isEmpty, "no answer was due: \(exchange.response)")
-        try await Harness.waitUntil("the late accept") { (try? await server.withApp { ($0 as? LaterApp)?.lateAcceptClosed }) != nil }
-        #expect(try await server.withApp { ($0 as? LaterApp)?.lateAcceptClosed } == true)
-        await server.shutdown()
+        try await withServer(app: { LaterApp(context: $0, decision: .reject(status: 401, reason: "decided later"), delay: .milliseconds(50)) }) { server in
+            let port = server.port
+            let exchange = try await RawTCP.exchange(port: port, request: RawTCP.upgradeRequest(port: port, target: "/?peerId=a"), timeout: .seconds(10))
+            #expect(exchange.statusLine == "HTTP/1.1 401 Unauthorized")
+            #expect(exchange.response.contains("X-WebSocket-Reject-Reason: decided later"))
+            #expect(exchange.closedByServer)
+        }
     }
 
     /// docs/server.md's example: a token checked (asynchronously) before anyone is let in, and a
     /// peer replaced only by an authenticated connection.
     @Test func onlyAnAuthenticatedConnectionReplacesAPeer() async throws {
-        let configuration = ProtooServer.Configuration(port: 0, shutdownGracePeriod: .seconds(1), logger: Harness.quietLogger)
-        let server = try await ProtooServer.start(configuration) { context in
+        let app: ProtooAppFactory = { context in
             AuthenticatedRoomApp(context: context, tokens: { token in token.hasPrefix("good-") ? String(token.dropFirst(5)) : nil })
         }
-        let first = try await Harness.client(server, query: "peerId=alice&token=good-alice", reconnect: nil)
-        try await Harness.waitUntil("alice open") { await first.log.events.contains(.open) }
-        // A wrong token, or another peer's, is refused and evicts nobody.
-        for query in ["peerId=alice&token=bad", "peerId=alice&token=good-bob", "peerId=alice"] {
-            let exchange = try await RawTCP.exchange(port: server.port, request: RawTCP.upgradeRequest(port: server.port, target: "/?\(query)"),
-                                                     timeout: .seconds(5))
-            #expect(exchange.statusLine.hasPrefix("HTTP/1.1 40"), "\(query): \(exchange.statusLine)")
+        try await withServer(app: app) { server in
+            let first = try await Harness.client(server, query: "peerId=alice&token=good-alice", reconnect: nil)
+            try await waitUntil("alice open") { await first.log.events.contains(.open) }
+            // A wrong token, or another peer's, is refused and evicts nobody.
+            for query in ["peerId=alice&token=bad", "peerId=alice&token=good-bob", "peerId=alice"] {
+                let exchange = try await RawTCP.exchange(port: server.port, request: RawTCP.upgradeRequest(port: server.port, target: "/?\(query)"),
+                                                         timeout: .seconds(10))
+                #expect(exchange.statusLine.hasPrefix("HTTP/1.1 40"), "\(query): \(exchange.statusLine)")
+            }
+            // Still connected: the refused ones replaced nobody (the app answers no request: 501 is an answer).
+            await #expect(throws: ProtooError.rejected(code: 501, reason: "no request handler [method:ping]")) { try await first.client.request("ping") }
+            #expect(await first.log.events == [.open])
+            // Alice again, with her token: the new connection takes her place (the old one gets 4000).
+            let second = try await Harness.client(server, query: "peerId=alice&token=good-alice", reconnect: nil)
+            try await waitUntil("the old connection closed") { await first.log.events.contains(.close) }
+            try await waitUntil("alice open again") { await second.log.events.contains(.open) }
+            await second.client.close()
         }
-        // Still connected: the refused ones replaced nobody (the app answers no request: 501 is an answer).
-        await #expect(throws: ProtooError.rejected(code: 501, reason: "no request handler [method:ping]")) { try await first.client.request("ping") }
-        #expect(await first.log.events == [.open])
-        // Alice again, with her token: the new connection takes her place (the old one gets 4000).
-        let second = try await Harness.client(server, query: "peerId=alice&token=good-alice", reconnect: nil)
-        try await Harness.waitUntil("the old connection closed") { await first.log.events.contains(.close) }
-        try await Harness.waitUntil("alice open again") { await second.log.events.contains(.open) }
-        await second.client.close()
-        await server.shutdown()
-    }
-
-    private func start(_ decision: LaterApp.Decision, after delay: Duration, handshakeTimeout: Duration = .seconds(10)) async throws -> ProtooServer {
-        let configuration = ProtooServer.Configuration(port: 0, shutdownGracePeriod: .seconds(1), logger: Harness.quietLogger,
-                                                       handshakeTimeout: handshakeTimeout)
-        return try await ProtooServer.start(configuration) { LaterApp(context: $0, decision: decision, delay: delay) }
     }
 }
 

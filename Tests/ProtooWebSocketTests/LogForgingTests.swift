@@ -17,7 +17,7 @@ struct LogForgingTests {
         try await client.sendText("null")                  // an invalid protoo message: the server logs a warning naming the peer
         #expect(try await client.echoes(id: 1))            // after it was read
         await client.close()
-        try await Harness.waitUntil("the warning") { serve.log.contains("dropped invalid message") }
+        try await waitUntil("the warning") { serve.log.contains("dropped invalid message") }
         serve.stop()
         let lines = serve.log.split(separator: "\n")
         #expect(!lines.contains { $0.hasPrefix("2026-12-07T10:00:00") }, "a forged line:\n\(serve.log)")

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Protoo
 import ProtooWebSocket
+import ProtooTestSupport
 import Testing
 
 /// Clients that send but never read: the server's unsent bytes are capped server-wide (the largest
@@ -43,33 +44,34 @@ struct OutboundBudgetTests {
 
     @Test func pastTheServerWideBudgetTheLargestHoldersAreDropped() async throws {
         let capture = LogCapture()
-        let server = try await Harness.startServer {
+        try await withServer(configure: {
             $0.logger = capture.logger(level: .info)
             $0.maxOutboundBytes = 3 << 20
+        }) { server in
+            var clients: [NonReadingClient] = []
+            for i in 0..<4 { clients.append(try await NonReadingClient(port: server.port, peer: "nr\(i)")) }
+            // 6 MB owed to each: the kernel takes up to about 4 MB of it (its send buffer), the server holds the rest.
+            for client in clients { try await client.sendEchoes(12, bytes: 500_000) }
+            // The clients do not read, so the server's log says it (they would only see it by reading).
+            try await waitUntil("some dropped") { !capture.lines(containing: "server-wide limit of unsent bytes").isEmpty }
+            for client in clients { await client.close() }
         }
-        var clients: [NonReadingClient] = []
-        for i in 0..<4 { clients.append(try await NonReadingClient(port: server.port, peer: "nr\(i)")) }
-        // 6 MB owed to each: the kernel takes up to about 4 MB of it (its send buffer), the server holds the rest.
-        for client in clients { try await client.sendEchoes(12, bytes: 500_000) }
-        // The clients do not read, so the server's log says it (they would only see it by reading).
-        try await Harness.waitUntil("some dropped") { !capture.lines(containing: "server-wide limit of unsent bytes").isEmpty }
-        for client in clients { await client.close() }
-        await server.shutdown()
     }
 
+    /// Over real sockets (the instant of the drop is checked on virtual time in OutboundStallTests).
     @Test func aConnectionWhoseUnsentBytesDoNotDrainIsDropped() async throws {
         var limits = WebSocketLimits()
         limits.outboundStallTimeout = .milliseconds(500)
         limits.keepAliveInterval = .seconds(3600)   // not the keep-alive: the drain is what is judged
         let capture = LogCapture()
-        let server = try await Harness.startServer {
+        try await withServer(configure: {
             $0.limits = limits
             $0.logger = capture.logger(level: .info)
+        }) { server in
+            let client = try await NonReadingClient(port: server.port, peer: "stuck")
+            try await client.sendEchoes(12, bytes: 500_000)   // under the budget, never read
+            try await waitUntil("dropped") { !capture.lines(containing: "nothing sent to it drained").isEmpty }
+            await client.close()
         }
-        let client = try await NonReadingClient(port: server.port, peer: "stuck")
-        try await client.sendEchoes(12, bytes: 500_000)   // under the budget, never read
-        try await Harness.waitUntil("dropped") { !capture.lines(containing: "nothing sent to it drained").isEmpty }
-        await client.close()
-        await server.shutdown()
     }
 }

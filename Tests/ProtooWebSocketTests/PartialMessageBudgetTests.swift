@@ -1,9 +1,10 @@
 import Protoo
 import ProtooWebSocket
+import ProtooTestSupport
 import Testing
 
-/// Issue 22, item 4: bytes held in unfinished messages are capped server-wide; past the cap the
-/// connection holding the most is closed with 1009 and the others carry on.
+/// Bytes held in unfinished messages are capped server-wide; past the cap the connection holding
+/// the most is closed with 1009 and the others carry on.
 @Suite(.timeLimit(.minutes(2)))
 struct PartialMessageBudgetTests {
     /// Sends the start of an echo request carrying `bytes` of padding, unfinished, then a ping:
@@ -30,20 +31,20 @@ struct PartialMessageBudgetTests {
     }
 
     @Test func theLargestHolderIsClosed1009WhenTheServerWideCapIsPassed() async throws {
-        let server = try await Harness.startServer { $0.maxPartialMessageBytes = 300_000 }
-        let (a, _) = try await RawWebSocketClient.upgraded(port: server.port, target: "/?peerId=a")
-        let (b, _) = try await RawWebSocketClient.upgraded(port: server.port, target: "/?peerId=b")
-        let (c, _) = try await RawWebSocketClient.upgraded(port: server.port, target: "/?peerId=c")
-        #expect(try await Self.startMessage(a, id: 1, bytes: 80_000))
-        #expect(try await Self.startMessage(b, id: 2, bytes: 80_000))
-        #expect(!a.isClosed && !b.isClosed, "160 kB held is under the cap")
-        // c passes the cap once it holds over 140 kB, more than a or b: c goes, their 160 kB stay.
-        _ = try await Self.startMessage(c, id: 3, bytes: 250_000)
-        #expect(try await c.waitForClose(timeout: .seconds(10)))
-        #expect(c.frames.compactMap(\.closeCode) == [1009])
-        #expect(try await Self.finishMessage(a, id: 1), "a's message completes")
-        #expect(try await Self.finishMessage(b, id: 2), "b's message completes")
-        for client in [a, b, c] { await client.close() }
-        await server.shutdown()
+        try await withServer(configure: { $0.maxPartialMessageBytes = 300_000 }) { server in
+            let (a, _) = try await RawWebSocketClient.upgraded(port: server.port, target: "/?peerId=a")
+            let (b, _) = try await RawWebSocketClient.upgraded(port: server.port, target: "/?peerId=b")
+            let (c, _) = try await RawWebSocketClient.upgraded(port: server.port, target: "/?peerId=c")
+            #expect(try await Self.startMessage(a, id: 1, bytes: 80_000))
+            #expect(try await Self.startMessage(b, id: 2, bytes: 80_000))
+            #expect(!a.isClosed && !b.isClosed, "160 kB held is under the cap")
+            // c passes the cap once it holds over 140 kB, more than a or b: c goes, their 160 kB stay.
+            _ = try await Self.startMessage(c, id: 3, bytes: 250_000)
+            #expect(try await c.waitForClose(timeout: .seconds(10)))
+            #expect(c.frames.compactMap(\.closeCode) == [1009])
+            #expect(try await Self.finishMessage(a, id: 1), "a's message completes")
+            #expect(try await Self.finishMessage(b, id: 2), "b's message completes")
+            for client in [a, b, c] { await client.close() }
+        }
     }
 }

@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import ProtooTestSupport
 
 /// A bare WebSocket client for protocol probes: upgrades with a raw request, then sends any bytes
 /// (masked or not, valid or not) and collects the server's frames and whether it closed TCP.
@@ -51,9 +52,7 @@ final class RawWebSocketClient: Sendable {
     /// Connects and waits for the server's answer to the upgrade; returns the status line.
     static func upgraded(port: Int, target: String = "/?peerId=raw") async throws -> (RawWebSocketClient, String) {
         let client = try await connect(port: port, target: target)
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
-        while clock.now < deadline, client.responseHead == nil, !client.isClosed { try await Task.sleep(for: .milliseconds(5)) }
+        _ = try await eventually { client.responseHead != nil || client.isClosed }
         return (client, client.responseHead.map { String($0.split(separator: "\r\n").first ?? "") } ?? "")
     }
 
@@ -83,16 +82,20 @@ final class RawWebSocketClient: Sendable {
     var isClosed: Bool { state.withLockedValue { $0.closed } }
 
     /// The HTTP response head once it is complete.
-    var responseHead: String? {
-        let bytes = state.withLockedValue { $0.bytes }
-        guard let end = Self.headEnd(bytes) else { return nil }
+    var responseHead: String? { Self.responseHead(in: state.withLockedValue { $0.bytes }) }
+
+    /// The frames received after the HTTP response (complete ones only).
+    var frames: [Frame] { Self.frames(in: state.withLockedValue { $0.bytes }) }
+
+    /// The HTTP response head at the start of `bytes`, once it is complete.
+    static func responseHead(in bytes: [UInt8]) -> String? {
+        guard let end = headEnd(bytes) else { return nil }
         return String(decoding: bytes[..<end], as: UTF8.self)
     }
 
-    /// The frames received after the HTTP response (complete ones only).
-    var frames: [Frame] {
-        let bytes = state.withLockedValue { $0.bytes }
-        guard var i = Self.headEnd(bytes) else { return [] }
+    /// The complete frames in `bytes` after the HTTP response head.
+    static func frames(in bytes: [UInt8]) -> [Frame] {
+        guard var i = headEnd(bytes) else { return [] }
         var frames: [Frame] = []
         while i + 2 <= bytes.count {
             var length = Int(bytes[i + 1] & 0x7F), header = 2
@@ -118,13 +121,8 @@ final class RawWebSocketClient: Sendable {
     }
 
     /// Waits for a frame matching `predicate`; `nil` if none came within `timeout`.
-    func waitForFrame(timeout: Duration = .seconds(10), where predicate: (Frame) -> Bool) async throws -> Frame? {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while clock.now < deadline {
-            if let frame = frames.first(where: predicate) { return frame }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+    func waitForFrame(timeout: Duration = .seconds(20), where predicate: (Frame) -> Bool) async throws -> Frame? {
+        _ = try await eventually(timeout: timeout) { frames.contains(where: predicate) }
         return frames.first(where: predicate)
     }
 
@@ -136,14 +134,8 @@ final class RawWebSocketClient: Sendable {
     }
 
     /// Waits until the server closes TCP; `false` if it did not within `timeout`.
-    func waitForClose(timeout: Duration) async throws -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while clock.now < deadline {
-            if isClosed { return true }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return isClosed
+    func waitForClose(timeout: Duration = .seconds(20)) async throws -> Bool {
+        try await eventually(timeout: timeout) { isClosed }
     }
 
     func close() async {
@@ -151,7 +143,7 @@ final class RawWebSocketClient: Sendable {
         try? await group.shutdownGracefully()
     }
 
-    private static func headEnd(_ bytes: [UInt8]) -> Int? {
+    static func headEnd(_ bytes: [UInt8]) -> Int? {
         guard bytes.count >= 4 else { return nil }
         for i in 0...(bytes.count - 4) where bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10 {
             return i + 4

@@ -1,5 +1,6 @@
 import Foundation
 import ProtooWebSocket
+import ProtooTestSupport
 import Testing
 
 /// Runs `raw_client.py` (Python `websockets`) against an in-process conformance server: handshake
@@ -10,22 +11,20 @@ struct RawWebSocketTests {
     @Test func rawClientChecksPass() async throws {
         var limits = WebSocketLimits()
         limits.outboundBufferLimit = 1024 * 1024
-        let server = try await Harness.startServer(limits: limits)
-
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("raw_client.py").path
-        let probe = try await Self.run(["python3", "-c", "import websockets"], timeout: .seconds(30))
-        guard probe.status == 0 else {
-            Issue.record("""
-                python3 with the `websockets` package is required for this test (pip install websockets).
-                python3 -c 'import websockets' exited \(probe.status):
-                \(probe.output)
-                """)
-            await server.shutdown()
-            return
+        try await withServer(configure: { $0.limits = limits }) { server in
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("raw_client.py").path
+            let probe = try await Self.run(["python3", "-c", "import websockets"], timeout: .seconds(30))
+            guard probe.status == 0 else {
+                Issue.record("""
+                    python3 with the `websockets` package is required for this test (pip install websockets).
+                    python3 -c 'import websockets' exited \(probe.status):
+                    \(probe.output)
+                    """)
+                return
+            }
+            let result = try await Self.run(["python3", script, "\(server.port)", "\(limits.outboundBufferLimit)"], timeout: .seconds(90))
+            #expect(result.status == 0, "raw_client.py failed (exit \(result.status)):\n\(result.output)")
         }
-        let result = try await Self.run(["python3", script, "\(server.port)", "\(limits.outboundBufferLimit)"], timeout: .seconds(90))
-        #expect(result.status == 0, "raw_client.py failed (exit \(result.status)):\n\(result.output)")
-        await server.shutdown()
     }
 
     /// Runs a command through `/usr/bin/env`, returns its exit status and combined output.
@@ -45,17 +44,8 @@ struct RawWebSocketTests {
         process.standardOutput = sink
         process.standardError = sink
         try process.run()
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        var timedOut = false
-        while process.isRunning {
-            if clock.now > deadline {
-                process.terminate()
-                timedOut = true
-                break
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let timedOut = try await !eventually(timeout: timeout) { !process.isRunning }
+        if timedOut { process.terminate() }
         process.waitUntilExit()
         let output = String(decoding: (try? Data(contentsOf: outputURL)) ?? Data(), as: UTF8.self)
         if timedOut { return (-1, "timed out after \(timeout)\n" + output) }

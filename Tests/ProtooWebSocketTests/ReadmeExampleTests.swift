@@ -1,6 +1,7 @@
 import Protoo
 import ProtooClient
 import ProtooWebSocket
+import ProtooTestSupport
 import Testing
 
 // The README's minimal server and client, verbatim but for the port (0 here); `ReadmeTests`
@@ -22,11 +23,12 @@ final class EchoRoom: ProtooApp {
 @Suite struct ReadmeExampleTests {
     @Test func minimalServerAndClientFromTheReadme() async throws {
         let server = try await ProtooServer.start(.init(host: "127.0.0.1", port: 0), app: { EchoRoom(context: $0) })
-        let client = try await ProtooClient.start(url: "ws://127.0.0.1:\(server.port)/?peerId=alice")
-        for await event in client.events where event == .open { break }
-        let reply = try await client.request("echo", ["hello": "world"])
-        #expect(reply == ["hello": "world"])
-        await client.close()
-        await server.shutdown()
+        try await shuttingDown(server) {
+            let client = try await ProtooClient.start(url: "ws://127.0.0.1:\(server.port)/?peerId=alice")
+            for await event in client.events where event == .open { break }
+            let reply = try await client.request("echo", ["hello": "world"])
+            #expect(reply == ["hello": "world"])
+            await client.close()
+        }
     }
 }

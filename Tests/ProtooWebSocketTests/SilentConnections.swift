@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import ProtooTestSupport
 
 /// Many TCP connections that send `preamble` (nothing by default) and then stay silent, on one
 /// event loop: counts how many the server has closed.
@@ -34,14 +35,8 @@ final class SilentConnections: Sendable {
     var closed: Int { closedCount.withLockedValue { $0 } }
 
     /// Waits until at least `count` are closed; `false` if that did not happen within `timeout`.
-    func waitUntilClosed(_ count: Int, timeout: Duration) async throws -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while clock.now < deadline {
-            if closed >= count { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return closed >= count
+    func waitUntilClosed(_ count: Int, timeout: Duration = .seconds(20)) async throws -> Bool {
+        try await eventually(timeout: timeout) { closed >= count }
     }
 
     /// Closes the ones still open and ends the loop.
