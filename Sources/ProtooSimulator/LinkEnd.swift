@@ -4,21 +4,29 @@ import Protoo
 ///
 /// The server end of an accepted connection reports its traffic to the network's tap itself,
 /// exactly where a ``TappedTransport`` around it would (one object less on every message's way).
+///
+/// Its per-message state skips the dynamic exclusivity check and `link` is used at +0, as the
+/// link's own state is (see ``NetworkLink/network`` for the measurement).
 public final class LinkEnd: Transport {
     /// Held until the close is delivered (see ``Transport``).
-    public var delegate: (any TransportDelegate)?
+    @exclusivity(unchecked) public var delegate: (any TransportDelegate)?
     /// Sees this end's messages in and out and its close, once ``isTapped`` (the server end of an
     /// accepted connection). A constant, and not optional: calling it borrows it, with no retain
     /// per message (binding an optional would copy it).
     let tap: any TrafficTap
     /// Set when the connection is accepted: from then on the tap sees this end's traffic.
-    var isTapped = false
+    @exclusivity(unchecked) var isTapped = false
     /// Whether this end closed or learned of the close.
-    public internal(set) var isClosed = false
+    @exclusivity(unchecked) public internal(set) var isClosed = false
     let side: NetworkLink.Side
     /// Strong (no weak side table on the hot path); released once this end's close is delivered.
-    var link: NetworkLink?
-    private var closeDelivered = false
+    @exclusivity(unchecked) var link: NetworkLink? {
+        didSet { linkRef = link.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `link` at +0, for the message path (no retain and release per message): valid while
+    /// `link` holds it, which is always the case while the end is open.
+    @exclusivity(unchecked) private var linkRef: Unmanaged<NetworkLink>?
+    @exclusivity(unchecked) private var closeDelivered = false
 
     init(side: NetworkLink.Side, tap: any TrafficTap) {
         self.side = side
@@ -34,11 +42,13 @@ public final class LinkEnd: Transport {
 
     /// Copies the bytes into the link (no `String` is made).
     public func send(utf8: UnsafeRawBufferPointer) {
-        guard !isClosed, let link else { return }
-        if isTapped { tap.messageSent(link.id, at: link.now, utf8: utf8) }
-        // On a dropped link the message is sent (this side does not know yet) and lost.
-        guard !link.isDropped else { return }
-        link.transmit(from: side, utf8: utf8)
+        guard !isClosed, let linkRef else { return }
+        linkRef._withUnsafeGuaranteedRef { link in
+            if isTapped { tap.messageSent(link.id, at: link.now, utf8: utf8) }
+            // On a dropped link the message is sent (this side does not know yet) and lost.
+            guard !link.isDropped else { return }
+            link.transmit(from: side, utf8: utf8)
+        }
     }
 
     /// Closes with a close frame; the other end learns of it one trip later.

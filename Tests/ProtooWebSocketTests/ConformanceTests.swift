@@ -31,9 +31,10 @@ struct ConformanceTests {
             do {
                 _ = try await a.client.request("throw")
                 Issue.record("throw should fail")
-            } catch let ProtooError.rejected(code, reason) {
-                #expect(code == 500)
-                #expect(reason.contains("BOOM!!!"))
+            } catch let error as ProtooError {
+                #expect(error.errorCode == .rejected)
+                #expect(error.code == 500)
+                #expect(error.reason.contains("BOOM!!!"))
             }
             await #expect(throws: ProtooError.rejected(code: 404, reason: "unknown method")) { try await a.client.request("nope") }
             await a.client.close()

@@ -7,16 +7,17 @@ extension VirtualScheduler {
     ///
     /// Storage is managed by hand (like the heap below): every event touches it several times, and
     /// arrays in class properties cost a dynamic exclusivity check and a uniqueness check per access.
-    /// Its properties skip the dynamic exclusivity check: no access to one of them calls out.
+    /// Its properties skip the dynamic exclusivity check: no access to one of them calls out
+    /// (counted with the scheduler's in its figure, `VirtualScheduler.swift`).
     package final class Slots: TimerCancelling {
-        package private(set) var actions: UnsafeMutablePointer<Action?>
-        package private(set) var generations: UnsafeMutablePointer<UInt32>
-        private var free: UnsafeMutablePointer<Int32>
-        private(set) var count = 0
-        private var freeCount = 0
-        private var capacity = 0
+        @exclusivity(unchecked) package private(set) var actions: UnsafeMutablePointer<Action?>
+        @exclusivity(unchecked) package private(set) var generations: UnsafeMutablePointer<UInt32>
+        @exclusivity(unchecked) private var free: UnsafeMutablePointer<Int32>
+        @exclusivity(unchecked) private(set) var count = 0
+        @exclusivity(unchecked) private var freeCount = 0
+        @exclusivity(unchecked) private var capacity = 0
         /// Cancelled timers whose slot is not released yet (their heap entry has not surfaced).
-        package private(set) var cancelledPending = 0
+        @exclusivity(unchecked) package private(set) var cancelledPending = 0
 
         package init() {
             capacity = 64

@@ -54,8 +54,8 @@ public final class VirtualScheduler: Scheduler {
     }
 
     // Unchecked exclusivity: these are touched by every event, and no access to one of them
-    // can overlap another (none calls out while it is in progress); a dynamic check per access
-    // cost ≈ 10 % of a replay.
+    // can overlap another (none calls out while it is in progress). Measured with `protoo simulate --rooms 100 --peers-per-room 10 --duration 300s`
+    // (1,000 peers), perf of the build with the checks: the scheduler's were 2.5 % of its CPU.
     /// Pending entries in three places: `near`, a heap, holds those due within ``nearHorizon`` of
     /// when they were scheduled (network deliveries, immediate work) and everything due before
     /// `openedUntil`; the `wheel` the later ones (request timeouts, periodic and user timers) in
@@ -64,23 +64,23 @@ public final class VirtualScheduler: Scheduler {
     /// through every pending timer (tens of thousands at 10,000 simulated peers). Where an entry
     /// waits never changes the order: everything runs from `near`, which a bucket joins before its
     /// first timer is due.
-    private var near = EntryHeap()
+    @exclusivity(unchecked) private var near = EntryHeap()
     /// Timers due later: the wheel holds those within its span (≈ 137 s) of `openedUntil`, the
     /// `far` heap the rest (a run's end, long idle timeouts).
-    private var wheel = TimerWheel()
-    private var far = EntryHeap()
+    @exclusivity(unchecked) private var wheel = TimerWheel()
+    @exclusivity(unchecked) private var far = EntryHeap()
     /// Every pending entry due before this instant (a multiple of the wheel's bucket width) is in
     /// `near`: the wheel's buckets up to here have been opened.
-    private var openedUntil: Int64
+    @exclusivity(unchecked) private var openedUntil: Int64
     /// 100 ms: a simulated network delivery is scheduled closer than this.
     private static let nearHorizon: Int64 = 100_000_000
     private let slots = Slots()
-    private var sequence: UInt64 = 0
-    private var shuffle: SeededRandom?
-    private var currentNanos: Int64
+    @exclusivity(unchecked) private var sequence: UInt64 = 0
+    @exclusivity(unchecked) private var shuffle: SeededRandom?
+    @exclusivity(unchecked) private var currentNanos: Int64
 
     /// How many actions have run so far.
-    public private(set) var executedCount = 0
+    @exclusivity(unchecked) public private(set) var executedCount = 0
 
     /// The thread that drives this scheduler (its creator until ``adoptCurrentThread()``).
     private var owner: pthread_t
