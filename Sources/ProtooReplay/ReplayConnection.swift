@@ -47,7 +47,6 @@ final class ReplayConnection: Transport {
 
     /// Held until the close is delivered (see ``Transport``). Not weak: a weak reference would give
     /// the peer a side table, and every retain and release of it would take the slow path.
-    // Unchecked exclusivity (per-message state, one thread, no access spans a call back in).
     var delegate: (any TransportDelegate)?
     let id: ConnectionID
     let peer: String?

@@ -9,7 +9,6 @@ final class SimulatedNetwork {
     /// The run's virtual clock.
     public let scheduler: VirtualScheduler
     /// The network's own random stream (latency samples, fault timing).
-    /// Unchecked exclusivity: drawn on every message, and drawing never calls out.
     var random: SeededRandom
     /// Every link's delay.
     public var latency: LatencyModel

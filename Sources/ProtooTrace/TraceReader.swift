@@ -26,9 +26,6 @@ public final class TraceReader {
     /// The trailer's ``TraceTrailer/sourceEndedEarly``.
     public var sourceEndedEarly: String? { trailer?.sourceEndedEarly }
     /// Records returned by ``next()`` so far.
-    // Unchecked exclusivity on the per-record state below: a reader is used from one thread at a
-    // time and no access to one of these spans a call that could touch it again; the dynamic
-    // checks were ≈ 2 % of a replay.
     public private(set) var recordsRead: UInt64 = 0
 
     private let input: FileInput

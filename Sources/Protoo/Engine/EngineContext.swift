@@ -7,8 +7,6 @@ import Logging
 public final class EngineContext {
     public let scheduler: any Scheduler
     /// The engine's only randomness: request ids and anything the app draws.
-    /// (Unchecked exclusivity here and on `scratch`: drawing and encoding never call back into
-    /// the context, and a dynamic check on every message is measurable.)
     public var random: SeededRandom
     public let logger: Logger
     /// When set (a server sets it), every peer's repeatable warnings go through it: one limit for
