@@ -3,6 +3,8 @@
 /// its last bit, which would change delays and so the whole event log).
 public enum PortableMath {
     /// The natural logarithm of a positive finite `x` (relative error below 1e-15).
+    // Inlinable: the simulator's latency model calls it for every message, from another module.
+    @inlinable
     public static func log(_ x: Double) -> Double {
         guard x > 0, x.isFinite else { return x == 0 ? -.infinity : .nan }
         // x = m × 2^e with m in [√½, √2): exact operations, and no cancellation near x = 1.
@@ -34,6 +36,7 @@ public enum PortableMath {
     }
 
     /// A sample of an exponential distribution with this mean, from a uniform `u` in [0, 1).
+    @inlinable
     public static func exponential(mean: Double, u: Double) -> Double {
         -mean * log(1 - u)
     }

@@ -3,7 +3,7 @@
 /// The engine draws every random number (request ids above all) from one of these, owned by its
 /// ``EngineContext``: the same seed and the same inputs give the same ids.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var s0, s1, s2, s3: UInt64
+    @usableFromInline var s0, s1, s2, s3: UInt64
 
     public init(seed: UInt64) {
         var sm = seed
@@ -23,7 +23,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         return SeededRandom(seed: system.next())
     }
 
-    @inline(__always)
+    // Inlinable (with `rotl` and `nextUnit`): drawn for every simulated message, from other modules.
+    @inlinable @inline(__always)
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17
@@ -33,7 +34,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         return result
     }
 
-    @inline(__always) private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+    @inlinable @inline(__always) func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// A protoo request id: uniform in 0...10,000,000, like `Math.round(Math.random() * 1e7)`.
     public mutating func nextRequestID() -> RequestID {
@@ -41,6 +42,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A double in [0, 1).
+    @inlinable
     public mutating func nextUnit() -> Double {
         Double(next() >> 11) * 0x1.0p-53
     }

@@ -31,7 +31,10 @@ final class ConferenceParticipant {
     var device: JSONValue = .emptyObject
     var hasRtpCapabilities = false
     var transports: [String] = []
-    var producers: [Producer] = []
+    var producers: [Producer] = [] {
+        // Kept up to date on every change (rare) instead of scanned on every speaker tick.
+        didSet { isSpeakingCandidate = producers.contains { $0.kind == "audio" && !$0.paused } }
+    }
     var dataProducers: [DataProducer] = []
     /// Consumers that this participant receives (keyed by consumer id, in creation order).
     var consumers: [Consumer] = [] {
@@ -47,11 +50,8 @@ final class ConferenceParticipant {
     /// Read for every peer once a second (downlinkBwe); set only in `didSet`.
     private(set) var consumesVideo = false
     var speakingProducer: Producer? { producers.first { $0.kind == "audio" && !$0.paused } }
-    /// `speakingProducer != nil`, without copying a producer out.
-    var isSpeakingCandidate: Bool {
-        for i in producers.indices where !producers[i].paused && producers[i].kind == "audio" { return true }
-        return false
-    }
+    /// `speakingProducer != nil`.
+    private(set) var isSpeakingCandidate = false
 
     var summary: JSONValue {
         ["id": .string(id), "displayName": .string(displayName), "device": device]
