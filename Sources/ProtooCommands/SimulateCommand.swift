@@ -18,6 +18,8 @@ struct Simulate: ParsableCommand {
     @Option(help: "\(CommandRegistry.current.scenarioNames.joined(separator: " | "))") var scenario: String = CommandRegistry.current.defaultScenario
     @Option(help: "Number of rooms.") var rooms: Int = 10
     @Option(name: .customLong("peers-per-room"), help: "Peers in each room.") var peersPerRoom: Int = 6
+    @Option(name: .customLong("room-sizes"), help: "Peers in each room, room by room, e.g. 9,6,3 (rooms of different sizes; instead of --rooms and --peers-per-room).")
+    var roomSizes: String?
     @Option(help: "Virtual time until everyone leaves (e.g. 90s, 10m).") var duration: DurationArgument = DurationArgument(argument: "10m")!
     @Option(name: .customLong("arrival-window"), help: "Peers arrive uniformly at random within this time from the start (e.g. 30s, 0s for all at once).")
     var arrivalWindow: DurationArgument = DurationArgument(argument: "30s")!
@@ -45,8 +47,14 @@ struct Simulate: ParsableCommand {
         }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         guard rooms > 0, peersPerRoom > 0 else { throw ValidationError("--rooms and --peers-per-room must be positive") }
-        guard shards >= 1, shards <= rooms else {
-            throw ValidationError("--shards must be between 1 and --rooms (\(rooms)): a shard holds at least one room")
+        if roomSizes != nil {
+            guard let sizes, !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("--room-sizes must be positive counts separated by commas, e.g. 9,6,3")
+            }
+        }
+        let roomCount = sizes?.count ?? rooms
+        guard shards >= 1, shards <= roomCount else {
+            throw ValidationError("--shards must be between 1 and \(sizes == nil ? "--rooms" : "the number of --room-sizes") (\(roomCount)): a shard holds at least one room")
         }
         if shards > 1, record != nil {
             throw ValidationError("--record records one server's traffic: drop --shards (or use --shards 1) to record")
@@ -59,11 +67,20 @@ struct Simulate: ParsableCommand {
         }
     }
 
+    /// `--room-sizes` as counts (`nil` when absent or not a list of integers).
+    var sizes: [Int]? {
+        guard let roomSizes else { return nil }
+        let parts = roomSizes.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.allSatisfy({ $0 != nil }) else { return nil }
+        return parts.compactMap { $0 }
+    }
+
     func configuration(seed: UInt64, faults profileName: String) -> SimulationConfiguration {
         var c = SimulationConfiguration()
         c.scenario = .init(rawValue: scenario)
         c.rooms = rooms
         c.peersPerRoom = peersPerRoom
+        if let sizes { c.roomSizes = sizes }
         c.shards = shards
         c.duration = duration.duration
         c.arrivalWindow = arrivalWindow.duration
@@ -79,7 +96,8 @@ struct Simulate: ParsableCommand {
     }
 
     func reproduce(seed: UInt64, faults: String) -> String {
-        "\(CommandRegistry.current.commandName) simulate --scenario \(scenario) --rooms \(rooms) --peers-per-room \(peersPerRoom) --duration \(duration) --seed \(seed) --faults \(faults)\(shards > 1 ? " --shards \(shards)" : "")\(arrivalWindow.duration == .seconds(30) ? "" : " --arrival-window \(arrivalWindow)")\(shuffle ? " --shuffle" : "")"
+        let size = roomSizes.map { "--room-sizes \($0)" } ?? "--rooms \(rooms) --peers-per-room \(peersPerRoom)"
+        return "\(CommandRegistry.current.commandName) simulate --scenario \(scenario) \(size) --duration \(duration) --seed \(seed) --faults \(faults)\(shards > 1 ? " --shards \(shards)" : "")\(arrivalWindow.duration == .seconds(30) ? "" : " --arrival-window \(arrivalWindow)")\(shuffle ? " --shuffle" : "")"
     }
 
     func run() throws {

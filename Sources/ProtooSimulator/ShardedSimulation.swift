@@ -59,11 +59,17 @@ public final class ShardedSimulation {
         let base = configuration.rooms / count, extra = configuration.rooms % count
         var c = configuration
         c.shards = 1
-        c.firstRoom = configuration.firstRoom + index * base + min(index, extra)
-        c.rooms = base + (index < extra ? 1 : 0)
+        let firstGroup = index * base + min(index, extra)
+        let groups = base + (index < extra ? 1 : 0)
+        c.firstRoom = configuration.firstRoom + firstGroup
+        if configuration.hasCustomSizes {
+            c.roomSizes = Array(configuration.roomSizes[firstGroup..<(firstGroup + groups)])
+        } else {
+            c.rooms = groups
+        }
         c.seed = index == 0 ? configuration.seed : shardSeed(configuration.seed, index)
-        let first = (c.firstRoom - configuration.firstRoom) * configuration.peersPerRoom
-        let clients = first..<(first + c.rooms * configuration.peersPerRoom)
+        let first = configuration.firstClient(ofRoom: firstGroup)
+        let clients = first..<configuration.firstClient(ofRoom: firstGroup + groups)
         c.script = configuration.script.compactMap { fault in
             guard clients.contains(fault.client) else { return nil }
             var f = fault

@@ -125,9 +125,9 @@ public final class Simulation {
     private func populate() {
         let c = configuration
         var ids = SeededRandom(seed: c.seed ^ 0x4944_5320)
-        for room in 0..<c.rooms {
+        for (room, size) in c.roomSizes.enumerated() {
             let roomId = "room-\(c.firstRoom + room)"
-            for _ in 0..<c.peersPerRoom {
+            for _ in 0..<size {
                 let peerId = ids.alphanumericID(length: 8)
                 let behavior: any ClientBehavior
                 switch scenario.client {
@@ -213,7 +213,7 @@ public final class Simulation {
         guard f.partitionRate > 0 else { return }
         let end = Instant.zero + configuration.duration
         for room in 0..<configuration.rooms {
-            let members = Array(clients[(room * configuration.peersPerRoom)..<((room + 1) * configuration.peersPerRoom)])
+            let members = Array(clients[configuration.firstClient(ofRoom: room)..<configuration.firstClient(ofRoom: room + 1)])
             func next(after t: Instant) {
                 let at = t + exponentialWait(perMinute: f.partitionRate)
                 guard at < end else { return }

@@ -30,8 +30,28 @@ public struct SimulationConfiguration: Sendable {
     /// A client asks for its group's room unless ``SimulationScenario/target`` maps it elsewhere
     /// (several groups to one room make a bigger room).
     public var rooms = 10
-    /// How many clients each group has (default 6): every group has the same size.
+    /// How many clients each group has (default 6), unless ``roomSizes`` gives each its own.
     public var peersPerRoom = 6
+    /// How many clients each group has, group by group: every group ``peersPerRoom`` by default.
+    /// Set it for rooms of different sizes; it sets ``rooms`` to its count:
+    ///
+    /// ```swift
+    /// configuration.roomSizes = [9, 6, 3]      // room-0 has 9 clients, room-1 6, room-2 3
+    /// ```
+    public var roomSizes: [Int] {
+        get {
+            if let customSizes, customSizes.count == rooms { return customSizes }
+            return Array(repeating: peersPerRoom, count: rooms)
+        }
+        set {
+            customSizes = newValue
+            rooms = newValue.count
+        }
+    }
+    /// The sizes ``roomSizes`` was given (`nil`: every group has ``peersPerRoom``).
+    private var customSizes: [Int]?
+    /// Whether the groups have sizes of their own (``roomSizes`` was set and still fits ``rooms``).
+    var hasCustomSizes: Bool { customSizes?.count == rooms }
     /// How many independent server shards the rooms are spread over (see ``ShardedSimulation``).
     /// 1, the default, is one server holding every room.
     public var shards = 1
@@ -73,13 +93,20 @@ public struct SimulationConfiguration: Sendable {
     /// latency, no faults.
     public init() {}
 
-    /// How many clients the run makes: ``rooms`` × ``peersPerRoom``.
-    public var totalPeers: Int { rooms * peersPerRoom }
+    /// How many clients the run makes: ``rooms`` × ``peersPerRoom``, or the sum of ``roomSizes``.
+    public var totalPeers: Int { hasCustomSizes ? roomSizes.reduce(0, +) : rooms * peersPerRoom }
+
+    /// The index in ``Simulation/clients`` of group `room`'s first client (`room` may be
+    /// ``rooms``: the end).
+    func firstClient(ofRoom room: Int) -> Int {
+        hasCustomSizes ? roomSizes.prefix(room).reduce(0, +) : room * peersPerRoom
+    }
 
     /// The `protoo simulate` command for this run's scenario, size, duration, seed and shards (the
     /// reproduce line of a failure when the caller gave none).
     public var commandLine: String {
-        "swift run protoo simulate --scenario \(scenario.rawValue) --rooms \(rooms) --peers-per-room \(peersPerRoom) --duration \(Int(duration.nanoseconds / 1_000_000_000))s --seed \(seed)\(shards > 1 ? " --shards \(shards)" : "")"
+        let size = hasCustomSizes ? "--room-sizes \(roomSizes.map(String.init).joined(separator: ","))" : "--rooms \(rooms) --peers-per-room \(peersPerRoom)"
+        return "swift run protoo simulate --scenario \(scenario.rawValue) \(size) --duration \(Int(duration.nanoseconds / 1_000_000_000))s --seed \(seed)\(shards > 1 ? " --shards \(shards)" : "")"
     }
 }
 
