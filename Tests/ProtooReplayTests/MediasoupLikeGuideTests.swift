@@ -144,9 +144,8 @@ func sfuScenario() -> SimulationScenario {
         client.sfu.others.formUnion(joined["peers"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         let transport = try await client.request("createWebRtcTransport")
         // Alone in the room: wait for the server's `newPeer` (at most 20 s) before sending media.
-        let deadline = client.now + .seconds(20)
-        while client.sfu.others.isEmpty, client.now < deadline {
-            try await client.sleep(for: .milliseconds(100))
+        if client.sfu.others.isEmpty {
+            _ = try? await client.notification("newPeer", within: .seconds(20))   // none: produce anyway
         }
         _ = try await client.request("produce", ["transportId": transport["id"] ?? .null, "kind": "audio"])
         while true {
@@ -164,13 +163,6 @@ func sfuScenario() -> SimulationScenario {
         client.sfu.consumers += 1
         return .accept()
     }
-    // The simulator makes groups of `peersPerRoom` clients (`room-0`, `room-1`, …). The target
-    // puts every 6 groups in 3 rooms: groups 0–2 in `large-0`, 3–4 in `medium-0`, 5 in `small-0`.
-    scenario.target = { group, peerId in
-        let n = Int(group.dropFirst("room-".count)) ?? 0
-        let size = n % 6 < 3 ? "large" : n % 6 < 5 ? "medium" : "small"
-        return "/?roomId=\(size)-\(n / 6)&peerId=\(peerId)"
-    }
     scenario.roomsCloseWhenEmpty = true                           // checked at the end of the run
     scenario.invariant("an open room has 1 to 9 peers") { (app: SFUApp) -> String? in
         app.openRooms.first { $0.peerCount == 0 || $0.peerCount > 9 }.map { "a room has \($0.peerCount) peers" }
@@ -181,8 +173,7 @@ func sfuScenario() -> SimulationScenario {
 func sfuConfiguration(seed: UInt64) -> SimulationConfiguration {
     var configuration = SimulationConfiguration()
     configuration.seed = seed
-    configuration.rooms = 6                                       // 6 groups × 3 clients: rooms of 9, 6 and 3
-    configuration.peersPerRoom = 3
+    configuration.roomSizes = [9, 6, 3]                           // room-0 has 9 clients, room-1 6, room-2 3
     configuration.arrivalWindow = .seconds(20)
     configuration.duration = .seconds(120)                        // everyone leaves at 120 s …
     configuration.drainTime = .seconds(60)                        // … and closes and timeouts settle for 60 s
@@ -222,10 +213,10 @@ func runSFU(seed: UInt64 = 1) throws -> SimulationReport {
         let simulation = Simulation(configuration, scenario: sfuScenario())
         try simulation.advance(to: Instant.zero + .seconds(60))
         let app = try #require(simulation.app as? SFUApp)
-        #expect(app.rooms.mapValues(\.peerCount) == ["large-0": 9, "medium-0": 6, "small-0": 3])
+        #expect(app.rooms.mapValues(\.peerCount) == ["room-0": 9, "room-1": 6, "room-2": 3])
         for client in simulation.clients {
             let n = Int(client.roomId.dropFirst("room-".count)) ?? 0
-            let size = n < 3 ? 9 : n < 5 ? 6 : 3
+            let size = [9, 6, 3][n]
             let state = try #require(client.peer?.data["sfu"] as? SFUClientState)
             #expect(state.others.count == size - 1, "\(client.peerId) in \(client.roomId)")
             #expect(state.consumers == size - 1, "\(client.peerId) in \(client.roomId)")
@@ -288,7 +279,7 @@ func runSFU(seed: UInt64 = 1) throws -> SimulationReport {
 
     @Test func shardsAndSwarms() throws {
         var sharded = sfuConfiguration(seed: 1)
-        sharded.rooms = 12                                           // 2 shards of 6 groups: rooms of 9, 6 and 3 on each
+        sharded.roomSizes = [9, 6, 3, 9, 6, 3]                       // 2 shards: rooms of 9, 6 and 3 on each
         sharded.shards = 2
         let report = try ShardedSimulation(sharded, scenario: sfuScenario(), jobs: 2).run()
 
