@@ -169,7 +169,7 @@ let package = Package(
         // swift run -c release protoo-bench
         .executableTarget(
             name: "ProtooBench",
-            dependencies: ["Protoo", "ProtooApps", "ProtooLoad", "ProtooReplay", "ProtooScenarios", "ProtooSimulator", "ProtooTrace"],
+            dependencies: ["Protoo", "ProtooApps", "ProtooLoad", "ProtooReplay", "ProtooScenarios", "ProtooSimulator", "ProtooTestSupport", "ProtooTrace"],
             path: "Benchmarks/ProtooBench"
         ),
         // What the test targets share (not a product): running the `protoo` executable, in-process
@@ -177,7 +177,7 @@ let package = Package(
         .target(
             name: "ProtooTestSupport",
             dependencies: [
-                "Protoo", "ProtooApps", "ProtooClient", "ProtooProxy", "ProtooWebSocket",
+                "Protoo", "ProtooApps", "ProtooClient", "ProtooProxy", "ProtooSimulator", "ProtooWebSocket",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/ProtooTestSupport"

@@ -19,6 +19,7 @@ let suites: [(name: String, run: (BenchmarkRunner) throws -> Void)] = [
     ("replay", ReplayBenchmarks.run),
     ("sockets", SocketBenchmarks.run),
     ("proxy", ProxyBenchmarks.run),
+    ("minimize", MinimizeBenchmarks.run),
 ]
 
 let usage = """

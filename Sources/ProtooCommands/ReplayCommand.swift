@@ -41,6 +41,12 @@ struct Replay: ParsableCommand {
     var target: String?
     @Option(help: "Live replay: how long a client event waits for the server events recorded before it (e.g. 5s).")
     var wait = DurationArgument(argument: "5s")!
+    @Flag(help: "When the replay diverges, search for the smallest trace (by connections, then client messages) whose replay diverges the same way (same first divergence: kind, method, JSON path) and write it with -o. In-process only.")
+    var minimize = false
+    @Option(name: [.customShort("o"), .customLong("output")], help: "With --minimize: the cut trace to write (.ptrace.zst, .ptrace or .jsonl; default TRACE-min.ptrace.zst; never over an existing file).")
+    var output: String?
+    @Option(name: .customLong("minimize-budget"), help: "With --minimize: wall-clock time the search may take (default 3m); the best trace found so far is kept.")
+    var minimizeBudget: DurationArgument = DurationArgument(argument: "3m")!
     @OptionGroup var verdict: VerdictOptions
 
     func validate() throws {
@@ -54,6 +60,19 @@ struct Replay: ParsableCommand {
             throw ValidationError("--threshold judges what a live replay measures: use it with --target (in-process, the verdict is the comparison)")
         }
         try verdict.checkJUnitPath(against: paths)
+        if minimize {
+            guard target == nil else {
+                throw ValidationError("--minimize replays in-process, many times over: drop --target and give --app (record the live server's traffic with protoo proxy --record to minimise it)")
+            }
+            guard minimizeBudget.duration > .zero else { throw ValidationError("--minimize-budget must be positive, e.g. 60s") }
+        }
+        if let output {
+            guard minimize else { throw ValidationError("-o names --minimize's cut trace: add --minimize") }
+            guard !paths.contains(output) else { throw ValidationError("-o \(output) is an input: a tool never writes over its input") }
+            guard !FileManager.default.fileExists(atPath: output) else {
+                throw ValidationError("\(output) exists: choose another -o path (nothing is written over a file)")
+            }
+        }
     }
 
     func run() throws {
@@ -69,6 +88,7 @@ struct Replay: ParsableCommand {
             couldNotRun("\(error)")
         }
         let factory = CommandRegistry.current.app(named: app)!  // validate() checked the name
+        if minimize { return try minimizeTrace(options: options, app: factory) }
         let last = paths[paths.count - 1]
         if let next = TraceSegments.continuations(of: last).first {
             writeToStandardError("""
@@ -140,7 +160,7 @@ struct Replay: ParsableCommand {
         try finishRun(wrote ? report.verdict : report.verdict.combined(with: .couldNotRun))
     }
 
-    private func couldNotRun(_ message: String) -> Never {
+    func couldNotRun(_ message: String) -> Never {
         writeToStandardError("protoo replay: \(message)\n")
         Foundation.exit(Verdict.couldNotRun.exitCode)
     }

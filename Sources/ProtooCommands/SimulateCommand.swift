@@ -34,6 +34,14 @@ struct Simulate: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the summary.") var json = false
     @Option(help: "Record the server's traffic to a trace file (.ptrace.zst or .jsonl); never over an existing file.") var record: String?
     @Flag(name: .customLong("record-overwrite"), help: "Replace an existing recording at --record's path.") var recordOverwrite = false
+    @Flag(help: "When the run breaks an invariant, search for the smallest run that breaks the same one (fewest rooms, peers, faults, client steps, then the shortest duration), print it and write it as a repro file.")
+    var minimize = false
+    @Option(name: [.customShort("o"), .customLong("output")], help: "With --minimize: the repro file to write (default repro-seed-S.json; never over an existing file). With --seeds: each failing seed's file is named after it (repro-seed-S.json).")
+    var output: String?
+    @Option(name: .customLong("minimize-budget"), help: "With --minimize: wall-clock time the search may take per failing seed (default 3m); the best run found so far is kept.")
+    var minimizeBudget: DurationArgument = DurationArgument(argument: "3m")!
+    @Option(help: "Rerun exactly the run of a repro file written by --minimize (its scenario, clients, faults and seed; other run flags are ignored). Exit 1 when its invariant breaks.")
+    var repro: String?
     @Flag(name: .customLong("check-determinism"),
           help: "Run the seed twice, the second time in a fresh process (another hash seed: Dictionary and Set orders change), and report the first event that differs.")
     var checkDeterminism = false
@@ -62,6 +70,21 @@ struct Simulate: ParsableCommand {
         if checkDeterminism, seeds != nil || shards > 1 || record != nil {
             throw ValidationError("--check-determinism runs one seed on one server: drop --seeds, --shards and --record")
         }
+        if minimize || repro != nil {
+            guard shards == 1, !checkDeterminism else {
+                throw ValidationError("--minimize and --repro run one server: drop --shards and --check-determinism")
+            }
+        }
+        if minimize {
+            guard repro == nil else { throw ValidationError("--repro reruns a minimised run: drop --minimize") }
+            guard record == nil else { throw ValidationError("--minimize does not record: rerun the repro file with --repro FILE --record TRACE") }
+            guard minimizeBudget.duration > .zero else { throw ValidationError("--minimize-budget must be positive, e.g. 60s") }
+        }
+        if output != nil, !minimize { throw ValidationError("-o names --minimize's repro file: add --minimize") }
+        if let output, seeds == nil, FileManager.default.fileExists(atPath: output) {
+            throw ValidationError("\(output) exists: choose another -o path (nothing is written over a file)")
+        }
+        if repro != nil, seeds != nil { throw ValidationError("--repro reruns one run: drop --seeds") }
         guard arrivalWindow.duration < duration.duration else {
             throw ValidationError("--arrival-window must be shorter than --duration (everyone leaves at --duration)")
         }
@@ -105,7 +128,9 @@ struct Simulate: ParsableCommand {
         // results). Parallel swarm jobs and shards keep glibc's per-thread arenas instead.
         let threads = (seeds != nil || shards > 1) ? jobs ?? ProcessInfo.processInfo.activeProcessorCount : 1
         if threads == 1 { HugePages.reexecIfUseful() }
+        if let repro { return try rerun(repro: repro) }
         if let seeds { return try swarm(seeds.range, threads: threads) }
+        if minimize { return try minimizeOne(seed: seed) }
         if checkDeterminism { return try DeterminismCheck(command: self).run() }
         let config = configuration(seed: seed, faults: faults)
         let scenario = CommandRegistry.current.scenario(named: self.scenario)!  // validate() checked the name
@@ -154,7 +179,7 @@ struct Simulate: ParsableCommand {
     func makeRecorder(path: String, config: SimulationConfiguration) throws -> TraceRecorder {
         var header = TraceHeader(createdAtUnixNanoseconds: Int64(Date().timeIntervalSince1970 * 1e9),
                                  producerName: "\(CommandRegistry.current.toolName) simulate", producerVersion: "0.1.0",
-                                 host: ProcessInfo.processInfo.hostName, scenario: config.scenario.rawValue, seed: seed)
+                                 host: ProcessInfo.processInfo.hostName, scenario: config.scenario.rawValue, seed: config.seed)
         header.monotonicOrigin = .zero
         var rc = TraceRecorderConfiguration(path: path, header: header)
         rc.overflowPolicy = .block  // a simulation must lose nothing: wait for the writer instead
@@ -178,7 +203,12 @@ struct Simulate: ParsableCommand {
             let s = outcome.seed
             if let failure = outcome.failure {
                 failures.append((s, failure))
-                results.append(["seed": String(s), "status": "failed", "invariant": failure.invariant, "reproduce": failure.reproduce])
+                var entry = ["seed": String(s), "status": "failed", "invariant": failure.invariant, "reproduce": failure.reproduce]
+                if minimize, let minimized = try minimizeInSwarm(seed: s, profile: profile) {
+                    entry["repro"] = minimized.path
+                    entry["minimal"] = minimized.summary
+                }
+                results.append(entry)
             } else {
                 results.append(["seed": String(s), "digest": outcome.digest ?? "", "status": "ok"])
             }
@@ -191,6 +221,9 @@ struct Simulate: ParsableCommand {
             print("swarm: \(range.count) seeds, \(failures.count) failed")
             for (s, f) in failures {
                 print("seed \(s): \(f.invariant) at \(f.time)\n  reproduce: \(f.reproduce)")
+                if let entry = results.first(where: { $0["seed"] == String(s) }), let path = entry["repro"] {
+                    print("  minimal: \(entry["minimal"] ?? "")\n  repro: \(path) (rerun: \(CommandRegistry.current.commandName) simulate --repro \(path))")
+                }
             }
         }
         if !failures.isEmpty { throw ExitCode(1) }

@@ -52,3 +52,13 @@ extension Swarm {
         return run(seeds: seeds, jobs: jobs, scenario: scenario, configure: configure, progress: progress)
     }
 }
+
+extension Simulation {
+    /// The run a repro file describes, of the built-in scenario it names (`conference` or `echo`).
+    public convenience init(repro: SimulationRepro, tap: (any TrafficTap)? = nil) {
+        guard let scenario = SimulationScenario.named(repro.configuration.scenario.rawValue) else {
+            preconditionFailure("no built-in scenario '\(repro.configuration.scenario)': pass your scenario with Simulation(repro:scenario:)")
+        }
+        self.init(repro: repro, scenario: scenario, tap: tap)
+    }
+}

@@ -5,7 +5,7 @@ import ProtooSimulator
 
 /// A browser in a mediasoup-style conference (as mediasoup-demo's client behaves): the 10-request join
 /// sequence, answers to `newConsumer`/`newDataConsumer`, mute and camera toggles, display-name
-/// changes and stats polling, all drawn from the simulation's seeded random source.
+/// changes and stats polling, all drawn from the client's own random stream (`client.random`).
 final class ConferenceBehavior: ClientBehavior {
     struct Rates {
         /// Actions per virtual minute.
@@ -44,7 +44,7 @@ final class ConferenceBehavior: ClientBehavior {
     private func answer(_ request: IncomingRequest, _ client: SimulatedClient) -> Reply {
         switch answers {
         case .prompt:
-            let think = Duration.milliseconds(Int64(2 + client.context.random.next(upperBound: UInt64(30))))
+            let think = Duration.milliseconds(Int64(2 + client.random.next(upperBound: UInt64(30))))
             client.scheduler.schedule(after: think) { request.accept() }
         case .silent:
             break
@@ -79,7 +79,7 @@ final class ConferenceBehavior: ClientBehavior {
 
     private func afterJoin(_ client: SimulatedClient, _ peer: Peer) {
         guard let send = sendTransport, let recv = recvTransport else { return }
-        var random = client.context.random
+        var random = client.random
         let steps: [(String, JSONText)] = [
             ("connectWebRtcTransport", ConferenceRequests.connectTransport(recv, &random)),
             ("connectWebRtcTransport", ConferenceRequests.connectTransport(send, &random)),
@@ -88,10 +88,10 @@ final class ConferenceBehavior: ClientBehavior {
             ("produceData", ConferenceRequests.produceData(send, streamId: 0, label: "chat", info: "my-chat-DataProducer")),
             ("produceData", ConferenceRequests.produceData(send, streamId: 1, label: "bot", info: "my-bot-DataProducer")),
         ]
-        client.context.random = random
+        client.random = random
         var at = Duration.zero
         for (i, step) in steps.enumerated() {
-            at += .milliseconds(Int64(20 + client.context.random.next(upperBound: UInt64(230))))
+            at += .milliseconds(Int64(20 + client.random.next(upperBound: UInt64(230))))
             client.scheduler.schedule(after: at) { [self, client, peer] in
                 guard client.peer === peer, !client.leaving else { return }
                 client.requestLazily(step.0, step.1, then: { r in
@@ -113,12 +113,12 @@ final class ConferenceBehavior: ClientBehavior {
             self.nameCount += 1
             client.send("changeDisplayName", ["displayName": .string("Sim \(client.peerId) #\(self.nameCount)")])
         }
-        schedulePoisson(client, peer, perMinute: rates.statsPanel) { [unowned self] in self.pollStats(client, peer, remaining: 4 + Int(client.context.random.next(upperBound: UInt64(8)))) }
+        schedulePoisson(client, peer, perMinute: rates.statsPanel) { [unowned self] in self.pollStats(client, peer, remaining: 4 + Int(client.random.next(upperBound: UInt64(8)))) }
     }
 
     private func schedulePoisson(_ client: SimulatedClient, _ peer: Peer, perMinute rate: Double, _ action: @escaping () -> Void) {
         guard rate > 0 else { return }
-        let u = client.context.random.nextUnit()
+        let u = client.random.nextUnit()
         let wait = PortableMath.exponential(mean: 60.0 / rate, u: u)
         client.scheduler.schedule(after: .milliseconds(Int64(wait * 1000))) { [self, client, peer] in
             guard client.peer === peer, !client.leaving else { return }
@@ -138,9 +138,9 @@ final class ConferenceBehavior: ClientBehavior {
             videoProducer = nil
             client.send("closeProducer", ["producerId": .string(video)])
         } else if let send = sendTransport {
-            var random = client.context.random
+            var random = client.random
             let data = ConferenceRequests.produce(send, kind: "video", mid: "v\(nameCount)", source: "webcam", &random)
-            client.context.random = random
+            client.random = random
             client.requestLazily("produce", data, then: { [unowned self] r in
                 if case .success(let data) = r { self.videoProducer = data["id"]?.stringValue }
             })

@@ -24,15 +24,16 @@ final class NetworkLink: TimerTarget {
     /// checks 0.4 %, and retains and releases where the unmanaged references below are used at +0
     /// another 1.1 %.
     unowned(unsafe) let network: SimulatedNetwork
-    /// The network and its scheduler as unmanaged references, used at +0 on the message path
-    /// (no retain and release around every use); both outlive the link.
-    private let networkRef: Unmanaged<SimulatedNetwork>
+    /// The scheduler as an unmanaged reference, used at +0 on the message path (no retain and
+    /// release around every use); it outlives the link.
     private let schedulerRef: Unmanaged<VirtualScheduler>
     let clientEnd: LinkEnd
     let serverEnd: LinkEnd
     /// Per-link latency. Like the other per-message state of the link and its ends, it skips the
     /// dynamic exclusivity check: one thread, and no access spans a call that could reach it.
     @exclusivity(unchecked) var latency: LatencyModel
+    /// The link's own latency draws (keyed by its client and attempt: see `RandomStream`).
+    @exclusivity(unchecked) var random: SeededRandom
     // Unchecked exclusivity: no access to a pipe calls out while it is in progress (delivery
     // pops a payload first, then hands it over).
     @exclusivity(unchecked) private var clientToServer = Pipe()
@@ -49,12 +50,12 @@ final class NetworkLink: TimerTarget {
     /// Called on the client side when the server refused the upgrade.
     var onRejected: ((Int, String) -> Void)?
 
-    init(id: ConnectionID, network: SimulatedNetwork, latency: LatencyModel) {
+    init(id: ConnectionID, network: SimulatedNetwork, latency: LatencyModel, random: SeededRandom) {
         self.id = id
         self.network = network
-        self.networkRef = Unmanaged.passUnretained(network)
         self.schedulerRef = Unmanaged.passUnretained(network.scheduler)
         self.latency = latency
+        self.random = random
         clientEnd = LinkEnd(side: .client, tap: network.tap)
         serverEnd = LinkEnd(side: .server, tap: network.tap)
         clientEnd.link = self
@@ -99,7 +100,7 @@ final class NetworkLink: TimerTarget {
             departure = max(now, pipe.busyUntil) + Int64(bytes) * 1_000_000_000 / Int64(bps)
             pipe.busyUntil = departure
         }
-        let delay = networkRef._withUnsafeGuaranteedRef { network in latency.sample(&network.random) }
+        let delay = latency.sample(&random)
         var at = departure + delay
         at = max(at, pipe.lastDelivery, heldUntil)
         pipe.lastDelivery = at
@@ -198,7 +199,7 @@ final class NetworkLink: TimerTarget {
         isDropped = true
         let scheduler = network.scheduler
         for end in [clientEnd, serverEnd] where !end.isClosed {
-            let delay = latency.sample(&network.random)
+            let delay = latency.sample(&random)
             scheduler.schedule(after: .nanoseconds(delay)) { [self, end] in
                 end.closeFromRemote(TransportCloseEvent(code: nil, reason: "connection lost", initiator: .network))
                 // A client still waiting for the upgrade sees its connection attempt fail (it retries).

@@ -19,7 +19,8 @@ public final class ScenarioClient {
     public let simulated: SimulatedClient
     /// This connection's client-side peer (`peer.data` is per-connection storage).
     public let peer: Peer
-    /// The client's own random stream, drawn from the run's seed: the same on every run.
+    /// This connection's random stream, drawn from the client's own (``SimulatedClient/random``):
+    /// the same on every run, and unaffected by other clients.
     public var random: SeededRandom
     /// The server's notifications no ``notification(_:within:where:)`` took yet.
     let inbox = NotificationInbox()
@@ -42,13 +43,16 @@ public final class ScenarioClient {
 
     /// Sends a request and waits for its response's data (counted in the run's client
     /// requests, latency and errors). Throws ``ProtooError``: rejected, timed out (22.5 s +
-    /// 0.15 s per pending), or the connection closed.
+    /// 0.15 s per pending), or the connection closed; `CancellationError` past the client's step
+    /// limit (``SimulationConfiguration/stepLimits``).
     ///
     /// - Parameters:
     ///   - method: The request's method.
     ///   - data: The request's data (default `{}`).
     public func request(_ method: String, _ data: JSONValue = .emptyObject) async throws -> JSONValue {
         guard simulated.peer === peer, !peer.isClosed else { throw ProtooError.peerClosed }
+        // Past its step limit (a minimised run), the script ends here, quietly.
+        if let limit = simulated.stepLimit, simulated.messagesSent >= limit { throw CancellationError() }
         return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<JSONValue, any Error>) in
             simulated.request(method, data) { result in continuation.resume(with: result.mapError { $0 }) }
         }
@@ -56,7 +60,7 @@ public final class ScenarioClient {
 
     /// Sends a notification (nothing once the connection closed).
     public func notify(_ method: String, _ data: JSONValue = .emptyObject) {
-        guard simulated.peer === peer else { return }
+        guard simulated.peer === peer, simulated.takeStep() else { return }
         peer.notify(method, data)
     }
 

@@ -20,7 +20,7 @@ final class ScriptBehavior: ClientBehavior {
     }
 
     func clientDidOpen(_ client: SimulatedClient, peer: Peer) {
-        let session = ScenarioClient(simulated: client, peer: peer, random: SeededRandom(seed: client.context.random.next()))
+        let session = ScenarioClient(simulated: client, peer: peer, random: SeededRandom(seed: client.random.next()))
         let executor = client.context.executor
         let answers = self.answers, handler = onServerRequest
         peer.onRequest { [unowned client] request in
@@ -28,7 +28,7 @@ final class ScriptBehavior: ClientBehavior {
             switch answers {
             case .silent: return .deferred
             case .late(let offset): think = .seconds(30) + offset
-            case .prompt: think = .milliseconds(Int64(2 + client.context.random.next(upperBound: UInt64(30))))
+            case .prompt: think = .milliseconds(Int64(2 + client.random.next(upperBound: UInt64(30))))
             }
             executor.spawn("server request '\(request.method)' to client", client.peerId) {
                 do {

@@ -70,6 +70,10 @@ public final class ShardedSimulation {
         c.seed = index == 0 ? configuration.seed : shardSeed(configuration.seed, index)
         let first = configuration.firstClient(ofRoom: firstGroup)
         let clients = first..<configuration.firstClient(ofRoom: firstGroup + groups)
+        let rooms = c.firstRoom..<(c.firstRoom + groups)
+        c.population = configuration.population?.filter { rooms.contains($0.room) }
+        c.faultSchedule = configuration.faultSchedule?.filter { $0.client.map { rooms.contains($0.room) } ?? true }
+        c.stepLimits = configuration.stepLimits.filter { rooms.contains($0.key.room) }
         c.script = configuration.script.compactMap { fault in
             guard clients.contains(fault.client) else { return nil }
             var f = fault

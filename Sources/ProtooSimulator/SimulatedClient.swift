@@ -30,7 +30,9 @@ public final class SimulatedClient {
         private func pow2(_ f: Double, _ n: Int) -> Double { (0..<max(0, n)).reduce(1.0) { r, _ in r * f } }
     }
 
-    /// The client's peer id (8 letters and digits drawn from the seed).
+    /// The client's stable name: its group and place in it (its draws are keyed by it).
+    public let key: ClientKey
+    /// The client's peer id (8 letters and digits drawn from the seed and ``key``).
     public let peerId: String
     /// The client's group (`room-N`).
     public let roomId: String
@@ -57,13 +59,32 @@ public final class SimulatedClient {
     private var waitingForRetry = false
     /// Per-client scratch state for the behavior or script, kept across reconnects.
     public var memory: [String: Any] = [:]
+    /// The client's own random stream (seeded by the run's seed and ``key``): draw a behavior's
+    /// choices from it, not from ``context``'s (shared by every client, so removing one client
+    /// would shift every other's draws).
+    public var random: SeededRandom
+    /// Requests and notifications sent so far through this object or a ``ScenarioClient``.
+    public private(set) var messagesSent = 0
+    /// After this many messages the client sends no more (``SimulationConfiguration/stepLimits``).
+    public internal(set) var stepLimit: Int?
+    /// Connection attempts so far: each link's latency draws are keyed by its number.
+    private var attempts = 0
 
-    init(peerId: String, roomId: String, target: String, simulation: Simulation, behavior: any ClientBehavior) {
+    init(key: ClientKey, peerId: String, roomId: String, target: String, simulation: Simulation, behavior: any ClientBehavior) {
+        self.key = key
         self.peerId = peerId
         self.roomId = roomId
         self.target = target
         self.simulation = simulation
         self.behavior = behavior
+        self.random = RandomStream.client.random(simulation.configuration.seed, key.room, key.slot)
+    }
+
+    /// Counts one message to send; `false` once ``stepLimit`` is reached (the message is not sent).
+    func takeStep() -> Bool {
+        if let stepLimit, messagesSent >= stepLimit { return false }
+        messagesSent += 1
+        return true
     }
 
     /// The clients' engine context (their randomness, timers and executor).
@@ -82,7 +103,9 @@ public final class SimulatedClient {
         waitingForRetry = false
         guard !leaving else { return }
         state = .connecting
-        let link = simulation.network.connect(target: target, remoteAddress: "10.\(simulation.clients.count % 250).0.1:\(40000 + opens)")
+        attempts += 1
+        let seed = RandomStream.latency.seed(simulation.configuration.seed, key.room, key.slot, attempts)
+        let link = simulation.network.connect(target: target, remoteAddress: "10.\(key.room % 250).\(key.slot % 250).1:\(40000 + opens)", seed: seed)
         self.link = link
         // No weak references here: a weak reference gives its object a side table, and every later
         // retain and release of it (the link is on the message path) takes the slow path.
@@ -203,7 +226,7 @@ public final class SimulatedClient {
     /// Sends with `send` on the open peer, recording the request's virtual latency and outcome.
     private func tracked(_ then: @escaping (Result<ResponseData, ProtooError>) -> Void,
                          _ send: (Peer, @escaping (Result<ResponseData, ProtooError>) -> Void) -> Void) {
-        guard let peer, !peer.isClosed else { return }
+        guard let peer, !peer.isClosed, takeStep() else { return }
         let started = scheduler.now
         let token = simulation.requestStarted()
         send(peer, { [unowned self] result in

@@ -8,8 +8,9 @@ import Protoo
 final class SimulatedNetwork {
     /// The run's virtual clock.
     public let scheduler: VirtualScheduler
-    /// The network's own random stream (latency samples, fault timing).
-    var random: SeededRandom
+    /// The seed of links opened without one of their own (each link draws its latencies from
+    /// its own stream).
+    private let seed: UInt64
     /// Every link's delay.
     public var latency: LatencyModel
     let app: any ProtooApp
@@ -22,20 +23,22 @@ final class SimulatedNetwork {
 
     init(scheduler: VirtualScheduler, seed: UInt64, latency: LatencyModel, app: any ProtooApp, tap: any TrafficTap) {
         self.scheduler = scheduler
-        self.random = SeededRandom(seed: seed)
+        self.seed = seed
         self.latency = latency
         self.app = app
         self.tap = tap
     }
 
     /// Opens a connection to `target` (e.g. `/?roomId=r1&peerId=abc`). The returned link's
-    /// `onOpen`/`onRejected` fire on the client side.
-    func connect(target: String, remoteAddress: String) -> NetworkLink {
+    /// `onOpen`/`onRejected` fire on the client side. The link's latencies are drawn from a
+    /// stream seeded by `seed` (default: the network's seed and the connection's number).
+    func connect(target: String, remoteAddress: String, seed: UInt64? = nil) -> NetworkLink {
         let id = nextConnectionID
         nextConnectionID += 1
-        let link = NetworkLink(id: id, network: self, latency: latency)
+        let link = NetworkLink(id: id, network: self, latency: latency,
+                               random: SeededRandom(seed: seed ?? RandomStream.latency.seed(self.seed, -1, Int(id))))
         links[id] = link
-        let delay = latency.sample(&random)
+        let delay = latency.sample(&link.random)
         scheduler.schedule(after: .nanoseconds(delay)) { [self, link] in
             self.arrive(link, target: target, remoteAddress: remoteAddress)
         }

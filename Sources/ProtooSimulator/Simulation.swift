@@ -33,7 +33,6 @@ public final class Simulation {
     /// Extra command-line words that reproduce this run (set by the CLI).
     public var reproduceCommand: String?
 
-    private var faultRandom: SeededRandom
     private var failure: SimulationFailure?
     private var nextToken = 0
     private var outstanding = Set<Int>()
@@ -65,7 +64,6 @@ public final class Simulation {
         silenceLogs = logger == nil
         serverContext = EngineContext(scheduler: scheduler, random: SeededRandom(seed: seed ^ 0x5345_5256), logger: logger ?? quiet)
         clientContext = EngineContext(scheduler: scheduler, random: SeededRandom(seed: seed ^ 0x434C_4E54), logger: logger ?? quiet)
-        faultRandom = SeededRandom(seed: seed ^ 0x4641_554C)
         app = scenario.app(serverContext)
         for context in [serverContext, clientContext] {
             context.executor.reportsNondeterminism = true
@@ -74,7 +72,7 @@ public final class Simulation {
         network = SimulatedNetwork(scheduler: scheduler, seed: seed ^ 0x4E45_5457, latency: configuration.latency, app: app, tap: log)
         log.onClosed = { [unowned self] id in self.serverConnectionClosed(id) }
         for context in [serverContext, clientContext] {
-            context.executor.onNondeterminism = { [unowned self] report in self.fail(report.description) }
+            context.executor.onNondeterminism = { [unowned self] report in self.fail("nondeterminism", report.description) }
         }
     }
 
@@ -121,112 +119,71 @@ public final class Simulation {
         if let failure { throw failure }
     }
 
-    /// Creates the clients and schedules arrivals, faults and departures.
+    /// Creates the clients and schedules arrivals, faults and departures. Every client's draws
+    /// (peer id, arrival, answer style, faults, latency, its own ``SimulatedClient/random``) come
+    /// from streams keyed by its ``ClientKey``, so removing clients or faults shifts no other draw.
     private func populate() {
         let c = configuration
-        var ids = SeededRandom(seed: c.seed ^ 0x4944_5320)
-        for (room, size) in c.roomSizes.enumerated() {
-            let roomId = "room-\(c.firstRoom + room)"
-            for _ in 0..<size {
-                let peerId = ids.alphanumericID(length: 8)
-                let behavior: any ClientBehavior
-                switch scenario.client {
-                case .behavior(let make): behavior = make(answerStyle())
-                case .script(let script):
-                    behavior = ScriptBehavior(scenario, script: script, answers: answerStyle()) { [unowned self] in self.fail($0) }
-                }
-                let client = SimulatedClient(peerId: peerId, roomId: roomId, target: scenario.target(roomId, peerId),
-                                             simulation: self, behavior: behavior)
-                clients.append(client)
-                let arrival = c.arrivalWindow.nanoseconds > 0
-                    ? Int64(faultRandom.next(upperBound: UInt64(c.arrivalWindow.nanoseconds))) : 0
-                scheduler.schedule(at: Instant(nanoseconds: arrival)) { [unowned client] in client.start() }
-                scheduler.schedule(at: Instant.zero + c.duration) { [unowned client] in client.leave() }
-                scheduleFaults(for: client, from: Instant(nanoseconds: arrival))
+        for key in c.clientKeys {
+            let roomId = "room-\(key.room)"
+            var ids = RandomStream.peerID.random(c.seed, key.room, key.slot)
+            let peerId = ids.alphanumericID(length: 8)
+            let answers = answerStyle(of: key)
+            let behavior: any ClientBehavior
+            switch scenario.client {
+            case .behavior(let make): behavior = make(answers)
+            case .script(let script):
+                behavior = ScriptBehavior(scenario, script: script, answers: answers) { [unowned self] in self.fail("script-error", $0) }
             }
+            let client = SimulatedClient(key: key, peerId: peerId, roomId: roomId, target: scenario.target(roomId, peerId),
+                                         simulation: self, behavior: behavior)
+            client.stepLimit = c.stepLimits[key]
+            clientsByKey[key] = client
+            clients.append(client)
+            scheduler.schedule(at: FaultPlan.arrival(of: key, in: c)) { [unowned client] in client.start() }
+            scheduler.schedule(at: Instant.zero + c.duration) { [unowned client] in client.leave() }
         }
-        scheduleRoomPartitions()
-        for fault in c.script { schedule(fault) }
+        faultSchedule = FaultPlan.schedule(for: c)
+        for fault in faultSchedule { schedule(fault) }
     }
 
-    private func schedule(_ fault: ScriptedFault) {
+    /// The faults this run applies, in time order (drawn before it starts, or the configuration's
+    /// ``SimulationConfiguration/faultSchedule``), once ``prepare()`` ran.
+    public private(set) var faultSchedule: [PlannedFault] = []
+    private var clientsByKey: [ClientKey: SimulatedClient] = [:]
+
+    /// The client of `key`, if the run has one.
+    public func client(_ key: ClientKey) -> SimulatedClient? { clientsByKey[key] }
+
+    private func schedule(_ fault: PlannedFault) {
         scheduler.schedule(at: Instant.zero + fault.at) { [unowned self] in
-            let client = self.clients[fault.client]
-            self.recordEvent("scripted fault: \(fault.action) on client \(fault.client) (\(client.peerId))")
-            switch fault.action {
+            guard let key = fault.client else {
+                self.recordEvent("fault: \(fault)")
+                return self.app.shutdown()
+            }
+            guard let client = self.clientsByKey[key] else { return }
+            self.recordEvent("fault: \(fault) (\(client.peerId)\(client.link.map { " #\($0.id)" } ?? ""))")
+            switch fault.kind {
             case .drop: client.link?.drop()
             case .serverClose: if let link = client.link { self.network.serverClose(link) }
-            case .clog(let d): client.link?.clog(until: self.scheduler.now + d)
+            case .clog, .partition: client.link?.clog(until: self.scheduler.now + (fault.length ?? .zero))
             case .leave: client.leave()
             case .shutdownApp: self.app.shutdown()
             }
         }
     }
 
-    private func answerStyle() -> AnswerStyle {
+    /// How client `key` answers the server's requests: drawn from its own stream with the
+    /// profile's shares.
+    private func answerStyle(of key: ClientKey) -> AnswerStyle {
         let f = configuration.faults
-        let u = faultRandom.nextUnit()
+        var random = RandomStream.answers.random(configuration.seed, key.room, key.slot)
+        let u = random.nextUnit()
         if u < f.silentShare { return .silent }
         if u < f.silentShare + f.lateShare {
-            return faultRandom.next() & 1 == 0 ? .late(offset: .milliseconds(-1)) : .late(offset: .milliseconds(1))
+            return random.next() & 1 == 0 ? .late(offset: .milliseconds(-1)) : .late(offset: .milliseconds(1))
         }
         return .prompt
-    }
-
-    // MARK: Faults
-
-    private func exponentialWait(perMinute rate: Double) -> Duration {
-        let u = faultRandom.nextUnit()
-        return .milliseconds(Int64(PortableMath.exponential(mean: 60_000.0 / rate, u: u)))
-    }
-
-    private func scheduleFaults(for client: SimulatedClient, from start: Instant) {
-        let f = configuration.faults
-        let end = Instant.zero + configuration.duration
-        func every(_ rate: Double, _ action: @escaping (NetworkLink) -> Void) {
-            guard rate > 0 else { return }
-            func next(after t: Instant) {
-                let at = t + exponentialWait(perMinute: rate)
-                guard at < end else { return }
-                scheduler.schedule(at: at) { [unowned client] in
-                    if client.state == .open, let link = client.link { action(link) }
-                    next(after: at)
-                }
-            }
-            next(after: start)
-        }
-        every(f.dropRate) { [unowned self] link in
-            self.recordEvent("fault: drop #\(link.id)")
-            link.drop()
-        }
-        every(f.serverCloseRate) { [unowned self] link in
-            self.recordEvent("fault: server close #\(link.id)")
-            self.network.serverClose(link)
-        }
-        every(f.clogRate) { [unowned self] link in
-            link.clog(until: self.scheduler.now + f.clogDuration)
-        }
-    }
-
-    private func scheduleRoomPartitions() {
-        let f = configuration.faults
-        guard f.partitionRate > 0 else { return }
-        let end = Instant.zero + configuration.duration
-        for room in 0..<configuration.rooms {
-            let members = Array(clients[configuration.firstClient(ofRoom: room)..<configuration.firstClient(ofRoom: room + 1)])
-            func next(after t: Instant) {
-                let at = t + exponentialWait(perMinute: f.partitionRate)
-                guard at < end else { return }
-                scheduler.schedule(at: at) { [unowned self] in
-                    // Half the room, chosen by the seed, loses connectivity for a while.
-                    for m in members where self.faultRandom.next() & 1 == 0 {
-                        m.link?.clog(until: self.scheduler.now + f.partitionDuration)
-                    }
-                    next(after: at)
-                }
-            }
-            next(after: .zero)
-        }
     }
 
     // MARK: Faults by hand
@@ -269,7 +226,7 @@ public final class Simulation {
 
     func requestFinished(_ token: Int, latency: Duration, failure: ProtooError?) {
         guard outstanding.remove(token) != nil else {
-            fail("client request \(token) completed twice")
+            fail("request-completed-twice", "client request \(token) completed twice")
             return
         }
         switch failure {
@@ -289,12 +246,15 @@ public final class Simulation {
 
     // MARK: Invariants
 
-    func fail(_ invariant: String) {
+    /// Records the run's first broken invariant: `name` identifies it (a scenario invariant's
+    /// name, or a built-in's such as `request-completed-twice`), `text` says what broke.
+    func fail(_ name: String, _ text: String) {
         guard failure == nil else { return }
         let c = configuration
         let command = reproduceCommand ?? c.commandLine
-        failure = SimulationFailure(invariant: invariant, seed: c.seed, time: scheduler.now,
-                                    lastEvents: log.lastEvents.map(\.description), reproduce: command)
+        failure = SimulationFailure(invariant: text, seed: c.seed, time: scheduler.now,
+                                    lastEvents: log.lastEvents.map(\.description), reproduce: command,
+                                    name: name, events: scheduler.executedCount)
     }
 
     private func serverConnectionClosed(_ id: ConnectionID) {
@@ -305,7 +265,7 @@ public final class Simulation {
         guard let peer = network.takeServerPeer(id) else { return }
         scheduler.enqueue { [unowned self] in
             if peer.pendingRequestCount != 0 {
-                self.fail("server peer \(peer.id) closed with \(peer.pendingRequestCount) pending requests")
+                self.fail("server-peer-closed-with-pending-requests", "server peer \(peer.id) closed with \(peer.pendingRequestCount) pending requests")
             }
         }
     }
@@ -325,22 +285,22 @@ public final class Simulation {
     public func checkInvariants(final: Bool) throws {
         // Every virtual second: walks the rooms and peers in place (no arrays, no lookups).
         inspectable?.forEachOpenRoom { room in
-            if room.isClosed { fail("a closed room is still listed as open") }
-            if let peer = room.firstPeer(where: \.isClosed) { fail("closed peer \(peer.id) still in a room") }
+            if room.isClosed { fail("closed-room-listed", "a closed room is still listed as open") }
+            if let peer = room.firstPeer(where: \.isClosed) { fail("closed-peer-in-room", "closed peer \(peer.id) still in a room") }
         }
         for invariant in scenario.invariants {
-            if let broken = invariant.check(app) { fail("invariant '\(invariant.name)': \(broken)") }
+            if let broken = invariant.check(app) { fail(invariant.name, "invariant '\(invariant.name)': \(broken)") }
         }
         if final {
-            if !outstanding.isEmpty { fail("\(outstanding.count) client requests never completed (neither answered nor timed out)") }
+            if !outstanding.isEmpty { fail("requests-never-completed", "\(outstanding.count) client requests never completed (neither answered nor timed out)") }
             let left = openRooms.reduce(0) { $0 + $1.peerCount }
-            if left != 0 { fail("\(left) peers still in rooms after everyone left") }
+            if left != 0 { fail("peers-left-in-rooms", "\(left) peers still in rooms after everyone left") }
             if scenario.roomsCloseWhenEmpty, !openRooms.isEmpty {
-                fail("\(openRooms.count) rooms still open after everyone left")
+                fail("rooms-left-open", "\(openRooms.count) rooms still open after everyone left")
             }
             if finishedClients != clients.count {
                 let stuck = clients.filter { $0.state != .closed }.prefix(5).map(\.statusDescription)
-                fail("\(clients.count - finishedClients) clients never finished: \(stuck.joined(separator: "; "))")
+                fail("clients-never-finished", "\(clients.count - finishedClients) clients never finished: \(stuck.joined(separator: "; "))")
             }
         }
         if let failure { throw failure }
@@ -354,6 +314,10 @@ public final class Simulation {
     private func report(wall: Double) -> SimulationReport {
         SimulationReport(configuration, tally: tally, wall: wall)
     }
+
+    /// What the run counted so far, as a report (wall time 0): the summary of a run that broke
+    /// an invariant, say, whose ``SimulationReport/digest`` covers the events up to the break.
+    public func reportSoFar() -> SimulationReport { report(wall: 0) }
 
     /// What the run has counted so far (a report's figures; sharded runs add them up).
     var tally: SimulationTally {

@@ -62,7 +62,9 @@ public struct SimulationConfiguration: Sendable {
     /// closes (1000) and does not reconnect. Random faults are scheduled up to it.
     public var duration: Duration = .seconds(600)
     /// Every random draw of the run comes from it (default 1): peer ids, arrivals, latencies,
-    /// faults, the app's `context.random` and each client's ``ScenarioClient/random``.
+    /// faults, the app's `context.random` and each client's ``SimulatedClient/random``. A
+    /// client's draws come from streams keyed by the seed and its ``ClientKey``, a room's by the
+    /// seed and its number: removing a client, room or fault shifts no other's.
     public var seed: UInt64 = 1
     /// Random faults, at rates per client per virtual minute (default `.none`; also `.light`,
     /// `.heavy`, or any knobs of `FaultProfile`).
@@ -89,12 +91,59 @@ public struct SimulationConfiguration: Sendable {
     /// `[ScriptedFault(at: .seconds(60), client: 0, .drop)]`.
     public var script: [ScriptedFault] = []
 
+    /// Which clients the run makes (default `nil`: every client of every group). A minimised
+    /// run keeps a few; the others' draws are unaffected (each client's are its own, see
+    /// ``ClientKey``).
+    public var population: [ClientKey]?
+    /// The exact faults to run (default `nil`: ``faults``' random ones, drawn per client and per
+    /// room, plus ``script``). Set, it replaces both; ``faults`` still gives each client its
+    /// answer style (``FaultProfile/silentShare``, ``FaultProfile/lateShare``).
+    public var faultSchedule: [PlannedFault]?
+    /// Clients that stop talking after this many messages (requests and notifications sent
+    /// through ``ScenarioClient`` or ``SimulatedClient``): later ones are not sent, and a script's
+    /// next request throws `CancellationError`, which ends it quietly. The client stays
+    /// connected (it answers the server) until it leaves.
+    public var stepLimits: [ClientKey: Int] = [:]
+
     /// The defaults: the conference, 10 rooms × 6 peers, 600 s + 90 s drain, seed 1, broadband
     /// latency, no faults.
     public init() {}
 
-    /// How many clients the run makes: ``rooms`` × ``peersPerRoom``, or the sum of ``roomSizes``.
-    public var totalPeers: Int { hasCustomSizes ? roomSizes.reduce(0, +) : rooms * peersPerRoom }
+    /// How many clients the run makes: ``rooms`` × ``peersPerRoom``, or the sum of ``roomSizes``
+    /// (or the size of ``population``).
+    public var totalPeers: Int {
+        if let population { return population.count }
+        return hasCustomSizes ? roomSizes.reduce(0, +) : rooms * peersPerRoom
+    }
+
+    /// Every client of every group, in creation order (group by group).
+    var allClientKeys: [ClientKey] {
+        roomSizes.enumerated().flatMap { group, size in (0..<size).map { ClientKey(room: firstRoom + group, slot: $0) } }
+    }
+
+    /// The clients the run makes, in creation order: ``population`` (those that exist in the
+    /// groups), or every client.
+    public var clientKeys: [ClientKey] {
+        guard let population else { return allClientKeys }
+        let sizes = roomSizes
+        return Set(population).filter { key in
+            let group = key.room - firstRoom
+            return group >= 0 && group < sizes.count && key.slot < sizes[group]
+        }.sorted()
+    }
+
+    /// How many groups have at least one client.
+    public var populatedRooms: Int { Set(clientKeys.map(\.room)).count }
+
+    /// The key of client number `index` in creation order of the whole layout (``script``'s numbering).
+    func clientKey(ofIndex index: Int) -> ClientKey? {
+        var remaining = index
+        for (group, size) in roomSizes.enumerated() {
+            if remaining < size { return ClientKey(room: firstRoom + group, slot: remaining) }
+            remaining -= size
+        }
+        return nil
+    }
 
     /// The index in ``Simulation/clients`` of group `room`'s first client (`room` may be
     /// ``rooms``: the end).

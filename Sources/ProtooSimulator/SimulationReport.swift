@@ -100,7 +100,7 @@ extension SimulationReport {
         let virtual = Double(tally.virtualNanoseconds) / 1e9
         self.init(
             scenario: configuration.scenario.rawValue, seed: configuration.seed, faults: configuration.faults.summary,
-            rooms: configuration.rooms, peers: configuration.totalPeers, shards: configuration.shards,
+            rooms: configuration.populatedRooms, peers: configuration.totalPeers, shards: configuration.shards,
             virtualSeconds: virtual, wallSeconds: wall, speedUp: wall > 0 ? virtual / wall : 0,
             schedulerEvents: tally.events,
             connections: counters.connectionsRequested, connectionsRejected: counters.connectionsRejected,
@@ -130,6 +130,26 @@ public struct SimulationFailure: Error, CustomStringConvertible {
     public var lastEvents: [String]
     /// The command that runs the same seed again.
     public var reproduce: String
+    /// The broken invariant's name: the name a scenario gave its invariant (``SimulationScenario/invariant(_:_:)``),
+    /// or a built-in's (`request-completed-twice`, `server-peer-closed-with-pending-requests`,
+    /// `closed-room-listed`, `closed-peer-in-room`, `requests-never-completed`,
+    /// `peers-left-in-rooms`, `rooms-left-open`, `clients-never-finished`, `script-error`,
+    /// `nondeterminism`). A minimised run must break the invariant of the same name.
+    public var name: String
+    /// Events the scheduler ran up to the break.
+    public var events: Int
+
+    /// A failure of invariant `name` (default: `invariant` itself) at `time`.
+    public init(invariant: String, seed: UInt64, time: Instant, lastEvents: [String], reproduce: String,
+                name: String? = nil, events: Int = 0) {
+        self.invariant = invariant
+        self.seed = seed
+        self.time = time
+        self.lastEvents = lastEvents
+        self.reproduce = reproduce
+        self.name = name ?? invariant
+        self.events = events
+    }
 
     /// All of the above, one item a line.
     public var description: String {

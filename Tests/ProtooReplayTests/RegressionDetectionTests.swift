@@ -3,6 +3,7 @@ import Protoo
 import ProtooApps
 import ProtooReplay
 import ProtooTrace
+import ProtooTestSupport
 import Testing
 
 /// A changed app fails the replay with a precise report: where (connection, time), what (paths).

@@ -198,6 +198,7 @@ final class DeferringApp: ProtooApp {
         configuration.rooms = 2
         configuration.peersPerRoom = 3
         configuration.duration = .seconds(20)
+        configuration.arrivalWindow = .seconds(10)
         let path = temporaryPath("deferring.ptrace.zst")
         let header = TraceHeader(createdAtUnixNanoseconds: 0, producerName: ReplaySeed.simulatorProducerName,
                                  producerVersion: "test", host: "test", scenario: "deferring", seed: configuration.seed)

@@ -111,7 +111,7 @@ final class WallClockApp: ProtooApp {
             #expect(failure.time > Instant.zero + .seconds(5))
             #expect(failure.time <= Instant.zero + .seconds(6))
             #expect(failure.lastEvents.count == c.history)  // the ring is full: plenty happened
-            #expect(failure.lastEvents.contains { $0.contains("scripted fault: drop") })
+            #expect(failure.lastEvents.contains { $0.contains("fault: drop of room-0/0 at 5.5s") })
             #expect(failure.reproduce.contains("--seed 77"))
             #expect(failure.description.contains("reproduce:"))
         }

@@ -141,7 +141,7 @@ import ProtooApps
                 #expect(failure.time == Instant.zero + .seconds(3))
                 #expect(failure.seed == 8)
                 #expect(failure.reproduce.contains("--shards 3"))
-                #expect(failure.lastEvents.contains { $0.contains("scripted fault: shutdownApp on client 1") })
+                #expect(failure.lastEvents.contains { $0.contains("fault: shutdownApp at 2.5s") })
             }
         }
     }

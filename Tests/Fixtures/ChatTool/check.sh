@@ -51,6 +51,37 @@ set -e
 grep -q "peers" renamed.out || fail "the divergence does not name the field: $(cat renamed.out)"
 echo "ok   replay fails once the app renames a field"
 
+set +e
+"$mychat" replay chat.ptrace.zst --app chat-renamed --minimize -o small.ptrace.zst > minimized.out
+status=$?
+set -e
+[ $status -eq 1 ] || fail "replay --minimize exited $status: $(cat minimized.out)"
+grep -q "diverges the same way" minimized.out || fail "replay --minimize did not say it kept the divergence: $(cat minimized.out)"
+"$mychat" replay small.ptrace.zst --app chat > /dev/null || fail "the cut trace does not replay clean against the fixed app"
+set +e
+"$mychat" replay small.ptrace.zst --app chat-renamed > /dev/null
+status=$?
+set -e
+[ $status -eq 1 ] || fail "the cut trace does not diverge against the renamed app (exit $status)"
+echo "ok   replay --minimize: $(grep records minimized.out | xargs)"
+
+set +e
+"$mychat" simulate --scenario chat-broken --rooms 20 --duration 2m --seeds 7..7 --minimize -o broken.json > swarm.out 2> swarm.err
+status=$?
+set -e
+[ $status -eq 1 ] || fail "a minimised swarm exited $status: $(cat swarm.out swarm.err)"
+[ -f broken-seed-7.json ] || fail "no repro file for seed 7: $(cat swarm.out)"
+set +e
+first=$("$mychat" simulate --repro broken-seed-7.json --json 2> repro.err)
+status=$?
+second=$("$mychat" simulate --repro broken-seed-7.json --json 2> /dev/null)
+set -e
+[ $status -eq 1 ] || fail "--repro exited $status: $(cat repro.err)"
+grep -q "at most five rooms" repro.err || fail "--repro broke another invariant: $(cat repro.err)"
+[ "$first" = "$second" ] || fail "--repro printed different summaries: $first / $second"
+grep -q '"peers":6' <<<"$first" || fail "the minimal run is not six rooms of one peer: $first"
+echo "ok   swarm --minimize → repro file → --repro: the same digest twice, 6 peers left"
+
 "$mychat" simulate --scenario chat --rooms 4 --duration 1m --check-determinism > determinism.out || fail "$(cat determinism.out)"
 set +e
 "$mychat" simulate --scenario chat-unordered --rooms 20 --duration 1m --check-determinism > unordered.out
@@ -66,4 +97,4 @@ for _ in $(seq 100); do grep -q "listening" serve.err && break; sleep 0.1; done
 kill -TERM $server; wait $server || true
 grep -q "listening on ws://" serve.err || fail "mychat serve did not listen: $(cat serve.err)"
 echo "ok   mychat serve --app chat listens"
-echo "ChatTool fixture: 8 passed, 0 failed"
+echo "ChatTool fixture: 10 passed, 0 failed"
