@@ -88,7 +88,7 @@ struct Replay: ParsableCommand {
             couldNotRun("\(error)")
         }
         let factory = CommandRegistry.current.app(named: app)!  // validate() checked the name
-        if minimize { return try minimizeTrace(options: options, app: factory) }
+        if minimize { try minimizeTrace(options: options, app: factory) }
         let last = paths[paths.count - 1]
         if let next = TraceSegments.continuations(of: last).first {
             writeToStandardError("""

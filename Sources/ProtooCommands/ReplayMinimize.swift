@@ -6,6 +6,8 @@ import ProtooTrace
 
 /// `replay --minimize`: the smallest trace whose replay still diverges the same way.
 extension Replay {
+    /// Minimises the trace's divergence and exits 1; returns when the replay does not diverge
+    /// (the caller then replays as usual, so the verdict, 0 or 2, is the plain replay's).
     func minimizeTrace(options: ReplayOptions, app factory: @escaping ProtooAppFactory) throws {
         guard paths.count == 1 else { couldNotRun("--minimize takes one trace file: join a rotated recording first with protoo trace cut") }
         let minimizer = TraceMinimizer(options: options, budget: minimizeBudget.duration, app: factory)
@@ -16,7 +18,7 @@ extension Replay {
             couldNotRun("\(error)")
         }
         guard let result else {
-            writeToStandardError("protoo replay: the replay did not diverge: nothing to minimise\n")
+            writeToStandardError("protoo replay: the replay did not diverge: nothing to minimise; the replay's report follows\n")
             return
         }
         let path = output ?? Simulate.freePath(Self.stem(of: paths[0]) + "-min", "ptrace.zst")
