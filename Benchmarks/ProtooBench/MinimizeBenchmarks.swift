@@ -11,26 +11,31 @@ import ProtooTrace
 /// renamed response field in a 10-minute conference trace, minimised.
 enum MinimizeBenchmarks {
     static func run(_ r: BenchmarkRunner) throws {
-        try simulations(r)
+        var heavy = SimulationConfiguration()
+        heavy.rooms = 10
+        heavy.peersPerRoom = 8
+        heavy.duration = .seconds(120)
+        heavy.faults = .heavy
+        try simulations(r, heavy, label: "", shape: "planted race (TrackApp), 10 rooms × 8 peers, 120 s, heavy faults, one thread")
+        // Failures late in long runs: light faults (a drop per client every 50 virtual minutes).
+        var light = heavy
+        light.duration = .seconds(600)
+        light.faults = .light
+        try simulations(r, light, label: " (late failures)", shape: "planted race (TrackApp), 10 rooms × 8 peers, 600 s, light faults, one thread")
         try replay(r)
     }
 
-    /// 10 rooms × 8 peers, 2 virtual minutes, heavy faults: the first 10 failing seeds (of
-    /// `TrackApp`'s planted race: a drop during an awaited `publish`), each minimised.
-    static func simulations(_ r: BenchmarkRunner) throws {
+    /// The first 10 failing seeds of `c` (of `TrackApp`'s planted race: a close during an
+    /// awaited `publish`), each minimised.
+    static func simulations(_ r: BenchmarkRunner, _ configuration: SimulationConfiguration, label: String, shape: String) throws {
         let wanted = r.quick ? 3 : 10
-        var c = SimulationConfiguration()
-        c.rooms = 10
-        c.peersPerRoom = 8
-        c.duration = .seconds(120)
-        c.faults = .heavy
-        let shape = "planted race (TrackApp), 10 rooms × 8 peers, 120 s, heavy faults, one thread"
+        var c = configuration
         var rows: [(seed: UInt64, result: SimulationMinimizer.Result)] = []
         var seed: UInt64 = 0
         while rows.count < wanted, seed < 200 {
             seed += 1
             c.seed = seed
-            if let result = SimulationMinimizer(scenario: TrackApp.scenario(publishUntil: .seconds(110)), budget: .seconds(60)).minimize(c) {
+            if let result = SimulationMinimizer(scenario: TrackApp.scenario(publishUntil: c.duration - .seconds(10)), budget: .seconds(60)).minimize(c) {
                 rows.append((seed, result))
                 let m = result.minimal
                 FileHandle.standardError.write(Data("  seed \(seed): '\(result.failure.name)' rooms \(m.populatedRooms), peers \(m.clientKeys.count), faults \(m.faultSchedule?.count ?? 0) (of \(result.original.faultSchedule?.count ?? 0)), events \(result.originalFailure.events) → \(result.failure.events), \(result.runs) runs, \(BenchmarkRunner.format(Double(result.searchTime.nanoseconds) / 1e9)) s\n".utf8))
@@ -43,12 +48,12 @@ enum MinimizeBenchmarks {
             let m = row.result.minimal
             return m.populatedRooms == 1 && m.clientKeys.count <= 3 && (m.faultSchedule?.count ?? 0) <= 2
         }.count
-        r.record("minimize", "simulate --minimize: events up to the failure, before/after (median)", ratios[ratios.count / 2], "×",
+        r.record("minimize", "simulate --minimize\(label): events up to the failure, before/after (median)", ratios[ratios.count / 2], "×",
                  note: "\(shape); \(rows.count) failing seeds of 1…\(seed); min \(BenchmarkRunner.format(ratios[0]))×, max \(BenchmarkRunner.format(ratios[ratios.count - 1]))×")
-        r.record("minimize", "simulate --minimize: search time (median)", times[times.count / 2], "s",
+        r.record("minimize", "simulate --minimize\(label): search time (median)", times[times.count / 2], "s",
                  note: "max \(BenchmarkRunner.format(times[times.count - 1])) s; budget 60 s per seed")
-        r.record("minimize", "simulate --minimize: minimal runs of 1 room, ≤ 3 peers, ≤ 2 faults", Double(goal), "seeds",
-                 note: "of \(rows.count)")
+        r.record("minimize", "simulate --minimize\(label): minimal runs of 1 room, ≤ 3 peers, ≤ 2 faults", Double(goal), "seeds",
+                 note: "of \(rows.count); failures at \(BenchmarkRunner.format(rows.map { Double($0.result.originalFailure.time.nanoseconds) / 1e9 }.min() ?? 0))–\(BenchmarkRunner.format(rows.map { Double($0.result.originalFailure.time.nanoseconds) / 1e9 }.max() ?? 0)) s virtual")
     }
 
     /// A 10-minute conference recording (10 rooms × 6 peers), replayed against the conference app

@@ -89,6 +89,18 @@ public struct SimulationMinimizer: Sendable {
             _ = DeltaDebugging.minimize(FaultPlan.schedule(for: best), tryEmpty: true) { kept in
                 adopt(best.withSchedule(kept))
             }
+            // Each remaining fault as early as it still breaks the invariant: the earliest of a
+            // grid of instants before it (a race hit at an earlier instant ends the run sooner).
+            let faultCount = best.faultSchedule?.count ?? 0
+            for index in 0..<faultCount {
+                guard let fault = best.faultSchedule?[index] else { break }
+                for at in Self.grid(below: fault.at) {
+                    guard var moved = best.faultSchedule, index < moved.count else { break }
+                    moved[index].at = at
+                    guard let failed = adopt(best.withSchedule(moved)) else { break }
+                    if failed { break }
+                }
+            }
             progress?("client steps")
             for (key, sent) in bestOutcome.messagesSent.sorted(by: { $0.key < $1.key }) where sent < (best.stepLimits[key] ?? .max) {
                 _ = adopt(best.limiting(key, to: sent))
@@ -109,7 +121,18 @@ public struct SimulationMinimizer: Sendable {
                 shorter.duration = breakTime + .milliseconds(1)
                 if shorter.duration < best.duration { _ = adopt(shorter) }
             }
+            // The shortest of a grid of durations that still breaks it, then bisected below that.
             var low = Duration.zero, high = best.duration
+            for candidate in Self.grid(below: best.duration) {
+                var shorter = best
+                shorter.duration = candidate
+                guard let failed = adopt(shorter) else { break }
+                if failed {
+                    high = candidate
+                    break
+                }
+                low = candidate
+            }
             while high - low > .milliseconds(100) {
                 let mid = low + (high - low) / 2
                 var candidate = best
@@ -124,6 +147,15 @@ public struct SimulationMinimizer: Sendable {
         return Result(original: explicit, originalFailure: first.failure, originalReport: first.report,
                       minimal: repro.configuration, failure: bestOutcome.failure, report: bestOutcome.report,
                       repro: repro, runs: search.runs, searchTime: clock.now - started, budgetExhausted: search.outOfTime)
+    }
+}
+
+extension SimulationMinimizer {
+    /// 32 instants from `limit` / 32 up to `limit`, exclusive, ascending.
+    static func grid(below limit: Duration) -> [Duration] {
+        let step = limit / 32
+        guard step > .zero else { return [] }
+        return (1..<32).map { step * $0 }
     }
 }
 
