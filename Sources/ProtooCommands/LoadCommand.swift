@@ -77,12 +77,16 @@ struct Load: AsyncParsableCommand {
     @Option(help: "With --trace: how long a client event waits for the server events recorded before it.")
     var wait = DurationArgument(argument: "5s")!
 
+    @Option(help: "Run partition I of N of this load (0-based; its share of --peers, and of --rate), for a job runner; N alone takes I from JOB_COMPLETION_INDEX. Merge the partitions' --json with `protoo report merge`.")
+    var partition: PartitionArgument?
+
     @OptionGroup var verdict: VerdictOptions
 
     func validate() throws {
         if let duration, duration.duration <= .zero { throw ValidationError("--duration must be positive") }
         if trace != nil {
             if peers != nil { throw ValidationError("--peers does not apply with --trace: the recording says who connects; use --copies N to multiply it") }
+            if partition != nil { throw ValidationError("--partition splits --peers: with --trace, give each machine its own --copies") }
             if rate != nil || inflight != 1 || method != "echo" || payload != 0 {
                 throw ValidationError("--rate, --inflight, --method and --payload do not apply with --trace: the recording says what is sent")
             }
@@ -98,6 +102,9 @@ struct Load: AsyncParsableCommand {
             try makeConfiguration().validate()
         } catch {
             throw ValidationError(error.description)
+        }
+        if let partition, partition.block(of: peers ?? 1).isEmpty {
+            throw ValidationError("--partition \(partition): \(peers ?? 1) peers leave nothing for this partition; use fewer partitions")
         }
     }
 
@@ -128,32 +135,57 @@ struct Load: AsyncParsableCommand {
         await session.close()
         if interrupted.isSet { writeToStandardError("protoo load: interrupted: the figures are up to there\n") }
         let thresholds = verdict.parsed.map { $0.evaluate(report.measurements) }
-        let finished = report.completed + report.errorCount
-        let couldNotRun: String? = finished == 0 && !verdict.allowEmpty
-            ? "nothing measured: no request was answered (--allow-empty accepts that)" : nil
-        let (outcome, reason) = VerdictRules.judge(couldNotRun: couldNotRun, divergences: 0,
-                                                   errors: report.errorCount + report.unfinished, thresholds: thresholds)
+        let (outcome, reason) = Self.judge(report, thresholds: thresholds, allowEmpty: verdict.allowEmpty)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            var object = try JSONParser.parse(String(decoding: try encoder.encode(report), as: UTF8.self))
-            object["verdict"] = .string(outcome.name)
-            object["exitCode"] = JSONValue(Int(outcome.exitCode))
-            object["reason"] = .string(reason)
-            object["thresholds"] = .array(thresholds.map(\.json))
+            var object = try Self.jsonObject(report, thresholds: thresholds, outcome: outcome, reason: reason)
+            if let partition {
+                // What `protoo report merge` needs to combine the partitions exactly.
+                object["partition"] = .string(partition.description)
+                object["measurements"] = try JSONParser.parse(String(decoding: try encoder.encode(report.measurements), as: UTF8.self))
+                object["connectTimesMilliseconds"] = .array(session.connectTimes.map { .double(Double($0.nanoseconds) / 1e6) })
+            }
             print(JSONWriter.string(object))
         } else {
-            print("load: \(outcome) (\(reason))")
-            print(report.table)
-            if !thresholds.isEmpty {
-                print("thresholds:")
-                for t in thresholds { print("  \(t)") }
-            }
+            print(Self.text(report, thresholds: thresholds, outcome: outcome, reason: reason))
         }
         let cases = thresholds.map(\.testCase) + [JUnitReport.TestCase(name: "run", className: "load", seconds: report.elapsedSeconds,
                                   failure: outcome == .passed ? nil : (reason, report.table))]
         let wrote = verdict.write(JUnitReport(suiteName: "protoo load \(url)", seconds: report.elapsedSeconds, testCases: cases), tool: "protoo load")
         throw ExitCode((wrote ? outcome : outcome.combined(with: .couldNotRun)).exitCode)
+    }
+
+    /// The verdict of a load run: could not run when nothing was measured (unless `allowEmpty`),
+    /// failed on a failed request or threshold.
+    static func judge(_ report: LoadReport, thresholds: [ThresholdResult], allowEmpty: Bool) -> (Verdict, String) {
+        let finished = report.completed + report.errorCount
+        let couldNotRun: String? = finished == 0 && !allowEmpty
+            ? "nothing measured: no request was answered (--allow-empty accepts that)" : nil
+        return VerdictRules.judge(couldNotRun: couldNotRun, divergences: 0, errors: report.errorCount + report.unfinished,
+                                  thresholds: thresholds)
+    }
+
+    /// `--json`'s object: the report, the verdict and the thresholds.
+    static func jsonObject(_ report: LoadReport, thresholds: [ThresholdResult], outcome: Verdict, reason: String) throws -> JSONValue {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var object = try JSONParser.parse(String(decoding: try encoder.encode(report), as: UTF8.self))
+        object["verdict"] = .string(outcome.name)
+        object["exitCode"] = JSONValue(Int(outcome.exitCode))
+        object["reason"] = .string(reason)
+        object["thresholds"] = .array(thresholds.map(\.json))
+        return object
+    }
+
+    /// The summary: verdict, table, thresholds.
+    static func text(_ report: LoadReport, thresholds: [ThresholdResult], outcome: Verdict, reason: String) -> String {
+        var lines = ["load: \(outcome) (\(reason))", report.table]
+        if !thresholds.isEmpty {
+            lines.append("thresholds:")
+            for t in thresholds { lines.append("  \(t)") }
+        }
+        return lines.joined(separator: "\n")
     }
 
     private func runTrace(_ trace: String) throws {
@@ -197,7 +229,12 @@ struct Load: AsyncParsableCommand {
     }
 
     private func makeConfiguration() -> LoadConfiguration {
-        LoadConfiguration(url: url, peers: peers ?? 1, duration: duration?.duration ?? .seconds(10), inflight: inflight, method: method,
-                          payloadBytes: payload, rate: rate, threads: threads)
+        let total = peers ?? 1
+        let share = partition?.block(of: total) ?? 0..<total
+        var configuration = LoadConfiguration(url: url, peers: max(1, share.count), duration: duration?.duration ?? .seconds(10),
+                                              inflight: inflight, method: method, payloadBytes: payload,
+                                              rate: rate.map { $0 * Double(share.count) / Double(max(1, total)) }, threads: threads)
+        configuration.firstPeer = share.lowerBound
+        return configuration
     }
 }

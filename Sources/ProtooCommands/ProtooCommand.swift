@@ -19,7 +19,7 @@ public struct ProtooCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "protoo",
         abstract: "The protoo signaling server, simulator and trace tools.",
-        subcommands: [ServeCommand.self, ProxyCommand.self, Simulate.self, Trace.self, Replay.self, Load.self]
+        subcommands: [ServeCommand.self, ProxyCommand.self, Simulate.self, Trace.self, Replay.self, Load.self, Report.self]
     )
 
     public init() {}

@@ -6,6 +6,7 @@ import Protoo
 import ProtooApps
 import ProtooTrace
 import ProtooWebSocket
+import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc
@@ -38,6 +39,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var limits: ServerLimitOptions
 
+    @Option(name: .customLong("drain-timeout"), help: "On SIGTERM or SIGINT: how long request handlers still running may take to finish once every peer was closed with 1012 (protoo-clients reconnect, through a balancer to another server). Default 10s.")
+    var drainTimeout = DurationArgument(argument: "10s")!
+
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464; port 0: any free port, printed).")
+    var metrics: String?
+
+    @Option(name: .customLong("health-path"), help: "The path of the HTTP health check (200 while accepting, 503 while draining); 'none' for no health check.")
+    var healthPath = "/health"
+
     func validate() throws {
         guard CommandRegistry.current.app(named: app) != nil else {
             throw ValidationError("unknown app '\(app)'; choose one of: \(CommandRegistry.current.appNames.joined(separator: ", "))")
@@ -46,6 +56,14 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("unknown --log-level '\(logLevel)'")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        if let metrics, Self.hostPort(metrics) == nil { throw ValidationError("--metrics takes HOST:PORT, e.g. 127.0.0.1:9464") }
+    }
+
+    /// `HOST:PORT` (the last colon splits, so `[::1]:9464` works).
+    static func hostPort(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        let host = text[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host.isEmpty ? nil : (host, port)
     }
 
     func run() async throws {
@@ -55,15 +73,28 @@ struct ServeCommand: AsyncParsableCommand {
         let tls = tlsOptions.tls
         var configuration = ProtooServer.Configuration(host: host, port: port, tls: tls, logger: Logger(label: "protoo.server"))
         limits.apply(to: &configuration)
+        configuration.drainTimeout = drainTimeout.duration
+        configuration.healthCheckPath = healthPath == "none" ? nil : healthPath
         let recorder = try recording.makeRecorder(producer: "protoo serve --app \(app)")
         configuration.trafficTap = recorder
+        var endpoint: MetricsEndpoint?
+        if let metrics, let address = Self.hostPort(metrics) {
+            let started = try await MetricsEndpoint.start(host: address.0, port: address.1)
+            endpoint = started
+            writeToStandardError("protoo serve: metrics on http://\(address.0):\(started.port)/metrics\n")
+        }
+        let sampling = recorder.map { recorder in Task { await RecorderMetrics.sample(recorder) } }
 
-        let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
         let server = try await ProtooServer.start(configuration, app: factory)
         writeToStandardError("protoo serve: app \(app) listening on \(tls == nil ? "ws" : "wss")://\(host):\(server.port)/\n")
-        let received = await signals.next()
-        logger.notice("signal \(received): shutting down gracefully")
-        await server.shutdown()
+        // SIGTERM or SIGINT: drain (health 503, peers closed with 1012 so they reconnect
+        // elsewhere, handlers finish within --drain-timeout), then flush the recorder, exit 0.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.notice("drained")
+        sampling?.cancel()
+        await endpoint?.stop()
         if let recorder {
             try recorder.close()
             logger.notice("trace written", metadata: ["files": "\(recorder.files)", "dropped": "\(recorder.droppedRecords)"])

@@ -26,6 +26,8 @@ struct Simulate: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Run every seed in an inclusive range, e.g. 1..200 (faults drawn per seed).") var seeds: SeedRange?
     @Option(help: "Fault profile: none | light | heavy | random (drawn from the seed).") var faults: String = "none"
+    @Option(help: "With --seeds: run partition I of N (0-based: every N-th seed from the I-th), for a job runner; N alone takes I from JOB_COMPLETION_INDEX. Merge the partitions' --json with `protoo report merge`.")
+    var partition: PartitionArgument?
     @Option(help: "Spread the rooms over this many independent server shards, run side by side (default: 1, one server holding every room).") var shards: Int = 1
     @Option(name: .customLong("shard-window"), help: ArgumentHelp("With --shards: virtual time each shard runs before the next window (a speed knob; results do not depend on it).", visibility: .hidden))
     var shardWindow: DurationArgument = DurationArgument(argument: "30s")!
@@ -85,6 +87,9 @@ struct Simulate: ParsableCommand {
             throw ValidationError("\(output) exists: choose another -o path (nothing is written over a file)")
         }
         if repro != nil, seeds != nil { throw ValidationError("--repro reruns one run: drop --seeds") }
+        if partition != nil, seeds == nil {
+            throw ValidationError("--partition splits a swarm: give --seeds A..B (and --partition I/N, or N with JOB_COMPLETION_INDEX set)")
+        }
         guard arrivalWindow.duration < duration.duration else {
             throw ValidationError("--arrival-window must be shorter than --duration (everyone leaves at --duration)")
         }
@@ -189,12 +194,13 @@ struct Simulate: ParsableCommand {
 
     private func swarm(_ range: ClosedRange<UInt64>, threads: Int) throws {
         let profile = faults == "none" ? "random" : faults
+        let seedList = partition.map { Swarm.seeds(of: range, partition: $0.index, of: $0.count) } ?? Array(range)
         var failures: [(UInt64, SimulationFailure)] = []
         var results: [[String: String]] = []
         let bar = ProgressBar(label: "swarm")
         let command = self
-        let total = Double(range.count)
-        let outcomes = Swarm.run(seeds: range, jobs: threads, scenario: CommandRegistry.current.scenario(named: scenario)!,  // validate() checked the name
+        let total = Double(seedList.count)
+        let outcomes = Swarm.run(seeds: seedList, jobs: threads, scenario: CommandRegistry.current.scenario(named: scenario)!,  // validate() checked the name
 
                                  configure: { s in (command.configuration(seed: s, faults: profile), command.reproduce(seed: s, faults: profile)) },
                                  progress: { done in bar.update(Double(done) / total) })
@@ -216,9 +222,15 @@ struct Simulate: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(["seeds": results]), as: UTF8.self))
+            if let partition {
+                print(String(decoding: try encoder.encode(SwarmPartitionJSON(seeds: results, partition: partition.description,
+                                                                             range: "\(range.lowerBound)..\(range.upperBound)")), as: UTF8.self))
+            } else {
+                print(String(decoding: try encoder.encode(["seeds": results]), as: UTF8.self))
+            }
         } else {
-            print("swarm: \(range.count) seeds, \(failures.count) failed")
+            let share = partition.map { " (partition \($0) of \(range.lowerBound)..\(range.upperBound))" } ?? ""
+            print("swarm: \(seedList.count) seeds\(share), \(failures.count) failed")
             for (s, f) in failures {
                 print("seed \(s): \(f.invariant) at \(f.time)\n  reproduce: \(f.reproduce)")
                 if let entry = results.first(where: { $0["seed"] == String(s) }), let path = entry["repro"] {

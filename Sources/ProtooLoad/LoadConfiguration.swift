@@ -24,6 +24,9 @@ public struct LoadConfiguration: Sendable {
     public var rate: Double?
     /// Prefix of the generated peer ids (`<prefix><index>`).
     public var peerIDPrefix: String
+    /// The index of the first peer (default 0): a partition of a bigger load starts where the
+    /// previous one's peers end, so every peer id of the whole load is different.
+    public var firstPeer = 0
     /// Event-loop threads the clients share.
     public var threads: Int
     /// Connect timeout of each peer (TCP connect; the WebSocket upgrade must also finish within it).

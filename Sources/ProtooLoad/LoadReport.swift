@@ -12,6 +12,16 @@ public struct LoadReport: Sendable, Codable {
         public var p99: Double
         public var p999: Double
         public var max: Double
+
+        /// Percentiles (microseconds) of `count` answered requests.
+        public init(count: Int, p50: Double, p90: Double, p99: Double, p999: Double, max: Double) {
+            self.count = count
+            self.p50 = p50
+            self.p90 = p90
+            self.p99 = p99
+            self.p999 = p999
+            self.max = max
+        }
     }
 
     /// The server URL as given (before peer ids were added).

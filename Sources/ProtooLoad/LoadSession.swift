@@ -64,7 +64,7 @@ public final class LoadSession: Sendable {
                 guard next < configuration.peers else { return }
                 let index = next
                 next += 1
-                let url = PeerURL.make(configuration.url, index: index, prefix: configuration.peerIDPrefix)
+                let url = PeerURL.make(configuration.url, index: configuration.firstPeer + index, prefix: configuration.peerIDPrefix)
                 tasks.addTask { await connectOne(url: url, index: index, configuration: shared) }
             }
             for _ in 0..<min(configuration.connectConcurrency, configuration.peers) { addNext() }

@@ -22,12 +22,28 @@ public enum Swarm {
     public static func run(seeds: ClosedRange<UInt64>, jobs: Int, scenario: SimulationScenario,
                            configure: @escaping @Sendable (UInt64) -> (SimulationConfiguration, reproduce: String?),
                            progress: (@Sendable (Int) -> Void)? = nil) -> [Outcome] {
+        run(seeds: Array(seeds), jobs: jobs, scenario: scenario, configure: configure, progress: progress)
+    }
+
+    /// The seeds of `range` partition `index` of `count` runs: every `count`-th from the
+    /// `index`-th (0-based), so partitions get seeds of every part of the range. The partitions of
+    /// a range together hold each of its seeds exactly once.
+    public static func seeds(of range: ClosedRange<UInt64>, partition index: Int, of count: Int) -> [UInt64] {
+        precondition(count >= 1 && index >= 0 && index < count, "partition \(index) of \(count)")
+        return range.enumerated().filter { $0.offset % count == index }.map(\.element)
+    }
+
+    /// ``run(seeds:jobs:scenario:configure:progress:)`` of a list of seeds (a partition's, say),
+    /// outcomes in the list's order.
+    public static func run(seeds: [UInt64], jobs: Int, scenario: SimulationScenario,
+                           configure: @escaping @Sendable (UInt64) -> (SimulationConfiguration, reproduce: String?),
+                           progress: (@Sendable (Int) -> Void)? = nil) -> [Outcome] {
         let count = seeds.count
         let state = SharedState(count: count)
         let workers = max(1, min(jobs, count))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while let index = state.nextIndex() {
-                let seed = seeds.lowerBound + UInt64(index)
+                let seed = seeds[index]
                 let (configuration, reproduce) = configure(seed)
                 // A sharded seed runs its shards one after another: the swarm's jobs are the threads.
                 let simulation = ShardedSimulation(configuration, scenario: scenario)

@@ -76,6 +76,13 @@ public final class TraceRecorder: TrafficTap, @unchecked Sendable { // mutable s
         return droppedTotal
     }
 
+    /// Bytes the buffer holds now (staged records plus the batch being written).
+    public var bufferedBytes: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return pending.count + inFlightBytes
+    }
+
     /// The most bytes the buffer held at once so far (staged records plus the batch being written).
     public var peakBufferedBytes: Int {
         condition.lock()

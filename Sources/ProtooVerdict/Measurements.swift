@@ -2,7 +2,7 @@ import Histogram
 
 /// What a run measured, for ``Threshold``s to judge: request latency, requests, errors and
 /// divergences, each by method. Built by `protoo load` (plain and `--trace`) and live replay.
-public struct Measurements: Sendable {
+public struct Measurements: Sendable, Codable {
     /// Latency of answered requests, in microseconds, by method.
     public var latency: [String: Histogram<UInt64>] = [:]
     /// Requests that finished (answered, or failed for good), by method.

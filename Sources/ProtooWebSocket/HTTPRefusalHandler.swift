@@ -9,9 +9,15 @@ final class HTTPRefusalHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let outcome: UpgradeOutcome
+    private let healthCheckPath: String?
+    private let isAccepting: () -> Bool
     private var head: HTTPRequestHead?
 
-    init(outcome: UpgradeOutcome) { self.outcome = outcome }
+    init(outcome: UpgradeOutcome, healthCheckPath: String? = nil, isAccepting: @escaping () -> Bool = { true }) {
+        self.outcome = outcome
+        self.healthCheckPath = healthCheckPath
+        self.isAccepting = isAccepting
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -32,6 +38,12 @@ final class HTTPRefusalHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let decided = outcome.status {
             status = decided
             reason = outcome.reason
+        } else if let head, let healthCheckPath, head.method == .GET || head.method == .HEAD,
+                  !head.headers.contains(name: "upgrade"), head.uri.split(separator: "?").first.map(String.init) == healthCheckPath {
+            // The balancer's health check: up while protoo connections are accepted.
+            let up = isAccepting()
+            status = up ? 200 : 503
+            reason = up ? "ok" : "draining: not accepting protoo connections"
         } else if head?.headers.contains(name: "upgrade") == true {
             status = 400
             reason = "invalid WebSocket upgrade request"
@@ -43,7 +55,7 @@ final class HTTPRefusalHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: "\(reason.utf8.count)")
         headers.add(name: "Connection", value: "close")
-        headers.add(name: "X-WebSocket-Reject-Reason", value: reason)
+        if status != 200 { headers.add(name: "X-WebSocket-Reject-Reason", value: reason) }
         let response = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
         context.write(wrapOutboundOut(.head(response)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: reason)))), promise: nil)

@@ -122,6 +122,27 @@ public final class ProtooServer: Sendable {
         try? await group.shutdownGracefully()
     }
 
+    /// Drains the server for a deploy or a scale-down: stops accepting (the health check,
+    /// ``Configuration/healthCheckPath``, answers 503 and new upgrades get 503), closes every peer
+    /// with 1012 (service restart), on which protoo-client reconnects (through the balancer, to
+    /// another server; never 4000, on which it would give up), lets request handlers still running
+    /// finish within `timeout` (default ``Configuration/drainTimeout``), shuts the app down and
+    /// stops. Idempotent with ``shutdown()``: whichever runs first does the work.
+    public func drain(timeout: Duration? = nil) async {
+        let first = isShutDown.withLockedValue { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        let core = self.core
+        try? await eventLoop.flatSubmit { core.value.closeForRestart() }.get()
+        let executor = try? await eventLoop.flatSubmit { core.value.settleHandlers(within: timeout ?? core.value.configuration.drainTimeout) }.get()
+        try? await eventLoop.submit { core.value.shutDownApp() }.get()
+        try? await serverChannel.close()
+        executor?.close()
+        try? await group.shutdownGracefully()
+    }
+
     /// Runs `body` on the server's event loop with its app (inspection, tests, admin hooks).
     /// - Throws: ``ProtooServerError/shutDown`` after ``shutdown()``, or what `body` throws.
     public func withApp<T: Sendable>(_ body: @escaping @Sendable (any ProtooApp) throws -> T) async throws -> T {

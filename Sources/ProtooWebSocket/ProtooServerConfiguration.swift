@@ -58,6 +58,20 @@ extension ProtooServer {
         /// Linux caps it at `net.core.somaxconn`). Default 4,096: a burst of thousands of connects
         /// is queued, not dropped.
         public var listenBacklog = 4096
+        /// A plain HTTP `GET` of this path is the balancer's health check: 200 while the server
+        /// accepts protoo connections, 503 once it drains or stops (default `/health`; `nil`: none).
+        public var healthCheckPath: String? = "/health"
+        /// How long ``ProtooServer/drain(timeout:)`` (SIGTERM on `protoo serve`) lets request
+        /// handlers still running finish after the peers were closed. Default 10 s.
+        public var drainTimeout: Duration = .seconds(10)
+        /// Whether the server reports its metrics through swift-metrics (see `ServerMetrics`:
+        /// connections, peers, rooms, requests by method and outcome, request durations,
+        /// notifications, refusals, bytes). Default on; without a bootstrapped backend they cost
+        /// next to nothing.
+        public var metricsEnabled = true
+        /// The request methods that get their own `method` label; others count as `other`
+        /// (default `nil`: the first 64 methods seen).
+        public var metricsMethods: Set<String>?
 
         /// A configuration; defaults: loopback, port 4443, `ws://`, reference limits, no tap, and
         /// the handshake and memory limits above.

@@ -14,7 +14,7 @@ final class ServerCore {
     let configuration: ProtooServer.Configuration
     let eventLoop: any EventLoop
     private var logger: Logger { configuration.logger }
-    private var accepting = true
+    private(set) var accepting = true
     private var appShutDown = false
     private var nextConnectionID: ConnectionID = 1
     private var channels: [ObjectIdentifier: (channel: any Channel, outcome: UpgradeOutcome)] = [:]
@@ -25,6 +25,10 @@ final class ServerCore {
     /// Unsent bytes over all connections (clients that do not read).
     let outbound: OutboundBudget
     /// Server-wide lines a flood of connections could repeat: one per kind per 10 s, with a count.
+    /// The server's metrics (``ProtooServer/Configuration/metricsEnabled``), `nil` when off.
+    let metrics: ServerMetrics?
+    /// What sees the traffic: the metrics (forwarding to the configured tap), or that tap alone.
+    let tap: (any TrafficTap & Sendable)?
 
     init(configuration: ProtooServer.Configuration, factory: ProtooAppFactory, eventLoop: any EventLoop) {
         self.configuration = configuration
@@ -34,6 +38,15 @@ final class ServerCore {
         let random = configuration.randomSeed.map { SeededRandom(seed: $0) } ?? .fromSystemEntropy()
         context = EngineContext(scheduler: NIOEventLoopScheduler(eventLoop: eventLoop), random: random, logger: configuration.logger)
         context.floodGuard = LogFloodGuard(scheduler: context.scheduler, logger: configuration.logger, interval: configuration.logFloodInterval)
+        if configuration.metricsEnabled {
+            let metrics = ServerMetrics(forwardingTo: configuration.trafficTap, methods: configuration.metricsMethods)
+            self.metrics = metrics
+            tap = metrics
+            context.observer = metrics
+        } else {
+            metrics = nil
+            tap = configuration.trafficTap
+        }
         app = factory(context)
     }
 
@@ -51,7 +64,8 @@ final class ServerCore {
         let outcome = UpgradeOutcome()
         let boundOutcome = NIOLoopBound(outcome, eventLoop: eventLoop)
         let boundSelf = NIOLoopBound(self, eventLoop: eventLoop)
-        let refusalHandler = HTTPRefusalHandler(outcome: outcome)
+        let refusalHandler = HTTPRefusalHandler(outcome: outcome, healthCheckPath: configuration.healthCheckPath,
+                                                isAccepting: { boundSelf.value.accepting })
         let boundRefusalHandler = NIOLoopBound(refusalHandler, eventLoop: eventLoop)
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: configuration.limits.maxFrameSize,
@@ -125,6 +139,7 @@ final class ServerCore {
     /// still set means the app deferred it (the result is then meaningless).
     private func decide(_ head: HTTPRequestHead, channel: any Channel, outcome: UpgradeOutcome) -> HTTPHeaders? {
         if let refusal = refusal(of: head) {
+            metrics?.refused(status: refusal.status)
             outcome.status = refusal.status
             outcome.reason = refusal.reason
             return nil
@@ -169,7 +184,7 @@ final class ServerCore {
                                    outcome: UpgradeOutcome) -> ConnectionRequest {
         let remote = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
         let headers = head.headers.map { (name: $0.name, value: $0.value) }
-        let tap = configuration.trafficTap
+        let tap = self.tap
         tap?.connectionRequested(id, at: context.now, target: head.uri, headers: headers, remoteAddress: remote)
 
         let (path, query) = ConnectionRequest.parseTarget(head.uri)
@@ -227,7 +242,7 @@ final class ServerCore {
                        metadata: ["connection": "\(id)"])
             outcome.status = 500
             outcome.reason = "connection request not handled"
-            configuration.trafficTap?.connectionRejected(id, at: context.now, status: 500, reason: outcome.reason)
+            tap?.connectionRejected(id, at: context.now, status: 500, reason: outcome.reason)
             return nil
         }
     }
@@ -237,14 +252,14 @@ final class ServerCore {
         accepting = false
     }
 
-    /// Stops accepting and gives the app's engine tasks (async request handlers) the grace period
-    /// to finish, then the same again once the rest are cancelled; the future carries the
-    /// executor, for the server to close once the loop's work is done.
-    func settleHandlers() -> EventLoopFuture<EngineExecutor> {
+    /// Stops accepting and gives the app's engine tasks (async request handlers) `period`
+    /// (default the grace period) to finish, then the same again once the rest are cancelled; the
+    /// future carries the executor, for the server to close once the loop's work is done.
+    func settleHandlers(within period: Duration? = nil) -> EventLoopFuture<EngineExecutor> {
         accepting = false
         let executor = context.executor
         let promise = eventLoop.makePromise(of: EngineExecutor.self)
-        executor.settle(within: configuration.shutdownGracePeriod) { [logger = configuration.logger] unfinished in
+        executor.settle(within: period ?? configuration.shutdownGracePeriod) { [logger = configuration.logger] unfinished in
             if !unfinished.isEmpty {
                 logger.info("shutdown: engine tasks still running after cancellation", metadata: ["tasks": "\(unfinished.map(\.description))"])
             }
@@ -261,9 +276,30 @@ final class ServerCore {
             appShutDown = true
             app.shutdown()
         }
+        return closeConnections(code: CloseCode.protoo, reason: "closed by protoo-server")
+    }
+
+    /// Stops accepting and closes every connection with 1012 (service restart), which a
+    /// protoo-client reconnects on (4000 it would not): behind a balancer, it comes back on
+    /// another server. The app is not shut down (its rooms empty as their peers close).
+    func closeForRestart() -> EventLoopFuture<Void> {
+        accepting = false
+        return closeConnections(code: CloseCode.serviceRestart, reason: "server restarting: reconnect")
+    }
+
+    /// Shuts the app down (once).
+    func shutDownApp() {
+        guard !appShutDown else { return }
+        appShutDown = true
+        app.shutdown()
+    }
+
+    /// Closes every connection with `code` (unfinished handshakes at once); the future completes
+    /// once all are closed (forced after the grace period).
+    private func closeConnections(code: UInt16, reason: String) -> EventLoopFuture<Void> {
         for (channel, outcome) in channels.values {
             if let connection = outcome.connection {
-                connection.close(code: CloseCode.protoo, reason: "closed by protoo-server")
+                connection.close(code: code, reason: reason)
             } else {
                 channel.close(promise: nil)
             }

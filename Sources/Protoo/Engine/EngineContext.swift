@@ -12,6 +12,9 @@ public final class EngineContext {
     /// When set (a server sets it), every peer's repeatable warnings go through it: one limit for
     /// the whole server instead of one per peer.
     public var floodGuard: LogFloodGuard?
+    /// Hears of peers, rooms and answered requests (a server's metrics); `nil` (the default, and
+    /// in simulation): nothing is reported.
+    public var observer: (any EngineObserver)?
     /// Runs the engine's async code (handlers, client scripts) on ``scheduler``.
     public private(set) lazy var executor = EngineExecutor(scheduler: scheduler)
 

@@ -49,6 +49,8 @@ public final class IncomingRequest {
     public let peer: Peer
     public private(set) var isAnswered = false
     private let rawData: RawJSON?
+    /// When it arrived, if the context has an ``EngineObserver`` (which hears of the answer).
+    var receivedAt: Instant?
 
     init(id: RequestID, method: String, rawData: RawJSON?, peer: Peer) {
         self.id = id
@@ -66,6 +68,7 @@ public final class IncomingRequest {
     public func accept(_ data: JSONText) {
         guard !isAnswered else { return }
         isAnswered = true
+        observe(errorCode: nil)
         guard !peer.isClosed else { return }
         let id = self.id
         peer.context.send(on: peer.transport) { PreEncoded.successResponse(id: id, data: data.bytes, into: &$0) }
@@ -89,7 +92,14 @@ public final class IncomingRequest {
     func answer(_ message: Message) {
         guard !isAnswered else { return }
         isAnswered = true
+        if case .errorResponse(_, let code, _) = message { observe(errorCode: code) } else { observe(errorCode: nil) }
         peer.send(message)
+    }
+
+    /// Tells the context's observer how the request was answered.
+    private func observe(errorCode: Int?) {
+        guard let receivedAt, let observer = peer.context.observer else { return }
+        observer.requestAnswered(method: method, errorCode: errorCode, after: peer.context.now - receivedAt)
     }
 }
 

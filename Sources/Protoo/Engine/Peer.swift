@@ -125,6 +125,7 @@ public final class Peer {
         self.configuration = configuration
         self.logger = context.logger
         self.logsDebug = context.logger.logLevel <= .debug
+        context.observer?.peerOpened()
         if transport.isClosed {
             isClosed = true
             context.scheduler.enqueue { [weak self] in
@@ -279,6 +280,7 @@ public final class Peer {
     }
 
     private func notifyClosed(_ cause: CloseCause) {
+        context.observer?.peerClosed()
         logSuppressedWarnings()
         let failed = pending
         pending.removeAll()
@@ -313,7 +315,9 @@ public final class Peer {
         let data = message.data.take()
         switch message.kind {
         case .request(let requestID, let method):
-            handleRequest(IncomingRequest(id: requestID, method: method, rawData: data, peer: self))
+            let request = IncomingRequest(id: requestID, method: method, rawData: data, peer: self)
+            if context.observer != nil { request.receivedAt = context.now }
+            handleRequest(request)
         case .successResponse(let requestID):
             guard let p = takePending(requestID) else { return }
             p.completion(.success(ResponseData(raw: data)))
@@ -321,6 +325,7 @@ public final class Peer {
             guard let p = takePending(requestID) else { return }
             p.completion(.failure(.rejected(code: code, reason: reason)))
         case .notification(let method):
+            context.observer?.notificationReceived(method: method)
             notificationHandler?(IncomingNotification(method: method, rawData: data))
         }
     }

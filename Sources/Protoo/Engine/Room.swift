@@ -7,7 +7,10 @@ public final class Room {
     private var members: OrderedDictionary<String, Peer> = [:]
     private var closeHandlers: [() -> Void] = []
 
-    public init(context: EngineContext) { self.context = context }
+    public init(context: EngineContext) {
+        self.context = context
+        context.observer?.roomOpened()
+    }
 
     /// The peers, in the order they joined.
     public var peers: [Peer] { Array(members.values) }
@@ -56,6 +59,7 @@ public final class Room {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
+        context.observer?.roomClosed()
         for peer in Array(members.values) { peer.close() }
         members.removeAll()
         let handlers = closeHandlers

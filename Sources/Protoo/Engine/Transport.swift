@@ -82,4 +82,6 @@ public enum CloseCode {
     /// A text message that is not valid UTF-8.
     public static let invalidPayload: UInt16 = 1007
     public static let messageTooBig: UInt16 = 1009
+    /// "Service restart" (RFC 6455 registry): a draining server's close; protoo-client reconnects.
+    public static let serviceRestart: UInt16 = 1012
 }

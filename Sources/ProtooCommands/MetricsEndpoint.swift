@@ -1,0 +1,83 @@
+import Metrics
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+
+/// `--metrics HOST:PORT`: bootstraps swift-metrics with a Prometheus registry and serves it as
+/// `GET /metrics` (text exposition format 0.0.4) on its own small HTTP listener.
+final class MetricsEndpoint: Sendable {
+    let port: Int
+    private let channel: any Channel
+    private let group: MultiThreadedEventLoopGroup
+
+    private init(port: Int, channel: any Channel, group: MultiThreadedEventLoopGroup) {
+        self.port = port
+        self.channel = channel
+        self.group = group
+    }
+
+    /// Bootstraps the process's metrics system with a Prometheus registry (once per process) and
+    /// listens on `host:port` (0: any free port).
+    static func start(host: String, port: Int) async throws -> MetricsEndpoint {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        try channel.pipeline.syncOperations.addHandler(MetricsHandler(registry: registry))
+                    }
+                }
+                .bind(host: host, port: port).get()
+            return MetricsEndpoint(port: channel.localAddress?.port ?? port, channel: channel, group: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    func stop() async {
+        try? await channel.close()
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// Answers `GET /metrics` with the registry's text, anything else 404.
+private final class MetricsHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let registry: PrometheusCollectorRegistry
+    private var head: HTTPRequestHead?
+
+    init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): self.head = head
+        case .body: break
+        case .end: respond(context: context)
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext) {
+        let found = head.map { $0.method == .GET && $0.uri.split(separator: "?").first == "/metrics" } ?? false
+        var body: [UInt8] = []
+        if found { registry.emit(into: &body) } else { body = Array("not found: GET /metrics\n".utf8) }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: "\(body.count)")
+        let keepAlive = head?.isKeepAlive ?? false
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: found ? .ok : .notFound, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            if !keepAlive { context.close(promise: nil) }
+        }
+        head = nil
+    }
+}

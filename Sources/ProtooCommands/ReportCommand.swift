@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import Protoo
+import ProtooLoad
+import ProtooVerdict
+
+/// `protoo report merge`: the `--json` results of a partitioned run, combined into what the whole
+/// run prints.
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with the --json results of runs split over machines.",
+        subcommands: [Merge.self])
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Combine the --json results of every partition (--partition I/N) into what the whole run prints.",
+            discussion: """
+                Swarms (simulate --seeds A..B --partition I/N --json): the seeds' results in seed order, the \
+                same object the whole swarm prints; exit 1 when a seed failed.
+                Loads (load URL --peers P --partition I/N --json): counts added, latency histograms merged \
+                (percentiles are never averaged), connect times pooled, thresholds judged again on the \
+                merged figures; the verdict's exit code.
+                Every partition 0..N-1 must be there exactly once, from the same run (exit 2 otherwise).
+                """)
+
+        @Argument(help: "The partitions' --json outputs, one file each (any order).") var files: [String]
+        @Flag(help: "Print one JSON object instead of the summary.") var json = false
+        @Flag(name: .customLong("allow-empty"), help: "A load that measured nothing is not 'could not run'.") var allowEmpty = false
+
+        func run() throws {
+            guard !files.isEmpty else { fail("give the partitions' --json files") }
+            var objects: [(path: String, data: Data, value: JSONValue)] = []
+            for path in files {
+                guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)") }
+                guard let value = try? JSONParser.parse(String(decoding: data, as: UTF8.self)), value.objectValue != nil else {
+                    fail("\(path) is not one JSON object (the --json output of simulate --seeds or load, with --partition)")
+                }
+                objects.append((path, data, value))
+            }
+            if objects.allSatisfy({ $0.value["seeds"] != nil }) { return try mergeSwarm(objects.map { ($0.path, $0.data) }) }
+            if objects.allSatisfy({ $0.value["issued"] != nil }) { return try mergeLoad(objects.map { ($0.path, $0.value) }) }
+            fail("the files are not all swarm results (simulate --seeds … --json) or all load results (load … --json)")
+        }
+
+        private func fail(_ message: String) -> Never {
+            writeToStandardError("protoo report merge: \(message)\n")
+            Foundation.exit(Verdict.couldNotRun.exitCode)
+        }
+
+        /// Checks that `partitions` (`I/N` texts, one per file) are 0..N-1 exactly once.
+        private func checkComplete(_ partitions: [(path: String, partition: String?)]) -> Int {
+            var indices: [Int] = [], count: Int?
+            for (path, text) in partitions {
+                guard let text, let p = PartitionArgument(argument: text), text.contains("/") else {
+                    fail("\(path) is not a partition's result (no \"partition\": run it with --partition I/N)")
+                }
+                if let count, count != p.count { fail("\(path) is partition \(text), others are of \(count)") }
+                count = p.count
+                indices.append(p.index)
+            }
+            let n = count ?? 0
+            let missing = (0..<n).filter { !indices.contains($0) }
+            guard missing.isEmpty else { fail("partitions missing: \(missing.map { "\($0)/\(n)" }.joined(separator: ", "))") }
+            guard indices.count == n else { fail("a partition is given twice (\(indices.sorted().map(String.init).joined(separator: ", ")))") }
+            return n
+        }
+
+        private func mergeSwarm(_ files: [(path: String, data: Data)]) throws {
+            var parts: [(path: String, result: SwarmPartitionJSON)] = []
+            for (path, data) in files {
+                guard let result = try? JSONDecoder().decode(SwarmPartitionJSON.self, from: data) else {
+                    fail("\(path) is not a swarm's --json output")
+                }
+                parts.append((path, result))
+            }
+            _ = checkComplete(parts.map { ($0.path, $0.result.partition) })
+            let ranges = Set(parts.map { $0.result.range ?? "" })
+            guard ranges.count == 1, let rangeText = ranges.first, let range = SeedRange(argument: rangeText) else {
+                fail("the partitions are of different seed ranges (\(ranges.sorted().joined(separator: ", ")))")
+            }
+            let entries = parts.flatMap(\.result.seeds).sorted { (UInt64($0["seed"] ?? "") ?? 0) < (UInt64($1["seed"] ?? "") ?? 0) }
+            let seeds = entries.compactMap { $0["seed"].flatMap(UInt64.init) }
+            guard seeds == Array(range.range) else {
+                fail("the partitions' seeds are not \(rangeText), each once (\(seeds.count) results for \(range.range.count) seeds)")
+            }
+            let failed = entries.filter { $0["status"] == "failed" }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(["seeds": entries]), as: UTF8.self))
+            } else {
+                print("swarm: \(entries.count) seeds, \(failed.count) failed")
+                for entry in failed {
+                    print("seed \(entry["seed"] ?? "?"): \(entry["invariant"] ?? "?")\n  reproduce: \(entry["reproduce"] ?? "?")")
+                    if let repro = entry["repro"] { print("  minimal: \(entry["minimal"] ?? "")\n  repro: \(repro)") }
+                }
+            }
+            if !failed.isEmpty { throw ExitCode(1) }
+        }
+
+        private func mergeLoad(_ files: [(path: String, value: JSONValue)]) throws {
+            _ = checkComplete(files.map { ($0.path, $0.value["partition"]?.stringValue) })
+            var merged: LoadReport?
+            var measurements = Measurements()
+            var connectTimes: [Double] = []
+            var expressions: [String]?
+            for (path, value) in files {
+                let text = JSONWriter.string(value)
+                guard var report = try? JSONDecoder().decode(LoadReport.self, from: Data(text.utf8)),
+                      let measured = value["measurements"].flatMap({ try? JSONDecoder().decode(Measurements.self, from: Data(JSONWriter.string($0).utf8)) }),
+                      let times = value["connectTimesMilliseconds"]?.arrayValue
+                else { fail("\(path) is not a load partition's --json output (measurements and connect times missing)") }
+                let thresholds = (value["thresholds"]?.arrayValue ?? []).compactMap { $0["threshold"]?.stringValue }
+                if let expressions, expressions != thresholds { fail("\(path) was judged by other thresholds (\(thresholds.joined(separator: ", ")))") }
+                expressions = thresholds
+                measurements.merge(measured)
+                connectTimes += times.compactMap(\.doubleValue)
+                guard var whole = merged else {
+                    merged = report
+                    continue
+                }
+                guard whole.url == report.url, whole.method == report.method, whole.mode == report.mode else {
+                    fail("\(path) is a load of another server or method (\(report.url) \(report.method))")
+                }
+                whole.rate = whole.rate.map { $0 + (report.rate ?? 0) }
+                whole.peersRequested += report.peersRequested
+                whole.peersConnected += report.peersConnected
+                whole.elapsedSeconds = max(whole.elapsedSeconds, report.elapsedSeconds)
+                whole.issued += report.issued
+                whole.completed += report.completed
+                whole.errors.merge(report.errors, uniquingKeysWith: +)
+                whole.droppedArrivals += report.droppedArrivals
+                whole.unfinished += report.unfinished
+                report = whole
+                merged = report
+            }
+            guard var report = merged else { fail("no load results") }
+            connectTimes.sort()
+            report.connectTimeP50Milliseconds = connectTimes.isEmpty ? 0 : connectTimes[(connectTimes.count - 1) / 2]
+            report.connectTimeMaxMilliseconds = connectTimes.last ?? 0
+            let finished = report.completed + report.errorCount
+            report.requestsPerSecond = report.elapsedSeconds > 0 ? Double(finished) / report.elapsedSeconds : 0
+            let latency = measurements.latency[report.method] ?? Measurements.emptyHistogram()
+            let count = Int(latency.totalCount)
+            func at(_ percentile: Double) -> Double { count == 0 ? 0 : Double(latency.valueAtPercentile(percentile)) }
+            report.latency = LoadReport.Latency(count: count, p50: at(50), p90: at(90), p99: at(99), p999: at(99.9),
+                                                max: count == 0 ? 0 : Double(latency.max))
+            report.measurements = measurements
+            var thresholds: [ThresholdResult] = []
+            for expression in expressions ?? [] {
+                guard let threshold = try? Threshold(expression) else { fail("threshold '\(expression)' does not parse") }
+                thresholds.append(threshold.evaluate(measurements))
+            }
+            let (outcome, reason) = Load.judge(report, thresholds: thresholds, allowEmpty: allowEmpty)
+            if json {
+                print(JSONWriter.string(try Load.jsonObject(report, thresholds: thresholds, outcome: outcome, reason: reason)))
+            } else {
+                print(Load.text(report, thresholds: thresholds, outcome: outcome, reason: reason))
+            }
+            if outcome != .passed { throw ExitCode(outcome.exitCode) }
+        }
+    }
+}
