@@ -45,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464; port 0: any free port, printed).")
     var metrics: String?
 
+    @Flag(name: .customLong("no-metrics"), help: "Turn the server's metrics off (without --metrics they go nowhere and cost next to nothing; this is for measuring that).")
+    var noMetrics = false
+
     @Option(name: .customLong("health-path"), help: "The path of the HTTP health check (200 while accepting, 503 while draining); 'none' for no health check.")
     var healthPath = "/health"
 
@@ -57,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         if let metrics, Self.hostPort(metrics) == nil { throw ValidationError("--metrics takes HOST:PORT, e.g. 127.0.0.1:9464") }
+        if metrics != nil, noMetrics { throw ValidationError("--metrics serves the metrics --no-metrics turns off: give one of them") }
     }
 
     /// `HOST:PORT` (the last colon splits, so `[::1]:9464` works).
@@ -74,6 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ProtooServer.Configuration(host: host, port: port, tls: tls, logger: Logger(label: "protoo.server"))
         limits.apply(to: &configuration)
         configuration.drainTimeout = drainTimeout.duration
+        configuration.metricsEnabled = !noMetrics
         configuration.healthCheckPath = healthPath == "none" ? nil : healthPath
         let recorder = try recording.makeRecorder(producer: "protoo serve --app \(app)")
         configuration.trafficTap = recorder
