@@ -67,7 +67,12 @@ private final class MetricsHandler: ChannelInboundHandler {
     private func respond(context: ChannelHandlerContext) {
         let found = head.map { $0.method == .GET && $0.uri.split(separator: "?").first == "/metrics" } ?? false
         var body: [UInt8] = []
-        if found { registry.emit(into: &body) } else { body = Array("not found: GET /metrics\n".utf8) }
+        if found {
+            registry.emit(into: &body)
+            body = Array(MetricsHelp.annotate(String(decoding: body, as: UTF8.self)).utf8)
+        } else {
+            body = Array("not found: GET /metrics\n".utf8)
+        }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: found ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: "\(body.count)")
@@ -79,5 +84,37 @@ private final class MetricsHandler: ChannelInboundHandler {
             if !keepAlive { context.close(promise: nil) }
         }
         head = nil
+    }
+}
+
+/// `# HELP` lines for the exposition: swift-metrics has no help text, and `promtool check metrics`
+/// wants one for every family. Each `# TYPE name` line gets its family's help before it.
+enum MetricsHelp {
+    static let texts: [String: String] = [
+        "protoo_connections": "Open protoo WebSocket connections.",
+        "protoo_peers": "Peers in the server's rooms.",
+        "protoo_rooms": "Open rooms.",
+        "protoo_requests_total": "Requests the server answered, by method and outcome (ok, error).",
+        "protoo_request_duration_seconds": "Time from a request's arrival to its answer, by method.",
+        "protoo_notifications_total": "Notifications received (in) and sent (out).",
+        "protoo_connection_refusals_total": "WebSocket upgrades refused, by HTTP status.",
+        "protoo_bytes_total": "Bytes of protoo messages received (in) and sent (out).",
+        "protoo_recorder_buffer_bytes": "Bytes the trace recorder holds, not yet written.",
+        "protoo_recorder_dropped_records_total": "Trace records dropped because the recorder's buffer was full.",
+        "protoo_proxy_connections": "Client connections the proxy relays.",
+        "protoo_proxy_bytes_total": "Bytes of messages the proxy relayed, by direction (in: client to server, out: server to client).",
+        "protoo_proxy_faults_total": "Faults the proxy injected, by kind.",
+    ]
+
+    static func annotate(_ text: String) -> String {
+        var lines: [Substring] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE "), let name = line.dropFirst(7).split(separator: " ").first {
+                let help = texts[String(name)] ?? "\(name)"
+                lines.append("# HELP \(name) \(help)")
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
     }
 }

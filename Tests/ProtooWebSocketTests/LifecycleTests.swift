@@ -68,6 +68,25 @@ struct LifecycleTests {
                        #"protoo_bytes_total{direction="in"}"#] {
             #expect(scrape.response.contains(series), "\(series) not in:\n\(scrape.response)")
         }
+        // Debian's `promtool` (package prometheus, installed by .ci/run) lints the exposition.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") {
+            let body = String(scrape.response.split(separator: "\r\n\r\n", maxSplits: 1).last ?? "")
+            let check = Process()
+            check.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
+            check.arguments = ["check", "metrics"]
+            let input = Pipe(), output = Pipe()
+            check.standardInput = input
+            check.standardOutput = output
+            check.standardError = output
+            try check.run()
+            input.fileHandleForWriting.write(Data(body.utf8))
+            try input.fileHandleForWriting.close()
+            let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            check.waitUntilExit()
+            #expect(check.terminationStatus == 0, "promtool check metrics: \(said)")
+        } else {
+            print("LifecycleTests: promtool not installed (Debian package prometheus): the exposition was not linted")
+        }
         #expect(serve.stop() == 0)
         #expect(serve.log.contains("drained"), "\(serve.log)")
         await connected.client.close()
