@@ -1,4 +1,5 @@
 import ArgumentParser
+import ServiceLifecycle
 import Logging
 import NIOSSL
 import Protoo
@@ -44,6 +45,9 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics (the listening side's connections, bytes, refusals; the recorder's buffer).")
+    var metrics: String?
+
     /// `--listen` split: the host and the port.
     private var address: (host: String, port: Int)? {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else { return nil }
@@ -60,6 +64,7 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ValidationError("--upstream: \(error)")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        if let metrics, ServeCommand.hostPort(metrics) == nil { throw ValidationError("--metrics takes HOST:PORT, e.g. 127.0.0.1:9465") }
         guard upstreamTimeout.duration > .zero, upstreamTimeout.duration < limits.handshakeTimeout.duration else {
             throw ValidationError("--upstream-timeout must be positive and below --handshake-timeout (\(limits.handshakeTimeout)), so that a slow upstream is answered 504 before the client's handshake times out")
         }
@@ -88,7 +93,13 @@ struct ProxyCommand: AsyncParsableCommand {
         limits.apply(to: &configuration, defaultFrameBytes: configuration.limits.maxMessageSize)
         proxy.upstreamLimits.maxMessageSize = configuration.limits.maxMessageSize
         proxy.upstreamLimits.maxFrameSize = max(configuration.limits.maxMessageSize, proxy.upstreamLimits.maxFrameSize)
-        let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
+        var endpoint: MetricsEndpoint?
+        if let metrics, let address = ServeCommand.hostPort(metrics) {
+            let started = try await MetricsEndpoint.start(host: address.0, port: address.1)
+            endpoint = started
+            writeToStandardError("protoo proxy: metrics on http://\(address.0):\(started.port)/metrics\n")
+        }
+        let sampling = recorder.map { recorder in Task { await RecorderMetrics.sample(recorder) } }
         let server = try await ProtooServer.start(configuration, app: ProxyApp.factory(proxy))
         if !proxy.faults.isNone {
             logger.notice("injecting faults", metadata: ["faults": "\(proxy.faults.summary)", "seed": "\(proxy.seed.map(String.init) ?? "random")"])
@@ -99,9 +110,13 @@ struct ProxyCommand: AsyncParsableCommand {
             logger.error("the upstream does not answer: clients are refused with 502 until it does",
                          metadata: ["upstream": "\(upstream)", "error": .untrusted(problem)])
         }
-        let received = await signals.next()
-        logger.notice("signal \(received): shutting down gracefully")
-        await server.shutdown()
+        // SIGTERM or SIGINT: drain as `protoo serve` does (clients closed with 1012 reconnect, to
+        // another proxy behind the balancer), then flush the recorder.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        sampling?.cancel()
+        await endpoint?.stop()
         if let recorder {
             try recorder.close()
             logger.notice("trace written", metadata: ["files": "\(recorder.files)", "dropped": "\(recorder.droppedRecords)"])

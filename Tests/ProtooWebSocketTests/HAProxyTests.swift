@@ -140,12 +140,16 @@ struct HAProxyTests {
         let victim = before.indices.max { before[$0].rooms < before[$1].rooms } ?? 0
         let clock = ContinuousClock(), stopped = clock.now
         #expect(backends[victim].stop() == 0, "a drained backend exits 0")
+        let expected = before[victim].rooms * 10
+        try await waitUntil("the drained backend's \(expected) clients saw their close", timeout: .seconds(60)) {
+            members.filter { $0.snapshot.disconnects > 0 }.count >= expected
+        }
         try await waitUntil("the moved rooms are whole again", timeout: .seconds(60)) {
             members.allSatisfy { $0.snapshot.others.count == 9 && $0.snapshot.opens == 1 + $0.snapshot.disconnects }
         }
         let settled = clock.now - stopped
         let moved = members.filter { $0.snapshot.disconnects > 0 }
-        #expect(moved.count == before[victim].rooms * 10, "only the drained backend's clients moved: \(moved.count)")
+        #expect(moved.count == expected, "only the drained backend's clients moved: \(moved.count)")
         #expect(Set(moved.map(\.room)).count == before[victim].rooms)
         var after: [(peers: Int, rooms: Int)] = []
         for i in backends.indices where i != victim { after.append(try await Self.scrape(backends[i], metricsPort: metricsPorts[i])) }
