@@ -29,6 +29,10 @@ struct Simulate: ParsableCommand {
     @Option(help: "With --seeds: run partition I of N (0-based: every N-th seed from the I-th), for a job runner; N alone takes I from JOB_COMPLETION_INDEX. Merge the partitions' --json with `protoo report merge`.")
     var partition: PartitionArgument?
     @Option(help: "Spread the rooms over this many independent server shards, run side by side (default: 1, one server holding every room).") var shards: Int = 1
+    @Option(help: "Run the app on this many servers behind a simulated balancer that pins each room to one server (roomId hashed consistently, as deploy/haproxy does); checks that no room is split.")
+    var servers: Int = 1
+    @Option(name: .customLong("fault-server-crash"), help: "With --servers: server processes dying, per server per minute (their clients reconnect and are re-homed; the last server never dies).")
+    var faultServerCrash: Double?
     @Option(name: .customLong("shard-window"), help: ArgumentHelp("With --shards: virtual time each shard runs before the next window (a speed knob; results do not depend on it).", visibility: .hidden))
     var shardWindow: DurationArgument = DurationArgument(argument: "30s")!
     @Option(help: "With --seeds: how many runs at a time; with --shards: how many shards (default: one per core). Results do not depend on it.") var jobs: Int?
@@ -65,6 +69,14 @@ struct Simulate: ParsableCommand {
         let roomCount = sizes?.count ?? rooms
         guard shards >= 1, shards <= roomCount else {
             throw ValidationError("--shards must be between 1 and \(sizes == nil ? "--rooms" : "the number of --room-sizes") (\(roomCount)): a shard holds at least one room")
+        }
+        guard servers >= 1 else { throw ValidationError("--servers must be at least 1") }
+        if servers > 1, shards > 1 { throw ValidationError("--servers runs one simulation of several servers behind a balancer: drop --shards") }
+        if servers > 1, record != nil {
+            throw ValidationError("--record records one server's traffic: a run of --servers \(servers) mixes them (drop --servers to record)")
+        }
+        if let faultServerCrash, faultServerCrash < 0 || servers == 1 {
+            throw ValidationError("--fault-server-crash is a rate (0 or more) per server per minute, with --servers 2 or more")
         }
         if shards > 1, record != nil {
             throw ValidationError("--record records one server's traffic: drop --shards (or use --shards 1) to record")
@@ -110,6 +122,7 @@ struct Simulate: ParsableCommand {
         c.peersPerRoom = peersPerRoom
         if let sizes { c.roomSizes = sizes }
         c.shards = shards
+        c.servers = servers
         c.duration = duration.duration
         c.arrivalWindow = arrivalWindow.duration
         c.seed = seed
@@ -120,12 +133,13 @@ struct Simulate: ParsableCommand {
         } else {
             c.faults = FaultProfile.named(profileName)!  // validate() checked the name
         }
+        if let faultServerCrash { c.faults.serverCrashRate = faultServerCrash }
         return c
     }
 
     func reproduce(seed: UInt64, faults: String) -> String {
         let size = roomSizes.map { "--room-sizes \($0)" } ?? "--rooms \(rooms) --peers-per-room \(peersPerRoom)"
-        return "\(CommandRegistry.current.commandName) simulate --scenario \(scenario) \(size) --duration \(duration) --seed \(seed) --faults \(faults)\(shards > 1 ? " --shards \(shards)" : "")\(arrivalWindow.duration == .seconds(30) ? "" : " --arrival-window \(arrivalWindow)")\(shuffle ? " --shuffle" : "")"
+        return "\(CommandRegistry.current.commandName) simulate --scenario \(scenario) \(size) --duration \(duration) --seed \(seed) --faults \(faults)\(shards > 1 ? " --shards \(shards)" : "")\(servers > 1 ? " --servers \(servers)" : "")\(faultServerCrash.map { " --fault-server-crash \($0)" } ?? "")\(arrivalWindow.duration == .seconds(30) ? "" : " --arrival-window \(arrivalWindow)")\(shuffle ? " --shuffle" : "")"
     }
 
     func run() throws {

@@ -60,6 +60,14 @@ enum FaultPlan {
                 }
             }
         }
+        if c.servers > 1 {
+            for server in 0..<c.servers {
+                var random = RandomStream.serverCrash.random(c.seed, server)
+                chain(f.serverCrashRate, from: .zero, &random) { at, _ in
+                    faults.append(PlannedFault(at: at, .serverCrash, client: nil, server: server))
+                }
+            }
+        }
         return faults
     }
 

@@ -45,6 +45,8 @@ final class NetworkLink: TimerTarget {
     /// then it still sends (and its traffic tap still records what it sends, as on a real server)
     /// and may close, into the void.
     @exclusivity(unchecked) private(set) var isDropped = false
+    /// Which server the balancer sent the connection to (0 with one server).
+    var server = 0
     /// Called on the client side when the server accepted (`.open`).
     var onOpen: (() -> Void)?
     /// Called on the client side when the server refused the upgrade.

@@ -21,6 +21,9 @@ public struct PlannedFault: Hashable, Sendable, CustomStringConvertible {
         case leave
         /// The server app shuts down: every room closes (4000 to every peer).
         case shutdownApp
+        /// Server ``PlannedFault/server`` (of ``SimulationConfiguration/servers``) dies: its links
+        /// drop, its clients reconnect through the balancer to the others.
+        case serverCrash
     }
 
     /// When, from the start of the run.
@@ -31,19 +34,23 @@ public struct PlannedFault: Hashable, Sendable, CustomStringConvertible {
     public var client: ClientKey?
     /// How long a ``Kind/clog`` or ``Kind/partition`` holds the traffic.
     public var length: Duration?
+    /// Which server a ``Kind/serverCrash`` kills (0-based).
+    public var server: Int?
 
-    /// `kind` on `client` at `at` (lasting `length` for a clog or partition).
-    public init(at: Duration, _ kind: Kind, client: ClientKey?, length: Duration? = nil) {
+    /// `kind` on `client` at `at` (lasting `length` for a clog or partition; of `server` for a crash).
+    public init(at: Duration, _ kind: Kind, client: ClientKey?, length: Duration? = nil, server: Int? = nil) {
         self.at = at
         self.kind = kind
         self.client = client
         self.length = length
+        self.server = server
     }
 
     /// `drop of room-0/2 at 61.234s`.
     public var description: String {
         var text = "\(kind.rawValue)"
         if let client { text += " of \(client)" }
+        if let server { text += " of server \(server)" }
         text += " at \(DurationText.format(at))"
         if let length { text += " for \(DurationText.format(length))" }
         return text

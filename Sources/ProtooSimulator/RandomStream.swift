@@ -11,6 +11,9 @@ enum RandomStream: UInt64 {
     case partition = 0x5041_5254
     case latency = 0x4C41_5445
     case client = 0x434C_4E54
+    case serverCrash = 0x4352_5348
+    case server = 0x5352_5652
+    case balancer = 0x4241_4C4E
 
     /// The seed of this stream for key (`a`, `b`, `c`) in a run seeded `seed`.
     func seed(_ seed: UInt64, _ a: Int, _ b: Int = 0, _ c: Int = 0) -> UInt64 {

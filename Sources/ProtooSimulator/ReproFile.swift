@@ -11,6 +11,7 @@ struct ReproFile: Codable {
         var kind: String
         var client: String?
         var length: String?
+        var server: Int?
     }
     struct StepLimit: Codable {
         var client: String
@@ -18,6 +19,7 @@ struct ReproFile: Codable {
     }
     struct Faults: Codable {
         var dropRate, serverCloseRate, clogRate, partitionRate, silentShare, lateShare: Double
+        var serverCrashRate: Double?
         var clogDuration, partitionDuration: String
     }
     struct Latency: Codable {
@@ -42,6 +44,7 @@ struct ReproFile: Codable {
     var eventsToFailure: Int?
     var firstRoom: Int
     var roomSizes: [Int]
+    var servers: Int?
     var clients: [String]
     var duration, drainTime, arrivalWindow, invariantInterval: String
     var shuffleSameInstant: Bool
@@ -64,6 +67,7 @@ struct ReproFile: Codable {
         eventsToFailure = repro.events
         firstRoom = c.firstRoom
         roomSizes = c.roomSizes
+        servers = c.servers > 1 ? c.servers : nil
         clients = c.clientKeys.map(\.description)
         duration = d(c.duration)
         drainTime = d(c.drainTime)
@@ -74,7 +78,7 @@ struct ReproFile: Codable {
         let f = c.faults
         faultProfile = Faults(dropRate: f.dropRate, serverCloseRate: f.serverCloseRate, clogRate: f.clogRate,
                               partitionRate: f.partitionRate, silentShare: f.silentShare, lateShare: f.lateShare,
-                              clogDuration: d(f.clogDuration), partitionDuration: d(f.partitionDuration))
+                              serverCrashRate: f.serverCrashRate > 0 ? f.serverCrashRate : nil, clogDuration: d(f.clogDuration), partitionDuration: d(f.partitionDuration))
         let l = c.latency
         switch l.distribution {
         case .constant: latency = Latency(base: d(l.base), distribution: "constant", bytesPerSecond: l.bytesPerSecond)
@@ -83,7 +87,7 @@ struct ReproFile: Codable {
         }
         retry = Retry(retries: c.retry.retries, factor: c.retry.factor, minTimeout: d(c.retry.minTimeout), maxTimeout: d(c.retry.maxTimeout))
         faults = FaultPlan.schedule(for: c).map {
-            Fault(at: d($0.at), kind: $0.kind.rawValue, client: $0.client?.description, length: $0.length.map(d))
+            Fault(at: d($0.at), kind: $0.kind.rawValue, client: $0.client?.description, length: $0.length.map(d), server: $0.server)
         }
         stepLimits = c.stepLimits.sorted { $0.key < $1.key }.map { StepLimit(client: $0.key.description, steps: $0.value) }
     }
@@ -106,6 +110,8 @@ struct ReproFile: Codable {
         c.seed = seed
         c.firstRoom = firstRoom
         c.roomSizes = roomSizes
+        c.servers = servers ?? 1
+        guard c.servers >= 1 else { throw invalid("servers must be at least 1") }
         var population: [ClientKey] = []
         for client in clients { population.append(try key(client)) }
         c.population = population
@@ -123,6 +129,7 @@ struct ReproFile: Codable {
         f.partitionRate = faultProfile.partitionRate
         f.silentShare = faultProfile.silentShare
         f.lateShare = faultProfile.lateShare
+        f.serverCrashRate = faultProfile.serverCrashRate ?? 0
         f.clogDuration = try parse(faultProfile.clogDuration, "faultProfile.clogDuration")
         f.partitionDuration = try parse(faultProfile.partitionDuration, "faultProfile.partitionDuration")
         c.faults = f
@@ -147,9 +154,12 @@ struct ReproFile: Codable {
                 throw invalid("fault kind '\(fault.kind)' is not one of \(PlannedFault.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let client = try fault.client.map { text throws(SimulationReproError) in try key(text) }
-            guard client != nil || kind == .shutdownApp else { throw invalid("a \(kind.rawValue) fault needs a client") }
+            guard client != nil || kind == .shutdownApp || kind == .serverCrash else { throw invalid("a \(kind.rawValue) fault needs a client") }
+            guard kind != .serverCrash || fault.server.map({ (0..<c.servers).contains($0) }) == true else {
+                throw invalid("a serverCrash fault needs a server among the run's \(c.servers)")
+            }
             let length = try fault.length.map { text throws(SimulationReproError) in try parse(text, "fault length") }
-            schedule.append(PlannedFault(at: try parse(fault.at, "fault at"), kind, client: client, length: length))
+            schedule.append(PlannedFault(at: try parse(fault.at, "fault at"), kind, client: client, length: length, server: fault.server))
         }
         c.faultSchedule = schedule
         for limit in stepLimits { c.stepLimits[try key(limit.client)] = max(0, limit.steps) }

@@ -33,6 +33,7 @@ public final class ShardedSimulation {
                 window: Duration = ShardedSimulation.defaultWindow) {
         precondition(configuration.shards >= 1 && configuration.shards <= configuration.rooms,
                      "shards must be between 1 and the number of rooms")
+        precondition(configuration.shards == 1 || configuration.servers == 1, "servers behind a balancer run as one simulation: shards must be 1")
         var configuration = configuration
         configuration.scenario = .init(rawValue: scenario.name)
         self.configuration = configuration

@@ -1,6 +1,7 @@
 import Protoo
 
-/// The in-memory network between simulated clients and one server app, on one virtual scheduler.
+/// The in-memory network between simulated clients and the server apps (one, or several behind a
+/// simulated balancer), on one virtual scheduler.
 ///
 /// A client asks for a connection; the request reaches the app after one trip, the app's answer
 /// (101 or an HTTP status) comes back after another. Every server-side transport is tapped, so the
@@ -13,7 +14,11 @@ final class SimulatedNetwork {
     private let seed: UInt64
     /// Every link's delay.
     public var latency: LatencyModel
-    let app: any ProtooApp
+    /// The servers' apps (one per server), and whether each is alive.
+    let apps: [any ProtooApp]
+    private(set) var alive: [Bool]
+    /// The balancer's stick table: the server each room went to, while that server lives.
+    private var stuck: [String: Int] = [:]
     let tap: any TrafficTap
     private var nextConnectionID: ConnectionID = 1
     /// Links whose connection is open or being opened, by id.
@@ -21,12 +26,61 @@ final class SimulatedNetwork {
     /// Server ends of open connections (tapped; their delegates are the server peers).
     private(set) var serverTransports: [ConnectionID: LinkEnd] = [:]
 
-    init(scheduler: VirtualScheduler, seed: UInt64, latency: LatencyModel, app: any ProtooApp, tap: any TrafficTap) {
+    init(scheduler: VirtualScheduler, seed: UInt64, latency: LatencyModel, apps: [any ProtooApp], tap: any TrafficTap) {
         self.scheduler = scheduler
         self.seed = seed
         self.latency = latency
-        self.app = app
+        self.apps = apps
+        alive = Array(repeating: true, count: apps.count)
         self.tap = tap
+    }
+
+    /// A network to one server running `app`.
+    convenience init(scheduler: VirtualScheduler, seed: UInt64, latency: LatencyModel, app: any ProtooApp, tap: any TrafficTap) {
+        self.init(scheduler: scheduler, seed: seed, latency: latency, apps: [app], tap: tap)
+    }
+
+    /// How many servers are alive.
+    var aliveCount: Int { alive.filter { $0 }.count }
+
+    /// The balancer's choice for a connection to `target`: with one server, it; with several, the
+    /// server its room is stuck to if alive, else the live server its `roomId` hashes to
+    /// (rendezvous hashing: only a dead server's rooms move), which the room then sticks to.
+    /// `nil` when no server is alive.
+    func route(_ target: String) -> Int? {
+        guard apps.count > 1 else { return alive[0] ? 0 : nil }
+        let room = ConnectionRequest.parseTarget(target).query.first { $0.name == "roomId" }?.value ?? target
+        if let server = stuck[room], alive[server] { return server }
+        var best: (score: UInt64, server: Int)?
+        let key = Self.fnv1a(room)
+        for server in apps.indices where alive[server] {
+            let score = RandomStream.mix(key ^ RandomStream.balancer.seed(0, server))
+            if let current = best, current.score >= score { continue }
+            best = (score, server)
+        }
+        if let best { stuck[room] = best.server }
+        return best?.server
+    }
+
+    /// FNV-1a of the UTF-8 (a stable hash: Swift's own is seeded per process).
+    static func fnv1a(_ text: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 {
+            h ^= UInt64(byte)
+            h &*= 0x100_0000_01B3
+        }
+        return h
+    }
+
+    /// Server `server` dies: every link to it drops (in connection order), and the balancer sends
+    /// no one there any more.
+    func crash(_ server: Int) {
+        guard alive.indices.contains(server), alive[server] else { return }
+        alive[server] = false
+        for id in links.keys.sorted() {
+            guard let link = links[id], link.server == server else { continue }
+            link.drop()
+        }
     }
 
     /// Opens a connection to `target` (e.g. `/?roomId=r1&peerId=abc`). The returned link's
@@ -51,6 +105,14 @@ final class SimulatedNetwork {
             links[link.id] = nil
             return
         }
+        guard let server = route(target) else {
+            link.serverEnd.isClosed = true
+            link.transmit(from: .server, .rejected(status: 503, reason: "no server alive"))
+            links[link.id] = nil
+            return
+        }
+        link.server = server
+        let app = apps[server]
         let (path, query) = ConnectionRequest.parseTarget(target)
         let headers: [(name: String, value: String)] = [("host", "sim.invalid"), ("sec-websocket-protocol", "protoo")]
         tap.connectionRequested(link.id, at: scheduler.now, target: target, headers: headers, remoteAddress: remoteAddress)

@@ -16,12 +16,17 @@ public final class Simulation {
     public let configuration: SimulationConfiguration
     /// The virtual clock and event queue everything runs on.
     public let scheduler: VirtualScheduler
-    /// The server's context: the app's time and randomness.
+    /// The server's context: the app's time and randomness (the first server's, with several).
     public let serverContext: EngineContext
+    /// Every server's context (``SimulationConfiguration/servers`` of them; the first is ``serverContext``).
+    public let serverContexts: [EngineContext]
     /// The clients' context (a separate random stream, same scheduler).
     public let clientContext: EngineContext
-    /// The app under test, built by the scenario's factory: cast it to look inside between steps.
+    /// The app under test, built by the scenario's factory: cast it to look inside between steps
+    /// (the first server's, with several).
     public let app: any ProtooApp
+    /// Every server's app (``SimulationConfiguration/servers`` of them; the first is ``app``).
+    public let apps: [any ProtooApp]
     /// What the run simulates: the app, the clients' script and the app's invariants.
     public let scenario: SimulationScenario
     /// Everything that crossed the server's edge: digest, counters, last events.
@@ -62,16 +67,24 @@ public final class Simulation {
         var quiet = Logger(label: "protoo.sim")
         quiet.logLevel = .critical
         silenceLogs = logger == nil
-        serverContext = EngineContext(scheduler: scheduler, random: SeededRandom(seed: seed ^ 0x5345_5256), logger: logger ?? quiet)
+        precondition(configuration.servers >= 1, "configuration.servers is \(configuration.servers): at least 1")
+        let clock = scheduler
+        serverContexts = (0..<configuration.servers).map { server in
+            // The first server draws as a single server always did; the others from their own streams.
+            let random = server == 0 ? SeededRandom(seed: seed ^ 0x5345_5256) : RandomStream.server.random(seed, server)
+            return EngineContext(scheduler: clock, random: random, logger: logger ?? quiet)
+        }
+        serverContext = serverContexts[0]
         clientContext = EngineContext(scheduler: scheduler, random: SeededRandom(seed: seed ^ 0x434C_4E54), logger: logger ?? quiet)
-        app = scenario.app(serverContext)
-        for context in [serverContext, clientContext] {
+        apps = serverContexts.map { scenario.app($0) }
+        app = apps[0]
+        for context in serverContexts + [clientContext] {
             context.executor.reportsNondeterminism = true
         }
         log = EventLog(history: configuration.history, forward: tap)
-        network = SimulatedNetwork(scheduler: scheduler, seed: seed ^ 0x4E45_5457, latency: configuration.latency, app: app, tap: log)
+        network = SimulatedNetwork(scheduler: scheduler, seed: seed ^ 0x4E45_5457, latency: configuration.latency, apps: apps, tap: log)
         log.onClosed = { [unowned self] id in self.serverConnectionClosed(id) }
-        for context in [serverContext, clientContext] {
+        for context in serverContexts + [clientContext] {
             context.executor.onNondeterminism = { [unowned self] report in self.fail("nondeterminism", report.description) }
         }
     }
@@ -158,8 +171,15 @@ public final class Simulation {
     private func schedule(_ fault: PlannedFault) {
         scheduler.schedule(at: Instant.zero + fault.at) { [unowned self] in
             guard let key = fault.client else {
+                if fault.kind == .serverCrash, let server = fault.server {
+                    // The last server standing never dies (the run would have nowhere to go).
+                    guard self.network.aliveCount > 1, self.network.alive.indices.contains(server), self.network.alive[server] else { return }
+                    self.recordEvent("fault: \(fault)")
+                    return self.network.crash(server)
+                }
                 self.recordEvent("fault: \(fault)")
-                return self.app.shutdown()
+                for app in self.apps { app.shutdown() }
+                return
             }
             guard let client = self.clientsByKey[key] else { return }
             self.recordEvent("fault: \(fault) (\(client.peerId)\(client.link.map { " #\($0.id)" } ?? ""))")
@@ -168,7 +188,8 @@ public final class Simulation {
             case .serverClose: if let link = client.link { self.network.serverClose(link) }
             case .clog, .partition: client.link?.clog(until: self.scheduler.now + (fault.length ?? .zero))
             case .leave: client.leave()
-            case .shutdownApp: self.app.shutdown()
+            case .shutdownApp: for app in self.apps { app.shutdown() }
+            case .serverCrash: break  // a server's, not a client's (above)
             }
         }
     }
@@ -284,13 +305,16 @@ public final class Simulation {
     /// Checks the run's invariants now; `final` adds the end-of-run ones.
     public func checkInvariants(final: Bool) throws {
         // Every virtual second: walks the rooms and peers in place (no arrays, no lookups).
-        inspectable?.forEachOpenRoom { room in
-            if room.isClosed { fail("closed-room-listed", "a closed room is still listed as open") }
-            if let peer = room.firstPeer(where: \.isClosed) { fail("closed-peer-in-room", "closed peer \(peer.id) still in a room") }
+        for app in apps {
+            (app as? any SimulationInspectable)?.forEachOpenRoom { room in
+                if room.isClosed { fail("closed-room-listed", "a closed room is still listed as open") }
+                if let peer = room.firstPeer(where: \.isClosed) { fail("closed-peer-in-room", "closed peer \(peer.id) still in a room") }
+            }
+            for invariant in scenario.invariants {
+                if let broken = invariant.check(app) { fail(invariant.name, "invariant '\(invariant.name)': \(broken)") }
+            }
         }
-        for invariant in scenario.invariants {
-            if let broken = invariant.check(app) { fail(invariant.name, "invariant '\(invariant.name)': \(broken)") }
-        }
+        if apps.count > 1 { checkNoRoomIsSplit() }
         if final {
             if !outstanding.isEmpty { fail("requests-never-completed", "\(outstanding.count) client requests never completed (neither answered nor timed out)") }
             let left = openRooms.reduce(0) { $0 + $1.peerCount }
@@ -306,8 +330,21 @@ public final class Simulation {
         if let failure { throw failure }
     }
 
-    private var openRooms: [Room] { inspectable?.openRooms ?? [] }
-    private var inspectable: (any SimulationInspectable)? { app as? any SimulationInspectable }
+    private var openRooms: [Room] { apps.flatMap { ($0 as? any SimulationInspectable)?.openRooms ?? [] } }
+
+    /// With several servers: no room has connected clients on two live servers (clients still on
+    /// a server that died are on their way elsewhere: their reconnects have not settled).
+    private func checkNoRoomIsSplit() {
+        var servers: [String: Int] = [:]
+        for client in clients where client.state == .open {
+            guard let link = client.link, !link.isDropped, network.alive[link.server] else { continue }
+            let room = ConnectionRequest.parseTarget(client.target).query.first { $0.name == "roomId" }?.value ?? client.target
+            if let other = servers[room], other != link.server {
+                return fail("room-split", "room \(room) has peers on servers \(min(other, link.server)) and \(max(other, link.server))")
+            }
+            servers[room] = link.server
+        }
+    }
 
     // MARK: Report
 

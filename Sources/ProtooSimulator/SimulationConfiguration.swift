@@ -55,6 +55,12 @@ public struct SimulationConfiguration: Sendable {
     /// How many independent server shards the rooms are spread over (see ``ShardedSimulation``).
     /// 1, the default, is one server holding every room.
     public var shards = 1
+    /// How many servers run the app behind a simulated balancer that pins every room to one
+    /// server (it hashes the `roomId` of the connection URL, consistently, and sticks a room to
+    /// where it went while that server lives), as HAProxy with `deploy/haproxy/haproxy.cfg` does.
+    /// Default 1. With more, ``FaultProfile/serverCrashRate`` kills servers, and the invariant
+    /// `room-split` checks no room has peers on two servers. Not with ``shards``.
+    public var servers = 1
     /// The number of the first room (rooms are named `room-N`): a shard's rooms follow the
     /// previous shard's.
     public var firstRoom = 0
@@ -155,7 +161,7 @@ public struct SimulationConfiguration: Sendable {
     /// reproduce line of a failure when the caller gave none).
     public var commandLine: String {
         let size = hasCustomSizes ? "--room-sizes \(roomSizes.map(String.init).joined(separator: ","))" : "--rooms \(rooms) --peers-per-room \(peersPerRoom)"
-        return "swift run protoo simulate --scenario \(scenario.rawValue) \(size) --duration \(Int(duration.nanoseconds / 1_000_000_000))s --seed \(seed)\(shards > 1 ? " --shards \(shards)" : "")"
+        return "swift run protoo simulate --scenario \(scenario.rawValue) \(size) --duration \(Int(duration.nanoseconds / 1_000_000_000))s --seed \(seed)\(shards > 1 ? " --shards \(shards)" : "")\(servers > 1 ? " --servers \(servers)" : "")"
     }
 }
 

@@ -21,6 +21,8 @@ public struct SimulationReport: Sendable, Codable, Hashable {
     public var peers: Int
     /// Independent server shards the rooms ran on (1: one server; see ``ShardedSimulation``).
     public var shards: Int
+    /// Servers behind the simulated balancer (``SimulationConfiguration/servers``).
+    public var servers: Int = 1
     /// Virtual time the run reached (``SimulationConfiguration/duration`` + `drainTime`).
     public var virtualSeconds: Double
     /// Wall-clock time the run took (the only wall-clock reading: never part of the events).
@@ -77,7 +79,7 @@ public struct SimulationReport: Sendable, Codable, Hashable {
         let kinds = messagesByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         return """
         scenario        \(scenario) (seed \(seed)); faults: \(faults)
-        peers           \(peers) in \(rooms) rooms\(shards > 1 ? " on \(shards) server shards" : ""); \(connections) connections (\(connectionsRejected) rejected), \(reconnects) reconnects
+        peers           \(peers) in \(rooms) rooms\(shards > 1 ? " on \(shards) server shards" : "")\(servers > 1 ? " on \(servers) servers behind a balancer" : ""); \(connections) connections (\(connectionsRejected) rejected), \(reconnects) reconnects
         virtual time    \(f(virtualSeconds)) s in \(f(wallSeconds, 3)) s wall — \(f(speedUp, 0))× real time (\(schedulerEvents) events)
         messages        \(messages) (\(kinds)); \(bytesIn) B in, \(bytesOut) B out
         requests        client→server \(clientRequests) (\(clientRequestTimeouts) timed out, \(clientRequestErrors) errors); server→client \(serverRequests) (\(serverRequestsUnanswered) unanswered)
@@ -115,6 +117,7 @@ extension SimulationReport {
             reconnects: tally.reconnects,
             latencyP50Ms: pct(0.5), latencyP99Ms: pct(0.99), latencyMaxMs: sorted.last.map { Double($0) / 1e6 } ?? 0,
             peakMemoryMB: Simulation.peakMemoryMB(), hugePages: HugePages.applied, digest: tally.digest)
+        servers = configuration.servers
     }
 }
 

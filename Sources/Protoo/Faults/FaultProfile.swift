@@ -17,6 +17,10 @@ public struct FaultProfile: Sendable, Hashable {
     public var silentShare = 0.0
     /// Share of clients that answer right around the server's timeout (±1 ms).
     public var lateShare = 0.0
+    /// Per server per minute, with several servers behind a balancer (`simulate --servers K`): a
+    /// server process dies; its clients reconnect and the balancer re-homes their rooms. The last
+    /// server standing never dies.
+    public var serverCrashRate = 0.0
 
     /// No faults; set the knobs you want.
     public init() {}
@@ -73,6 +77,7 @@ public struct FaultProfile: Sendable, Hashable {
     /// A short text form for reports.
     public var summary: String {
         func f(_ x: Double) -> String { String(Double(Int(x * 1000)) / 1000) }
-        return "drop=\(f(dropRate))/min serverClose=\(f(serverCloseRate))/min clog=\(f(clogRate))/min partition=\(f(partitionRate))/min silent=\(f(silentShare)) late=\(f(lateShare))"
+        let crash = serverCrashRate > 0 ? " serverCrash=\(f(serverCrashRate))/min" : ""
+        return "drop=\(f(dropRate))/min serverClose=\(f(serverCloseRate))/min clog=\(f(clogRate))/min partition=\(f(partitionRate))/min silent=\(f(silentShare)) late=\(f(lateShare))\(crash)"
     }
 }
