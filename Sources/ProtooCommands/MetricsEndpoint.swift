@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import ProtooTrace
 
 /// `--metrics HOST:PORT`: bootstraps swift-metrics with a Prometheus registry and serves it as
 /// `GET /metrics` (text exposition format 0.0.4) on its own small HTTP listener.
@@ -38,6 +39,18 @@ final class MetricsEndpoint: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
+    }
+
+    /// `--metrics HOST:PORT` if given (the listener, its port said on stderr), and the
+    /// recorder's sampling if recording.
+    static func start(_ option: String?, recorder: TraceRecorder?, tool: String) async throws -> (MetricsEndpoint?, Task<Void, Never>?) {
+        var endpoint: MetricsEndpoint?
+        if let option, let address = ServeCommand.hostPort(option) {
+            let started = try await start(host: address.0, port: address.1)
+            endpoint = started
+            writeToStandardError("\(tool): metrics on http://\(address.0):\(started.port)/metrics\n")
+        }
+        return (endpoint, recorder.map { recorder in Task { await RecorderMetrics.sample(recorder) } })
     }
 
     func stop() async {

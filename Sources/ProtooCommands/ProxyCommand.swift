@@ -93,13 +93,7 @@ struct ProxyCommand: AsyncParsableCommand {
         limits.apply(to: &configuration, defaultFrameBytes: configuration.limits.maxMessageSize)
         proxy.upstreamLimits.maxMessageSize = configuration.limits.maxMessageSize
         proxy.upstreamLimits.maxFrameSize = max(configuration.limits.maxMessageSize, proxy.upstreamLimits.maxFrameSize)
-        var endpoint: MetricsEndpoint?
-        if let metrics, let address = ServeCommand.hostPort(metrics) {
-            let started = try await MetricsEndpoint.start(host: address.0, port: address.1)
-            endpoint = started
-            writeToStandardError("protoo proxy: metrics on http://\(address.0):\(started.port)/metrics\n")
-        }
-        let sampling = recorder.map { recorder in Task { await RecorderMetrics.sample(recorder) } }
+        let (endpoint, sampling) = try await MetricsEndpoint.start(metrics, recorder: recorder, tool: "protoo proxy")
         let server = try await ProtooServer.start(configuration, app: ProxyApp.factory(proxy))
         if !proxy.faults.isNone {
             logger.notice("injecting faults", metadata: ["faults": "\(proxy.faults.summary)", "seed": "\(proxy.seed.map(String.init) ?? "random")"])

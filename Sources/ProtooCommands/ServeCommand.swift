@@ -82,13 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.healthCheckPath = healthPath == "none" ? nil : healthPath
         let recorder = try recording.makeRecorder(producer: "protoo serve --app \(app)")
         configuration.trafficTap = recorder
-        var endpoint: MetricsEndpoint?
-        if let metrics, let address = Self.hostPort(metrics) {
-            let started = try await MetricsEndpoint.start(host: address.0, port: address.1)
-            endpoint = started
-            writeToStandardError("protoo serve: metrics on http://\(address.0):\(started.port)/metrics\n")
-        }
-        let sampling = recorder.map { recorder in Task { await RecorderMetrics.sample(recorder) } }
+        let (endpoint, sampling) = try await MetricsEndpoint.start(metrics, recorder: recorder, tool: "protoo serve")
 
         let server = try await ProtooServer.start(configuration, app: factory)
         writeToStandardError("protoo serve: app \(app) listening on \(tls == nil ? "ws" : "wss")://\(host):\(server.port)/\n")
