@@ -77,7 +77,7 @@ struct Load: AsyncParsableCommand {
     @Option(help: "With --trace: how long a client event waits for the server events recorded before it.")
     var wait = DurationArgument(argument: "5s")!
 
-    @Option(help: "Run partition I of N of this load (0-based; its share of --peers, and of --rate), for a job runner; N alone takes I from JOB_COMPLETION_INDEX. Merge the partitions' --json with `protoo report merge`.")
+    @Option(help: "Run partition I of N of this load (0-based; its share of --peers and --rate, or with --trace of --copies), for a job runner; N alone takes I from JOB_COMPLETION_INDEX. Merge the partitions' --json with `protoo report merge`.")
     var partition: PartitionArgument?
 
     @OptionGroup var verdict: VerdictOptions
@@ -86,7 +86,9 @@ struct Load: AsyncParsableCommand {
         if let duration, duration.duration <= .zero { throw ValidationError("--duration must be positive") }
         if trace != nil {
             if peers != nil { throw ValidationError("--peers does not apply with --trace: the recording says who connects; use --copies N to multiply it") }
-            if partition != nil { throw ValidationError("--partition splits --peers: with --trace, give each machine its own --copies") }
+            if let partition, partition.block(of: copies).isEmpty {
+                throw ValidationError("--partition \(partition): \(copies) copies leave nothing for this partition; use fewer partitions")
+            }
             if rate != nil || inflight != 1 || method != "echo" || payload != 0 {
                 throw ValidationError("--rate, --inflight, --method and --payload do not apply with --trace: the recording says what is sent")
             }
@@ -204,6 +206,12 @@ struct Load: AsyncParsableCommand {
         }
         load.duration = duration?.duration
         load.rampUp = rampUp?.duration ?? .zero
+        if let partition {
+            let share = partition.block(of: copies)
+            load.copies = share.count
+            load.firstCopy = share.lowerBound + 1
+            load.totalCopies = copies
+        }
         let progress = LiveProgress()
         let control = LiveRunControl()
         let interrupt = InterruptHandler { control.stop() }
@@ -223,7 +231,16 @@ struct Load: AsyncParsableCommand {
         line.finish()
         interrupt.finish()
         if report.verdict == .couldNotRun { writeToStandardError("protoo load: \(report.verdictReason)\n") }
-        print(json ? report.json.description : report.description)
+        if json, let partition, case .object(var object) = report.json {
+            // What `protoo report merge` needs to combine the partitions exactly.
+            object["partition"] = .string(partition.description)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            object["measurements"] = (try? JSONParser.parse(String(decoding: try encoder.encode(report.measurements), as: UTF8.self))) ?? .null
+            print(JSONValue.object(object).description)
+        } else {
+            print(json ? report.json.description : report.description)
+        }
         let wrote = verdict.write(report.junit(suiteName: "protoo load \(trace) against \(url)"), tool: "protoo load")
         throw ExitCode((wrote ? report.verdict : report.verdict.combined(with: .couldNotRun)).exitCode)
     }

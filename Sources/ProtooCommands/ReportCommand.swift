@@ -19,7 +19,8 @@ struct Report: ParsableCommand {
                 same object the whole swarm prints; exit 1 when a seed failed.
                 Loads (load URL --peers P --partition I/N --json): counts added, latency histograms merged \
                 (percentiles are never averaged), connect times pooled, thresholds judged again on the \
-                merged figures; the verdict's exit code.
+                merged figures; the verdict's exit code. Trace loads (load URL --trace T --copies C \
+                --partition I/N --json): the same, divergences in copy order and grouped again.
                 Every partition 0..N-1 must be there exactly once, from the same run (exit 2 otherwise).
                 """)
 
@@ -38,8 +39,9 @@ struct Report: ParsableCommand {
                 objects.append((path, data, value))
             }
             if objects.allSatisfy({ $0.value["seeds"] != nil }) { return try mergeSwarm(objects.map { ($0.path, $0.data) }) }
+            if objects.allSatisfy({ $0.value["connectionsPerCopy"] != nil }) { return try mergeTraceLoad(objects.map { ($0.path, $0.value) }) }
             if objects.allSatisfy({ $0.value["issued"] != nil }) { return try mergeLoad(objects.map { ($0.path, $0.value) }) }
-            fail("the files are not all swarm results (simulate --seeds … --json) or all load results (load … --json)")
+            fail("the files are not all swarm results (simulate --seeds … --json), all load results (load … --json) or all trace-load results (load --trace … --json)")
         }
 
         private func fail(_ message: String) -> Never {
@@ -158,6 +160,115 @@ struct Report: ParsableCommand {
                 print(Load.text(report, thresholds: thresholds, outcome: outcome, reason: reason))
             }
             if outcome != .passed { throw ExitCode(outcome.exitCode) }
+        }
+
+        /// `load --trace` partitions: counts added, measurements merged (methods and thresholds
+        /// from them), divergences in copy order and grouped again, the verdict judged again.
+        private func mergeTraceLoad(_ files: [(path: String, value: JSONValue)]) throws {
+            _ = checkComplete(files.map { ($0.path, $0.value["partition"]?.stringValue) })
+            var measurements = Measurements()
+            var sums: [String: Int] = [:], dicts: [String: [String: Int]] = [:]
+            var divergences: [JSONValue] = [], expressions: [String]?, wall = 0.0, interrupted = false
+            let first = files[0].value
+            for (path, value) in files {
+                guard let measured = value["measurements"].flatMap({ try? JSONDecoder().decode(Measurements.self, from: Data(JSONWriter.string($0).utf8)) })
+                else { fail("\(path) is not a trace-load partition's --json output (measurements missing)") }
+                guard value["target"] == first["target"], value["connectionsPerCopy"] == first["connectionsPerCopy"],
+                      value["durationSeconds"] == first["durationSeconds"] else {
+                    fail("\(path) is a load of another recording, target or duration")
+                }
+                let thresholds = (value["thresholds"]?.arrayValue ?? []).compactMap { $0["threshold"]?.stringValue }
+                if let expressions, expressions != thresholds { fail("\(path) was judged by other thresholds") }
+                expressions = thresholds
+                measurements.merge(measured)
+                for key in ["copies", "passes", "passesCut", "connectionsOpened", "messagesSent", "messagesReceived", "outputsCompared", "copiesDiverged"] {
+                    sums[key, default: 0] += value[key]?.intValue ?? 0
+                }
+                for key in ["notCompared", "errors", "recordedErrors"] {
+                    for member in value[key]?.objectValue ?? JSONObject() {
+                        dicts[key, default: [:]][member.key, default: 0] += member.value.intValue ?? 0
+                    }
+                }
+                divergences += value["divergences"]?.arrayValue ?? []
+                wall = max(wall, value["wallSeconds"]?.doubleValue ?? 0)
+                interrupted = interrupted || value["interrupted"] == true
+            }
+            // The whole load lists them by copy, then pass (copies are numbered across partitions).
+            divergences = divergences.enumerated().sorted {
+                let a = ($0.element["copy"]?.intValue ?? 0, $0.element["pass"]?.intValue ?? 0, $0.offset)
+                let b = ($1.element["copy"]?.intValue ?? 0, $1.element["pass"]?.intValue ?? 0, $1.offset)
+                return a < b
+            }.map(\.element)
+            var thresholds: [ThresholdResult] = []
+            for expression in expressions ?? [] {
+                guard let threshold = try? Threshold(expression) else { fail("threshold '\(expression)' does not parse") }
+                thresholds.append(threshold.evaluate(measurements))
+            }
+            var couldNotRun: String?
+            if sums["connectionsOpened", default: 0] == 0, !allowEmpty {
+                couldNotRun = "no connection opened"
+            } else if sums["outputsCompared", default: 0] == 0, !allowEmpty {
+                couldNotRun = "nothing compared: no recorded server event was reached (--allow-empty accepts that)"
+            }
+            let (outcome, reason) = VerdictRules.judge(couldNotRun: couldNotRun, divergences: divergences.count, errors: 0, thresholds: thresholds)
+            var o = JSONObject()
+            o["passed"] = .bool(outcome == .passed)
+            o["verdict"] = .string(outcome.name)
+            o["exitCode"] = JSONValue(Int(outcome.exitCode))
+            o["reason"] = .string(reason)
+            o["target"] = first["target"] ?? .null
+            o["copies"] = JSONValue(sums["copies", default: 0])
+            o["connectionsPerCopy"] = first["connectionsPerCopy"] ?? .null
+            o["passes"] = JSONValue(sums["passes", default: 0])
+            o["passesCut"] = JSONValue(sums["passesCut", default: 0])
+            o["durationSeconds"] = first["durationSeconds"] ?? .null
+            o["rampUpSeconds"] = first["rampUpSeconds"] ?? .null
+            for key in ["connectionsOpened", "messagesSent", "messagesReceived", "outputsCompared"] { o[key] = JSONValue(sums[key, default: 0]) }
+            o["notCompared"] = Self.object(dicts["notCompared"] ?? [:])
+            o["wallSeconds"] = .double(wall)
+            o["interrupted"] = .bool(interrupted)
+            o["requests"] = JSONValue(measurements.requests.values.reduce(0, +))
+            o["methods"] = .array(MethodSummary.all(measurements).map(\.json))
+            o["errors"] = Self.object(dicts["errors"] ?? [:])
+            o["recordedErrors"] = Self.object(dicts["recordedErrors"] ?? [:])
+            o["divergenceCount"] = JSONValue(divergences.count)
+            o["copiesDiverged"] = JSONValue(sums["copiesDiverged", default: 0])
+            o["divergenceGroups"] = .array(Self.groups(divergences))
+            o["divergences"] = .array(divergences)
+            o["thresholds"] = .array(thresholds.map(\.json))
+            if json {
+                print(JSONValue.object(o).description)
+            } else {
+                print("load from a trace against \(first["target"]?.stringValue ?? "?"): \(outcome) (\(reason)); \(sums["copies", default: 0]) copies, "
+                      + "\(sums["connectionsOpened", default: 0]) connections, \(divergences.count) divergences")
+                for t in thresholds { print("  \(t)") }
+            }
+            if outcome != .passed { throw ExitCode(outcome.exitCode) }
+        }
+
+        /// Counts as a JSON object, keys sorted.
+        static func object(_ counts: [String: Int]) -> JSONValue {
+            var o = JSONObject()
+            for (key, value) in counts.sorted(by: { $0.key < $1.key }) { o[key] = JSONValue(value) }
+            return .object(o)
+        }
+
+        /// Divergences grouped by kind, method and first differing path, the largest group first
+        /// (ties: the first seen first), as the trace load groups them.
+        static func groups(_ divergences: [JSONValue]) -> [JSONValue] {
+            var order: [String] = [], groups: [String: (kind: JSONValue, method: JSONValue, path: JSONValue, count: Int)] = [:]
+            for d in divergences {
+                let path = d["differences"]?[0]?["path"] ?? .null
+                let key = "\(d["kind"]?.stringValue ?? "")\u{0}\(d["method"]?.stringValue ?? "")\u{0}\(path.stringValue ?? "")"
+                if groups[key] == nil {
+                    order.append(key)
+                    groups[key] = (d["kind"] ?? .null, d["method"] ?? .null, path, 0)
+                }
+                groups[key]?.count += 1
+            }
+            return order.enumerated().compactMap { index, key in groups[key].map { (index, $0) } }
+                .sorted { ($0.1.count, -$0.0) > ($1.1.count, -$1.0) }
+                .map { ["kind": $0.1.kind, "method": $0.1.method, "path": $0.1.path, "count": JSONValue($0.1.count)] }
         }
     }
 }

@@ -24,6 +24,12 @@ public struct TraceLoad: Sendable {
     public var duration: Duration?
     /// Copy `i` (of `n`) starts `rampUp × (i − 1) / n` after the first.
     public var rampUp: Duration = .zero
+    /// The number of the first copy (default 1): a partition of a bigger load (`--partition`) runs
+    /// copies `firstCopy ..< firstCopy + copies` of ``totalCopies``, so their ids and start times
+    /// are those the whole load gives them.
+    public var firstCopy = 1
+    /// Copies of the whole load the ramp-up spreads (default: ``copies``).
+    public var totalCopies: Int?
     let plan: LivePlan
     let url: WebSocketURL
     let target: String
@@ -67,9 +73,9 @@ public struct TraceLoad: Sendable {
         let start = NIODeadline.now()
         let deadline = duration.map { start + .nanoseconds($0.nanoseconds) }
         var futures: [EventLoopFuture<CopyRunner.Result>] = []
-        for copy in 1...copies {
+        for copy in firstCopy..<(firstCopy + copies) {
             let loop = group.next()
-            let offset = TimeAmount.nanoseconds(Self.startOffset(copy: copy, copies: copies, rampUp: rampUp).nanoseconds)
+            let offset = TimeAmount.nanoseconds(Self.startOffset(copy: copy, copies: totalCopies ?? copies, rampUp: rampUp).nanoseconds)
             let plan = self.plan, options = self.options, url = self.url, looping = duration != nil
             futures.append(loop.flatSubmit {
                 CopyRunner(copy: copy, plan: plan, options: options, url: url, ssl: ssl, loop: loop, looping: looping,

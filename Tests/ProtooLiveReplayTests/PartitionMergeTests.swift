@@ -70,4 +70,34 @@ struct PartitionMergeTests {
         let wholeKeys = try JSONParser.parse(whole.outputText).objectValue.map { Set($0.keys) }
         #expect(json.objectValue.map { Set($0.keys) } == wholeKeys, "the merged object has the whole run's keys")
     }
+
+    @Test func aTraceLoadsPartitionsAddUpToTheWholeLoad() async throws {
+        let path = temporaryPath("partition.ptrace.zst")
+        try await withRecordingServer(to: path) { server in
+            let a = try await openClient(server.port, query: "peerId=dave&roomId=r1")
+            for i in 0..<3 { _ = try await a.request("echo", ["i": .int(Int64(i))]) }
+            await a.close()
+        }
+        let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])
+        defer { serve.stop() }
+        let run = ["load", serve.url, "--trace", path, "--copies", "5", "--speed", "max", "--threshold", "p99<30s", "--json"]
+        let whole = try await ProtooTool.runAsync(run)
+        #expect(whole.status == 0, "\(whole.error)")
+        var paths: [String] = []
+        for index in 0..<2 {
+            let part = try await ProtooTool.runAsync(run + ["--partition", "\(index)/2"])
+            #expect(part.status == 0, "\(part.error)")
+            let json = try JSONParser.parse(part.outputText)
+            #expect(json["copies"]?.intValue == (index == 0 ? 3 : 2) && json["measurements"] != nil)
+            paths.append(try write(part, "trace-load-\(index).json"))
+        }
+        let merged = try await ProtooTool.runAsync(["report", "merge", "--json"] + paths)
+        #expect(merged.status == 0, "\(merged.error)")
+        let m = try JSONParser.parse(merged.outputText), w = try JSONParser.parse(whole.outputText)
+        #expect(m.objectValue.map { Set($0.keys) } == w.objectValue.map { Set($0.keys) }, "the merged object has the whole load's keys")
+        for key in ["copies", "connectionsPerCopy", "connectionsOpened", "messagesSent", "outputsCompared", "requests", "divergenceCount", "passes"] {
+            #expect(m[key] == w[key], "\(key): merged \(m[key]?.description ?? "nil"), whole \(w[key]?.description ?? "nil")")
+        }
+        #expect(m["passed"] == true && m["thresholds"]?[0]?["passed"] == true)
+    }
 }
