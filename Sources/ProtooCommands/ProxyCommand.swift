@@ -99,15 +99,19 @@ struct ProxyCommand: AsyncParsableCommand {
             logger.notice("injecting faults", metadata: ["faults": "\(proxy.faults.summary)", "seed": "\(proxy.seed.map(String.init) ?? "random")"])
         }
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        writeToStandardError("protoo proxy: upstream \(upstream) listening on \(tls == nil ? "ws" : "wss")://\(shownHost):\(server.port)/\n")
-        if let problem = await UpstreamCheck.problem(with: proxy) {
-            logger.error("the upstream does not answer: clients are refused with 502 until it does",
-                         metadata: ["upstream": "\(upstream)", "error": .untrusted(problem)])
+        let ready = ReadyAnnouncement(line: "protoo proxy: upstream \(upstream) listening on \(tls == nil ? "ws" : "wss")://\(shownHost):\(server.port)/\n")
+        // Said beside the ready line, without holding it back.
+        let upstreamCheck = Task { [proxy, upstream] in
+            if let problem = await UpstreamCheck.problem(with: proxy) {
+                logger.error("the upstream does not answer: clients are refused with 502 until it does",
+                             metadata: ["upstream": "\(upstream)", "error": .untrusted(problem)])
+            }
         }
+        defer { upstreamCheck.cancel() }
         // SIGTERM or SIGINT: drain as `protoo serve` does (clients closed with 1012 reconnect, to
         // another proxy behind the balancer), then flush the recorder.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [.init(service: server), .init(service: ready)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         sampling?.cancel()
         await endpoint?.stop()

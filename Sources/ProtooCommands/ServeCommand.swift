@@ -85,11 +85,11 @@ struct ServeCommand: AsyncParsableCommand {
         let (endpoint, sampling) = try await MetricsEndpoint.start(metrics, recorder: recorder, tool: "protoo serve")
 
         let server = try await ProtooServer.start(configuration, app: factory)
-        writeToStandardError("protoo serve: app \(app) listening on \(tls == nil ? "ws" : "wss")://\(host):\(server.port)/\n")
+        let ready = ReadyAnnouncement(line: "protoo serve: app \(app) listening on \(tls == nil ? "ws" : "wss")://\(host):\(server.port)/\n")
         // SIGTERM or SIGINT: drain (health 503, peers closed with 1012 so they reconnect
         // elsewhere, handlers finish within --drain-timeout), then flush the recorder, exit 0.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [.init(service: server), .init(service: ready)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.notice("drained")
         sampling?.cancel()

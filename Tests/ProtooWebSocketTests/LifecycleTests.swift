@@ -52,6 +52,15 @@ struct LifecycleTests {
         #expect(none.statusLine.hasPrefix("HTTP/1.1 426"))
     }
 
+    /// The ready line comes once SIGTERM is trapped: a supervisor that signals at once gets a
+    /// drain (exit 0), never a default kill or a lost signal (a server left running).
+    @Test func aSIGTERMRightAfterTheReadyLineDrains() async throws {
+        for app in ["conformance", "echo", "conference"] {
+            let serve = try await ProtooChild(["serve", "--app", app, "--port", "0"])
+            #expect(serve.stop() == 0, "\(serve.log)")
+        }
+    }
+
     @Test func serveServesMetricsAndDrainsOnSIGTERM() async throws {
         let serve = try await ProtooChild(["serve", "--app", "conformance", "--port", "0", "--metrics", "127.0.0.1:0"])
         let line = try #require(serve.log.split(separator: "\n").first { $0.contains("metrics on http://127.0.0.1:") })
