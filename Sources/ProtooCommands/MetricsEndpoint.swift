@@ -45,10 +45,10 @@ final class MetricsEndpoint: Sendable {
     /// recorder's sampling if recording.
     static func start(_ option: String?, recorder: TraceRecorder?, tool: String) async throws -> (MetricsEndpoint?, Task<Void, Never>?) {
         var endpoint: MetricsEndpoint?
-        if let option, let address = ServeCommand.hostPort(option) {
-            let started = try await start(host: address.0, port: address.1)
+        if let option, let address = hostPort(option) {
+            let started = try await start(host: address.host, port: address.port)
             endpoint = started
-            writeToStandardError("\(tool): metrics on http://\(address.0):\(started.port)/metrics\n")
+            writeToStandardError("\(tool): metrics on http://\(address.host):\(started.port)/metrics\n")
         }
         return (endpoint, recorder.map { recorder in Task { await RecorderMetrics.sample(recorder) } })
     }

@@ -49,12 +49,7 @@ struct ProxyCommand: AsyncParsableCommand {
     var metrics: String?
 
     /// `--listen` split: the host and the port.
-    private var address: (host: String, port: Int)? {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else { return nil }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
-    }
+    private var address: (host: String, port: Int)? { hostPort(listen) }
 
     func validate() throws {
         guard address != nil else { throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:4444 (port 0: any free port)") }
@@ -64,7 +59,7 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ValidationError("--upstream: \(error)")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
-        if let metrics, ServeCommand.hostPort(metrics) == nil { throw ValidationError("--metrics takes HOST:PORT, e.g. 127.0.0.1:9465") }
+        if let metrics, hostPort(metrics) == nil { throw ValidationError("--metrics takes HOST:PORT, e.g. 127.0.0.1:9465") }
         guard upstreamTimeout.duration > .zero, upstreamTimeout.duration < limits.handshakeTimeout.duration else {
             throw ValidationError("--upstream-timeout must be positive and below --handshake-timeout (\(limits.handshakeTimeout)), so that a slow upstream is answered 504 before the client's handshake times out")
         }

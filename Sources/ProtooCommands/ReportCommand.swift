@@ -142,11 +142,7 @@ struct Report: ParsableCommand {
             report.connectTimeMaxMilliseconds = connectTimes.last ?? 0
             let finished = report.completed + report.errorCount
             report.requestsPerSecond = report.elapsedSeconds > 0 ? Double(finished) / report.elapsedSeconds : 0
-            let latency = measurements.latency[report.method] ?? Measurements.emptyHistogram()
-            let count = Int(latency.totalCount)
-            func at(_ percentile: Double) -> Double { count == 0 ? 0 : Double(latency.valueAtPercentile(percentile)) }
-            report.latency = LoadReport.Latency(count: count, p50: at(50), p90: at(90), p99: at(99), p999: at(99.9),
-                                                max: count == 0 ? 0 : Double(latency.max))
+            report.latency = LoadReport.Latency(measurements.latency[report.method] ?? Measurements.emptyHistogram())
             report.measurements = measurements
             var thresholds: [ThresholdResult] = []
             for expression in expressions ?? [] {

@@ -59,15 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("unknown --log-level '\(logLevel)'")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
-        if let metrics, Self.hostPort(metrics) == nil { throw ValidationError("--metrics takes HOST:PORT, e.g. 127.0.0.1:9464") }
+        if let metrics, hostPort(metrics) == nil { throw ValidationError("--metrics takes HOST:PORT, e.g. 127.0.0.1:9464") }
         if metrics != nil, noMetrics { throw ValidationError("--metrics serves the metrics --no-metrics turns off: give one of them") }
-    }
-
-    /// `HOST:PORT` (the last colon splits, so `[::1]:9464` works).
-    static func hostPort(_ text: String) -> (String, Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
-        let host = text[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host.isEmpty ? nil : (host, port)
     }
 
     func run() async throws {

@@ -1,3 +1,4 @@
+import Histogram
 import ProtooVerdict
 
 /// The outcome of a load run. Counts add up: `completed + errorCount + unfinished == issued`.
@@ -12,6 +13,13 @@ public struct LoadReport: Sendable, Codable {
         public var p99: Double
         public var p999: Double
         public var max: Double
+
+        /// The percentiles of a latency histogram in microseconds (all zero when it is empty).
+        public init(_ histogram: Histogram<UInt64>) {
+            let count = Int(histogram.totalCount)
+            func at(_ percentile: Double) -> Double { count == 0 ? 0 : Double(histogram.valueAtPercentile(percentile)) }
+            self.init(count: count, p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: count == 0 ? 0 : Double(histogram.max))
+        }
 
         /// Percentiles (microseconds) of `count` answered requests.
         public init(count: Int, p50: Double, p90: Double, p99: Double, p999: Double, max: Double) {

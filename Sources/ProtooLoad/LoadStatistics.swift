@@ -63,10 +63,5 @@ struct LoadStatistics: Sendable {
     }
 
     /// The percentiles, in microseconds.
-    var latencySummary: LoadReport.Latency {
-        let count = Int(latency.totalCount)
-        func at(_ percentile: Double) -> Double { count == 0 ? 0 : Double(latency.valueAtPercentile(percentile)) }
-        return LoadReport.Latency(count: count, p50: at(50), p90: at(90), p99: at(99), p999: at(99.9),
-                                  max: count == 0 ? 0 : Double(latency.max))
-    }
+    var latencySummary: LoadReport.Latency { LoadReport.Latency(latency) }
 }
