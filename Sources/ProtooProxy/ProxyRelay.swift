@@ -33,8 +33,8 @@ final class ProxyRelay: TransportDelegate {
     /// The server's limit on lines every relay could write.
     private let floodGuard: LogFloodGuard?
     private var faults: ConnectionFaults?
-    private var toUpstream = RelayPipe()
-    private var toClient = RelayPipe()
+    private var toUpstream = FaultPipe()
+    private var toClient = FaultPipe()
     private var faultTimer: TimerHandle?
     private var logLimiter = LogLimiter<String>()
     /// A close went (or waits in a pipe) one way: nothing new is relayed.
@@ -109,7 +109,7 @@ final class ProxyRelay: TransportDelegate {
             ending = true
             faultTimer?.cancel()
             faultTimer = nil
-            let item: RelayPipe.Item
+            let item: FaultPipe.Item
             switch event.initiator {
             case .remote: item = .close(code: event.code ?? CloseCode.normal, reason: event.reason)
             case .network: item = .abort
@@ -145,7 +145,7 @@ final class ProxyRelay: TransportDelegate {
 
     // MARK: Relaying
 
-    private func relay(_ item: RelayPipe.Item, towardsUpstream up: Bool) {
+    private func relay(_ item: FaultPipe.Item, towardsUpstream up: Bool) {
         // Without faults nothing ever waits: straight through.
         guard var plan = faults else { return deliver(item, towardsUpstream: up) }
         let delay: Duration
@@ -161,7 +161,7 @@ final class ProxyRelay: TransportDelegate {
         } else {
             delay = plan.faults.latency
         }
-        let pipe: ReferenceWritableKeyPath<ProxyRelay, RelayPipe> = up ? \.toUpstream : \.toClient
+        let pipe: ReferenceWritableKeyPath<ProxyRelay, FaultPipe> = up ? \.toUpstream : \.toClient
         let now = scheduler.now
         if delay == .zero, self[keyPath: pipe].isClear(at: now) {
             return deliver(item, towardsUpstream: up)
@@ -172,7 +172,7 @@ final class ProxyRelay: TransportDelegate {
 
     /// Delivers what is due in one direction, then arms its timer for the next.
     private func pump(towardsUpstream up: Bool) {
-        let pipe: ReferenceWritableKeyPath<ProxyRelay, RelayPipe> = up ? \.toUpstream : \.toClient
+        let pipe: ReferenceWritableKeyPath<ProxyRelay, FaultPipe> = up ? \.toUpstream : \.toClient
         let now = scheduler.now
         while let item = self[keyPath: pipe].popDue(at: now) {
             deliver(item, towardsUpstream: up)
@@ -187,12 +187,12 @@ final class ProxyRelay: TransportDelegate {
         }
     }
 
-    private func deliver(_ item: RelayPipe.Item, towardsUpstream up: Bool) {
+    private func deliver(_ item: FaultPipe.Item, towardsUpstream up: Bool) {
         if up, let gate, gate.isHolding { return gate.run { [self] in self.deliverNow(item, towardsUpstream: true) } }
         deliverNow(item, towardsUpstream: up)
     }
 
-    private func deliverNow(_ item: RelayPipe.Item, towardsUpstream up: Bool) {
+    private func deliverNow(_ item: FaultPipe.Item, towardsUpstream up: Bool) {
         if up {
             switch item {
             case .message: break

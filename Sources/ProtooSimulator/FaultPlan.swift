@@ -6,10 +6,10 @@ import Protoo
 /// seed and its ``ClientKey``), each room's partitions from the room's, so the schedule of one
 /// client or room does not depend on how many others there are. Scripted faults join in,
 /// renamed from client numbers to keys.
-enum FaultPlan {
+package enum FaultPlan {
     /// The faults `configuration` runs, in time order: its ``SimulationConfiguration/faultSchedule``
     /// if set, else the drawn and scripted ones; only those of clients the run makes.
-    static func schedule(for configuration: SimulationConfiguration) -> [PlannedFault] {
+    package static func schedule(for configuration: SimulationConfiguration) -> [PlannedFault] {
         let keys = Set(configuration.clientKeys)
         let all = configuration.faultSchedule ?? drawn(configuration) + scripted(configuration)
         let kept = all.enumerated().filter { _, fault in fault.client.map(keys.contains) ?? true }
@@ -18,7 +18,7 @@ enum FaultPlan {
     }
 
     /// When a client first connects: uniform within the arrival window, from its own stream.
-    static func arrival(of key: ClientKey, in configuration: SimulationConfiguration) -> Instant {
+    package static func arrival(of key: ClientKey, in configuration: SimulationConfiguration) -> Instant {
         let window = configuration.arrivalWindow.nanoseconds
         guard window > 0 else { return .zero }
         var random = RandomStream.arrival.random(configuration.seed, key.room, key.slot)
@@ -83,5 +83,20 @@ enum FaultPlan {
             case .shutdownApp: return PlannedFault(at: fault.at, .shutdownApp, client: nil)
             }
         }
+    }
+}
+
+extension FaultPlan {
+    /// How client `key` answers the server's requests: drawn from its own stream with the
+    /// profile's shares (``FaultProfile/silentShare``, ``FaultProfile/lateShare``).
+    package static func answerStyle(of key: ClientKey, in configuration: SimulationConfiguration) -> AnswerStyle {
+        let f = configuration.faults
+        var random = RandomStream.answers.random(configuration.seed, key.room, key.slot)
+        let u = random.nextUnit()
+        if u < f.silentShare { return .silent }
+        if u < f.silentShare + f.lateShare {
+            return random.next() & 1 == 0 ? .late(offset: .milliseconds(-1)) : .late(offset: .milliseconds(1))
+        }
+        return .prompt
     }
 }

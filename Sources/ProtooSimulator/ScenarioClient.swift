@@ -38,7 +38,8 @@ public final class ScenarioClient {
     public var roomId: String { simulated.roomId }
     /// How many times this client's connection opened before this one (0 on the first open).
     public var reconnects: Int { simulated.opens - 1 }
-    /// The simulation's virtual time (`client.now + .seconds(20)` is a deadline).
+    /// The clients' clock: virtual time in a simulation, the event loop's under `protoo load`
+    /// (`client.now + .seconds(20)` is a deadline).
     public var now: Instant { simulated.scheduler.now }
 
     /// Sends a request and waits for its response's data (counted in the run's client
@@ -60,11 +61,10 @@ public final class ScenarioClient {
 
     /// Sends a notification (nothing once the connection closed).
     public func notify(_ method: String, _ data: JSONValue = .emptyObject) {
-        guard simulated.peer === peer, simulated.takeStep() else { return }
-        peer.notify(method, data)
+        simulated.notify(on: peer, method, data)
     }
 
-    /// Sleeps on the simulation's virtual clock. Throws `CancellationError` once the connection
+    /// Sleeps on the clients' clock (virtual in a simulation). Throws `CancellationError` once the connection
     /// closed (the script is cancelled).
     public func sleep(for duration: Duration) async throws {
         try await simulated.context.sleep(for: duration)

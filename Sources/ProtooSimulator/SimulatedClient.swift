@@ -1,7 +1,7 @@
 import Protoo
 
-/// A simulated browser running protoo-client 4.x: connects through the ``SimulatedNetwork``,
-/// reconnects like protoo-client (retry: 10 retries, factor 2, 1 s…8 s, no jitter), never after
+/// A simulated browser running protoo-client 4.x: connects through its host (the simulation's
+/// in-memory network, or a real WebSocket under `protoo load --scenario`), reconnects like protoo-client (retry: 10 retries, factor 2, 1 s…8 s, no jitter), never after
 /// close code 4000, and starts a fresh ``Peer`` (client timeouts: 22.5 s + 0.15 s per pending) on
 /// every connection. What it says is up to its ``ClientBehavior``.
 public final class SimulatedClient {
@@ -38,14 +38,17 @@ public final class SimulatedClient {
     public let roomId: String
     /// The path and query it connects to (``SimulationScenario/target`` of its group and id).
     public let target: String
-    /// `unowned`: the simulation keeps every client for its whole life.
-    unowned let simulation: Simulation
+    /// `unowned`: the host (a simulation, a load run) keeps every client for its whole life.
+    unowned let host: any ClientHost
     let behavior: any ClientBehavior
     /// Where the client is now.
     public private(set) var state: State = .idle
     /// The open connection's client-side peer (`nil` between connections).
     public private(set) var peer: Peer?
-    private(set) var link: NetworkLink?
+    /// The simulated network's link of the current attempt (a simulation's host sets it).
+    var link: NetworkLink?
+    /// What a real-socket host keeps for the current connection.
+    package var attachment: AnyObject?
     /// Connections opened so far.
     public private(set) var opens = 0
     /// Times the client reconnected after losing its connection.
@@ -70,14 +73,14 @@ public final class SimulatedClient {
     /// Connection attempts so far: each link's latency draws are keyed by its number.
     private var attempts = 0
 
-    init(key: ClientKey, peerId: String, roomId: String, target: String, simulation: Simulation, behavior: any ClientBehavior) {
+    init(key: ClientKey, peerId: String, roomId: String, target: String, seed: UInt64, host: any ClientHost, behavior: any ClientBehavior) {
         self.key = key
         self.peerId = peerId
         self.roomId = roomId
         self.target = target
-        self.simulation = simulation
+        self.host = host
         self.behavior = behavior
-        self.random = RandomStream.client.random(simulation.configuration.seed, key.room, key.slot)
+        self.random = RandomStream.client.random(seed, key.room, key.slot)
     }
 
     /// Counts one message to send; `false` once ``stepLimit`` is reached (the message is not sent).
@@ -88,9 +91,10 @@ public final class SimulatedClient {
     }
 
     /// The clients' engine context (their randomness, timers and executor).
-    public var context: EngineContext { simulation.clientContext }
-    /// The simulation's virtual-time scheduler.
-    public var scheduler: VirtualScheduler { simulation.scheduler }
+    public var context: EngineContext { host.clientContext }
+    /// The clients' scheduler: the simulation's virtual time, or an event loop's real time under
+    /// `protoo load --scenario`.
+    public var scheduler: any Scheduler { host.clientContext.scheduler }
 
     /// Starts the first connection attempt now.
     public func start() {
@@ -104,33 +108,22 @@ public final class SimulatedClient {
         guard !leaving else { return }
         state = .connecting
         attempts += 1
-        let seed = RandomStream.latency.seed(simulation.configuration.seed, key.room, key.slot, attempts)
-        let link = simulation.network.connect(target: target, remoteAddress: "10.\(key.room % 250).\(key.slot % 250).1:\(40000 + opens)", seed: seed)
-        self.link = link
-        // No weak references here: a weak reference gives its object a side table, and every later
-        // retain and release of it (the link is on the message path) takes the slow path.
-        // `unowned link`: the closure is stored in the link and only the link calls it.
-        // `unowned self`: clients live as long as the simulation (it keeps them all).
-        link.onOpen = { [unowned self, unowned link] in
-            self.opened(link)
-        }
-        link.onRejected = { [unowned self] status, _ in
-            self.connectionFailed(status: status)
-        }
+        host.connect(self, attempt: attempts)
     }
 
-    private func opened(_ link: NetworkLink) {
+    /// The host's answer to an attempt: the connection is open on `transport`.
+    package func connectionOpened(_ transport: any Transport) {
         guard !leaving else {
             // The client left while this attempt was on the wire: close it, and that is the end
             // (no peer was made, so no peer close will finish the client later).
-            link.clientEnd.close(code: CloseCode.normal, reason: "client left")
-            simulation.network.retire(link)
+            transport.close(code: CloseCode.normal, reason: "client left")
+            host.connectionEnded(self)
             return finish()
         }
         state = .open
         opens += 1
         retry = 0
-        let peer = Peer(id: peerId, transport: link.clientEnd, context: context, configuration: .client)
+        let peer = Peer(id: peerId, transport: transport, context: context, configuration: .client)
         self.peer = peer
         // Clients live as long as the simulation; the handler belongs to the peer.
         peer.onClose { [unowned self, unowned peer] cause in
@@ -139,22 +132,24 @@ public final class SimulatedClient {
         behavior.clientDidOpen(self, peer: peer)
     }
 
-    private func connectionFailed(status: Int) {
+    /// The host's answer to an attempt: it failed (`status`: the HTTP status of a refusal, 0 for
+    /// no connection).
+    package func connectionFailed(status: Int) {
         failures += 1
-        simulation.recordEvent("client \(peerId) failed(\(retry + 1)) status \(status)")
+        host.recordEvent("client \(peerId) failed(\(retry + 1)) status \(status)")
         scheduleRetryOrClose()
     }
 
     private func scheduleRetryOrClose() {
         guard !leaving else { return finish() }
         retry += 1
-        guard retry <= simulation.configuration.retry.retries else {
+        guard retry <= host.retryPolicy.retries else {
             // protoo-client gives up: `close`.
             return finish()
         }
         state = .connecting
         waitingForRetry = true
-        retryTimer = scheduler.schedule(after: simulation.configuration.retry.delay(retry: retry)) { [unowned self] in
+        retryTimer = scheduler.schedule(after: host.retryPolicy.delay(retry: retry)) { [unowned self] in
             self.attempt()
         }
     }
@@ -162,7 +157,7 @@ public final class SimulatedClient {
     private func peerClosed(_ peer: Peer, _ cause: Peer.CloseCause) {
         guard self.peer === peer else { return }
         self.peer = nil
-        if let link { simulation.network.retire(link) }
+        host.connectionEnded(self)
         behavior.clientDidClose(self, cause: cause)
         if leaving { return finish() }
         if case .transport(let event) = cause, event.code == CloseCode.protoo {
@@ -170,7 +165,7 @@ public final class SimulatedClient {
         }
         // `disconnected`: start over with a fresh retry sequence, first attempt right away.
         reconnects += 1
-        simulation.recordReconnect()
+        host.recordReconnect()
         retry = 0
         attempt()
     }
@@ -178,7 +173,7 @@ public final class SimulatedClient {
     private func finish() {
         state = .closed
         retryTimer?.cancel()
-        simulation.clientFinished(self)
+        host.clientFinished(self)
     }
 
     /// What a failure report says about this client: its peer id, state and what it waits for.
@@ -205,7 +200,7 @@ public final class SimulatedClient {
         // Otherwise an attempt is in flight: `opened` closes it, or the failure path finishes.
     }
 
-    /// Sends a request and records its virtual latency and outcome with the simulation.
+    /// Sends a request and records its latency and outcome with the host.
     public func request(_ method: String, _ data: JSONValue = .emptyObject,
                         then: @escaping (Result<JSONValue, ProtooError>) -> Void = { _ in }) {
         requestLazily(method, data, then: { then($0.map(\.value)) })
@@ -214,25 +209,33 @@ public final class SimulatedClient {
     /// Like ``request(_:_:then:)``, with the response data parsed only if `then` reads it.
     public func requestLazily(_ method: String, _ data: JSONValue = .emptyObject,
                               then: @escaping (Result<ResponseData, ProtooError>) -> Void) {
-        tracked(then) { peer, completion in peer.requestLazily(method, data, completion: completion) }
+        tracked(method, then) { peer, completion in peer.requestLazily(method, data, completion: completion) }
     }
 
     /// Like ``requestLazily(_:_:then:)-(String,JSONValue,_)`` with data already written as JSON text.
     public func requestLazily(_ method: String, _ data: JSONText,
                               then: @escaping (Result<ResponseData, ProtooError>) -> Void) {
-        tracked(then) { peer, completion in peer.requestLazily(method, data, completion: completion) }
+        tracked(method, then) { peer, completion in peer.requestLazily(method, data, completion: completion) }
     }
 
-    /// Sends with `send` on the open peer, recording the request's virtual latency and outcome.
-    private func tracked(_ then: @escaping (Result<ResponseData, ProtooError>) -> Void,
+    /// Sends with `send` on the open peer, recording the request's latency and outcome.
+    private func tracked(_ method: String, _ then: @escaping (Result<ResponseData, ProtooError>) -> Void,
                          _ send: (Peer, @escaping (Result<ResponseData, ProtooError>) -> Void) -> Void) {
         guard let peer, !peer.isClosed, takeStep() else { return }
+        let scheduler = self.scheduler
         let started = scheduler.now
-        let token = simulation.requestStarted()
+        let token = host.requestStarted(method)
         send(peer, { [unowned self] result in
-            self.simulation.requestFinished(token, latency: self.scheduler.now - started, failure: result.failure)
+            self.host.requestFinished(token, latency: scheduler.now - started, failure: result.failure)
             then(result)
         })
+    }
+
+    /// Sends a notification on the open peer (nothing once it closed, or past the step limit).
+    func notify(on peer: Peer, _ method: String, _ data: JSONValue) {
+        guard self.peer === peer, takeStep() else { return }
+        host.notificationSent(method)
+        peer.notify(method, data)
     }
 
     /// A request whose answer only counts for the statistics (nothing reads its data).

@@ -11,7 +11,7 @@ import Logging
 /// simulation.drop(peer: simulation.clients[0].peerId)
 /// let report = try simulation.run()                         // on to the end; throws SimulationFailure
 /// ```
-public final class Simulation {
+public final class Simulation: ClientHost {
     /// The run's configuration (its `scenario` set to the scenario's name).
     public let configuration: SimulationConfiguration
     /// The virtual clock and event queue everything runs on.
@@ -137,19 +137,8 @@ public final class Simulation {
     /// from streams keyed by its ``ClientKey``, so removing clients or faults shifts no other draw.
     private func populate() {
         let c = configuration
-        for key in c.clientKeys {
-            let roomId = "room-\(key.room)"
-            var ids = RandomStream.peerID.random(c.seed, key.room, key.slot)
-            let peerId = ids.alphanumericID(length: 8)
-            let answers = answerStyle(of: key)
-            let behavior: any ClientBehavior
-            switch scenario.client {
-            case .behavior(let make): behavior = make(answers)
-            case .script(let script):
-                behavior = ScriptBehavior(scenario, script: script, answers: answers) { [unowned self] in self.fail("script-error", $0) }
-            }
-            let client = SimulatedClient(key: key, peerId: peerId, roomId: roomId, target: scenario.target(roomId, peerId),
-                                         simulation: self, behavior: behavior)
+        for client in SimulatedClient.population(of: c, scenario: scenario, host: self) {
+            let key = client.key
             client.stepLimit = c.stepLimits[key]
             clientsByKey[key] = client
             clients.append(client)
@@ -194,19 +183,6 @@ public final class Simulation {
         }
     }
 
-    /// How client `key` answers the server's requests: drawn from its own stream with the
-    /// profile's shares.
-    private func answerStyle(of key: ClientKey) -> AnswerStyle {
-        let f = configuration.faults
-        var random = RandomStream.answers.random(configuration.seed, key.room, key.slot)
-        let u = random.nextUnit()
-        if u < f.silentShare { return .silent }
-        if u < f.silentShare + f.lateShare {
-            return random.next() & 1 == 0 ? .late(offset: .milliseconds(-1)) : .late(offset: .milliseconds(1))
-        }
-        return .prompt
-    }
-
     // MARK: Faults by hand
 
     /// The client of `peer` (its peer id), if the run has one.
@@ -236,16 +212,16 @@ public final class Simulation {
         if let link = client(peer: peer)?.link { network.serverClose(link) }
     }
 
-    // MARK: Bookkeeping called by clients
+    // MARK: Bookkeeping called by clients (the clients' host)
 
-    func requestStarted() -> Int {
+    package func requestStarted(_ method: String) -> Int {
         nextToken += 1
         outstanding.insert(nextToken)
         clientRequests += 1
         return nextToken
     }
 
-    func requestFinished(_ token: Int, latency: Duration, failure: ProtooError?) {
+    package func requestFinished(_ token: Int, latency: Duration, failure: ProtooError?) {
         guard outstanding.remove(token) != nil else {
             fail("request-completed-twice", "client request \(token) completed twice")
             return
@@ -257,13 +233,37 @@ public final class Simulation {
         }
     }
 
-    func recordReconnect() { reconnects += 1 }
-    func clientFinished(_ client: SimulatedClient) { finishedClients += 1 }
+    package func recordReconnect() { reconnects += 1 }
+    package func clientFinished(_ client: SimulatedClient) { finishedClients += 1 }
+    package func notificationSent(_ method: String) {}
+    package func scriptFailed(_ text: String) { fail("script-error", text) }
+    package var retryPolicy: SimulatedClient.RetryPolicy { configuration.retry }
+
+    package func connect(_ client: SimulatedClient, attempt: Int) {
+        let key = client.key
+        let seed = RandomStream.latency.seed(configuration.seed, key.room, key.slot, attempt)
+        let link = network.connect(target: client.target, remoteAddress: "10.\(key.room % 250).\(key.slot % 250).1:\(40000 + client.opens)", seed: seed)
+        client.link = link
+        // No weak references here: a weak reference gives its object a side table, and every later
+        // retain and release of it (the link is on the message path) takes the slow path.
+        // `unowned link`: the closure is stored in the link and only the link calls it.
+        // `unowned client`: clients live as long as the simulation (it keeps them all).
+        link.onOpen = { [unowned client, unowned link] in
+            client.connectionOpened(link.clientEnd)
+        }
+        link.onRejected = { [unowned client] status, _ in
+            client.connectionFailed(status: status)
+        }
+    }
+
+    package func connectionEnded(_ client: SimulatedClient) {
+        if let link = client.link { network.retire(link) }
+    }
 
     /// Adds a simulator-side note (an injected fault, a client's failed attempt) to the recent
     /// history a failure report shows. Notes are not part of the digest, which covers only what
     /// crossed the server's edge.
-    func recordEvent(_ text: String) { log.note(at: scheduler.now, text) }
+    package func recordEvent(_ text: String) { log.note(at: scheduler.now, text) }
 
     // MARK: Invariants
 

@@ -86,6 +86,10 @@ public final class Peer {
     public let context: EngineContext
     private var notificationHandler: NotificationHandler?
     private var requestHandler: RequestHandler?
+    /// Sees what the remote side sent against the protocol (`nil`: nobody watches).
+    private var violationHandler: ((ProtocolViolation) -> Void)?
+    /// The requests finished so far, kept only while ``violationHandler`` is set.
+    private var finished: FinishedRequests?
     public let transport: any Transport
     /// Unchecked exclusivity: every update is a single insert or removal that runs no peer code
     /// (a removed entry is released after the access ends).
@@ -158,6 +162,15 @@ public final class Peer {
         notificationHandler = { handler($0.method, $0.data) }
     }
 
+    /// Sees every protocol violation of the remote side this peer drops: invalid frames, and
+    /// responses to unknown, already answered or timed-out requests (``ProtocolViolation``).
+    /// Set it before sending requests: from then on the peer remembers its last 4,096 finished
+    /// requests, and does not reuse their ids.
+    public func onProtocolViolation(_ handler: @escaping (ProtocolViolation) -> Void) {
+        violationHandler = handler
+        if finished == nil { finished = FinishedRequests() }
+    }
+
     /// Observes the close, which happens exactly once. Handlers run in registration order.
     public func onClose(_ handler: @escaping CloseHandler) { closeHandlers.append(handler) }
 
@@ -191,7 +204,7 @@ public final class Peer {
     /// Draws a free request id and arms its timeout.
     private func registerPending(_ method: String, completion: Completion) -> RequestID {
         var requestID = context.random.nextRequestID()
-        while pending[requestID] != nil { requestID = context.random.nextRequestID() }
+        while pending[requestID] != nil || finished?.contains(requestID) == true { requestID = context.random.nextRequestID() }
         let timeout = configuration.timeout(pending: pending.count)
         // `unowned`: pending timers are cancelled on close and in deinit, so the peer outlives them.
         let timer = context.scheduler.schedule(after: timeout) { [unowned self] in
@@ -299,10 +312,12 @@ public final class Peer {
         for handler in handlers { handler(cause) }
         requestHandler = nil
         notificationHandler = nil
+        violationHandler = nil
     }
 
     private func timeoutFired(_ requestID: RequestID) {
         guard let p = pending.removeValue(forKey: requestID) else { return }
+        finished?.record(requestID, method: p.method, timedOut: true)
         logger.debug("request timeout", metadata: ["peer": .untrusted(id), "method": .untrusted(p.method), "id": "\(requestID)"])
         p.completion(.failure(.requestTimeout))
     }
@@ -333,9 +348,19 @@ public final class Peer {
     private func takePending(_ requestID: RequestID) -> Pending? {
         guard let p = pending.removeValue(forKey: requestID) else {
             warnLimited(.unmatchedResponse, ["peer": .untrusted(id), "id": "\(requestID)"])
+            if let violationHandler {
+                let known = finished?.lookup(requestID)
+                let kind: ProtocolViolation.Kind = switch known?.timedOut {
+                case nil: .unknownResponse
+                case true?: .lateResponse
+                case false?: .duplicateResponse
+                }
+                violationHandler(ProtocolViolation(kind: kind, requestID: requestID, detail: known?.method ?? ""))
+            }
             return nil
         }
         p.timer.cancel()
+        finished?.record(requestID, method: p.method, timedOut: false)
         return p
     }
 
@@ -384,7 +409,10 @@ extension Peer: TransportDelegate {
             return dropInvalid(error, bytes: bytes.count)
         }
         if logsDebug { logReceived(bytes: bytes.count) }
-        if case .notification = decoded.0, notificationHandler == nil { return }
+        if case .notification(let method) = decoded.0, notificationHandler == nil {
+            context.observer?.notificationReceived(method: method)
+            return
+        }
         // Byte ranges hold in the string only if it has the same bytes: invalid UTF-8 (which the
         // JSON grammar lets through inside strings) is repaired, and the text decoded again (its
         // structure is the bytes', so it decodes too).
@@ -398,6 +426,7 @@ extension Peer: TransportDelegate {
     /// Logs a frame that is not a protoo message; protoo drops it and the connection lives.
     private func dropInvalid(_ error: MessageDecodingError, bytes: Int) {
         warnLimited(.invalidMessage, ["peer": .untrusted(id), "reason": .untrusted("\(error)"), "bytes": "\(bytes)"])
+        violationHandler?(ProtocolViolation(kind: .invalidMessage, requestID: nil, detail: "\(error) (\(bytes) bytes)"))
     }
 
     /// Logs a warning the remote side can repeat at will: the first 5 of a kind, then one per

@@ -1,11 +1,9 @@
-import Protoo
-import ProtooWebSocketCore
-
-/// One direction of a relayed connection while faults hold messages back: what waits, in order,
-/// each with the instant it is due. The close that ends the direction waits behind the messages
-/// sent before it, as on TCP.
-struct RelayPipe {
-    enum Item {
+/// One direction of a connection while injected faults (latency, jitter, clogs) hold messages
+/// back: what waits, in order, each with the instant it is due. The close that ends the direction
+/// waits behind the messages sent before it, as on TCP. The proxy's relays and the load tool's
+/// faulty client links both queue through it.
+package struct FaultPipe {
+    package enum Item {
         case message(String)
         /// Close the receiving side with this code and reason.
         case close(code: UInt16, reason: String)
@@ -18,31 +16,31 @@ struct RelayPipe {
     /// The latest due instant queued: a later message is never due before it (FIFO).
     private var lastDue = Instant.zero
     /// Nothing is delivered before this instant (a clog).
-    var heldUntil = Instant.zero
+    package var heldUntil = Instant.zero
     /// The timer armed for the head, and the instant it fires.
-    var timer: TimerHandle?
-    var timerAt: Instant?
+    package var timer: TimerHandle?
+    package var timerAt: Instant?
 
-    var isEmpty: Bool { head == items.count }
+    package var isEmpty: Bool { head == items.count }
 
     /// Whether an item sent now with no delay of its own may skip the queue.
-    func isClear(at now: Instant) -> Bool { isEmpty && heldUntil <= now }
+    package func isClear(at now: Instant) -> Bool { isEmpty && heldUntil <= now }
 
     /// Queues `item`, due `delay` from `now` but not before what is queued already.
-    mutating func append(_ item: Item, now: Instant, delay: Duration) {
+    package mutating func append(_ item: Item, now: Instant, delay: Duration) {
         let due = max(now + delay, lastDue)
         lastDue = due
         items.append((due, item))
     }
 
     /// When the head may go: its due instant, or the clog's end if later.
-    var nextDelivery: Instant? {
+    package var nextDelivery: Instant? {
         guard !isEmpty else { return nil }
         return max(items[head].due, heldUntil)
     }
 
     /// Takes the head if it may go at `now`.
-    mutating func popDue(at now: Instant) -> Item? {
+    package mutating func popDue(at now: Instant) -> Item? {
         guard let at = nextDelivery, at <= now else { return nil }
         let item = items[head].item
         head += 1
@@ -56,8 +54,10 @@ struct RelayPipe {
         return item
     }
 
+    package init() {}
+
     /// Forgets everything queued and the timer.
-    mutating func clear() {
+    package mutating func clear() {
         items.removeAll()
         head = 0
         timer?.cancel()
