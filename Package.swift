@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "ProtooSimulator", targets: ["ProtooSimulator"]),
         .library(name: "ProtooScenarios", targets: ["ProtooScenarios"]),
         .library(name: "ProtooLiveReplay", targets: ["ProtooLiveReplay"]),
+        .library(name: "ProtooScenarioLoad", targets: ["ProtooScenarioLoad"]),
         .library(name: "ProtooCommands", targets: ["ProtooCommands"]),
         .executable(name: "protoo", targets: ["ProtooCLI"]),
         .executable(name: "protoo-bench", targets: ["ProtooBench"]),
@@ -149,6 +150,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The simulator's clients (any scenario) over real WebSockets against any protoo server, with
+        // faults on the real connections and client invariants (`protoo load --scenario`).
+        .target(
+            name: "ProtooScenarioLoad",
+            dependencies: [
+                "Protoo", "ProtooSimulator", "ProtooClient", "ProtooWebSocketCore", "ProtooVerdict",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The command tree (serve, simulate, trace, replay, load) for any apps and scenarios.
         .target(
             name: "ProtooCommands",
@@ -160,6 +174,7 @@ let package = Package(
                 "ProtooLoad",
                 "ProtooProxy",
                 "ProtooScenarios",
+                "ProtooScenarioLoad",
                 "ProtooSimulator",
                 "ProtooTrace",
                 "ProtooVerdict",

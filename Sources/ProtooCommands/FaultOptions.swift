@@ -1,4 +1,5 @@
 import ArgumentParser
+import Protoo
 import ProtooProxy
 
 /// `protoo proxy`'s fault flags: a simulator profile, then explicit knobs over it.
@@ -38,6 +39,24 @@ struct FaultOptions: ParsableArguments {
         } catch {
             throw ValidationError("\(error)")
         }
+    }
+
+    /// For `load --scenario`: the simulator's profile of that name with the explicit rates over it
+    /// (its partitions and silent and late clients kept), and the per-message latency and jitter.
+    func makeProfile() throws(ProxyError) -> (profile: FaultProfile, latency: Duration, jitter: Duration) {
+        let link = try makeFaults()
+        var profile = FaultProfile.named(self.profile) ?? .none
+        profile.dropRate = link.dropRate
+        profile.serverCloseRate = link.serverCloseRate
+        profile.clogRate = link.clogRate
+        profile.clogDuration = link.clogDuration
+        return (profile, link.latency, link.jitter)
+    }
+
+    /// Whether any fault flag was given (`load` takes them with --scenario only).
+    var anyGiven: Bool {
+        profile != "none" || latency != nil || jitter != nil || loss != nil || dropRate != nil || closeRate != nil
+            || clogRate != nil || clogFor != nil || seed != nil
     }
 
     /// The profile with the explicit knobs applied.

@@ -26,6 +26,15 @@ struct Load: AsyncParsableCommand {
               protoo load ws://127.0.0.1:4443/ --trace session.ptrace.zst --copies 50 --duration 20s --ramp-up 5s \
             --threshold 'p99<50ms' --threshold 'divergences==0' --junit load.xml
 
+            With --scenario NAME, the load is the simulator's clients of that scenario (conference, echo, \
+            or your tool's own), each on a real WebSocket with roomId/peerId as the simulator sets them, \
+            the seed's faults injected into those connections (--faults, --fault-*), and the clients' \
+            invariants checked all along (a response to an unknown or already answered request, an \
+            invalid message, your scenario's clientInvariant…):
+              protoo load ws://127.0.0.1:4443/ --scenario conference --rooms 20 --duration 60s --faults light --threshold 'p99<200ms'
+            A broken invariant fails the run (exit 1) and is reported with the client, the time and its \
+            last messages; failed requests alone do not (faults fail some): gate them with a threshold.
+
             Exit codes: 0 clean and every threshold met; 1 a failed threshold, or (without a threshold \
             on it) any failed request or divergence; 2 could not run (bad arguments, unreadable trace, \
             server unreachable, nothing measured: --allow-empty accepts that).
@@ -35,10 +44,10 @@ struct Load: AsyncParsableCommand {
     @Argument(help: "The server: ws://host:port/path?query (or wss://).")
     var url: String
 
-    @Option(help: "Peers to connect (not with --trace: use --copies).")
+    @Option(help: "Peers to connect (not with --trace: use --copies; not with --scenario: use --rooms and --peers-per-room).")
     var peers: Int?
 
-    @Option(help: "How long to issue requests (default 10s); with --trace, how long to loop the recording (default: one pass).")
+    @Option(help: "How long to issue requests (default 10s); with --trace, how long to loop the recording (default: one pass); with --scenario, until everyone leaves (default 60s).")
     var duration: DurationArgument?
 
     @Option(help: "Requests in flight per peer (closed loop; the cap per peer with --rate).")
@@ -80,10 +89,18 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Run partition I of N of this load (0-based; its share of --peers and --rate, or with --trace of --copies), for a job runner; N alone takes I from JOB_COMPLETION_INDEX. Merge the partitions' --json with `protoo report merge`.")
     var partition: PartitionArgument?
 
+    @OptionGroup var scenarioOptions: ScenarioLoadOptions
+
+    @OptionGroup(title: "Faults (with --scenario)") var faults: FaultOptions
+
     @OptionGroup var verdict: VerdictOptions
 
     func validate() throws {
         if let duration, duration.duration <= .zero { throw ValidationError("--duration must be positive") }
+        if let scenario = scenarioOptions.scenario { return try validateScenario(scenario) }
+        if scenarioOptions.anyGiven || faults.anyGiven {
+            throw ValidationError("--rooms, --peers-per-room, --arrival-window, --drain-timeout, --seed and the fault flags apply with --scenario only (or put `protoo proxy --faults` in front of the server)")
+        }
         if trace != nil {
             if peers != nil { throw ValidationError("--peers does not apply with --trace: the recording says who connects; use --copies N to multiply it") }
             if let partition, partition.block(of: copies).isEmpty {
@@ -111,6 +128,7 @@ struct Load: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let scenario = scenarioOptions.scenario { return try await runScenario(scenario) }
         if let trace { return try runTrace(trace) }
         let configuration = makeConfiguration()
         // SIGINT from the start: while connecting it stops the run before it starts.

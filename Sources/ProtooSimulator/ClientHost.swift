@@ -12,6 +12,8 @@ package protocol ClientHost: AnyObject {
     var retryPolicy: SimulatedClient.RetryPolicy { get }
     /// Starts connection attempt number `attempt` (1, 2, … over the client's life) of `client`.
     func connect(_ client: SimulatedClient, attempt: Int)
+    /// The client's connection opened and its peer was made (before its behavior or script runs).
+    func clientOpened(_ client: SimulatedClient, peer: Peer)
     /// The client is done with its current connection (closed, or opened after it left).
     func connectionEnded(_ client: SimulatedClient)
     /// A request of `method` is sent: returns the token ``requestFinished(_:latency:failure:)`` gets.

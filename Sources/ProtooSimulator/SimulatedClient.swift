@@ -129,6 +129,7 @@ public final class SimulatedClient {
         peer.onClose { [unowned self, unowned peer] cause in
             self.peerClosed(peer, cause)
         }
+        host.clientOpened(self, peer: peer)
         behavior.clientDidOpen(self, peer: peer)
     }
 

@@ -236,6 +236,7 @@ public final class Simulation: ClientHost {
     package func recordReconnect() { reconnects += 1 }
     package func clientFinished(_ client: SimulatedClient) { finishedClients += 1 }
     package func notificationSent(_ method: String) {}
+    package func clientOpened(_ client: SimulatedClient, peer: Peer) {}
     package func scriptFailed(_ text: String) { fail("script-error", text) }
     package var retryPolicy: SimulatedClient.RetryPolicy { configuration.retry }
 
@@ -312,6 +313,13 @@ public final class Simulation: ClientHost {
             }
             for invariant in scenario.invariants {
                 if let broken = invariant.check(app) { fail(invariant.name, "invariant '\(invariant.name)': \(broken)") }
+            }
+        }
+        for invariant in scenario.clientInvariants {
+            for client in clients {
+                if let broken = invariant.check(client) {
+                    fail(invariant.name, "client invariant '\(invariant.name)' of \(client.peerId) (\(client.key)): \(broken)")
+                }
             }
         }
         if apps.count > 1 { checkNoRoomIsSplit() }

@@ -59,6 +59,7 @@ public struct SimulationScenario: Sendable {
 
     let client: ClientLogic
     private(set) var invariants: [Invariant] = []
+    package private(set) var clientInvariants: [ClientInvariant] = []
 
     enum ClientLogic: Sendable {
         case script(Script)
@@ -68,6 +69,12 @@ public struct SimulationScenario: Sendable {
     struct Invariant: Sendable {
         var name: String
         var check: @Sendable (any ProtooApp) -> String?
+    }
+
+    /// An invariant every client checks of itself (``clientInvariant(_:_:)``).
+    package struct ClientInvariant: Sendable {
+        package var name: String
+        package var check: @Sendable (SimulatedClient) -> String?
     }
 
     /// A scenario whose clients run `script` on every open.
@@ -105,6 +112,23 @@ public struct SimulationScenario: Sendable {
             guard let app = app as? App else { return "the app is a \(type(of: app)), not a \(App.self)" }
             return check(app)
         })
+    }
+
+    /// Adds an invariant each client checks of itself, from what it saw (its ``SimulatedClient``:
+    /// ``SimulatedClient/memory``, its open ``SimulatedClient/peer`` and `peer.data`): return `nil`
+    /// when it holds, or what is wrong. Checked for every client every
+    /// ``SimulationConfiguration/invariantInterval`` and at the end, in a simulation and under
+    /// `protoo load --scenario` against a real server (where the app's own invariants cannot be
+    /// seen). A scenario whose script records the peers it was told about can check, say, that
+    /// no notification named a peer that had left:
+    ///
+    /// ```swift
+    /// scenario.clientInvariant("no news of departed peers") { client in
+    ///     (client.memory["stale"] as? String).map { "notified about \($0) after it left" }
+    /// }
+    /// ```
+    public mutating func clientInvariant(_ name: String, _ check: @escaping @Sendable (SimulatedClient) -> String?) {
+        clientInvariants.append(ClientInvariant(name: name, check: check))
     }
 
 }

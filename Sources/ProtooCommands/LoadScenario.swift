@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import Protoo
+import ProtooScenarioLoad
+import ProtooSimulator
+import ProtooVerdict
+
+/// `protoo load URL --scenario NAME`'s flags: which clients (as `simulate` makes them).
+struct ScenarioLoadOptions: ParsableArguments {
+    @Option(help: "Run the clients of this simulator scenario over real WebSockets against URL (\(CommandRegistry.current.scenarioNames.joined(separator: ", "))): each client's script, its faults and its invariants, on the wall clock.")
+    var scenario: String?
+
+    @Option(help: "With --scenario: rooms (groups of clients, room-0, room-1, …; default 10).")
+    var rooms: Int?
+
+    @Option(name: .customLong("peers-per-room"), help: "With --scenario: clients in each room (default 6).")
+    var peersPerRoom: Int?
+
+    @Option(name: .customLong("arrival-window"), help: "With --scenario: clients arrive uniformly at random within this time from the start (default the smaller of 30s and half the duration; 0s: all at once).")
+    var arrivalWindow: DurationArgument?
+
+    @Option(name: .customLong("drain-timeout"), help: "With --scenario: after everyone left, how long to wait for the last closes (default 15s).")
+    var drainTimeout: DurationArgument?
+
+    /// Whether any of these flags was given (they need --scenario).
+    var anyGiven: Bool { rooms != nil || peersPerRoom != nil || arrivalWindow != nil || drainTimeout != nil }
+}
+
+extension Load {
+    /// Checks the flags of a scenario load.
+    func validateScenario(_ name: String) throws {
+        guard CommandRegistry.current.scenario(named: name) != nil else {
+            throw ValidationError("no scenario '\(name)': one of \(CommandRegistry.current.scenarioNames.joined(separator: ", "))")
+        }
+        if trace != nil { throw ValidationError("--scenario and --trace are two loads: choose one") }
+        if peers != nil { throw ValidationError("--peers does not apply with --scenario: use --rooms and --peers-per-room") }
+        if rate != nil || inflight != 1 || method != "echo" || payload != 0 {
+            throw ValidationError("--rate, --inflight, --method and --payload do not apply with --scenario: the scenario's clients say what is sent")
+        }
+        if copies != 1 || rules != nil || rampUp != nil { throw ValidationError("--copies, --rules and --ramp-up apply with --trace only") }
+        if partition != nil { throw ValidationError("--partition does not apply with --scenario yet: run one load per machine with its own --seed") }
+        if faults.loss != nil { throw ValidationError("--fault-loss does not apply with --scenario: a WebSocket (TCP) never loses a message; use --faults, drops and clogs") }
+        do {
+            _ = try makeScenarioConfiguration()
+        } catch let error as ScenarioLoadError {
+            throw ValidationError(error.description)
+        }
+        try verdict.checkJUnitPath(against: [])
+    }
+
+    func makeScenarioConfiguration() throws -> ScenarioLoad.Configuration {
+        var configuration = ScenarioLoad.Configuration(url: url)
+        var clients = SimulationConfiguration()
+        clients.rooms = scenarioOptions.rooms ?? 10
+        clients.peersPerRoom = scenarioOptions.peersPerRoom ?? 6
+        clients.duration = duration?.duration ?? .seconds(60)
+        clients.arrivalWindow = scenarioOptions.arrivalWindow?.duration ?? min(.seconds(30), clients.duration / 2)
+        clients.seed = faults.seed ?? 1
+        let link = try faults.makeProfile()
+        clients.faults = link.profile
+        configuration.latency = link.latency
+        configuration.jitter = link.jitter
+        configuration.clients = clients
+        configuration.threads = threads
+        if let drain = scenarioOptions.drainTimeout { configuration.drainTimeout = drain.duration }
+        try configuration.validate()
+        return configuration
+    }
+
+    func runScenario(_ name: String) async throws {
+        guard let scenario = CommandRegistry.current.scenario(named: name) else { throw ExitCode(Verdict.couldNotRun.exitCode) }
+        let configuration = try makeScenarioConfiguration()
+        let load = ScenarioLoad(configuration, scenario: scenario)
+        let progress = ScenarioLoadProgress()
+        let control = ScenarioLoadControl()
+        let interrupt = InterruptHandler { control.stop() }
+        let line = ProgressLine(label: "load") {
+            let s = progress.snapshot
+            return "\(s.connections) connections · \(s.requests) requests · \(s.breaks) invariant breaks · of \(configuration.clients.duration)"
+        }
+        let report: ScenarioLoadReport
+        do {
+            report = try await load.run(progress: progress, control: control)
+        } catch {
+            line.finish()
+            interrupt.finish()
+            writeToStandardError("protoo load: \(error)\n")
+            throw ExitCode(Verdict.couldNotRun.exitCode)
+        }
+        line.finish()
+        interrupt.finish()
+        if report.interrupted { writeToStandardError("protoo load: interrupted: the figures are up to there\n") }
+        let thresholds = verdict.parsed.map { $0.evaluate(report.measurements) }
+        let (outcome, reason) = Self.judge(report, thresholds: thresholds, allowEmpty: verdict.allowEmpty)
+        if outcome != .passed { writeToStandardError("protoo load: \(outcome): \(reason)\n") }
+        for broken in report.breaks { writeToStandardError(LogSafe.text(broken.description).replacingOccurrences(of: "\\n", with: "\n") + "\n") }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var object = try JSONParser.parse(String(decoding: try encoder.encode(report), as: UTF8.self))
+            object["verdict"] = .string(outcome.name)
+            object["exitCode"] = JSONValue(Int(outcome.exitCode))
+            object["reason"] = .string(reason)
+            object["thresholds"] = .array(thresholds.map(\.json))
+            print(JSONWriter.string(object))
+        } else {
+            print("load: \(outcome) (\(reason))")
+            print(report.text)
+            if !thresholds.isEmpty {
+                print("thresholds:")
+                for t in thresholds { print("  \(t)") }
+            }
+        }
+        var cases = thresholds.map(\.testCase)
+        for invariant in report.invariants {
+            let first = report.breaks.first { $0.invariant == invariant.name }
+            cases.append(JUnitReport.TestCase(name: invariant.name, className: "invariants", seconds: 0,
+                                              failure: invariant.breaks == 0 ? nil : ("broken \(invariant.breaks) times", first?.description ?? "")))
+        }
+        cases.append(JUnitReport.TestCase(name: "run", className: "load", seconds: report.wallSeconds,
+                                          failure: outcome == .passed ? nil : (reason, report.text)))
+        let wrote = verdict.write(JUnitReport(suiteName: "protoo load --scenario \(name) \(url)", seconds: report.wallSeconds, testCases: cases),
+                                  tool: "protoo load")
+        throw ExitCode((wrote ? outcome : outcome.combined(with: .couldNotRun)).exitCode)
+    }
+
+    /// A scenario load's verdict: could not run when no client ever connected (unless
+    /// `allowEmpty`), failed on a broken invariant or threshold. Failed requests alone do not fail
+    /// it (faults and departures fail some by design): gate them with `--threshold errors==0`.
+    static func judge(_ report: ScenarioLoadReport, thresholds: [ThresholdResult], allowEmpty: Bool) -> (Verdict, String) {
+        if report.connections == 0 && !allowEmpty {
+            let refused = report.refusals.sorted { $0.key < $1.key }.map { "\($0.value) refused with \($0.key)" }.joined(separator: ", ")
+            return (.couldNotRun, "nothing measured: no client connected (\(report.connectionAttemptsFailed) attempts failed\(refused.isEmpty ? "" : ": " + refused))")
+        }
+        let broken = report.brokenInvariants
+        if !broken.isEmpty {
+            let named = broken.map { name in "'\(name)' ×\(report.invariants.first { $0.name == name }?.breaks ?? 0)" }
+            let failed = thresholds.filter { !$0.passed }
+            return (.failed, "invariant\(broken.count == 1 ? "" : "s") broken: \(named.joined(separator: ", "))"
+                    + (failed.isEmpty ? "" : "; threshold\(failed.count == 1 ? "" : "s") failed: " + failed.map(\.threshold.description).joined(separator: ", ")))
+        }
+        return VerdictRules.judge(couldNotRun: nil, divergences: 0, errors: 0, thresholds: thresholds)
+    }
+}
