@@ -245,6 +245,11 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ProtooScenarioLoadTests",
+            dependencies: ["Protoo", "ProtooApps", "ProtooScenarioLoad", "ProtooScenarios", "ProtooSimulator", "ProtooTestSupport",
+                           "ProtooWebSocket", "ProtooWebSocketCore"]
+        ),
+        .testTarget(
             name: "ProtooLoadTests",
             dependencies: ["Protoo", "ProtooApps", "ProtooLoad", "ProtooTestSupport", "ProtooWebSocket", .product(name: "Logging", package: "swift-log")]
         ),
