@@ -29,7 +29,7 @@ struct FaultOptions: ParsableArguments {
     @Option(name: .customLong("fault-clog-for"), help: "How long a clog holds the traffic (default 5s).")
     var clogFor: DurationArgument?
 
-    @Option(help: "Seed of the fault decisions: the same seed gives every connection (counted in arrival order) the same decisions.")
+    @Option(help: "Seed: for proxy, of the fault decisions (the same seed gives every connection, counted in arrival order, the same decisions); for load --scenario, of the clients and their faults (the same as simulate --seed makes; default 1).")
     var seed: UInt64?
 
     func validate() throws {

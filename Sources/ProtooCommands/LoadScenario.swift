@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Protoo
+import ProtooProxy
 import ProtooScenarioLoad
 import ProtooSimulator
 import ProtooVerdict
@@ -22,8 +23,38 @@ struct ScenarioLoadOptions: ParsableArguments {
     @Option(name: .customLong("drain-timeout"), help: "With --scenario: after everyone left, how long to wait for the last closes (default 15s).")
     var drainTimeout: DurationArgument?
 
+    @Option(name: .customLong("fault-partition-rate"), help: "With --scenario: per room per minute, half the room's connections held for --fault-partition-for (the simulator's partitions).")
+    var partitionRate: Double?
+
+    @Option(name: .customLong("fault-partition-for"), help: "With --scenario: how long a partition holds the connections (default 20s).")
+    var partitionFor: DurationArgument?
+
+    @Option(name: .customLong("fault-silent"), help: "With --scenario: share of clients (0…1) that never answer the server's requests.")
+    var silentShare: Double?
+
+    @Option(name: .customLong("fault-late"), help: "With --scenario: share of clients (0…1) that answer the server's requests right around its 30 s timeout.")
+    var lateShare: Double?
+
     /// Whether any of these flags was given (they need --scenario).
-    var anyGiven: Bool { rooms != nil || peersPerRoom != nil || arrivalWindow != nil || drainTimeout != nil }
+    var anyGiven: Bool {
+        rooms != nil || peersPerRoom != nil || arrivalWindow != nil || drainTimeout != nil || partitionRate != nil || partitionFor != nil
+            || silentShare != nil || lateShare != nil
+    }
+
+    /// The client-side fault knobs over `profile`.
+    func apply(to profile: inout FaultProfile) throws {
+        if let partitionRate {
+            guard partitionRate >= 0, partitionRate.isFinite else { throw ValidationError("--fault-partition-rate must be 0 or more per minute") }
+            profile.partitionRate = partitionRate
+        }
+        if let partitionFor { profile.partitionDuration = partitionFor.duration }
+        for (flag, share) in [("--fault-silent", silentShare), ("--fault-late", lateShare)] {
+            if let share, !(0...1).contains(share) { throw ValidationError("\(flag) is a share of clients, 0…1 (got \(share))") }
+        }
+        if let silentShare { profile.silentShare = silentShare }
+        if let lateShare { profile.lateShare = lateShare }
+        guard profile.silentShare + profile.lateShare <= 1 else { throw ValidationError("--fault-silent and --fault-late add up to more than every client") }
+    }
 }
 
 extension Load {
@@ -44,6 +75,8 @@ extension Load {
             _ = try makeScenarioConfiguration()
         } catch let error as ScenarioLoadError {
             throw ValidationError(error.description)
+        } catch let error as ProxyError {
+            throw ValidationError(error.description)
         }
         try verdict.checkJUnitPath(against: [])
     }
@@ -57,7 +90,9 @@ extension Load {
         clients.arrivalWindow = scenarioOptions.arrivalWindow?.duration ?? min(.seconds(30), clients.duration / 2)
         clients.seed = faults.seed ?? 1
         let link = try faults.makeProfile()
-        clients.faults = link.profile
+        var profile = link.profile
+        try scenarioOptions.apply(to: &profile)
+        clients.faults = profile
         configuration.latency = link.latency
         configuration.jitter = link.jitter
         configuration.clients = clients

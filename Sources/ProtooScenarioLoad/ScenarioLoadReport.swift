@@ -200,7 +200,7 @@ public struct ScenarioLoadReport: Sendable, Codable {
         }
         var lines = [
             "scenario        \(scenario) against \(url)",
-            "clients         \(peers) in \(rooms) rooms, seed \(seed), \(threads) thread\(threads == 1 ? "" : "s")",
+            "clients         \(peers) in \(rooms) room\(rooms == 1 ? "" : "s"), seed \(seed), \(threads) thread\(threads == 1 ? "" : "s")",
             "faults          \(faults)",
             "time            \(f1(durationSeconds)) s until everyone left, \(f1(wallSeconds)) s in all\(interrupted ? " (interrupted)" : "")",
             "connections     \(connections) opened, \(reconnects) reconnects, \(connectionAttemptsFailed) attempts failed (refused: \(counts(refusals)))",
