@@ -19,6 +19,7 @@ let suites: [(name: String, run: (BenchmarkRunner) throws -> Void)] = [
     ("replay", ReplayBenchmarks.run),
     ("sockets", SocketBenchmarks.run),
     ("proxy", ProxyBenchmarks.run),
+    ("scenario-load", ScenarioLoadBenchmarks.run),
     ("minimize", MinimizeBenchmarks.run),
 ]
 

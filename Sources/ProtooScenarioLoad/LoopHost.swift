@@ -38,6 +38,8 @@ final class LoopHost: ClientHost, EngineObserver {
     /// Client invariants already broken, by invariant and client: each counts once.
     private var broken: Set<String> = []
     private var reported = (requests: 0, connections: 0, breaks: 0)
+    /// Connections open now.
+    private var open = 0
 
     init(loop: any EventLoop, index: Int, configuration: ScenarioLoad.Configuration, scenario: SimulationScenario,
          keys: [ClientKey], base: WebSocketURL, options: WebSocketDialer.Options, progress: ScenarioLoadProgress?) {
@@ -78,6 +80,8 @@ final class LoopHost: ClientHost, EngineObserver {
         for fault in FaultPlan.schedule(for: c) {
             scheduler.schedule(at: origin + fault.at) { [unowned self] in self.apply(fault) }
         }
+        // Just before everyone leaves: how many connections the loop holds.
+        scheduler.schedule(at: origin + (c.duration - .milliseconds(1))) { [unowned self] in self.tally.connectionsHeld = self.open }
         scheduler.schedule(at: origin + c.duration) { [unowned self] in self.durationOver() }
         scheduleCheck()
         if clients.isEmpty { finish() }
@@ -212,6 +216,8 @@ final class LoopHost: ClientHost, EngineObserver {
                                       random: jitter, history: state.history)
                 state.link = link
                 tally.connections += 1
+                open += 1
+                tally.peakConnections = max(tally.peakConnections, open)
                 client.connectionOpened(link)
             case .refused(let status, let reason):
                 tally.attemptsFailed += 1
@@ -232,6 +238,7 @@ final class LoopHost: ClientHost, EngineObserver {
 
     func connectionEnded(_ client: SimulatedClient) {
         guard let state = client.attachment as? ClientState, let link = state.link else { return }
+        open -= 1
         tally.messagesSent += link.sent
         tally.messagesReceived += link.received
         state.link = nil

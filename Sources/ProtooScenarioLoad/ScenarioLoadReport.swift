@@ -52,6 +52,10 @@ public struct ScenarioLoadReport: Sendable, Codable {
     public var wallSeconds: Double
     /// Connections that opened (first connects and reconnects).
     public var connections: Int
+    /// Connections open just before everyone left (the load held at its end).
+    public var connectionsHeld: Int
+    /// The most connections open at once (each event loop's peak, added up).
+    public var peakConnections: Int
     /// Upgrade requests the server refused (an HTTP status).
     public var connectionsRejected: Int
     /// Connection attempts that failed (refused, unreachable, timed out).
@@ -102,7 +106,7 @@ public struct ScenarioLoadReport: Sendable, Codable {
     public var measurements = Measurements()
 
     enum CodingKeys: String, CodingKey {
-        case scenario, url, seed, faults, rooms, peers, threads, durationSeconds, wallSeconds, connections, connectionsRejected,
+        case scenario, url, seed, faults, rooms, peers, threads, durationSeconds, wallSeconds, connections, connectionsHeld, peakConnections, connectionsRejected,
              connectionAttemptsFailed, refusals, reconnects, clientsFinished, clientRequests, clientRequestTimeouts,
              clientRequestErrors, latencyP50Ms, latencyP99Ms, latencyMaxMs, methods, notificationsSent, notificationsReceived,
              serverRequestsAnswered, messagesSent, messagesReceived, lateResponses, faultsInjected, faultsMissed, invariants,
@@ -131,6 +135,8 @@ public struct ScenarioLoadReport: Sendable, Codable {
         durationSeconds = Double(c.duration.nanoseconds) / 1e9
         wallSeconds = Double(elapsed.nanoseconds) / 1e9
         connections = tally.connections
+        connectionsHeld = tally.connectionsHeld
+        peakConnections = tally.peakConnections
         refusals = tally.refusals
         connectionsRejected = tally.refusals.values.reduce(0, +)
         connectionAttemptsFailed = tally.attemptsFailed
@@ -203,7 +209,7 @@ public struct ScenarioLoadReport: Sendable, Codable {
             "clients         \(peers) in \(rooms) room\(rooms == 1 ? "" : "s"), seed \(seed), \(threads) thread\(threads == 1 ? "" : "s")",
             "faults          \(faults)",
             "time            \(f1(durationSeconds)) s until everyone left, \(f1(wallSeconds)) s in all\(interrupted ? " (interrupted)" : "")",
-            "connections     \(connections) opened, \(reconnects) reconnects, \(connectionAttemptsFailed) attempts failed (refused: \(counts(refusals)))",
+            "connections     \(connections) opened (\(connectionsHeld) held before everyone left, at most \(peakConnections) at once), \(reconnects) reconnects, \(connectionAttemptsFailed) attempts failed (refused: \(counts(refusals)))",
             "requests        \(clientRequests) sent, \(clientRequestTimeouts) timed out, \(clientRequestErrors) failed otherwise, \(lateResponses) late answers",
             "latency         p50 \(f2(latencyP50Ms)) ms, p99 \(f2(latencyP99Ms)) ms, max \(f2(latencyMaxMs)) ms",
         ]

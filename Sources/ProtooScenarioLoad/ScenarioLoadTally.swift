@@ -8,6 +8,8 @@ struct ScenarioLoadTally: Sendable {
     var clients = 0
     var clientsFinished = 0
     var connections = 0
+    var connectionsHeld = 0
+    var peakConnections = 0
     var attemptsFailed = 0
     var refusals: [String: Int] = [:]
     var reconnects = 0
@@ -34,6 +36,8 @@ struct ScenarioLoadTally: Sendable {
         clients += other.clients
         clientsFinished += other.clientsFinished
         connections += other.connections
+        connectionsHeld += other.connectionsHeld
+        peakConnections += other.peakConnections
         attemptsFailed += other.attemptsFailed
         refusals.merge(other.refusals, uniquingKeysWith: +)
         reconnects += other.reconnects

@@ -14,8 +14,7 @@ import Testing
                 "set PROTOO_JS_MODULES to a node_modules folder with protoo-server and protoo-client 4.0.8 (npm install protoo-server@4.0.8 protoo-client@4.0.8)"),
        .serialized, .timeLimit(.minutes(10)))
 struct JSProtooServerTests {
-    static let interop = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Interop")
+    static let interop = JSProtoo.interop
 
     /// Records one session through the proxy in front of a fresh JS server; returns the trace.
     static func record() async throws -> String {
@@ -81,40 +80,3 @@ struct JSProtooServerTests {
     static func ms(_ v: JSONValue?) -> String { String(format: "%.2fms", (v?.doubleValue ?? 0) / 1000) }
 }
 
-/// The JavaScript protoo-server and protoo-client, when this machine has them.
-enum JSProtoo {
-    /// `PROTOO_JS_MODULES`, when it names a folder with protoo-server in it (and node runs).
-    static let modules: String? = {
-        guard let dir = ProcessInfo.processInfo.environment["PROTOO_JS_MODULES"], !dir.isEmpty,
-              FileManager.default.fileExists(atPath: dir + "/protoo-server/package.json"), nodePath != nil else { return nil }
-        return dir
-    }()
-
-    static let nodePath: String? = ["/usr/bin/node", "/usr/local/bin/node"].first { FileManager.default.isExecutableFile(atPath: $0) }
-
-    /// A fresh JS twin of the conformance app.
-    static func server() async throws -> ProtooChild {
-        try await ProtooChild(launching: try #require(nodePath), [JSProtooServerTests.interop.appendingPathComponent("js-conformance-server.js").path],
-                              environment: ["NODE_PATH": try #require(modules)])
-    }
-
-    /// Runs `node <script> <arguments>` in Tests/Interop to its end.
-    static func node(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let node = try #require(nodePath), modules = try #require(modules)
-        return try await offPool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: node)
-            process.arguments = [JSProtooServerTests.interop.appendingPathComponent(arguments[0]).path] + arguments.dropFirst()
-            var environment = ProcessInfo.processInfo.environment
-            environment["NODE_PATH"] = modules
-            process.environment = environment
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
-    }
-}

@@ -77,7 +77,7 @@ import Testing
         }
     }
 
-    /// Every `swift run protoo trace|replay …` line of the README and every `load … --trace` line,
+    /// Every `swift run protoo trace|replay …` line of the README and every `load … --trace|--scenario` line,
     /// run with the `protoo` that `swift test` builds, from the package root. Commands against
     /// `ws://127.0.0.1:4443/` run against a `protoo serve --app conformance` on a free port.
     @Test func traceReplayAndLoadCommandsRunAsWritten() async throws {
@@ -85,7 +85,7 @@ import Testing
             .map { $0.components(separatedBy: " #").first!.components(separatedBy: " | ").first! }
             .map { $0.replacingOccurrences(of: "swift run -c release protoo ", with: "swift run protoo ") }
             .filter { $0.hasPrefix("swift run protoo trace ") || $0.hasPrefix("swift run protoo replay ")
-                || ($0.hasPrefix("swift run protoo load ") && $0.contains(" --trace ")) }
+                || ($0.hasPrefix("swift run protoo load ") && ($0.contains(" --trace ") || $0.contains(" --scenario "))) }
         #expect(commands.count >= 5)
         #expect(commands.contains { $0.contains("--target ws://127.0.0.1:4443/") })
         let serve = try await ProtooChild(["serve", "--app", "conformance", "--host", "127.0.0.1", "--port", "0"])

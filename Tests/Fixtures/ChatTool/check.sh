@@ -92,10 +92,20 @@ set -e
 grep -q "first differing event" unordered.out || fail "no differing event shown: $(cat unordered.out)"
 echo "ok   --check-determinism: chat passes, a Dictionary-ordered answer is caught"
 
-"$mychat" serve --app chat --port 0 2> serve.err &
+"$mychat" serve --app chat --host 127.0.0.1 --port 0 2> serve.err &
 server=$!
 for _ in $(seq 100); do grep -q "listening" serve.err && break; sleep 0.1; done
-kill -TERM $server; wait $server || true
-grep -q "listening on ws://" serve.err || fail "mychat serve did not listen: $(cat serve.err)"
+grep -q "listening on ws://" serve.err || { kill -TERM $server; fail "mychat serve did not listen: $(cat serve.err)"; }
 echo "ok   mychat serve --app chat listens"
-echo "ChatTool fixture: 10 passed, 0 failed"
+url=$(grep -o 'ws://[^ ]*' serve.err | head -1)
+set +e
+load=$("$mychat" load "$url" --scenario chat --rooms 4 --peers-per-room 5 --duration 6s --faults light --seed 7 --json 2> load.err)
+status=$?
+set -e
+kill -TERM $server; wait $server || true
+[ $status -eq 0 ] || fail "mychat load --scenario chat exited $status: $load $(cat load.err)"
+grep -q '"scenario":"chat"' <<<"$load" || fail "the load did not run the tool's own scenario: $load"
+grep -q '"invariantBreaks":0' <<<"$load" || fail "the load broke an invariant: $load"
+grep -q '"chat":' <<<"$load" || fail "no chat notification went round: $load"
+echo "ok   mychat load --scenario chat: the tool's own scenario over real sockets, exit 0"
+echo "ChatTool fixture: 11 passed, 0 failed"
