@@ -86,7 +86,7 @@ struct Load: AsyncParsableCommand {
     @Option(help: "With --trace: how long a client event waits for the server events recorded before it.")
     var wait = DurationArgument(argument: "5s")!
 
-    @Option(help: "Run partition I of N of this load (0-based; its share of --peers and --rate, or with --trace of --copies), for a job runner; N alone takes I from JOB_COMPLETION_INDEX. Merge the partitions' --json with `protoo report merge`.")
+    @Option(help: "Run partition I of N of this load (0-based; its share of --peers and --rate, with --trace of --copies, with --scenario of the rooms), for a job runner; N alone takes I from JOB_COMPLETION_INDEX. Merge the partitions' --json with `protoo report merge`.")
     var partition: PartitionArgument?
 
     @OptionGroup var scenarioOptions: ScenarioLoadOptions

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOSSL
 import Protoo
 import ProtooProxy
 import ProtooScenarioLoad
@@ -23,6 +24,9 @@ struct ScenarioLoadOptions: ParsableArguments {
     @Option(name: .customLong("drain-timeout"), help: "With --scenario: after everyone left, how long to wait for the last closes (default 15s).")
     var drainTimeout: DurationArgument?
 
+    @Option(help: "With --scenario and a wss:// URL: PEM trust roots for the server's certificate (default: the system's).")
+    var ca: String?
+
     @Option(name: .customLong("fault-partition-rate"), help: "With --scenario: per room per minute, half the room's connections held for --fault-partition-for (the simulator's partitions).")
     var partitionRate: Double?
 
@@ -38,7 +42,7 @@ struct ScenarioLoadOptions: ParsableArguments {
     /// Whether any of these flags was given (they need --scenario).
     var anyGiven: Bool {
         rooms != nil || peersPerRoom != nil || arrivalWindow != nil || drainTimeout != nil || partitionRate != nil || partitionFor != nil
-            || silentShare != nil || lateShare != nil
+            || silentShare != nil || lateShare != nil || ca != nil
     }
 
     /// The client-side fault knobs over `profile`.
@@ -69,7 +73,10 @@ extension Load {
             throw ValidationError("--rate, --inflight, --method and --payload do not apply with --scenario: the scenario's clients say what is sent")
         }
         if copies != 1 || rules != nil || rampUp != nil { throw ValidationError("--copies, --rules and --ramp-up apply with --trace only") }
-        if partition != nil { throw ValidationError("--partition does not apply with --scenario yet: run one load per machine with its own --seed") }
+        if let partition, partition.block(of: scenarioOptions.rooms ?? 10).isEmpty {
+            throw ValidationError("--partition \(partition): \(scenarioOptions.rooms ?? 10) rooms leave nothing for this partition; use fewer partitions")
+        }
+        if let ca = scenarioOptions.ca, !FileManager.default.isReadableFile(atPath: ca) { throw ValidationError("--ca \(ca): no such readable file") }
         if faults.loss != nil { throw ValidationError("--fault-loss does not apply with --scenario: a WebSocket (TCP) never loses a message; use --faults, drops and clogs") }
         do {
             _ = try makeScenarioConfiguration()
@@ -95,7 +102,17 @@ extension Load {
         clients.faults = profile
         configuration.latency = link.latency
         configuration.jitter = link.jitter
+        if let partition {
+            // This partition's rooms, their clients exactly as in the whole run (each client's draws are its own).
+            let rooms = partition.block(of: clients.rooms)
+            clients.population = rooms.flatMap { room in (0..<clients.peersPerRoom).map { ClientKey(room: room, slot: $0) } }
+        }
         configuration.clients = clients
+        if let ca = scenarioOptions.ca {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(ca)
+            configuration.tls = tls
+        }
         configuration.threads = threads
         if let drain = scenarioOptions.drainTimeout { configuration.drainTimeout = drain.duration }
         try configuration.validate()
@@ -137,6 +154,11 @@ extension Load {
             object["exitCode"] = JSONValue(Int(outcome.exitCode))
             object["reason"] = .string(reason)
             object["thresholds"] = .array(thresholds.map(\.json))
+            if let partition {
+                // What `protoo report merge` needs to combine the partitions exactly.
+                object["partition"] = .string(partition.description)
+                object["measurements"] = try JSONParser.parse(String(decoding: try encoder.encode(report.measurements), as: UTF8.self))
+            }
             print(JSONWriter.string(object))
         } else {
             print("load: \(outcome) (\(reason))")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Protoo
 import ProtooLoad
+import ProtooScenarioLoad
 import ProtooVerdict
 
 /// `protoo report merge`: the `--json` results of a partitioned run, combined into what the whole
@@ -20,7 +21,9 @@ struct Report: ParsableCommand {
                 Loads (load URL --peers P --partition I/N --json): counts added, latency histograms merged \
                 (percentiles are never averaged), connect times pooled, thresholds judged again on the \
                 merged figures; the verdict's exit code. Trace loads (load URL --trace T --copies C \
-                --partition I/N --json): the same, divergences in copy order and grouped again.
+                --partition I/N --json): the same, divergences in copy order and grouped again. Scenario loads \
+                (load URL --scenario S --partition I/N --json, each its own rooms, the same seed): counts, \
+                faults and invariant checks and breaks added, histograms merged, thresholds judged again.
                 Every partition 0..N-1 must be there exactly once, from the same run (exit 2 otherwise).
                 """)
 
@@ -39,9 +42,10 @@ struct Report: ParsableCommand {
                 objects.append((path, data, value))
             }
             if objects.allSatisfy({ $0.value["seeds"] != nil }) { return try mergeSwarm(objects.map { ($0.path, $0.data) }) }
+            if objects.allSatisfy({ $0.value["invariantBreaks"] != nil }) { return try mergeScenarioLoad(objects.map { ($0.path, $0.value) }) }
             if objects.allSatisfy({ $0.value["connectionsPerCopy"] != nil }) { return try mergeTraceLoad(objects.map { ($0.path, $0.value) }) }
             if objects.allSatisfy({ $0.value["issued"] != nil }) { return try mergeLoad(objects.map { ($0.path, $0.value) }) }
-            fail("the files are not all swarm results (simulate --seeds … --json), all load results (load … --json) or all trace-load results (load --trace … --json)")
+            fail("the files are not all swarm results (simulate --seeds … --json), all load results (load … --json), all trace-load results (load --trace … --json) or all scenario-load results (load --scenario … --json)")
         }
 
         private func fail(_ message: String) -> Never {
@@ -154,6 +158,46 @@ struct Report: ParsableCommand {
                 print(JSONWriter.string(try Load.jsonObject(report, thresholds: thresholds, outcome: outcome, reason: reason)))
             } else {
                 print(Load.text(report, thresholds: thresholds, outcome: outcome, reason: reason))
+            }
+            if outcome != .passed { throw ExitCode(outcome.exitCode) }
+        }
+
+        /// `load --scenario` partitions (each its own rooms, the same seed): the reports merged
+        /// (``ScenarioLoadReport/merged(_:)``), thresholds judged again on the merged histograms.
+        private func mergeScenarioLoad(_ files: [(path: String, value: JSONValue)]) throws {
+            _ = checkComplete(files.map { ($0.path, $0.value["partition"]?.stringValue) })
+            var parts: [ScenarioLoadReport] = []
+            var expressions: [String]?
+            for (path, value) in files {
+                guard var report = try? JSONDecoder().decode(ScenarioLoadReport.self, from: Data(JSONWriter.string(value).utf8)),
+                      let measured = value["measurements"].flatMap({ try? JSONDecoder().decode(Measurements.self, from: Data(JSONWriter.string($0).utf8)) })
+                else { fail("\(path) is not a scenario-load partition's --json output (run with --partition: measurements missing)") }
+                let thresholds = (value["thresholds"]?.arrayValue ?? []).compactMap { $0["threshold"]?.stringValue }
+                if let expressions, expressions != thresholds { fail("\(path) was judged by other thresholds (\(thresholds.joined(separator: ", ")))") }
+                expressions = thresholds
+                report.measurements = measured
+                parts.append(report)
+            }
+            let report: ScenarioLoadReport
+            do { report = try ScenarioLoadReport.merged(parts) } catch { fail(error.description) }
+            var thresholds: [ThresholdResult] = []
+            for expression in expressions ?? [] {
+                guard let threshold = try? Threshold(expression) else { fail("threshold '\(expression)' does not parse") }
+                thresholds.append(threshold.evaluate(report.measurements))
+            }
+            let (outcome, reason) = Load.judge(report, thresholds: thresholds, allowEmpty: allowEmpty)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                var object = try JSONParser.parse(String(decoding: try encoder.encode(report), as: UTF8.self))
+                object["verdict"] = .string(outcome.name)
+                object["exitCode"] = JSONValue(Int(outcome.exitCode))
+                object["reason"] = .string(reason)
+                object["thresholds"] = .array(thresholds.map(\.json))
+                print(JSONWriter.string(object))
+            } else {
+                print("load: \(outcome) (\(reason))")
+                print(report.text)
             }
             if outcome != .passed { throw ExitCode(outcome.exitCode) }
         }

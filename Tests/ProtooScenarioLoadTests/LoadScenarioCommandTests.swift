@@ -1,6 +1,8 @@
 import Foundation
 import Protoo
 import ProtooApps
+import ProtooSimulator
+import ProtooScenarios
 import ProtooTestSupport
 import ProtooWebSocket
 import Testing
@@ -58,10 +60,46 @@ import Testing
         #expect(run.error.contains("no client connected"), "\(run.error)")
     }
 
+    @Test func partitionsRunTheWholeRunsClientsAndMergeIntoOneReport() async throws {
+        var whole = SimulationConfiguration()
+        whole.rooms = 4
+        whole.peersPerRoom = 2
+        whole.scenario = .echo
+        let simulation = Simulation(whole)
+        simulation.prepare()
+        let expected = Set(simulation.clients.map(\.peerId))
+        let seen = RecordingTap()
+        try await withServer(app: { EchoApp(context: $0) }, configure: { $0.trafficTap = seen }) { server in
+            var files: [String] = []
+            for part in ["0/2", "1/2"] {
+                let run = try await ProtooTool.runAsync(["load", "ws://127.0.0.1:\(server.port)/", "--scenario", "echo", "--rooms", "4",
+                                                         "--peers-per-room", "2", "--duration", "1s", "--arrival-window", "200ms",
+                                                         "--partition", part, "--threshold", "p99<5s", "--json"])
+                #expect(run.status == 0, "partition \(part): \(run.error)")
+                let path = temporaryPath("part-\(part.prefix(1)).json")
+                try run.output.write(to: URL(fileURLWithPath: path))
+                files.append(path)
+            }
+            let merged = try await ProtooTool.runAsync(["report", "merge"] + files + ["--json"])
+            #expect(merged.status == 0, "\(merged.outputText)\n\(merged.error)")
+            let report = try JSONParser.parse(merged.outputText)
+            #expect(report["peers"] == 8 && report["rooms"] == 4 && report["connections"] == 8, "\(report)")
+            #expect(report["invariantBreaks"] == 0 && report["verdict"] == "passed")
+            #expect((report["thresholds"]?.arrayValue ?? []).count == 1)
+            let incomplete = try await ProtooTool.runAsync(["report", "merge", files[0]])
+            #expect(incomplete.status == 2, "a missing partition must not merge: \(incomplete.outputText)")
+        }
+        let connected = Set(seen.entries.filter { $0.hasPrefix("requested") }.compactMap { entry in
+            entry.components(separatedBy: "peerId=").last.map { String($0.prefix(8)) }
+        })
+        #expect(connected == expected, "the partitions' clients are the whole run's: \(connected.sorted()) vs \(expected.sorted())")
+    }
+
     @Test func flagsThatDoNotBelongAreRefused() async throws {
         for arguments in [["--scenario", "nope"], ["--scenario", "echo", "--peers", "3"], ["--scenario", "echo", "--trace", "x.ptrace.zst"],
                           ["--faults", "light"], ["--rooms", "2"], ["--scenario", "echo", "--fault-loss", "0.1"],
-                          ["--scenario", "echo", "--fault-silent", "2"], ["--scenario", "echo", "--duration", "10s", "--arrival-window", "20s"]] {
+                          ["--scenario", "echo", "--fault-silent", "2"], ["--scenario", "echo", "--rooms", "1", "--partition", "1/2"],
+                          ["--scenario", "echo", "--ca", "/nonexistent.pem"], ["--scenario", "echo", "--duration", "10s", "--arrival-window", "20s"]] {
             let run = try await ProtooTool.runAsync(["load", "ws://127.0.0.1:1/"] + arguments)
             #expect(run.status == 2, "\(arguments): exit \(run.status)")
             #expect(run.error.contains("Error:"), "\(arguments): \(run.error)")
