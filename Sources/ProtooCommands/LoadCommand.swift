@@ -187,7 +187,7 @@ struct Load: AsyncParsableCommand {
     }
 
     /// `--json`'s object: the report, the verdict and the thresholds.
-    static func jsonObject(_ report: LoadReport, thresholds: [ThresholdResult], outcome: Verdict, reason: String) throws -> JSONValue {
+    static func jsonObject(_ report: some Encodable, thresholds: [ThresholdResult], outcome: Verdict, reason: String) throws -> JSONValue {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var object = try JSONParser.parse(String(decoding: try encoder.encode(report), as: UTF8.self))

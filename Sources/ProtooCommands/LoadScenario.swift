@@ -91,28 +91,17 @@ extension Load {
         let thresholds = verdict.parsed.map { $0.evaluate(report.measurements) }
         let (outcome, reason) = Self.judge(report, thresholds: thresholds, allowEmpty: verdict.allowEmpty)
         if outcome != .passed { writeToStandardError("protoo load: \(outcome): \(reason)\n") }
-        for broken in report.breaks { writeToStandardError(LogSafe.text(broken.description).replacingOccurrences(of: "\\n", with: "\n") + "\n") }
+        for broken in report.breaks { writeToStandardError(broken.description + "\n") }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            var object = try JSONParser.parse(String(decoding: try encoder.encode(report), as: UTF8.self))
-            object["verdict"] = .string(outcome.name)
-            object["exitCode"] = JSONValue(Int(outcome.exitCode))
-            object["reason"] = .string(reason)
-            object["thresholds"] = .array(thresholds.map(\.json))
+            var object = try Self.jsonObject(report, thresholds: thresholds, outcome: outcome, reason: reason)
             if let partition {
                 // What `protoo report merge` needs to combine the partitions exactly.
                 object["partition"] = .string(partition.description)
-                object["measurements"] = try JSONParser.parse(String(decoding: try encoder.encode(report.measurements), as: UTF8.self))
+                object["measurements"] = try Self.jsonObject(report.measurements)
             }
             print(JSONWriter.string(object))
         } else {
-            print("load: \(outcome) (\(reason))")
-            print(report.text)
-            if !thresholds.isEmpty {
-                print("thresholds:")
-                for t in thresholds { print("  \(t)") }
-            }
+            print(Self.text(report, thresholds: thresholds, outcome: outcome, reason: reason))
         }
         var cases = thresholds.map(\.testCase)
         for invariant in report.invariants {
@@ -125,6 +114,23 @@ extension Load {
         let wrote = verdict.write(JUnitReport(suiteName: "protoo load --scenario \(name) \(url)", seconds: report.wallSeconds, testCases: cases),
                                   tool: "protoo load")
         throw ExitCode((wrote ? outcome : outcome.combined(with: .couldNotRun)).exitCode)
+    }
+
+    /// The summary: verdict, report, thresholds.
+    static func text(_ report: ScenarioLoadReport, thresholds: [ThresholdResult], outcome: Verdict, reason: String) -> String {
+        var lines = ["load: \(outcome) (\(reason))", report.text]
+        if !thresholds.isEmpty {
+            lines.append("thresholds:")
+            for t in thresholds { lines.append("  \(t)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `value` as a JSON object (sorted keys).
+    static func jsonObject(_ value: some Encodable) throws -> JSONValue {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try JSONParser.parse(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
     /// A scenario load's verdict: could not run when no client ever connected (unless

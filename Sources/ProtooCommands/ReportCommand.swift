@@ -187,17 +187,9 @@ struct Report: ParsableCommand {
             }
             let (outcome, reason) = Load.judge(report, thresholds: thresholds, allowEmpty: allowEmpty)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                var object = try JSONParser.parse(String(decoding: try encoder.encode(report), as: UTF8.self))
-                object["verdict"] = .string(outcome.name)
-                object["exitCode"] = JSONValue(Int(outcome.exitCode))
-                object["reason"] = .string(reason)
-                object["thresholds"] = .array(thresholds.map(\.json))
-                print(JSONWriter.string(object))
+                print(JSONWriter.string(try Load.jsonObject(report, thresholds: thresholds, outcome: outcome, reason: reason)))
             } else {
-                print("load: \(outcome) (\(reason))")
-                print(report.text)
+                print(Load.text(report, thresholds: thresholds, outcome: outcome, reason: reason))
             }
             if outcome != .passed { throw ExitCode(outcome.exitCode) }
         }
