@@ -133,13 +133,17 @@ extension Load {
         return try JSONParser.parse(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
-    /// A scenario load's verdict: could not run when no client ever connected (unless
-    /// `allowEmpty`), failed on a broken invariant or threshold. Failed requests alone do not fail
-    /// it (faults and departures fail some by design): gate them with `--threshold errors==0`.
+    /// A scenario load's verdict: could not run when no client ever connected or nothing went
+    /// either way (unless `allowEmpty`); failed on a broken invariant, a failed threshold, or when
+    /// not one request succeeded. Some failed requests alone do not fail it (faults and departures
+    /// fail some by design): gate them with `--threshold errors==0` or `'errors<1%'`.
     static func judge(_ report: ScenarioLoadReport, thresholds: [ThresholdResult], allowEmpty: Bool) -> (Verdict, String) {
         if report.connections == 0 && !allowEmpty {
             let refused = report.refusals.sorted { $0.key < $1.key }.map { "\($0.value) refused with \($0.key)" }.joined(separator: ", ")
             return (.couldNotRun, "nothing measured: no client connected (\(report.connectionAttemptsFailed) attempts failed\(refused.isEmpty ? "" : ": " + refused))")
+        }
+        if report.connections > 0, report.messagesSent + report.messagesReceived == 0, !allowEmpty {
+            return (.couldNotRun, "nothing measured: \(report.connections) connections opened but no message went either way")
         }
         let broken = report.brokenInvariants
         if !broken.isEmpty {
@@ -147,6 +151,12 @@ extension Load {
             let failed = thresholds.filter { !$0.passed }
             return (.failed, "invariant\(broken.count == 1 ? "" : "s") broken: \(named.joined(separator: ", "))"
                     + (failed.isEmpty ? "" : "; threshold\(failed.count == 1 ? "" : "s") failed: " + failed.map(\.threshold.description).joined(separator: ", ")))
+        }
+        let succeeded = report.methods.reduce(0) { $0 + $1.answered }
+        let judgesErrors = thresholds.contains { $0.threshold.metric == .errors }
+        if report.clientRequests > 0, succeeded == 0, !judgesErrors {
+            let errors = report.methods.flatMap { m in m.errors.sorted { $0.key < $1.key }.map { "\(m.method) \($0.key) ×\($0.value)" } }
+            return (.failed, "no request succeeded: \(report.clientRequests) sent, \(errors.prefix(5).joined(separator: ", "))")
         }
         return VerdictRules.judge(couldNotRun: nil, divergences: 0, errors: 0, thresholds: thresholds)
     }

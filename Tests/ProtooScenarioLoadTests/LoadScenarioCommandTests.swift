@@ -53,6 +53,15 @@ import Testing
         }
     }
 
+    @Test func theWrongAppBehindTheURLFailsTheRun() async throws {
+        // The echo scenario against the conference app: every request refused, nothing succeeds.
+        try await withServer(app: { ConferenceApp(context: $0) }) { server in
+            let run = try await ProtooTool.runAsync(["load", "ws://127.0.0.1:\(server.port)/", "--scenario", "echo"] + Self.small)
+            #expect(run.status == 1, "\(run.outputText)\n\(run.error)")
+            #expect(run.outputText.contains("no request succeeded"), "\(run.outputText)")
+        }
+    }
+
     @Test func nothingToConnectToCouldNotRun() async throws {
         let port = try await withServer { $0.port }  // shut down: nothing listens there any more
         let run = try await ProtooTool.runAsync(["load", "ws://127.0.0.1:\(port)/", "--scenario", "echo"] + Self.small)
