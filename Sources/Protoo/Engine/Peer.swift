@@ -164,7 +164,7 @@ public final class Peer {
 
     /// Sees every protocol violation of the remote side this peer drops: invalid frames, and
     /// responses to unknown, already answered or timed-out requests (``ProtocolViolation``).
-    /// Set it before sending requests: from then on the peer remembers its last 4,096 finished
+    /// Set it before sending requests: from then on the peer remembers its last 256 finished
     /// requests, and does not reuse their ids.
     public func onProtocolViolation(_ handler: @escaping (ProtocolViolation) -> Void) {
         violationHandler = handler

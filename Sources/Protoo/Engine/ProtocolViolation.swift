@@ -45,7 +45,7 @@ public struct ProtocolViolation: Sendable, Hashable, CustomStringConvertible {
 /// The requests a peer finished (answered or timed out), remembered while someone watches for
 /// ``ProtocolViolation``s: the last ``capacity`` of them, oldest forgotten first.
 struct FinishedRequests {
-    static let capacity = 4096
+    static let capacity = 256
     private var outcome: [RequestID: (method: String, timedOut: Bool)] = [:]
     private var order: [RequestID] = []
     private var head = 0
