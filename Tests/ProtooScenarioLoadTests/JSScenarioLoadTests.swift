@@ -38,6 +38,25 @@ struct JSScenarioLoadTests {
         }
     }
 
+    @Test func aJSAppThatAnswersTwiceFailsTheRunNamingTheInvariant() async throws {
+        // Tests/Interop/js-broken-echo-server.js: a real protoo-server app whose echo handler forgets
+        // a `return`, so every fifth echo is answered twice.
+        let broken = try await ProtooChild(launching: try #require(JSProtoo.nodePath),
+                                           [JSProtoo.interop.appendingPathComponent("js-broken-echo-server.js").path],
+                                           environment: ["NODE_PATH": try #require(JSProtoo.modules)])
+        defer { _ = broken.stop() }
+        let run = try await ProtooTool.runAsync(["load", broken.url, "--scenario", "echo", "--rooms", "2", "--peers-per-room", "3",
+                                                 "--duration", "8s", "--arrival-window", "0s", "--json"])
+        #expect(run.status == 1, "\(run.outputText.prefix(2000))\n\(run.error)")
+        #expect(run.error.contains("invariant 'request-answered-twice' broken by client"), "\(run.error)")
+        let report = try JSONParser.parse(run.outputText)
+        #expect(report["breaks"]?[0]?["invariant"] == "request-answered-twice")
+        #expect(report["breaks"]?[0]?["lastMessages"]?.arrayValue?.contains { $0.stringValue?.contains("shortcut") == true } == true,
+                "the last messages show the extra answer: \(report["breaks"] ?? .null)")
+        print("JS interop, load --scenario echo against a JS app answering every fifth echo twice: exit \(run.status), "
+              + "\(report["invariants"]?.arrayValue?.first { $0["name"] == "request-answered-twice" }?["breaks"] ?? 0) breaks of request-answered-twice")
+    }
+
     /// A scenario as a user writes one against their app (here the conformance app's methods): the
     /// server asks each client who it is, notifies it, lists its room; the client checks it is in
     /// its room's list and that the server's request came back with its own answer.
