@@ -270,12 +270,13 @@ final class LoopHost: ClientHost, EngineObserver {
 
     func clientFinished(_ client: SimulatedClient) {
         tally.clientsFinished += 1
+        if client.gaveUp { tally.clientsGaveUp += 1 }
         if over, tally.clientsFinished == clients.count {
             clientContext.scheduler.enqueue { [unowned self] in self.finish() }
         }
     }
 
-    func scriptFailed(_ text: String) { recordBreak("script-error", nil, text) }
+    func scriptFailed(_ key: ClientKey, _ text: String) { recordBreak("script-error", byKey[key], text) }
 
     // MARK: EngineObserver (the clients' peers)
 

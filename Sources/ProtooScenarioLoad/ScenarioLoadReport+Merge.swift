@@ -32,6 +32,7 @@ extension ScenarioLoadReport {
             whole.refusals.merge(part.refusals, uniquingKeysWith: +)
             whole.reconnects += part.reconnects
             whole.clientsFinished += part.clientsFinished
+            whole.clientsGaveUp += part.clientsGaveUp
             whole.clientRequests += part.clientRequests
             whole.clientRequestTimeouts += part.clientRequestTimeouts
             whole.clientRequestErrors += part.clientRequestErrors

@@ -65,6 +65,9 @@ public struct ScenarioLoadReport: Sendable, Codable {
     /// Times clients reconnected after losing their connection.
     public var reconnects: Int
     public var clientsFinished: Int
+    /// Clients that gave up reconnecting (their retries ran out, as protoo-client's: the server was
+    /// unreachable or refused them for about a minute).
+    public var clientsGaveUp: Int
     /// Requests the clients sent.
     public var clientRequests: Int
     public var clientRequestTimeouts: Int
@@ -107,7 +110,7 @@ public struct ScenarioLoadReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case scenario, url, seed, faults, rooms, peers, threads, durationSeconds, wallSeconds, connections, connectionsHeld, peakConnections, connectionsRejected,
-             connectionAttemptsFailed, refusals, reconnects, clientsFinished, clientRequests, clientRequestTimeouts,
+             connectionAttemptsFailed, refusals, reconnects, clientsFinished, clientsGaveUp, clientRequests, clientRequestTimeouts,
              clientRequestErrors, latencyP50Ms, latencyP99Ms, latencyMaxMs, methods, notificationsSent, notificationsReceived,
              serverRequestsAnswered, messagesSent, messagesReceived, lateResponses, faultsInjected, faultsMissed, invariants,
              invariantBreaks, breaks, cpuSeconds, peakMemoryMB, interrupted
@@ -142,6 +145,7 @@ public struct ScenarioLoadReport: Sendable, Codable {
         connectionAttemptsFailed = tally.attemptsFailed
         reconnects = tally.reconnects
         clientsFinished = tally.clientsFinished
+        clientsGaveUp = tally.clientsGaveUp
         measurements = tally.measurements
         clientRequests = tally.measurements.requests.values.reduce(0, +)
         clientRequestTimeouts = tally.errorsByMethod.values.reduce(0) { $0 + ($1["timeout"] ?? 0) }
@@ -209,7 +213,7 @@ public struct ScenarioLoadReport: Sendable, Codable {
             "clients         \(peers) in \(rooms) room\(rooms == 1 ? "" : "s"), seed \(seed), \(threads) thread\(threads == 1 ? "" : "s")",
             "faults          \(faults)",
             "time            \(f1(durationSeconds)) s until everyone left, \(f1(wallSeconds)) s in all\(interrupted ? " (interrupted)" : "")",
-            "connections     \(connections) opened (\(connectionsHeld) held before everyone left, at most \(peakConnections) at once), \(reconnects) reconnects, \(connectionAttemptsFailed) attempts failed (refused: \(counts(refusals)))",
+            "connections     \(connections) opened (\(connectionsHeld) held before everyone left, at most \(peakConnections) at once), \(reconnects) reconnects, \(connectionAttemptsFailed) attempts failed (refused: \(counts(refusals)))\(clientsGaveUp > 0 ? ", \(clientsGaveUp) clients gave up reconnecting" : "")",
             "requests        \(clientRequests) sent, \(clientRequestTimeouts) timed out, \(clientRequestErrors) failed otherwise, \(lateResponses) late answers",
             "latency         p50 \(f2(latencyP50Ms)) ms, p99 \(f2(latencyP99Ms)) ms, max \(f2(latencyMaxMs)) ms",
         ]

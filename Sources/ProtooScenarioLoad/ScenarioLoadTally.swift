@@ -7,6 +7,7 @@ struct ScenarioLoadTally: Sendable {
 
     var clients = 0
     var clientsFinished = 0
+    var clientsGaveUp = 0
     var connections = 0
     var connectionsHeld = 0
     var peakConnections = 0
@@ -35,6 +36,7 @@ struct ScenarioLoadTally: Sendable {
     mutating func merge(_ other: ScenarioLoadTally) {
         clients += other.clients
         clientsFinished += other.clientsFinished
+        clientsGaveUp += other.clientsGaveUp
         connections += other.connections
         connectionsHeld += other.connectionsHeld
         peakConnections += other.peakConnections

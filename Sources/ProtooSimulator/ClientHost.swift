@@ -28,6 +28,6 @@ package protocol ClientHost: AnyObject {
     func recordReconnect()
     /// The client is done for good.
     func clientFinished(_ client: SimulatedClient)
-    /// A client's script threw something other than a protoo error or a cancellation.
-    func scriptFailed(_ text: String)
+    /// The script of client `key` threw something other than a protoo error or a cancellation.
+    func scriptFailed(_ key: ClientKey, _ text: String)
 }

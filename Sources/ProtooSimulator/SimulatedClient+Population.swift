@@ -16,7 +16,7 @@ extension SimulatedClient {
             switch scenario.client {
             case .behavior(let make): behavior = make(answers)
             case .script(let script):
-                behavior = ScriptBehavior(scenario, script: script, answers: answers) { [unowned host] in host.scriptFailed($0) }
+                behavior = ScriptBehavior(scenario, script: script, answers: answers) { [unowned host] in host.scriptFailed(key, $0) }
             }
             return SimulatedClient(key: key, peerId: peerId, roomId: roomId, target: scenario.target(roomId, peerId),
                                    seed: configuration.seed, host: host, behavior: behavior)

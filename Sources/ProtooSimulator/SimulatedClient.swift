@@ -57,6 +57,8 @@ public final class SimulatedClient {
     public private(set) var failures = 0
     /// Set when the client decided to leave (no reconnect after that).
     public private(set) var leaving = false
+    /// Set when the client gave up reconnecting (its retries ran out, as protoo-client's `close`).
+    public private(set) var gaveUp = false
     private var retry = 0
     private var retryTimer: TimerHandle?
     private var waitingForRetry = false
@@ -146,6 +148,7 @@ public final class SimulatedClient {
         retry += 1
         guard retry <= host.retryPolicy.retries else {
             // protoo-client gives up: `close`.
+            gaveUp = true
             return finish()
         }
         state = .connecting

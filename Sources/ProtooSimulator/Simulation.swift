@@ -237,7 +237,7 @@ public final class Simulation: ClientHost {
     package func clientFinished(_ client: SimulatedClient) { finishedClients += 1 }
     package func notificationSent(_ method: String) {}
     package func clientOpened(_ client: SimulatedClient, peer: Peer) {}
-    package func scriptFailed(_ text: String) { fail("script-error", text) }
+    package func scriptFailed(_ key: ClientKey, _ text: String) { fail("script-error", text) }
     package var retryPolicy: SimulatedClient.RetryPolicy { configuration.retry }
 
     package func connect(_ client: SimulatedClient, attempt: Int) {

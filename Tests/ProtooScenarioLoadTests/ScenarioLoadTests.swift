@@ -120,6 +120,22 @@ import Testing
         }
     }
 
+    struct WrongAnswer: Error {}
+
+    @Test func aScriptThatThrowsIsAScriptErrorOfThatClient() async throws {
+        let scenario = SimulationScenario(name: "thrower", app: { EchoApp(context: $0) }) { client in
+            _ = try await client.request("echo", ["n": 1])
+            throw WrongAnswer()
+        }
+        try await withServer(app: { EchoApp(context: $0) }) { server in
+            let report = try await ScenarioLoad(Self.configuration(server, rooms: 1, peers: 1, duration: .seconds(1)), scenario: scenario).run()
+            let broken = try #require(report.breaks.first)
+            #expect(broken.invariant == "script-error" && broken.client == "room-0/0", "\(broken)")
+            #expect(broken.detail.contains("WrongAnswer"))
+            #expect(broken.lastMessages.contains { $0.contains("echo") }, "\(broken.lastMessages)")
+        }
+    }
+
     @Test func aServerThatRefusesEveryoneConnectsNobody() async throws {
         try await withServer(app: { _ in RefusingApp() }) { server in
             var configuration = Self.configuration(server, rooms: 1, peers: 2, duration: .seconds(1))
@@ -127,7 +143,7 @@ import Testing
             configuration.clients.retry.minTimeout = .milliseconds(50)
             let report = try await ScenarioLoad(configuration, scenario: .echo).run()
             #expect(report.connections == 0 && report.connectionsRejected == 4 && report.refusals["403"] == 4)
-            #expect(report.clientsFinished == 2)
+            #expect(report.clientsFinished == 2 && report.clientsGaveUp == 2)
         }
     }
 
