@@ -48,6 +48,14 @@ struct Report: ParsableCommand {
             fail("the files are not all swarm results (simulate --seeds … --json), all load results (load … --json), all trace-load results (load --trace … --json) or all scenario-load results (load --scenario … --json)")
         }
 
+        /// The partitions' thresholds, evaluated again on the merged measurements.
+        private func judgedAgain(_ expressions: [String]?, on measurements: Measurements) -> [ThresholdResult] {
+            (expressions ?? []).map { expression in
+                guard let threshold = try? Threshold(expression) else { fail("threshold '\(expression)' does not parse") }
+                return threshold.evaluate(measurements)
+            }
+        }
+
         private func fail(_ message: String) -> Never {
             writeToStandardError("protoo report merge: \(message)\n")
             Foundation.exit(Verdict.couldNotRun.exitCode)
@@ -148,11 +156,7 @@ struct Report: ParsableCommand {
             report.requestsPerSecond = report.elapsedSeconds > 0 ? Double(finished) / report.elapsedSeconds : 0
             report.latency = LoadReport.Latency(measurements.latency[report.method] ?? Measurements.emptyHistogram())
             report.measurements = measurements
-            var thresholds: [ThresholdResult] = []
-            for expression in expressions ?? [] {
-                guard let threshold = try? Threshold(expression) else { fail("threshold '\(expression)' does not parse") }
-                thresholds.append(threshold.evaluate(measurements))
-            }
+            let thresholds = judgedAgain(expressions, on: measurements)
             let (outcome, reason) = Load.judge(report, thresholds: thresholds, allowEmpty: allowEmpty)
             if json {
                 print(JSONWriter.string(try Load.jsonObject(report, thresholds: thresholds, outcome: outcome, reason: reason)))
@@ -180,11 +184,7 @@ struct Report: ParsableCommand {
             }
             let report: ScenarioLoadReport
             do { report = try ScenarioLoadReport.merged(parts) } catch { fail(error.description) }
-            var thresholds: [ThresholdResult] = []
-            for expression in expressions ?? [] {
-                guard let threshold = try? Threshold(expression) else { fail("threshold '\(expression)' does not parse") }
-                thresholds.append(threshold.evaluate(report.measurements))
-            }
+            let thresholds = judgedAgain(expressions, on: report.measurements)
             let (outcome, reason) = Load.judge(report, thresholds: thresholds, allowEmpty: allowEmpty)
             if json {
                 print(JSONWriter.string(try Load.jsonObject(report, thresholds: thresholds, outcome: outcome, reason: reason)))
@@ -231,11 +231,7 @@ struct Report: ParsableCommand {
                 let b = ($1.element["copy"]?.intValue ?? 0, $1.element["pass"]?.intValue ?? 0, $1.offset)
                 return a < b
             }.map(\.element)
-            var thresholds: [ThresholdResult] = []
-            for expression in expressions ?? [] {
-                guard let threshold = try? Threshold(expression) else { fail("threshold '\(expression)' does not parse") }
-                thresholds.append(threshold.evaluate(measurements))
-            }
+            let thresholds = judgedAgain(expressions, on: measurements)
             var couldNotRun: String?
             if sums["connectionsOpened", default: 0] == 0, !allowEmpty {
                 couldNotRun = "no connection opened"
