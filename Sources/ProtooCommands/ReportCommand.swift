@@ -48,6 +48,12 @@ struct Report: ParsableCommand {
             fail("the files are not all swarm results (simulate --seeds … --json), all load results (load … --json), all trace-load results (load --trace … --json) or all scenario-load results (load --scenario … --json)")
         }
 
+        /// Prints the merged load's `--json` object or its summary; exits with the verdict's code unless it passed.
+        private func printVerdict(_ outcome: Verdict, json object: @autoclosure () throws -> JSONValue, text: @autoclosure () -> String) throws {
+            print(json ? JSONWriter.string(try object()) : text())
+            if outcome != .passed { throw ExitCode(outcome.exitCode) }
+        }
+
         /// The partitions' thresholds, evaluated again on the merged measurements.
         private func judgedAgain(_ expressions: [String]?, on measurements: Measurements) -> [ThresholdResult] {
             (expressions ?? []).map { expression in
@@ -158,12 +164,8 @@ struct Report: ParsableCommand {
             report.measurements = measurements
             let thresholds = judgedAgain(expressions, on: measurements)
             let (outcome, reason) = Load.judge(report, thresholds: thresholds, allowEmpty: allowEmpty)
-            if json {
-                print(JSONWriter.string(try Load.jsonObject(report, thresholds: thresholds, outcome: outcome, reason: reason)))
-            } else {
-                print(Load.text(report, thresholds: thresholds, outcome: outcome, reason: reason))
-            }
-            if outcome != .passed { throw ExitCode(outcome.exitCode) }
+            try printVerdict(outcome, json: Load.jsonObject(report, thresholds: thresholds, outcome: outcome, reason: reason),
+                             text: Load.text(report, thresholds: thresholds, outcome: outcome, reason: reason))
         }
 
         /// `load --scenario` partitions (each its own rooms, the same seed): the reports merged
@@ -186,12 +188,8 @@ struct Report: ParsableCommand {
             do { report = try ScenarioLoadReport.merged(parts) } catch { fail(error.description) }
             let thresholds = judgedAgain(expressions, on: report.measurements)
             let (outcome, reason) = Load.judge(report, thresholds: thresholds, allowEmpty: allowEmpty)
-            if json {
-                print(JSONWriter.string(try Load.jsonObject(report, thresholds: thresholds, outcome: outcome, reason: reason)))
-            } else {
-                print(Load.text(report, thresholds: thresholds, outcome: outcome, reason: reason))
-            }
-            if outcome != .passed { throw ExitCode(outcome.exitCode) }
+            try printVerdict(outcome, json: Load.jsonObject(report, thresholds: thresholds, outcome: outcome, reason: reason),
+                             text: Load.text(report, thresholds: thresholds, outcome: outcome, reason: reason))
         }
 
         /// `load --trace` partitions: counts added, measurements merged (methods and thresholds

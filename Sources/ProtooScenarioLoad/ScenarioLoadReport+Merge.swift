@@ -69,12 +69,7 @@ extension ScenarioLoadReport {
             }
         }
         whole.methods.sort { $0.method < $1.method }
-        whole.breaks.sort { ($0.atSeconds, $0.invariant, $0.client) < ($1.atSeconds, $1.invariant, $1.client) }
-        var kept: [String: Int] = [:]
-        whole.breaks = whole.breaks.filter { broken in
-            kept[broken.invariant, default: 0] += 1
-            return kept[broken.invariant, default: 0] <= ScenarioLoadTally.breaksKeptPerInvariant
-        }
+        whole.breaks = ScenarioLoadTally.firstBreaks(whole.breaks)
         whole.applyLatency()
         return whole
     }

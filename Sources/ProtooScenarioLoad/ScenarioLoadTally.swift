@@ -30,7 +30,7 @@ struct ScenarioLoadTally: Sendable {
 
     mutating func recordBreak(_ broken: InvariantBreak) {
         breakCounts[broken.invariant, default: 0] += 1
-        if breaks.filter({ $0.invariant == broken.invariant }).count < Self.breaksKeptPerInvariant { breaks.append(broken) }
+        if breaks.count(where: { $0.invariant == broken.invariant }) < Self.breaksKeptPerInvariant { breaks.append(broken) }
     }
 
     mutating func merge(_ other: ScenarioLoadTally) {
@@ -55,10 +55,16 @@ struct ScenarioLoadTally: Sendable {
         faultsMissed.merge(other.faultsMissed, uniquingKeysWith: +)
         invariantChecks.merge(other.invariantChecks, uniquingKeysWith: +)
         breakCounts.merge(other.breakCounts, uniquingKeysWith: +)
-        for broken in other.breaks where breaks.filter({ $0.invariant == broken.invariant }).count < Self.breaksKeptPerInvariant {
-            breaks.append(broken)
+        breaks = Self.firstBreaks(breaks + other.breaks)
+    }
+
+    /// The first ``breaksKeptPerInvariant`` breaks of each invariant, in time order.
+    static func firstBreaks(_ breaks: [InvariantBreak]) -> [InvariantBreak] {
+        var kept: [String: Int] = [:]
+        return breaks.sorted { ($0.atSeconds, $0.invariant, $0.client) < ($1.atSeconds, $1.invariant, $1.client) }.filter { broken in
+            kept[broken.invariant, default: 0] += 1
+            return kept[broken.invariant, default: 0] <= breaksKeptPerInvariant
         }
-        breaks.sort { ($0.atSeconds, $0.invariant, $0.client) < ($1.atSeconds, $1.invariant, $1.client) }
     }
 
     /// The error key of a failed request: the response's code (`"404"`), `timeout` or `closed`.
